@@ -1,0 +1,56 @@
+"""Self-describing checkpoints: weights, optimizer state, configs, pass, metrics, RNG state.
+
+Saved atomically (temporary file, then rename), so a crash never leaves a half-written file
+under the real name. Loaded with `weights_only=True`: a file crafted to run code when unpickled
+is refused, not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lenet5.errors import Lenet5Error
+from lenet5.model import LeNet5, ModelConfig
+
+
+def write_atomic(path: Path, write) -> None:
+    """Call write(tmp_path), then rename tmp_path to path."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    write_atomic(path, lambda tmp: torch.save(state, tmp))
+
+
+def save_json(path: Path, data: Any) -> None:
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise Lenet5Error(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # not a torch file, or one that asks for arbitrary code
+        raise Lenet5Error(f"{path}: not a lenet5 checkpoint ({str(e).splitlines()[0][:200]})") from None
+    if not isinstance(state, dict) or "model" not in state or "model_config" not in state:
+        raise Lenet5Error(f"{path}: not a lenet5 checkpoint (no model weights and config)")
+    return state
+
+
+def model_from_checkpoint(state: dict[str, Any]) -> LeNet5:
+    """Rebuild the network from a checkpoint alone."""
+    model = LeNet5(ModelConfig(**state["model_config"]))
+    model.load_state_dict(state["model"])
+    return model.eval()

@@ -1,0 +1,184 @@
+"""The `lenet5` command: parse flags, call the library, print. Nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from lenet5.errors import Lenet5Error
+
+
+def cmd_data_fetch(args: argparse.Namespace) -> int:
+    from lenet5.data.sources import fetch
+
+    fetch(args.dataset, args.data_dir)
+    return 0
+
+
+def cmd_data_verify(args: argparse.Namespace) -> int:
+    from lenet5.data.datasets import dataset_dir, get_spec, verify
+
+    spec = get_spec(args.dataset)
+    directory = dataset_dir(spec, args.data_dir)
+    problems = verify(spec, directory)
+    for name, problem in problems.items():
+        print(f"{'ok  ' if problem is None else 'BAD '} {directory / name}" + (f": {problem}" if problem else f" md5 {spec.files[name][0]}"))
+    if any(problems.values()):
+        raise Lenet5Error(f"{spec.name} in {directory} failed verification; run: lenet5 data fetch {spec.name}")
+    return 0
+
+
+def configs_from_args(args: argparse.Namespace):
+    """The preset's configs with every flag the user gave written over them."""
+    from lenet5.presets import get_preset
+
+    preset = get_preset(args.preset)
+    model_changes = {f.name: getattr(args, f.name) for f in fields(preset.model) if getattr(args, f.name, None) is not None}
+    train_changes = {f.name: getattr(args, f.name) for f in fields(preset.train) if getattr(args, f.name, None) is not None}
+    return preset.model.replace(**model_changes), preset.train.replace(**train_changes)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from lenet5.model import LeNet5
+    from lenet5.summary import format_table, layer_table
+
+    model_config, _ = configs_from_args(args)
+    rows = layer_table(LeNet5(model_config))
+    if args.json:
+        print(json.dumps({"config": asdict(model_config), "layers": [asdict(r) for r in rows],
+                          "parameters": sum(r.parameters for r in rows), "connections": sum(r.connections for r in rows)}, indent=2))
+    else:
+        print(f"preset {args.preset}: " + ", ".join(f"{k}={v}" for k, v in asdict(model_config).items()))
+        print(format_table(rows))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from lenet5.train import Trainer, check_run_dir
+
+    model_config, train_config = configs_from_args(args)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise Lenet5Error("--device cuda asked for, but PyTorch sees no CUDA device")
+    run_dir = Path(args.out or f"runs/{args.preset}-seed{args.seed}")
+    check_run_dir(run_dir, args.resume)
+    trainer = Trainer(model_config, train_config, args.seed, run_dir, args.data_dir, args.device, progress=not args.quiet)
+    print(f"training preset {args.preset} (seed {args.seed}) into {run_dir}: {trainer.model.num_parameters():,} parameters, "
+          f"{train_config.optimizer}, batch {train_config.batch_size}, {train_config.epochs} passes")
+    try:
+        summary = trainer.fit(resume=args.resume)
+    except KeyboardInterrupt:
+        done = len(trainer.history)
+        print(f"lenet5: interrupted; the checkpoint after pass {done} is in {run_dir}; continue with --resume", file=sys.stderr)
+        return 130
+    test = summary["test_error"]
+    print(f"done: test error {100 * test:.2f}% after {summary['epochs']} passes, {summary['wall_seconds']:.0f} s; "
+          f"{run_dir}/metrics.json, {run_dir}/curves.png")
+    return 0
+
+
+def add_switches(p: argparse.ArgumentParser, train: bool) -> None:
+    """One flag per config field; unset flags keep the preset's value."""
+    from lenet5.model import CHOICES, ModelConfig
+    from lenet5.presets import DISTORTIONS, OPTIMIZERS, SCHEDULES, TrainConfig
+
+    p.add_argument("--preset", default="paper", help="named configuration: paper, blog or modern (default: paper)")
+    g = p.add_argument_group("model switches (default: the preset's)")
+    for f in fields(ModelConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name in CHOICES:
+            g.add_argument(flag, choices=CHOICES[f.name], default=None, help=f"{FIELD_HELP[f.name]} (default: the preset's)")
+        else:
+            g.add_argument(flag, type=float, default=None, help=f"{FIELD_HELP[f.name]} (default: the preset's)")
+    if not train:
+        return
+    g = p.add_argument_group("training (default: the preset's)")
+    choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES}
+    for f in fields(TrainConfig):
+        if f.name in ("distort", "dataset"):
+            continue
+        kind = {"int": int, "float": float, "str": str}[f.type]
+        g.add_argument("--" + f.name.replace("_", "-"), type=kind, choices=choices.get(f.name), default=None,
+                       help=f"{TRAIN_HELP[f.name]} (default: the preset's)")
+    g.add_argument("--distort", nargs="?", const="fresh", choices=DISTORTIONS, default=None,
+                   help="random affine distortions: fresh draws each pass, or the paper's fixed pool (default: none; --distort alone: fresh)")
+    g.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None, help="dataset (default: mnist)")
+
+
+FIELD_HELP = {
+    "activation": "squashing function: paper 1.7159 tanh(2a/3) | tanh | relu | blog (row-linear + scaled tanh)",
+    "pooling": "S2/S4: paper trainable subsampling | avg | max | blog (sum + row-linear)",
+    "c3": "C3 wiring: paper Table I | full",
+    "head": "output: paper RBF with the Fig. 3 bitmaps | softmax",
+    "loss": "map (eq. 9) | mse (eq. 8) | cross-entropy (softmax head)",
+    "j": "eq. 9's rubbish-class constant",
+    "input": "pad-32 (paper: -0.1 background, 1.175 ink) | resize-32 (normalize 0.5/0.5)",
+    "init": "paper U(+-2.4/F_in) | paper-sqrt U(+-2.4/sqrt F_in) | pytorch",
+    "bias_init": "zero | fan-in (same range as the weights)",
+}
+TRAIN_HELP = {
+    "optimizer": "sdlm (paper) | adam | sgd",
+    "epochs": "passes over the training set",
+    "batch_size": "patterns per update",
+    "schedule": "paper (sdlm's eta by pass) | warmup-cosine | constant",
+    "eta_scale": "sdlm: factor on the paper's eta schedule",
+    "mu": "sdlm: damping mu in eta / (mu + h_kk)",
+    "curvature_patterns": "sdlm: patterns h_kk is estimated on before each pass",
+    "lr": "adam/sgd: peak learning rate",
+    "momentum": "sgd momentum",
+    "warmup_epochs": "warmup-cosine: passes of linear warm-up",
+    "holdout": "keep the last N training digits out and report val_error on them",
+    "train_limit": "train on the first N digits only (0: all)",
+    "test_limit": "score the first N test digits only (0: all)",
+}
+
+
+def add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=None, help="where datasets live (default: $LENET5_DATA, else ~/.cache/lenet5)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lenet5", description="LeNet-5 (LeCun et al. 1998) in PyTorch.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = sub.add_parser("data", help="fetch and verify datasets")
+    data_sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    for name, func, text in (("fetch", cmd_data_fetch, "fetch a dataset (mirrors, then offline routes) and verify its md5s"),
+                             ("verify", cmd_data_verify, "check the md5 of a fetched dataset's four IDX files")):
+        p = data_sub.add_parser(name, help=text)
+        p.add_argument("dataset", nargs="?", default="mnist", choices=["mnist", "fashion-mnist"], help="dataset (default: mnist)")
+        add_data_dir(p)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("summary", help="per-layer shapes, parameters and connections of a configuration")
+    add_switches(p, train=False)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table (default: table)")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("train", help="train and evaluate LeNet-5 (default: the paper preset on MNIST)")
+    add_switches(p, train=True)
+    p.add_argument("--seed", type=int, default=0, help="seed of weights, data order and distortions (default: 0)")
+    p.add_argument("--out", default=None, help="run directory (default: runs/PRESET-seedSEED)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint (default: off)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars, only one line per pass (default: off)")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except Lenet5Error as e:
+        print(f"lenet5: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lenet5: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Data: the IDX container, dataset specs and fetch routes, the training feed."""

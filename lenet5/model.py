@@ -1,0 +1,160 @@
+"""LeNet-5 (LeCun, Bottou, Bengio, Haffner 1998, Sec. II-B), assembled from a config.
+
+    input 1@32x32 -> C1 6@28x28 -> S2 6@14x14 -> C3 16@10x10 -> S4 16@5x5 -> C5 120@1x1
+          -> F6 84 -> output 10 (RBF against the bitmaps of Fig. 3)
+
+Each common simplification is a field of `ModelConfig`; the `paper` choices are the defaults.
+C5 is a 5x5 convolution and F6 and the output are 1x1 convolutions, so the network stays
+convolutional: a larger input gives a map of scores (Sec. VII), a 32x32 input gives (B, 10).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from lenet5.errors import Lenet5Error
+from lenet5.layers import (
+    AvgPool,
+    Conv,
+    MaxPool,
+    RBFOutput,
+    ReLU,
+    RowLinear,
+    ScaledTanh,
+    SoftmaxOutput,
+    Subsampling,
+    SumPool,
+    Tanh,
+    c3_mask,
+)
+
+CHOICES = {
+    "activation": ("scaled-tanh", "tanh", "relu", "blog"),
+    "pooling": ("subsampling", "avg", "max", "blog"),
+    "c3": ("table", "full"),
+    "head": ("rbf", "softmax"),
+    "loss": ("map", "mse", "cross-entropy"),
+    "input": ("pad-32", "resize-32"),
+    "init": ("paper", "paper-sqrt", "pytorch"),
+    "bias_init": ("zero", "fan-in"),
+}
+LOSSES_OF_HEAD = {"rbf": ("map", "mse"), "softmax": ("cross-entropy",)}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network. Defaults are the paper's choices (Sec. II-B, II-C, Appendix A)."""
+
+    activation: str = "scaled-tanh"  # f after C1..F6: paper 1.7159 tanh(2/3 a) | tanh | relu | blog (row linear + f)
+    pooling: str = "subsampling"  # S2/S4: paper 2x2 sum x coefficient + bias | avg | max | blog (sum + row linear)
+    c3: str = "table"  # C3 wiring: paper Table I (1,516 params) | full 6->16 (2,416)
+    head: str = "rbf"  # output: paper RBF against the Fig. 3 bitmaps | softmax (linear 84->10)
+    loss: str = "map"  # paper eq. 9 (MAP) | mse (eq. 8) | cross-entropy (softmax head)
+    j: float = 0.1  # eq. 9's "rubbish class" constant; the paper gives no value (ours: README)
+    input: str = "pad-32"  # paper: pad 28->32, background -0.1, ink 1.175 | resize-32 with (0.5, 0.5) normalization
+    init: str = "paper"  # weights U(+-2.4/F_in) (Appendix A) | paper-sqrt U(+-2.4/sqrt F_in) | pytorch default
+    bias_init: str = "zero"  # biases: zero (the paper is silent) | fan-in (same range as the weights)
+
+    def __post_init__(self):
+        for field, valid in CHOICES.items():
+            value = getattr(self, field)
+            if value not in valid:
+                raise Lenet5Error(f"unknown {field} {value!r}; choose one of: {', '.join(valid)}")
+        if self.loss not in LOSSES_OF_HEAD[self.head]:
+            raise Lenet5Error(f"loss {self.loss!r} does not fit the {self.head} head; use one of: {', '.join(LOSSES_OF_HEAD[self.head])}")
+
+    def replace(self, **changes) -> ModelConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def activation(kind: str, width: int) -> nn.Module:
+    """The squashing function after a layer whose maps are `width` wide."""
+    if kind == "blog":
+        return nn.Sequential(RowLinear(width), ScaledTanh())
+    return {"scaled-tanh": ScaledTanh, "tanh": Tanh, "relu": ReLU}[kind]()
+
+
+def pooling(kind: str, maps: int, width: int) -> nn.Module:
+    """S2/S4 for `maps` maps that are `width` wide after pooling."""
+    if kind == "blog":
+        return nn.Sequential(SumPool(), RowLinear(width))
+    return {"subsampling": lambda: Subsampling(maps), "avg": AvgPool, "max": MaxPool}[kind]()
+
+
+class LeNet5(nn.Sequential):
+    """The network of Fig. 2. Layers are named as in the paper (`model.C3`, `model.F6`, ...);
+    the activation after layer X is `X_f`."""
+
+    def __init__(self, config: ModelConfig = ModelConfig(), seed: int = 0, size: int = 32):
+        c1, s2 = size - 4, (size - 4) // 2  # 28, 14
+        c3, s4 = s2 - 4, (s2 - 4) // 2  # 10, 5
+        c5 = s4 - 4  # 1: C5 reads all of S4 at 32x32 input
+        mask = c3_mask() if config.c3 == "table" else None
+        head = RBFOutput() if config.head == "rbf" else SoftmaxOutput()
+        super().__init__()
+        self.config = config
+        self.C1, self.C1_f = Conv(1, 6), activation(config.activation, c1)  # (B, 6, 28, 28)
+        self.S2, self.S2_f = pooling(config.pooling, 6, s2), activation(config.activation, s2)  # (B, 6, 14, 14)
+        self.C3, self.C3_f = Conv(6, 16, mask=mask), activation(config.activation, c3)  # (B, 16, 10, 10)
+        self.S4, self.S4_f = pooling(config.pooling, 16, s4), activation(config.activation, s4)  # (B, 16, 5, 5)
+        self.C5, self.C5_f = Conv(16, 120), activation(config.activation, c5)  # (B, 120, 1, 1)
+        self.F6, self.F6_f = Conv(120, 84, kernel=1), activation(config.activation, c5)  # (B, 84, 1, 1)
+        self.output = head  # (B, 10, 1, 1)
+        initialize(self, torch.Generator().manual_seed(seed))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, 32, 32) -> scores (B, 10); a larger input gives a score map (B, 10, H, W).
+        RBF scores are penalties (smaller wins); softmax scores are logits."""
+        y = super().forward(x)
+        return y.flatten(1) if y.shape[-2:] == (1, 1) else y
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """F6's output (B, 84, H, W): what the output layer reads."""
+        for name, layer in self.named_children():
+            if name == "output":
+                return x
+            x = layer(x)
+        raise AssertionError("no output layer")
+
+    def logits(self, scores: torch.Tensor) -> torch.Tensor:
+        """Scores as logits (larger wins): -y for the RBF head."""
+        return self.output.to_logits(scores)
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Classes (B,) and a confidence (B,): the margin between the best two scores (for the
+        RBF head, between the two smallest distances; the paper's rejection score)."""
+        top2 = self.logits(self(x)).topk(2, dim=1)
+        return top2.indices[:, 0], top2.values[:, 0] - top2.values[:, 1]
+
+    def num_parameters(self) -> int:
+        """Trainable parameters, not counting C3's disconnected kernels."""
+        return sum(m.trainable_parameters() for m in self.modules() if hasattr(m, "trainable_parameters"))
+
+
+def weighted_layers(model: nn.Module) -> list[nn.Module]:
+    return [m for m in model.modules() if hasattr(m, "affine")]
+
+
+def initialize(model: "LeNet5", generator: torch.Generator) -> None:
+    """Draw the weights (and biases) as `model.config.init` and `bias_init` say (Appendix A:
+    uniform in +-2.4/F_i, F_i the fan-in of the unit; the paper is silent on biases)."""
+    config = model.config
+    for layer in weighted_layers(model):
+        fan_in = layer.fan_in().float()
+        if config.init == "pytorch":
+            bound = fan_in.rsqrt()
+        else:
+            bound = 2.4 / (fan_in if config.init == "paper" else fan_in.sqrt())
+        weight_bound = bound.view(-1, *([1] * (layer.weight.dim() - 1)))
+        mask = getattr(layer, "mask", 1.0)
+        with torch.no_grad():
+            layer.weight.copy_((torch.rand(layer.weight.shape, generator=generator) * 2 - 1) * weight_bound * mask)
+            if config.bias_init == "zero":
+                layer.bias.zero_()
+            else:
+                layer.bias.copy_((torch.rand(layer.bias.shape, generator=generator) * 2 - 1) * bound)

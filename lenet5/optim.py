@@ -1,0 +1,86 @@
+"""Stochastic Diagonal Levenberg-Marquardt (Appendix C, p. 41-42) and the paper's eta schedule.
+
+    before each pass:
+        h_kk <- diagonal second derivative of the loss, averaged over 500 training patterns
+    for each pattern (or mini-batch whose loss is summed, so each pattern keeps its own step):
+        eps_k = eta / (mu + h_kk)
+        w_k  <- w_k - eps_k * dE/dw_k
+
+Estimating h_kk is `lenet5.curvature.diagonal_curvature`; `SDLM.set_curvature` hands it over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import torch
+
+# Sec. III-A: global eta by pass (1-based): passes up to the bound get that eta.
+ETA_SCHEDULE = ((2, 5e-4), (5, 2e-4), (8, 1e-4), (12, 5e-5), (20, 1e-5))
+MU = 0.02  # Appendix C
+
+
+def paper_eta(pass_number: int) -> float:
+    """The paper's eta for pass `pass_number` (1-based); after pass 20 it stays at 1e-5."""
+    if pass_number < 1:
+        raise ValueError(f"passes count from 1, got {pass_number}")
+    for last_pass, eta in ETA_SCHEDULE:
+        if pass_number <= last_pass:
+            return eta
+    return ETA_SCHEDULE[-1][1]
+
+
+class SDLM(torch.optim.Optimizer):
+    """Stochastic Diagonal Levenberg-Marquardt.
+
+    Args:
+        params: parameters or parameter groups.
+        eta: global step size (the trainer sets it per pass from `paper_eta`).
+        mu: damping that caps the step at eta / mu where the curvature is small (0.02).
+    Call `set_curvature` before the first `step`: SDLM without h_kk is undefined and refuses.
+    """
+
+    def __init__(self, params: Iterable, eta: float = 5e-4, mu: float = MU):
+        if not eta > 0:
+            raise ValueError(f"invalid eta: {eta}")
+        if not mu > 0:
+            raise ValueError(f"invalid mu: {mu}")
+        super().__init__(params, dict(eta=eta, mu=mu))
+
+    @torch.no_grad()
+    def set_curvature(self, h_kk: dict[torch.Tensor, torch.Tensor]) -> None:
+        """Hold these second-derivative estimates fixed until the next call."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p not in h_kk:
+                    raise ValueError("set_curvature: an estimate is missing for a parameter of this optimizer")
+                self.state[p]["h_kk"] = h_kk[p].detach().clone()
+
+    def set_eta(self, eta: float) -> None:
+        if not eta > 0:
+            raise ValueError(f"invalid eta: {eta}")
+        for group in self.param_groups:
+            group["eta"] = eta
+
+    def step_sizes(self, p: torch.Tensor) -> torch.Tensor:
+        """eps_k for every entry of parameter p."""
+        group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
+        # eps_k = eta / (mu + h_kk)
+        return group["eta"] / (group["mu"] + self.state[p]["h_kk"])
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "h_kk" not in state:
+                    raise RuntimeError("SDLM.step() called before set_curvature(): estimate h_kk first")
+                # w_k <- w_k - eta / (mu + h_kk) * dE/dw_k
+                p.addcdiv_(p.grad, state["h_kk"] + group["mu"], value=-group["eta"])
+        return loss

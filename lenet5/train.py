@@ -1,0 +1,269 @@
+"""Training LeNet-5 as the paper did (Sec. III-A), with what a training tool needs today:
+progress bars, per-pass metrics, atomic checkpoints, exact resume, curves.
+
+A run directory holds: config.json (what ran), metrics.csv (one row per pass), checkpoint.pt
+(after every pass), and at the end metrics.json and curves.png.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+import lenet5
+from lenet5.checkpoint import load_checkpoint, save_checkpoint, save_json, write_atomic
+from lenet5.curvature import diagonal_curvature
+from lenet5.data.datasets import Digits, load_digits
+from lenet5.data.distort import distort, distorted_pool, draw_parameters
+from lenet5.data.feed import INPUTS, shuffled_batches
+from lenet5.data.sources import fetch
+from lenet5.errors import Lenet5Error
+from lenet5.evaluate import error_rate
+from lenet5.losses import pattern_loss
+from lenet5.model import LeNet5, ModelConfig
+from lenet5.optim import SDLM, paper_eta
+from lenet5.plots import plot_curves
+from lenet5.presets import TrainConfig
+
+POOL_COPIES = 9  # Sec. III-A: 60,000 originals + 540,000 distorted copies
+CHECKPOINT, METRICS_CSV = "checkpoint.pt", "metrics.csv"
+
+
+@dataclass
+class Split:
+    """uint8 digits (N, 28, 28) and labels (N,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+
+def splits(digits: Digits, config: TrainConfig) -> dict[str, Split]:
+    n = config.train_limit or len(digits.train_images)
+    if config.holdout >= n:
+        raise Lenet5Error(f"--holdout {config.holdout} leaves no training digits out of {n}")
+    keep = n - config.holdout
+    out = {"train": Split(digits.train_images[:keep], digits.train_labels[:keep])}
+    if config.holdout:
+        out["val"] = Split(digits.train_images[keep:n], digits.train_labels[keep:n])
+    t = config.test_limit or len(digits.test_images)
+    out["test"] = Split(digits.test_images[:t], digits.test_labels[:t])
+    return out
+
+
+def make_optimizer(model: LeNet5, config: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "sdlm":
+        return SDLM(params, eta=config.eta_scale * paper_eta(1), mu=config.mu)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum)
+
+
+def learning_rate(config: TrainConfig, step: int, total: int, per_pass: int) -> float:
+    """adam/sgd: the rate at update `step` of `total` (linear warm-up, then cosine to 0)."""
+    if config.schedule == "constant":
+        return config.lr
+    warmup = int(config.warmup_epochs * per_pass)
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    return config.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+
+def eps_span(optimizer: SDLM, model: LeNet5) -> tuple[float, float]:
+    """Smallest and largest eps_k over the real parameters (C3's disconnected kernels excluded)."""
+    masks = {model.C3.weight: model.C3.mask.expand_as(model.C3.weight).bool()}
+    values = [optimizer.step_sizes(p)[masks[p]] if p in masks else optimizer.step_sizes(p).flatten()
+              for g in optimizer.param_groups for p in g["params"]]
+    flat = torch.cat([v.flatten() for v in values])
+    return flat.min().item(), flat.max().item()
+
+
+def versions() -> dict[str, str]:
+    return {"lenet5": lenet5.__version__, "torch": torch.__version__, "python": platform.python_version()}
+
+
+class Trainer:
+    """One training run in one run directory."""
+
+    def __init__(self, model_config: ModelConfig, config: TrainConfig, seed: int, run_dir: Path,
+                 data_dir: str | None = None, device: str = "cpu", progress: bool = True, log=print):
+        self.model_config, self.config, self.seed = model_config, config, seed
+        self.run_dir, self.device, self.progress, self.log = Path(run_dir), torch.device(device), progress, log
+        self.to_input = INPUTS[model_config.input]
+        self.loss_fn = pattern_loss(model_config.loss, model_config.j)
+        self.model = LeNet5(model_config, seed=seed).to(self.device)
+        self.optimizer = make_optimizer(self.model, config)
+        self.generator = torch.Generator().manual_seed(seed + 1)  # data order, distortions, curvature samples
+        self.history: list[dict[str, Any]] = []
+        self.step = 0
+        self.data = self._load_data(data_dir)
+
+    def _load_data(self, data_dir: str | None) -> dict[str, Split]:
+        try:
+            digits = load_digits(self.config.dataset, data_dir)
+        except Lenet5Error:
+            fetch(self.config.dataset, data_dir, log=self.log)
+            digits = load_digits(self.config.dataset, data_dir)
+        data = splits(digits, self.config)
+        if self.config.distort == "pool":
+            pool_gen = torch.Generator().manual_seed(self.seed + 2)  # the same pool on resume
+            train = data["train"]
+            data["train"] = Split(distorted_pool(train.images, POOL_COPIES, pool_gen), train.labels.repeat(1 + POOL_COPIES))
+        return data
+
+    def inputs(self, images: torch.Tensor) -> torch.Tensor:
+        return self.to_input(images).to(self.device)
+
+    # --- state -------------------------------------------------------------------------------
+    def state(self, epoch: int) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(), "epoch": epoch, "step": self.step,
+            "history": self.history, "seed": self.seed, "versions": versions(),
+            "model_config": dataclasses.asdict(self.model_config), "train_config": dataclasses.asdict(self.config),
+        }
+
+    def restore(self, state: dict[str, Any]) -> int:
+        if state["model_config"] != dataclasses.asdict(self.model_config) or state["train_config"] != dataclasses.asdict(self.config) or state["seed"] != self.seed:
+            raise Lenet5Error(f"{self.run_dir} holds a run with other settings; resume it with the same flags or use another --out")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self.history, self.step = state["history"], state["step"]
+        return state["epoch"]
+
+    # --- one pass ----------------------------------------------------------------------------
+    def prepare_pass(self, epoch: int) -> dict[str, float]:
+        """SDLM: set this pass's eta and re-estimate h_kk on fresh patterns (Appendix C)."""
+        if not isinstance(self.optimizer, SDLM):
+            return {}
+        eta = self.config.eta_scale * paper_eta(epoch)
+        self.optimizer.set_eta(eta)
+        train = self.data["train"]
+        sample = torch.randperm(len(train.labels), generator=self.generator)[: self.config.curvature_patterns]
+        self.optimizer.set_curvature(diagonal_curvature(self.model, self.inputs(train.images[sample])))
+        low, high = eps_span(self.optimizer, self.model)
+        return {"eta": eta, "eps_min": low, "eps_max": high}
+
+    def run_pass(self, epoch: int, train_inputs: torch.Tensor | None) -> dict[str, float]:
+        config, train = self.config, self.data["train"]
+        pool = config.distort == "pool"
+        n = len(train.labels) // (1 + POOL_COPIES) if pool else len(train.labels)  # presentations per pass
+        order = torch.randperm(len(train.labels), generator=self.generator)[:n] if pool else None
+        batches = list(shuffled_batches(n, config.batch_size, self.generator))
+        total_steps = config.epochs * len(batches)
+        loss_sum, wrong, seen, t0 = 0.0, 0, 0, time.perf_counter()
+        bar = tqdm(batches, desc=f"pass {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
+        self.model.train()
+        for idx in bar:
+            if order is not None:
+                idx = order[idx]
+            if train_inputs is not None:
+                x = train_inputs[idx]
+            else:
+                images = train.images[idx]
+                if config.distort == "fresh":
+                    images = distort(images, draw_parameters(len(idx), self.generator))
+                x = self.inputs(images)
+            y = train.labels[idx].to(self.device)
+            if config.optimizer != "sdlm":
+                for group in self.optimizer.param_groups:
+                    group["lr"] = learning_rate(config, self.step, total_steps, len(batches))
+            scores = self.model(x)
+            losses = self.loss_fn(scores, y)
+            # SDLM: summed, so every pattern gets its own step eps_k (per-pattern semantics)
+            loss = losses.sum() if config.optimizer == "sdlm" else losses.mean()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.step += 1
+            with torch.no_grad():
+                wrong += (self.model.logits(scores).argmax(1) != y).sum().item()
+            loss_sum += losses.detach().sum().item()
+            seen += len(idx)
+            if not math.isfinite(loss_sum):
+                raise Lenet5Error(f"training diverged in pass {epoch} (loss is {loss_sum}); try a smaller --eta-scale or --lr")
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", err=f"{100 * wrong / seen:.2f}%", refresh=False)
+        bar.close()
+        return {"train_loss": loss_sum / seen, "train_error": wrong / seen,
+                "patterns_per_s": seen / (time.perf_counter() - t0)}
+
+    def fit(self, resume: bool = False) -> dict[str, Any]:
+        checkpoint = self.run_dir / CHECKPOINT
+        start = 1
+        if resume and checkpoint.exists():
+            start = self.restore(load_checkpoint(checkpoint)) + 1
+            self.log(f"resuming {self.run_dir} after pass {start - 1}")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        save_json(self.run_dir / "config.json", {"model": dataclasses.asdict(self.model_config),
+                                                  "train": dataclasses.asdict(self.config), "seed": self.seed})
+        train_inputs = self.inputs(self.data["train"].images) if self.config.distort == "none" else None
+        eval_sets = {name: (self.inputs(s.images), s.labels.to(self.device)) for name, s in self.data.items() if name != "train"}
+        for epoch in range(start, self.config.epochs + 1):
+            t0 = time.perf_counter()
+            row: dict[str, Any] = {"epoch": epoch, **self.prepare_pass(epoch)}
+            row.update(self.run_pass(epoch, train_inputs))
+            row["seconds"] = time.perf_counter() - t0
+            for name, (x, y) in eval_sets.items():
+                row[f"{name}_error"] = error_rate(self.model, x, y)
+            self.history.append(row)
+            save_checkpoint(checkpoint, self.state(epoch))
+            self.write_csv()
+            self.log(format_row(row, self.config.epochs))
+        return self.finish()
+
+    def write_csv(self) -> None:
+        fields = list(dict.fromkeys(k for row in self.history for k in row))
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=fields)
+                writer.writeheader()
+                writer.writerows(self.history)
+
+        write_atomic(self.run_dir / METRICS_CSV, write)
+
+    def finish(self) -> dict[str, Any]:
+        last = self.history[-1]
+        summary = {
+            "test_error": last.get("test_error"), "val_error": last.get("val_error"),
+            "train_error": last["train_error"], "epochs": last["epoch"],
+            "seconds_per_pass": sorted(r["seconds"] for r in self.history)[len(self.history) // 2],
+            "wall_seconds": sum(r["seconds"] for r in self.history),
+            "parameters": self.model.num_parameters(), "seed": self.seed,
+            "model_config": dataclasses.asdict(self.model_config), "train_config": dataclasses.asdict(self.config),
+            "versions": versions(), "history": self.history,
+        }
+        save_json(self.run_dir / "metrics.json", summary)
+        plot_curves(self.history, self.run_dir / "curves.png", title=f"{self.config.dataset}, seed {self.seed}")
+        return summary
+
+
+def format_row(row: dict[str, Any], epochs: int) -> str:
+    parts = [f"pass {row['epoch']:2d}/{epochs}", f"loss {row['train_loss']:.4f}", f"train {100 * row['train_error']:.2f}%"]
+    parts += [f"{k[:-6]} {100 * row[k]:.2f}%" for k in ("val_error", "test_error") if k in row]
+    if "eta" in row:
+        parts.append(f"eta {row['eta']:.0e} eps {row['eps_min']:.1e}..{row['eps_max']:.1e}")
+    parts.append(f"{row['seconds']:.1f}s")
+    return "  ".join(parts)
+
+
+def check_run_dir(run_dir: Path, resume: bool) -> None:
+    """A run directory must be a directory we may write, and not silently overwrite a run."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise Lenet5Error(f"--out {run_dir} is a file, not a directory")
+    if (run_dir / CHECKPOINT).exists() and not resume:
+        raise Lenet5Error(f"{run_dir} already holds a run; add --resume to continue it, or choose another --out")
+    probe = run_dir if run_dir.exists() else next((p for p in run_dir.parents if p.exists()), Path("."))
+    if not os.access(probe, os.W_OK):
+        raise Lenet5Error(f"cannot write to {probe}")

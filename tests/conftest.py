@@ -1,0 +1,47 @@
+"""Shared fixtures: tiny synthetic digit sets on disk, and real MNIST fetched once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lenet5.data.datasets import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+from lenet5.data.idx import write_idx
+
+
+def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable fake digits: class k is a bright bar in row band k plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
+    for i, k in enumerate(labels):
+        images[i, 2 + 2 * k: 4 + 2 * k, 4:24] = 255
+    return images, labels
+
+
+@pytest.fixture
+def tiny_data_dir(tmp_path: Path) -> Path:
+    """A data dir holding a synthetic 'mnist' of 256 training and 64 test digits."""
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    train_x, train_y = synthetic_digits(256, 0)
+    test_x, test_y = synthetic_digits(64, 1)
+    for name, array in ((TRAIN_IMAGES, train_x), (TRAIN_LABELS, train_y), (TEST_IMAGES, test_x), (TEST_LABELS, test_y)):
+        write_idx(folder / name, array)
+    return tmp_path / "data"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory) -> Path:
+    """Real MNIST: $LENET5_DATA when it already holds it, else fetched offline into a temp dir."""
+    from lenet5.data.datasets import MNIST, default_data_dir, verify
+    from lenet5.data.sources import fetch
+
+    if os.environ.get("LENET5_DATA") and not any(verify(MNIST, default_data_dir() / "mnist").values()):
+        return default_data_dir()
+    root = tmp_path_factory.mktemp("mnist-data")
+    fetch("mnist", root, log=lambda s: None)
+    return root
