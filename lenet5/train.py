@@ -89,7 +89,7 @@ def eps_span(optimizer: SDLM, model: LeNet5) -> tuple[float, float]:
 
 
 def versions() -> dict[str, str]:
-    return {"lenet5": lenet5.__version__, "torch": torch.__version__, "python": platform.python_version()}
+    return {"lenet5": lenet5.__version__, "torch": str(torch.__version__), "python": platform.python_version()}
 
 
 class Trainer:

@@ -1,0 +1,98 @@
+import pytest
+import torch
+
+from lenet5.errors import Lenet5Error
+from lenet5.model import CHOICES, LeNet5, ModelConfig
+from lenet5.presets import PRESETS, get_preset
+from lenet5.summary import layer_table
+
+PAPER_PARAMETERS = {"C1": 156, "S2": 12, "C3": 1516, "S4": 32, "C5": 48120, "F6": 10164, "output": 0}
+PAPER_CONNECTIONS = {"C1": 122304, "S2": 5880, "C3": 151600, "S4": 2000, "C5": 48120, "F6": 10164, "output": 840}
+
+
+def test_paper_counts_match_the_paper():
+    rows = layer_table(LeNet5(ModelConfig()))
+    assert {r.name: r.parameters for r in rows} == PAPER_PARAMETERS
+    assert {r.name: r.connections for r in rows} == PAPER_CONNECTIONS
+    assert sum(r.parameters for r in rows) == 60_000 == LeNet5().num_parameters()
+    assert sum(r.connections for r in rows) == 340_908
+    assert [r.shape for r in rows][:3] == [(1, 6, 28, 28), (1, 6, 14, 14), (1, 16, 10, 10)]
+
+
+def test_full_c3_has_2416_parameters():
+    rows = {r.name: r for r in layer_table(LeNet5(ModelConfig(c3="full")))}
+    assert rows["C3"].parameters == 2416 and rows["C3"].connections == 241_600
+
+
+@pytest.mark.parametrize("init, scale", [("paper", lambda f: 2.4 / f), ("paper-sqrt", lambda f: 2.4 / f**0.5)])
+def test_init_respects_fan_in_bounds(init, scale):
+    model = LeNet5(ModelConfig(init=init), seed=3)
+    for name, fan_in in (("C1", 25), ("C5", 400), ("F6", 120)):
+        w = getattr(model, name).weight
+        assert w.abs().max() <= scale(fan_in) and w.abs().max() > 0.9 * scale(fan_in)
+    c3 = model.C3.weight
+    for o in range(16):
+        fan_in = model.C3.fan_in()[o].item()
+        assert fan_in in (75, 100, 150)
+        assert c3[o].abs().max() <= scale(fan_in) and c3[o].abs().max() > 0.8 * scale(fan_in)
+    assert model.S2.weight.abs().max() <= scale(4)
+    assert all((getattr(model, n).bias == 0).all() for n in ("C1", "C3", "C5", "F6"))
+
+
+def test_same_seed_same_weights():
+    a, b, c = LeNet5(seed=1), LeNet5(seed=1), LeNet5(seed=2)
+    assert torch.equal(a.C5.weight, b.C5.weight) and not torch.equal(a.C5.weight, c.C5.weight)
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+@pytest.mark.parametrize("batch", [1, 7])
+def test_forward_backward_shapes(preset, batch):
+    model = LeNet5(PRESETS[preset].model)
+    scores = model(torch.randn(batch, 1, 32, 32))
+    assert scores.shape == (batch, 10)
+    scores.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    classes, confidence = model.predict(torch.randn(batch, 1, 32, 32))
+    assert classes.shape == confidence.shape == (batch,) and (confidence >= 0).all()
+
+
+@pytest.mark.parametrize("preset", ["paper", "modern"])
+def test_larger_input_gives_larger_c5_maps(preset):
+    model = LeNet5(PRESETS[preset].model, size=64)
+    x = torch.randn(2, 1, 64, 64)
+    c5 = model.C5(model.S4_f(model.S4(model.C3_f(model.C3(model.S2_f(model.S2(model.C1_f(model.C1(x)))))))))
+    assert c5.shape == (2, 120, 9, 9)
+    assert model(x).shape == (2, 10, 9, 9)
+
+
+def test_rbf_prediction_is_smallest_penalty_with_margin():
+    model = LeNet5()
+    scores = model(torch.randn(5, 1, 32, 32))
+    classes, margin = model.predict(torch.randn(5, 1, 32, 32))
+    assert (model.logits(scores).argmax(1) == scores.argmin(1)).all()
+    top = scores.sort(dim=1).values
+    x = torch.randn(5, 1, 32, 32)
+    classes, margin = model.predict(x)
+    s = model(x).sort(dim=1)
+    torch.testing.assert_close(margin, s.values[:, 1] - s.values[:, 0])
+    assert (classes == s.indices[:, 0]).all() and top.shape == (5, 10)
+
+
+def test_bad_configs_are_clear_errors():
+    with pytest.raises(Lenet5Error, match="unknown activation 'gelu'; choose one of: scaled-tanh"):
+        ModelConfig(activation="gelu")
+    with pytest.raises(Lenet5Error, match="does not fit"):
+        ModelConfig(head="rbf", loss="cross-entropy")
+    with pytest.raises(Lenet5Error, match="choose one of: paper, blog, modern"):
+        get_preset("lenet")
+
+
+def test_every_choice_builds_and_runs():
+    for field, values in CHOICES.items():
+        for value in values:
+            changes = {field: value}
+            if field == "head" and value == "softmax":
+                changes["loss"] = "cross-entropy"
+            if field == "loss" and value == "cross-entropy":
+                changes["head"] = "softmax"
+            assert LeNet5(ModelConfig(**changes))(torch.randn(2, 1, 32, 32)).shape == (2, 10)
