@@ -81,6 +81,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_distortions(args: argparse.Namespace) -> int:
+    import torch
+
+    from lenet5.data.datasets import load_digits
+    from lenet5.data.distort import distort, draw_parameters
+    from lenet5.data.sources import fetch
+    from lenet5.plots import plot_distortions
+
+    fetch("mnist", args.data_dir, log=lambda s: None)
+    digits = load_digits("mnist", args.data_dir)
+    first = torch.tensor([int((digits.test_labels == k).nonzero()[0]) for k in range(10)])
+    images = digits.test_images[first]
+    generator = torch.Generator().manual_seed(args.seed)
+    draws = torch.stack([distort(images, draw_parameters(10, generator)) for _ in range(args.draws)], dim=1)
+    out = Path(args.out)
+    plot_distortions(images, draws, out)
+    print(f"wrote {out}: 10 test digits x {args.draws} random distortions")
+    return 0
+
+
 def add_switches(p: argparse.ArgumentParser, train: bool) -> None:
     """One flag per config field; unset flags keep the preset's value."""
     from lenet5.model import CHOICES, ModelConfig
@@ -168,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars, only one line per pass (default: off)")
     add_data_dir(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("distortions", help="draw 10 digits under random training distortions, as a picture")
+    p.add_argument("--out", default="distortions.png", help="PNG to write (default: distortions.png)")
+    p.add_argument("--draws", type=int, default=8, help="distorted versions per digit (default: 8)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the draws (default: 0)")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_distortions)
     return parser
 
 
