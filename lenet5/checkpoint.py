@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise Lenet5Error(f"{path}: no such checkpoint")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # not a torch file, or one that asks for arbitrary code
-        raise Lenet5Error(f"{path}: not a lenet5 checkpoint ({str(e).splitlines()[0][:200]})") from None
+    except pickle.UnpicklingError:  # it asks for more than tensors and plain data: maybe code
+        raise Lenet5Error(f"{path}: refused: the file holds objects other than weights and plain data") from None
+    except Exception:  # not a file torch can read at all
+        raise Lenet5Error(f"{path}: not a PyTorch checkpoint") from None
     if not isinstance(state, dict) or "model" not in state or "model_config" not in state:
         raise Lenet5Error(f"{path}: not a lenet5 checkpoint (no model weights and config)")
     return state

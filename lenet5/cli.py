@@ -101,6 +101,111 @@ def cmd_distortions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    import torch
+
+    from lenet5.data.feed import INPUTS
+    from lenet5.plots import plot_predictions
+    from lenet5.predict import predict_images
+    from lenet5.pretrained import load_model
+    from lenet5.preprocess import load_image
+
+    model, _ = load_model(args.model)
+    results = predict_images(model, args.images)
+    for r in results:
+        if args.json:
+            print(json.dumps(r.as_dict()))
+        elif r.error:
+            print(f"{r.file}: error: {r.error}")
+        else:
+            print(f"{r.file}: {r.digit} (confidence {r.confidence:.2f})")
+    good = [r for r in results if r.error is None]
+    if args.show and good:
+        items = [(r.file, load_image(r.file), INPUTS[model.config.input](r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
+        plot_predictions(items, Path(args.show), smaller_wins=model.config.head == "rbf")
+        print(f"wrote {args.show}", file=sys.stderr)
+    failed = len(results) - len(good)
+    if failed:
+        print(f"lenet5: {failed} of {len(results)} images could not be read", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lenet5.data.datasets import load_digits
+    from lenet5.data.feed import INPUTS
+    from lenet5.data.sources import fetch
+    from lenet5.evaluate import evaluate
+    from lenet5.pretrained import load_model
+    from lenet5.report import format_confusion, write_evaluation
+
+    model, info = load_model(args.model)
+    fetch(args.dataset, args.data_dir, log=lambda s: None)
+    digits = load_digits(args.dataset, args.data_dir)
+    result = evaluate(model, INPUTS[model.config.input](digits.test_images), digits.test_labels)
+    out = Path(args.out or f"eval-{Path(str(args.model)).stem}")
+    summary = write_evaluation(result, digits.test_images, out, f"{args.model} on {args.dataset}")
+    summary["model"] = info["source"]
+    if args.json:
+        print(json.dumps({k: v for k, v in summary.items() if k != "confusion"}))
+        return 0
+    low, high = result.interval
+    print(f"{args.model} on {args.dataset} test: {100 * result.error:.2f}% error ({len(result.misclassified)} of {result.n}), "
+          f"95% interval {100 * low:.2f}..{100 * high:.2f}%")
+    print(format_confusion(result.confusion))
+    print(f"rejection needed for 0.5% error on the rest: {100 * result.rejection.needed_for():.2f}% of the test digits")
+    print(f"wrote {out}/confusion.png, misclassified.png, rejection.png, evaluation.json")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from lenet5.data.datasets import load_digits
+    from lenet5.data.sources import fetch
+    from lenet5.pretrained import load_model
+    from lenet5.report import write_feature_maps, write_prototypes
+
+    model, _ = load_model(args.model)
+    fetch("mnist", args.data_dir, log=lambda s: None)
+    digits = load_digits("mnist", args.data_dir)
+    if not 0 <= args.digit < len(digits.test_images):
+        raise Lenet5Error(f"--digit must be a test digit index in 0..{len(digits.test_images) - 1}, got {args.digit}")
+    out = Path(args.out)
+    label = int(digits.test_labels[args.digit])
+    write_feature_maps(model, digits.test_images[args.digit], out, f"test digit {args.digit} (a {label})")
+    print(f"wrote {out}")
+    prototypes = out.with_name(out.stem + "-prototypes.png")
+    if write_prototypes(model, prototypes):
+        print(f"wrote {prototypes}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from lenet5.data.datasets import load_digits
+    from lenet5.data.feed import INPUTS
+    from lenet5.data.sources import fetch
+    from lenet5.export import export
+    from lenet5.pretrained import load_model, save_weights
+
+    model, info = load_model(args.model)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    if args.format == "safetensors":
+        meta = {k: info[k] for k in ("model_config", "test_error", "epoch") if k in info}
+        meta.update(parameters=model.num_parameters(), command=args.made_by or "", preset=args.preset_name or "")
+        save_weights(model, out, meta)
+        print(f"wrote {out} ({model.num_parameters():,} parameters)")
+        return 0
+    fetch("mnist", args.data_dir, log=lambda s: None)
+    digits = load_digits("mnist", args.data_dir)
+    check = INPUTS[model.config.input](digits.test_images[:1000])
+    parity = export(model, args.format, out, check)
+    print(f"wrote {out}: {args.format}, input 'digits' float32 (B, 1, 32, 32) in the '{model.config.input}' convention, "
+          f"outputs 'scores' (B, 10) and 'features' (B, 84)")
+    print(f"parity with PyTorch on 1,000 test digits: features max |diff| {parity.features:.1e}, "
+          f"scores max |diff| {parity.scores:.1e} (relative {parity.scores_relative:.1e})")
+    return 0
+
+
 def add_switches(p: argparse.ArgumentParser, train: bool) -> None:
     """One flag per config field; unset flags keep the preset's value."""
     from lenet5.model import CHOICES, ModelConfig
@@ -188,6 +293,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars, only one line per pass (default: off)")
     add_data_dir(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="read digits from image files or folders")
+    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, GIF) or folders of them")
+    p.add_argument("--model", default="paper", help="shipped model name, checkpoint or run directory (default: paper)")
+    p.add_argument("--json", action="store_true", help="one JSON object per image (default: one line of text)")
+    p.add_argument("--show", default=None, help="also write a PNG of each input, what the network saw and its scores (default: none)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="test error with interval, confusion, misclassified gallery, rejection curve")
+    p.add_argument("model", help="shipped model name, checkpoint or run directory")
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist", help="dataset (default: mnist)")
+    p.add_argument("--out", default=None, help="folder for the pictures and evaluation.json (default: eval-MODEL)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary (default: text)")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("show", help="feature maps of C1, S2, C3, S4 for one test digit, and the RBF bitmaps")
+    p.add_argument("model", help="shipped model name, checkpoint or run directory")
+    p.add_argument("--digit", type=int, default=0, help="index of the MNIST test digit (default: 0)")
+    p.add_argument("--out", default="feature-maps.png", help="PNG to write (default: feature-maps.png)")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("export", help="export to ONNX or TorchScript (checked against PyTorch), or safetensors weights")
+    p.add_argument("model", help="shipped model name, checkpoint or run directory")
+    p.add_argument("--format", choices=["onnx", "torchscript", "safetensors"], required=True, help="output format (required)")
+    p.add_argument("--out", required=True, help="file to write (required)")
+    p.add_argument("--preset-name", default=None, help="safetensors: preset name stored in the metadata (default: empty)")
+    p.add_argument("--made-by", default=None, help="safetensors: the command that trained it, stored in the metadata (default: empty)")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("distortions", help="draw 10 digits under random training distortions, as a picture")
     p.add_argument("--out", default="distortions.png", help="PNG to write (default: distortions.png)")

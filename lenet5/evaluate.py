@@ -1,10 +1,16 @@
-"""Scoring a trained network on a labelled set."""
+"""Scoring a trained network on a labelled set: error with its interval, the confusion matrix,
+the misclassified digits, and rejection by confidence (the paper's Fig. 10 measure)."""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import torch
 
 from lenet5.model import LeNet5
+
+REJECTION_TARGET = 0.005  # Fig. 10: the rejection needed to reach 0.5% error
 
 
 @torch.no_grad()
@@ -21,3 +27,71 @@ def error_rate(model: LeNet5, inputs: torch.Tensor, labels: torch.Tensor) -> flo
     """Fraction of the set the network gets wrong."""
     classes, _ = predict_all(model, inputs)
     return (classes != labels).float().mean().item()
+
+
+def wilson_interval(wrong: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of an error rate measured as wrong / n (Wilson score interval)."""
+    p = wrong / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def confusion_matrix(labels: torch.Tensor, predicted: torch.Tensor, classes: int = 10) -> torch.Tensor:
+    """(classes, classes) counts: row = true class, column = predicted class."""
+    return torch.bincount(labels * classes + predicted, minlength=classes * classes).view(classes, classes)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Rejecting the k least confident digits, for k = 0..N."""
+
+    rejected: torch.Tensor  # (N + 1,) fraction of the set rejected
+    error: torch.Tensor  # (N + 1,) error on the digits kept (the paper's measure)
+    misread: torch.Tensor  # (N + 1,) wrong and kept, as a fraction of the whole set (never rises)
+
+    def needed_for(self, target: float = REJECTION_TARGET) -> float:
+        """Smallest rejected fraction whose error on the kept digits is <= target."""
+        ok = (self.error <= target).nonzero()
+        return self.rejected[ok[0, 0]].item()
+
+
+def rejection_curve(correct: torch.Tensor, confidence: torch.Tensor) -> Rejection:
+    n = len(correct)
+    order = confidence.argsort(descending=True)  # most confident first: rejection removes from the end
+    wrong_kept = torch.cat([torch.zeros(1), (~correct[order]).float().cumsum(0)]).flip(0)  # k rejected
+    kept = torch.arange(n, -1, -1, dtype=torch.float32)
+    error = torch.where(kept > 0, wrong_kept / kept.clamp(min=1), torch.zeros(1))
+    return Rejection(torch.arange(n + 1) / n, error, wrong_kept / n)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    n: int
+    error: float
+    interval: tuple[float, float]
+    confusion: torch.Tensor  # (10, 10)
+    labels: torch.Tensor  # (N,)
+    predicted: torch.Tensor  # (N,)
+    confidence: torch.Tensor  # (N,)
+    rejection: Rejection
+
+    @property
+    def misclassified(self) -> torch.Tensor:
+        """Indices of the digits read wrong."""
+        return (self.predicted != self.labels).nonzero().flatten()
+
+    def summary(self) -> dict:
+        return {"digits": self.n, "test_error": self.error, "interval_95": list(self.interval),
+                "misclassified": len(self.misclassified),
+                "rejection_for_0.5%_error": self.rejection.needed_for(),
+                "confusion": self.confusion.tolist()}
+
+
+def evaluate(model: LeNet5, inputs: torch.Tensor, labels: torch.Tensor) -> Evaluation:
+    predicted, confidence = predict_all(model, inputs)
+    correct = predicted == labels
+    wrong = int((~correct).sum())
+    return Evaluation(len(labels), wrong / len(labels), wilson_interval(wrong, len(labels)),
+                      confusion_matrix(labels, predicted), labels, predicted, confidence,
+                      rejection_curve(correct, confidence))

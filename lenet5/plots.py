@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 from lenet5.checkpoint import write_atomic  # noqa: E402
 
 PAPER_TEST_ERROR = 0.95  # % (Sec. III-B)
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
+    plt.close(fig)
 
 
 def plot_curves(history: list[dict[str, Any]], path: Path, title: str = "") -> None:
@@ -31,9 +38,7 @@ def plot_curves(history: list[dict[str, Any]], path: Path, title: str = "") -> N
     ax.set_title(title or "LeNet-5 learning curves")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_distortions(images: torch.Tensor, draws: torch.Tensor, path: Path) -> None:
@@ -51,6 +56,97 @@ def plot_distortions(images: torch.Tensor, draws: torch.Tensor, path: Path) -> N
     axes[0, 0].set_title("original", fontsize=8)
     for c in range(1, cols + 1):
         axes[0, c].set_title(f"draw {c}", fontsize=8)
-    fig.tight_layout()
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
-    plt.close(fig)
+    _save(fig, path)
+
+
+def plot_confusion(confusion: torch.Tensor, path: Path, title: str) -> None:
+    """The confusion matrix with counts; the diagonal greyed so the errors stand out."""
+    fig, ax = plt.subplots(figsize=(6, 5.4), dpi=120)
+    off = confusion.clone().float()
+    off.fill_diagonal_(float("nan"))
+    ax.imshow(off, cmap="Reds")
+    for t in range(10):
+        for p in range(10):
+            count = int(confusion[t, p])
+            if count:
+                ax.text(p, t, str(count), ha="center", va="center", fontsize=7, color="grey" if t == p else "black")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    _save(fig, path)
+
+
+def plot_gallery(images: torch.Tensor, true: torch.Tensor, predicted: torch.Tensor, path: Path, title: str) -> None:
+    """Every misclassified digit, labelled true->predicted (like the paper's Fig. 8)."""
+    n = len(images)
+    cols = 12
+    rows = max(1, math.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 1.05 + 0.5), dpi=100, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+            ax.set_title(f"{int(true[i])}->{int(predicted[i])}", fontsize=8)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def plot_rejection(rejected: torch.Tensor, error: torch.Tensor, path: Path, needed: float) -> None:
+    """Error on the kept digits against the fraction rejected by confidence (Fig. 10's measure)."""
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    limit = min(1.0, max(0.1, 2 * needed))
+    keep = rejected <= limit
+    ax.plot(100 * rejected[keep], 100 * error[keep])
+    ax.axhline(0.5, color="grey", ls="--", lw=1, label="0.5% error")
+    ax.axvline(100 * needed, color="tab:red", ls=":", lw=1, label=f"{100 * needed:.1f}% rejected")
+    ax.set_xlabel("rejected (%), least confident first")
+    ax.set_ylabel("error on the kept digits (%)")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+
+
+def plot_feature_maps(maps: dict[str, torch.Tensor], digit: torch.Tensor, path: Path, title: str) -> None:
+    """The input and every map of C1, S2, C3 and S4 for one digit (after the squashing)."""
+    rows = [("input", digit[None])] + list(maps.items())
+    cols = max(len(m) for _, m in rows)
+    fig, axes = plt.subplots(len(rows), cols, figsize=(cols * 0.7, len(rows) * 0.85 + 0.4), dpi=110, squeeze=False)
+    for r, (name, stack) in enumerate(rows):
+        for c in range(cols):
+            ax = axes[r, c]
+            ax.axis("off")
+            if c < len(stack):
+                ax.imshow(stack[c], cmap="gray_r")
+        axes[r, 0].set_title(name, fontsize=8, loc="left")
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def plot_prototypes(prototypes: torch.Tensor, path: Path) -> None:
+    """The ten 7x12 RBF bitmaps of Fig. 3."""
+    fig, axes = plt.subplots(1, 10, figsize=(8, 1.8), dpi=120)
+    for digit, ax in enumerate(axes):
+        ax.imshow(prototypes[digit].view(12, 7), cmap="gray_r", vmin=-1, vmax=1)
+        ax.set_title(str(digit))
+        ax.axis("off")
+    _save(fig, path)
+
+
+def plot_predictions(items: list[tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, int]], path: Path, smaller_wins: bool) -> None:
+    """Per image: what it was, what the network saw (32x32), the ten scores, the answer.
+    items: (name, original grey (H, W), network input (32, 32), scores (10,), digit)."""
+    fig, axes = plt.subplots(len(items), 3, figsize=(8, 2.2 * len(items)), dpi=100, squeeze=False)
+    for row, (name, original, seen, scores, digit) in zip(axes, items):
+        row[0].imshow(original, cmap="gray", vmin=0, vmax=1)
+        row[0].set_title(Path(name).name, fontsize=8)
+        row[1].imshow(seen, cmap="gray_r")
+        row[1].set_title("network input (32x32)", fontsize=8)
+        for ax in row[:2]:
+            ax.axis("off")
+        colors = ["tab:red" if d == digit else "tab:blue" for d in range(10)]
+        row[2].bar(range(10), scores.tolist(), color=colors)
+        row[2].set_xticks(range(10))
+        row[2].set_title(f"answer {digit} ({'smallest penalty' if smaller_wins else 'largest logit'})", fontsize=8)
+    _save(fig, path)

@@ -1,0 +1,66 @@
+"""Reading people's own images: files or folders in, one answer (or one error) per image."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from lenet5.data.feed import INPUTS
+from lenet5.errors import Lenet5Error
+from lenet5.model import LeNet5
+from lenet5.preprocess import image_to_digit
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    file: str
+    digit: int | None = None
+    confidence: float | None = None  # margin between the best two scores
+    scores: list[float] | None = None  # RBF penalties (smaller wins) or logits
+    error: str | None = None
+    seen: torch.Tensor | None = None  # the 28x28 digit the network read
+
+    def as_dict(self) -> dict:
+        out = {"file": self.file}
+        if self.error is not None:
+            out["error"] = self.error
+        else:
+            out.update(digit=self.digit, confidence=round(self.confidence, 4), scores=[round(s, 4) for s in self.scores])
+        return out
+
+
+def expand(paths: list[str | os.PathLike]) -> list[Path]:
+    """Files as given; a folder contributes its image files (by suffix), sorted."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+        else:
+            out.append(p)
+    return out
+
+
+@torch.no_grad()
+def predict_images(model: LeNet5, paths: list[str | os.PathLike]) -> list[Prediction]:
+    """One Prediction per image; an unreadable image gets `error` and the others still run."""
+    files = expand(paths)
+    if not files:
+        raise Lenet5Error("no image files given (or the folders hold none)")
+    digits, results = {}, {}
+    for f in files:
+        try:
+            digits[f] = image_to_digit(f)
+        except Lenet5Error as e:
+            results[f] = Prediction(str(f), error=str(e))
+    if digits:
+        batch = INPUTS[model.config.input](torch.stack(list(digits.values())))
+        scores = model.eval()(batch)
+        classes, margins = model.predict(batch)
+        for i, (f, digit) in enumerate(digits.items()):
+            results[f] = Prediction(str(f), int(classes[i]), float(margins[i]), scores[i].tolist(), seen=digit)
+    return [results[f] for f in files]

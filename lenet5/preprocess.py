@@ -1,0 +1,105 @@
+"""A person's image of a digit -> a 28x28 MNIST-style digit (then the model's 32x32 input).
+
+MNIST was built this way (LeCun et al., Sec. III-A): the digit's bounding box is fitted into
+20x20 keeping the aspect ratio (anti-aliased, so grey levels appear), then centred by centre of
+mass in a 28x28 field. We add what a photo needs first: grey, polarity (MNIST is light ink on
+black), background removal and contrast stretching.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from lenet5.errors import Lenet5Error
+
+MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs
+BOX, FIELD = 20, 28
+INK_THRESHOLD = 0.25  # fraction of full ink above which a pixel counts for the bounding box
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as grey float32 in [0, 1] (H, W). Raises Lenet5Error for files that
+    are empty, not images, truncated, or too large to be a digit (decompression bombs)."""
+    path = Path(path)
+    if not path.is_file():
+        raise Lenet5Error(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise Lenet5Error(f"{path}: empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise Lenet5Error(f"{path}: {image.width}x{image.height} pixels is too large (limit {MAX_PIXELS:,})")
+                image = ImageOps.exif_transpose(image)
+                grey = np.asarray(flatten_alpha(image).convert("L"), dtype=np.float32) / 255.0
+    except Lenet5Error:
+        raise
+    except UnidentifiedImageError:
+        raise Lenet5Error(f"{path}: not an image PIL can read") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise Lenet5Error(f"{path}: refused as a possible decompression bomb") from None
+    except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
+        raise Lenet5Error(f"{path}: cannot decode ({e})") from None
+    return grey
+
+
+def flatten_alpha(image: Image.Image) -> Image.Image:
+    """Transparent pixels become white paper."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(paper, rgba)
+    return image
+
+
+def ink_map(grey: np.ndarray) -> np.ndarray:
+    """Grey [0, 1] -> ink [0, 1], background 0: polarity from the border (the paper is the
+    majority there), background level subtracted, contrast stretched to the darkest ink."""
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    dark_on_light = np.median(border) > 0.5
+    ink = 1.0 - grey if dark_on_light else grey
+    background = np.median(1.0 - border if dark_on_light else border)
+    ink = np.clip(ink - background, 0, None)
+    peak = np.percentile(ink, 99.9)
+    if peak < 0.1:
+        raise Lenet5Error("no ink found (a blank or nearly uniform image)")
+    return np.clip(ink / peak, 0, 1)
+
+
+def to_mnist(ink: np.ndarray) -> np.ndarray:
+    """Ink [0, 1] (H, W) -> uint8 (28, 28) like an MNIST digit."""
+    rows, cols = np.nonzero(ink > INK_THRESHOLD)
+    if len(rows) == 0:
+        raise Lenet5Error("no ink found")
+    crop = ink[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS), dtype=np.float32)
+    small = np.clip(small, 0, 255)
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    total = small.sum()
+    ys, xs = np.indices(small.shape)
+    cy, cx = (ys * small).sum() / total, (xs * small).sum() / total
+    centre = (FIELD - 1) / 2  # 13.5: between the two middle pixels
+    top, left = int(round(centre - cy)), int(round(centre - cx))
+    top = min(max(top, 0), FIELD - small.shape[0])
+    left = min(max(left, 0), FIELD - small.shape[1])
+    field[top: top + small.shape[0], left: left + small.shape[1]] = small
+    return field.round().astype(np.uint8)
+
+
+def image_to_digit(path: str | os.PathLike) -> torch.Tensor:
+    """An image file -> uint8 tensor (28, 28), MNIST-style. Raises Lenet5Error naming the file."""
+    try:
+        return torch.from_numpy(to_mnist(ink_map(load_image(path))))
+    except Lenet5Error as e:
+        message = str(e)
+        raise Lenet5Error(message if message.startswith(str(path)) else f"{path}: {message}") from None

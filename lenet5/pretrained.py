@@ -1,0 +1,74 @@
+"""Trained weights shipped inside the package, and finding a model by name, file or run dir.
+
+Each shipped model is `lenet5/weights/<name>.safetensors`: the weights, plus metadata beside
+them (torchvision's `meta` habit): the preset, model config, parameter count, the test error
+it reached and the command that made it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from lenet5.checkpoint import load_checkpoint, model_from_checkpoint, write_atomic
+from lenet5.errors import Lenet5Error
+from lenet5.model import LeNet5, ModelConfig
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def shipped() -> list[str]:
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.safetensors"))
+
+
+def save_weights(model: LeNet5, path: Path, meta: dict[str, Any]) -> None:
+    """Weights as safetensors with string metadata (values JSON-encoded)."""
+    tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    metadata = {k: json.dumps(v) for k, v in meta.items()}
+    write_atomic(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+
+
+def read_weights(path: Path) -> tuple[LeNet5, dict[str, Any]]:
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e:  # safetensors raises its own error types for bad files
+        raise Lenet5Error(f"{path}: not a safetensors weights file ({e})") from None
+    if "model_config" not in meta:
+        raise Lenet5Error(f"{path}: no model_config in its metadata")
+    model = LeNet5(ModelConfig(**meta["model_config"]))
+    model.load_state_dict(tensors)
+    return model.eval(), meta
+
+
+def load_pretrained(name: str = "paper") -> LeNet5:
+    """A shipped, trained LeNet-5 (`paper` or `modern`), ready for inference."""
+    return load_model(name)[0]
+
+
+def load_model(spec: str | os.PathLike) -> tuple[LeNet5, dict[str, Any]]:
+    """A model from a shipped name, a checkpoint file, a run directory or a .safetensors file;
+    returns it in eval mode with what is known about it."""
+    spec_str = str(spec)
+    if spec_str in shipped():
+        model, meta = read_weights(WEIGHTS_DIR / f"{spec_str}.safetensors")
+        return model, {"source": f"shipped:{spec_str}", **meta}
+    path = Path(spec)
+    if path.is_dir():
+        path = path / "checkpoint.pt"
+    if path.suffix == ".safetensors" and path.is_file():
+        model, meta = read_weights(path)
+        return model, {"source": str(path), **meta}
+    if not path.exists():
+        raise Lenet5Error(f"{spec}: no shipped model of that name ({', '.join(shipped()) or 'none'}), and no such file or run directory")
+    state = load_checkpoint(path)
+    history = state.get("history") or [{}]
+    return model_from_checkpoint(state), {"source": str(path), "model_config": state["model_config"],
+                                          "test_error": history[-1].get("test_error"), "epoch": state.get("epoch")}
+
