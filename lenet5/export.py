@@ -48,7 +48,9 @@ def export_onnx(model: LeNet5, path: Path) -> None:
 
 
 def export_torchscript(model: LeNet5, path: Path) -> None:
-    traced = torch.jit.trace(Scores(model).eval(), torch.zeros(2, 1, 32, 32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.13 deprecates TorchScript; it still works
+        traced = torch.jit.trace(Scores(model).eval(), torch.zeros(2, 1, 32, 32))
     write_atomic(path, lambda tmp: traced.save(str(tmp)))
 
 
@@ -63,7 +65,8 @@ def run_onnx(path: Path, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def run_torchscript(path: Path, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         return torch.jit.load(str(path))(x)
 
 

@@ -31,6 +31,7 @@ def save_weights(model: LeNet5, path: Path, meta: dict[str, Any]) -> None:
     tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     metadata = {k: json.dumps(v) for k, v in meta.items()}
     write_atomic(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+    path.chmod(0o644)  # safetensors creates its file private
 
 
 def read_weights(path: Path) -> tuple[LeNet5, dict[str, Any]]:

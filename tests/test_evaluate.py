@@ -1,0 +1,38 @@
+import pytest
+import torch
+
+from lenet5.data.datasets import load_digits
+from lenet5.data.feed import pad32
+from lenet5.evaluate import confusion_matrix, evaluate, rejection_curve, wilson_interval
+from lenet5.pretrained import load_pretrained
+from lenet5.report import write_evaluation
+
+
+def test_rejection_curve_by_hand():
+    correct = torch.tensor([True, False, True, True, False])
+    confidence = torch.tensor([0.9, 0.1, 0.5, 0.8, 0.7])
+    r = rejection_curve(correct, confidence)
+    torch.testing.assert_close(r.error, torch.tensor([0.4, 0.25, 1 / 3, 0.0, 0.0, 0.0]))
+    assert r.needed_for(0.0) == pytest.approx(0.6)
+
+
+def test_wilson_interval_and_confusion():
+    low, high = wilson_interval(100, 10_000)
+    assert low < 0.01 < high and high - low < 0.005
+    c = confusion_matrix(torch.tensor([0, 1, 1, 2]), torch.tensor([0, 2, 1, 2]), classes=3)
+    assert c.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+
+
+@pytest.mark.mnist
+def test_evaluate_the_shipped_model_on_real_mnist(mnist_dir, tmp_path):
+    digits = load_digits("mnist", mnist_dir)
+    result = evaluate(load_pretrained("paper"), pad32(digits.test_images), digits.test_labels)
+    assert result.confusion.sum() == 10_000
+    assert result.confusion.trace() == 10_000 - len(result.misclassified)
+    assert result.rejection.error[0].item() == pytest.approx(result.error)
+    assert (result.rejection.misread.diff() <= 0).all()  # rejecting more never misreads more
+    assert 0 < result.rejection.needed_for() < 0.2
+    summary = write_evaluation(result, digits.test_images, tmp_path, "paper")
+    for name in ("confusion.png", "misclassified.png", "rejection.png", "evaluation.json"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert summary["misclassified"] == len(result.misclassified)

@@ -1,0 +1,99 @@
+"""Reading people's images: preprocessing, bad input, and the shipped weights on real digits."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lenet5.cli import main
+from lenet5.data.datasets import load_digits
+from lenet5.data.feed import INPUTS
+from lenet5.evaluate import error_rate
+from lenet5.predict import predict_images
+from lenet5.preprocess import image_to_digit
+from lenet5.pretrained import WEIGHTS_DIR, load_model, load_pretrained, read_weights, shipped
+
+
+def render(digit: np.ndarray, path, invert=True, scale=5, canvas=(300, 400), at=(40, 220), rgb=True, fmt="PNG"):
+    """A test digit as a person's image: bigger, dark ink on light paper, off-centre, colour."""
+    size = 28 * scale
+    big = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR))
+    field = np.zeros(canvas, np.uint8)
+    field[at[0]: at[0] + size, at[1]: at[1] + size] = big
+    if invert:
+        field = 255 - field
+    image = Image.fromarray(field)
+    if rgb:
+        image = Image.merge("RGB", (image, image, image.point(lambda v: int(v * 0.9))))
+    image.save(path, format=fmt)
+    return path
+
+
+def test_preprocess_recovers_an_mnist_like_digit(tmp_path):
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255  # a "1": tall bar
+    out = image_to_digit(render(digit, tmp_path / "one.png")).float()
+    assert out.shape == (28, 28)
+    rows, cols = torch.nonzero(out > 64, as_tuple=True)
+    assert rows.max() - rows.min() + 1 >= 18 and rows.max() - rows.min() + 1 <= 21  # fitted into 20 px high
+    ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    assert abs((ys * out).sum() / out.sum() - 13.5) < 1 and abs((xs * out).sum() / out.sum() - 13.5) < 1
+
+
+@pytest.mark.mnist
+def test_shipped_weights_reach_their_documented_error(mnist_dir):
+    assert "paper" in shipped()
+    for name in shipped():
+        model, meta = read_weights(WEIGHTS_DIR / f"{name}.safetensors")
+        assert meta["parameters"] == model.num_parameters() and meta["preset"] == name and meta["command"]
+        digits = load_digits("mnist", mnist_dir)
+        error = error_rate(model, INPUTS[model.config.input](digits.test_images), digits.test_labels)
+        assert abs(error - meta["test_error"]) <= 0.001, (name, error, meta["test_error"])
+
+
+@pytest.mark.mnist
+@pytest.mark.parametrize("style", ["inverted-rgb-png", "jpeg", "light-on-dark-grey", "small-canvas"])
+def test_predict_on_renderings_of_real_test_digits(mnist_dir, tmp_path, style):
+    digits = load_digits("mnist", mnist_dir)
+    n = 150
+    paths = []
+    for i in range(n):
+        img = digits.test_images[i].numpy()
+        kwargs = {"inverted-rgb-png": {}, "jpeg": {"fmt": "JPEG"}, "light-on-dark-grey": {"invert": False, "rgb": False},
+                  "small-canvas": {"scale": 2, "canvas": (60, 70), "at": (2, 10)}}[style]
+        suffix = "jpg" if style == "jpeg" else "png"
+        paths.append(render(img, tmp_path / f"{i}.{suffix}", **kwargs))
+    results = predict_images(load_pretrained("paper"), paths)
+    accuracy = np.mean([r.digit == int(digits.test_labels[i]) for i, r in enumerate(results)])
+    assert accuracy >= 0.95, accuracy
+
+
+def test_bad_inputs_get_an_error_line_and_the_rest_still_run(tmp_path, capsys):
+    good = render(np.pad(np.full((16, 4), 255, np.uint8), ((6, 6), (12, 12))), tmp_path / "good.png")
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not an image")
+    buffer = io.BytesIO()
+    Image.open(good).save(buffer, format="PNG")
+    (tmp_path / "truncated.png").write_bytes(buffer.getvalue()[:200])
+    Image.new("L", (40, 40), 255).save(tmp_path / "blank.png")
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (9000, 9000)).save(bomb)  # 81 megapixels, a few kB on disk
+    names = ["empty.png", "text.png", "truncated.png", "blank.png", "bomb.png", "good.png"]
+    code = main(["predict", "--json", *[str(tmp_path / n) for n in names]])
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1 and [o["file"].split("/")[-1] for o in out] == names
+    errors = {o["file"].split("/")[-1]: o.get("error", "") for o in out}
+    assert "empty" in errors["empty.png"] and "not an image" in errors["text.png"]
+    assert "cannot decode" in errors["truncated.png"] and "no ink" in errors["blank.png"]
+    assert "too large" in errors["bomb.png"] or "bomb" in errors["bomb.png"]
+    assert out[-1]["digit"] == 1 and "error" not in out[-1]
+
+
+def test_load_model_refuses_unknown_names(tmp_path):
+    from lenet5.errors import Lenet5Error
+
+    with pytest.raises(Lenet5Error, match="no shipped model of that name"):
+        load_model(tmp_path / "nothing-here")
