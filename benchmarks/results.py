@@ -16,13 +16,14 @@ from pathlib import Path
 
 import torch
 
+ADAM = {"optimizer": "adam", "schedule": "warmup-cosine", "lr": 2e-3}
 VARIANTS = {
     # name: (preset, train config changes)
     "paper": ("paper", {}),
-    "paper, distortions (fresh each pass)": ("paper", {"distort": "fresh"}),
-    "paper network, Adam instead of SDLM": ("paper", {"optimizer": "adam", "schedule": "warmup-cosine", "lr": 2e-3}),
+    "paper network, Adam instead of SDLM": ("paper", ADAM),
     "blog": ("blog", {}),
     "modern": ("modern", {}),
+    "paper, distortions (fresh each pass)": ("paper", {"distort": "fresh"}),
 }
 
 

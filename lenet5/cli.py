@@ -206,6 +206,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from lenet5.ablate import markdown, run_study, select, summarize
+
+    if args.seeds < 1 or args.epochs < 1 or args.workers < 1:
+        raise Lenet5Error("--seeds, --epochs and --workers must be at least 1")
+    variants = select(args.only)
+    out = Path(args.out)
+    print(f"ablation: {len(variants)} variants x {args.seeds} seeds, {args.epochs} passes, {args.workers} workers -> {out}")
+    results = run_study(variants, args.seeds, args.epochs, out, args.workers, args.data_dir, args.train_limit, args.test_limit)
+    print(markdown(summarize(results)))
+    print(f"{sum(r['ran'] for r in results)} runs trained, {sum(not r['ran'] for r in results)} reused; "
+          f"wrote {out}/results.csv, ablation.md, ablation.png")
+    return 0
+
+
 def add_switches(p: argparse.ArgumentParser, train: bool) -> None:
     """One flag per config field; unset flags keep the preset's value."""
     from lenet5.model import CHOICES, ModelConfig
@@ -324,6 +339,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--made-by", default=None, help="safetensors: the command that trained it, stored in the metadata (default: empty)")
     add_data_dir(p)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("ablate", help="paper, paper with one choice swapped, blog and modern, over several seeds")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per variant (default: 3)")
+    p.add_argument("--epochs", type=int, default=20, help="passes per run (default: 20)")
+    p.add_argument("--workers", type=int, default=1, help="runs in parallel, the cores shared between them (default: 1)")
+    p.add_argument("--out", default="runs/ablation", help="study folder (default: runs/ablation)")
+    p.add_argument("--only", nargs="+", default=None, metavar="VARIANT", help="run only these variants (default: all)")
+    p.add_argument("--train-limit", type=int, default=0, help="train on the first N digits only (default: 0, all)")
+    p.add_argument("--test-limit", type=int, default=0, help="score the first N test digits only (default: 0, all)")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_ablate)
 
     p = sub.add_parser("distortions", help="draw 10 digits under random training distortions, as a picture")
     p.add_argument("--out", default="distortions.png", help="PNG to write (default: distortions.png)")

@@ -150,3 +150,18 @@ def plot_predictions(items: list[tuple[str, torch.Tensor, torch.Tensor, torch.Te
         row[2].set_xticks(range(10))
         row[2].set_title(f"answer {digit} ({'smallest penalty' if smaller_wins else 'largest logit'})", fontsize=8)
     _save(fig, path)
+
+
+def plot_ablation(rows: list[dict[str, Any]], path: Path) -> None:
+    """Test error per variant with its spread over seeds; the paper's 0.95% as a line."""
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1.2), dpi=120)
+    y = list(range(len(rows)))[::-1]
+    ax.errorbar([r["mean"] for r in rows], y, xerr=[r["std"] for r in rows], fmt="o", capsize=3)
+    ax.set_yticks(y)
+    ax.set_yticklabels([r["description"] for r in rows], fontsize=8)
+    ax.axvline(PAPER_TEST_ERROR, color="grey", ls="--", lw=1, label="paper: 0.95%")
+    ax.set_xscale("log")
+    ax.set_xlabel("MNIST test error (%), mean ± std over seeds")
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    ax.legend(loc="lower right")
+    _save(fig, path)

@@ -1,0 +1,210 @@
+"""The ablation study: the `paper` preset, then `paper` with exactly one choice swapped, plus
+the `blog` and `modern` presets, each over several seeds.
+
+Every run is an ordinary run directory (`OUT/runs/<variant>-seed<k>`): a finished run whose
+config matches is not run again, an interrupted one resumes from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import statistics
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lenet5.checkpoint import save_json, write_atomic
+from lenet5.errors import Lenet5Error
+from lenet5.model import LeNet5
+from lenet5.presets import get_preset
+from lenet5.summary import layer_table
+
+ADAM = {"optimizer": "adam", "schedule": "warmup-cosine", "lr": 2e-3}
+SGD = {"optimizer": "sgd", "schedule": "warmup-cosine", "lr": 0.01, "momentum": 0.9}
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    description: str
+    preset: str = "paper"
+    model: dict[str, Any] = field(default_factory=dict)  # changes to the preset's ModelConfig
+    train: dict[str, Any] = field(default_factory=dict)  # changes to the preset's TrainConfig
+
+    def configs(self, epochs: int, train_limit: int, test_limit: int):
+        preset = get_preset(self.preset)
+        train = preset.train.replace(epochs=epochs, train_limit=train_limit, test_limit=test_limit, **self.train)
+        return preset.model.replace(**self.model), train
+
+
+VARIANTS = [
+    Variant("paper", "the paper's network and SDLM training (preset paper)"),
+    Variant("activation-tanh", "plain tanh instead of 1.7159 tanh(2a/3)", model={"activation": "tanh"}),
+    Variant("activation-relu", "ReLU instead of 1.7159 tanh(2a/3)", model={"activation": "relu"}),
+    Variant("activation-blog", "the blog's learned row-linear map before the squashing", model={"activation": "blog"}),
+    Variant("pooling-avg", "average pooling instead of trainable subsampling", model={"pooling": "avg"}),
+    Variant("pooling-max", "max pooling instead of trainable subsampling", model={"pooling": "max"}),
+    Variant("pooling-blog", "the blog's sum pooling + row-linear map instead of subsampling", model={"pooling": "blog"}),
+    Variant("c3-full", "every C3 map reads all six S2 maps instead of Table I", model={"c3": "full"}),
+    Variant("head-softmax", "softmax + cross-entropy instead of the RBF bitmaps + eq. 9",
+            model={"head": "softmax", "loss": "cross-entropy"}),
+    Variant("loss-mse", "eq. 8 (no competitive term) instead of eq. 9", model={"loss": "mse"}),
+    Variant("j-1", "eq. 9 with j = 1 instead of 0.1", model={"j": 1.0}),
+    Variant("input-resize", "resize 28->32 and normalize (0.5, 0.5) instead of padding with -0.1/1.175",
+            model={"input": "resize-32"}),
+    Variant("init-literal", "the literal init U(+-2.4/F_in) instead of U(+-2.4/sqrt F_in)", model={"init": "paper"}),
+    Variant("init-pytorch", "PyTorch's default init instead of U(+-2.4/sqrt F_in)", model={"init": "pytorch"}),
+    Variant("bias-fan-in", "biases drawn like the weights instead of 0", model={"bias_init": "fan-in"}),
+    Variant("optimizer-adam", "Adam (warm-up, cosine decay) instead of SDLM", train=ADAM),
+    Variant("optimizer-sgd", "SGD with momentum (warm-up, cosine decay) instead of SDLM", train=SGD),
+    Variant("distortions", "the paper's training with random distortions, fresh each pass", train={"distort": "fresh"}),
+    Variant("blog", "the popular blog version (preset blog)", preset="blog"),
+    Variant("modern", "ReLU, max pooling, full C3, softmax, Adam (preset modern)", preset="modern"),
+]
+BY_NAME = {v.name: v for v in VARIANTS}
+
+
+def select(names: list[str] | None) -> list[Variant]:
+    if not names:
+        return VARIANTS
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise Lenet5Error(f"unknown variant {unknown[0]!r}; choose from: {', '.join(BY_NAME)}")
+    return [BY_NAME[n] for n in names]
+
+
+@dataclass(frozen=True)
+class Job:
+    variant: str
+    seed: int
+    epochs: int
+    out: Path
+    data_dir: str | None
+    train_limit: int = 0
+    test_limit: int = 0
+
+    @property
+    def run_dir(self) -> Path:
+        return self.out / "runs" / f"{self.variant}-seed{self.seed}"
+
+
+def _init_worker(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Train one (variant, seed), or read back its finished run."""
+    from lenet5.train import Trainer
+
+    variant = BY_NAME[job.variant]
+    model_config, train_config = variant.configs(job.epochs, job.train_limit, job.test_limit)
+    wanted = {"model": dataclasses.asdict(model_config), "train": dataclasses.asdict(train_config), "seed": job.seed}
+    metrics = job.run_dir / "metrics.json"
+    config = job.run_dir / "config.json"
+    if metrics.exists() and config.exists() and json.loads(config.read_text()) == wanted:
+        summary = json.loads(metrics.read_text())
+        ran = False
+    else:
+        trainer = Trainer(model_config, train_config, job.seed, job.run_dir, job.data_dir, progress=False,
+                          log=lambda s: print(f"[{job.variant} seed {job.seed}] {s}", flush=True))
+        summary = trainer.fit(resume=True)
+        ran = True
+    model = LeNet5(model_config)
+    rows = layer_table(model)
+    return {"variant": variant.name, "description": variant.description, "seed": job.seed,
+            "test_error": summary["test_error"], "train_error": summary["train_error"],
+            "seconds_per_pass": summary["seconds_per_pass"], "parameters": model.num_parameters(),
+            "multiply_adds": sum(r.connections for r in rows), "ran": ran}
+
+
+def run_study(variants: list[Variant], seeds: int, epochs: int, out: Path, workers: int = 1,
+              data_dir: str | None = None, train_limit: int = 0, test_limit: int = 0) -> list[dict[str, Any]]:
+    jobs = [Job(v.name, s, epochs, out, data_dir, train_limit, test_limit) for v in variants for s in range(seeds)]
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    if workers == 1:
+        _init_worker(threads)
+        results = [run_job(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(threads,)) as pool:
+            results = list(pool.map(run_job, jobs))
+    write_results(results, out)
+    return results
+
+
+# --- the report ----------------------------------------------------------------------------
+
+# two-sided 95% quantiles of Student's t by degrees of freedom (Welch's df rounded down)
+T975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23,
+        12: 2.18, 15: 2.13, 20: 2.09, 30: 2.04}
+
+
+def t975(df: float) -> float:
+    eligible = [k for k in T975 if k <= max(1, math.floor(df))]
+    return T975[max(eligible)] if df < 60 else 1.96
+
+
+def difference_interval(a: list[float], b: list[float]) -> tuple[float, float] | None:
+    """Mean(a) - mean(b) with a Welch 95% interval; None with fewer than two seeds a side."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    diff = statistics.mean(a) - statistics.mean(b)
+    if va + vb == 0:
+        return diff, 0.0
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return diff, t975(df) * math.sqrt(va + vb)
+
+
+def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per variant, in study order: mean and spread over seeds, difference to paper."""
+    by_variant: dict[str, list[dict]] = {}
+    for r in results:
+        by_variant.setdefault(r["variant"], []).append(r)
+    paper = [100 * r["test_error"] for r in by_variant.get("paper", [])]
+    rows = []
+    for name, runs in by_variant.items():
+        errors = [100 * r["test_error"] for r in runs]
+        rows.append({"variant": name, "description": runs[0]["description"], "seeds": len(runs),
+                     "mean": statistics.mean(errors), "std": statistics.stdev(errors) if len(errors) > 1 else 0.0,
+                     "difference": None if name == "paper" else difference_interval(errors, paper),
+                     "parameters": runs[0]["parameters"], "multiply_adds": runs[0]["multiply_adds"],
+                     "seconds_per_pass": statistics.median(r["seconds_per_pass"] for r in runs)})
+    return rows
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    lines = ["| variant | test error % (mean ± std) | vs paper (95% interval) | seeds | parameters | multiply-adds | s/pass |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        d = r["difference"]
+        vs = "-" if r["variant"] == "paper" else ("n/a" if d is None else f"{d[0]:+.2f} ± {d[1]:.2f}")
+        lines.append(f"| {r['description']} | {r['mean']:.2f} ± {r['std']:.2f} | {vs} | {r['seeds']} | "
+                     f"{r['parameters']:,} | {r['multiply_adds']:,} | {r['seconds_per_pass']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(results: list[dict[str, Any]], out: Path) -> None:
+    """OUT/results.csv (one row per run), OUT/ablation.md, OUT/ablation.png, OUT/ablation.json."""
+    from lenet5.plots import plot_ablation
+
+    out.mkdir(parents=True, exist_ok=True)
+    fields = [k for k in results[0] if k != "ran"]
+
+    def write_csv(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(results)
+
+    write_atomic(out / "results.csv", write_csv)
+    rows = summarize(results)
+    write_atomic(out / "ablation.md", lambda tmp: tmp.write_text(markdown(rows)))
+    save_json(out / "ablation.json", rows)
+    plot_ablation(rows, out / "ablation.png")

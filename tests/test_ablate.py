@@ -1,0 +1,54 @@
+import csv
+import dataclasses
+import shutil
+
+import pytest
+
+from lenet5.ablate import BY_NAME, VARIANTS, difference_interval, run_study, select
+from lenet5.errors import Lenet5Error
+from lenet5.model import CHOICES, ModelConfig
+from lenet5.presets import OPTIMIZERS, get_preset
+
+
+def test_variants_cover_every_switch():
+    """Each value of each switch other than the paper preset's has its own row."""
+    changed = {(k, v) for variant in VARIANTS for k, v in {**variant.model, **variant.train}.items()}
+    base = get_preset("paper").model
+    for f in dataclasses.fields(ModelConfig):
+        if f.name in CHOICES:
+            missing = [v for v in CHOICES[f.name] if v != getattr(base, f.name) and (f.name, v) not in changed]
+            assert not missing, f"no ablation row for {f.name} = {missing}"
+        else:
+            assert any(k == f.name for k, _ in changed), f"no ablation row changes {f.name}"
+    assert {v for k, v in changed if k == "optimizer"} | {"sdlm"} == set(OPTIMIZERS)
+    assert {"paper", "blog", "modern"} <= set(BY_NAME)
+    for variant in VARIANTS:
+        variant.configs(1, 0, 0)  # every variant is a valid configuration
+
+
+def test_unknown_variant_is_a_clear_error():
+    with pytest.raises(Lenet5Error, match="unknown variant 'nope'"):
+        select(["nope"])
+
+
+def test_difference_interval():
+    d, half = difference_interval([1.0, 1.2, 1.1], [1.0, 1.0, 1.0])
+    assert d == pytest.approx(0.1) and 0.1 < half < 0.4
+    assert difference_interval([1.0], [1.0, 2.0]) is None
+
+
+def test_tiny_study_writes_results_and_resumes(tiny_data_dir, tmp_path):
+    variants = select(["paper", "pooling-max"])
+    kwargs = dict(seeds=2, epochs=1, out=tmp_path / "study", data_dir=str(tiny_data_dir), train_limit=128, test_limit=64)
+    first = run_study(variants, **kwargs)
+    assert all(r["ran"] for r in first) and len(first) == 4
+    for name in ("results.csv", "ablation.md", "ablation.png"):
+        assert (tmp_path / "study" / name).stat().st_size > 0
+    assert len(list(csv.DictReader(open(tmp_path / "study" / "results.csv")))) == 4
+    assert "max pooling instead of trainable subsampling" in (tmp_path / "study" / "ablation.md").read_text()
+    again = run_study(variants, **kwargs)
+    assert not any(r["ran"] for r in again)
+    assert [r["test_error"] for r in again] == [r["test_error"] for r in first]
+    shutil.rmtree(tmp_path / "study" / "runs" / "pooling-max-seed1")
+    third = run_study(variants, **kwargs)
+    assert [(r["variant"], r["seed"]) for r in third if r["ran"]] == [("pooling-max", 1)]
