@@ -124,12 +124,16 @@ class LeNet5(nn.Sequential):
         """Scores as logits (larger wins): -y for the RBF head."""
         return self.output.to_logits(scores)
 
+    def decide(self, scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Classes (B,) and a confidence (B,) from scores (B, 10): the margin between the best
+        two (for the RBF head, between the two smallest distances; the paper's rejection score)."""
+        top2 = self.logits(scores).topk(2, dim=1)
+        return top2.indices[:, 0], top2.values[:, 0] - top2.values[:, 1]
+
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Classes (B,) and a confidence (B,): the margin between the best two scores (for the
-        RBF head, between the two smallest distances; the paper's rejection score)."""
-        top2 = self.logits(self(x)).topk(2, dim=1)
-        return top2.indices[:, 0], top2.values[:, 0] - top2.values[:, 1]
+        """Classes and confidences for inputs (B, 1, 32, 32); see `decide`."""
+        return self.decide(self(x))
 
     def num_parameters(self) -> int:
         """Trainable parameters, not counting C3's disconnected kernels."""

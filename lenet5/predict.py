@@ -60,7 +60,7 @@ def predict_images(model: LeNet5, paths: list[str | os.PathLike]) -> list[Predic
     if digits:
         batch = INPUTS[model.config.input](torch.stack(list(digits.values())))
         scores = model.eval()(batch)
-        classes, margins = model.predict(batch)
+        classes, margins = model.decide(scores)
         for i, (f, digit) in enumerate(digits.items()):
             results[f] = Prediction(str(f), int(classes[i]), float(margins[i]), scores[i].tolist(), seen=digit)
     return [results[f] for f in files]
