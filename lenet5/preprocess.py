@@ -21,6 +21,8 @@ from lenet5.errors import Lenet5Error
 MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs
 BOX, FIELD = 20, 28
 INK_THRESHOLD = 0.25  # fraction of full ink above which a pixel counts for the bounding box
+NOISE_FLOOR = 0.12  # weaker ink is background noise
+BACKGROUND_SIDE = 48  # pixels on the long side at which the paper's level is estimated
 
 
 def load_image(path: str | os.PathLike) -> np.ndarray:
@@ -60,17 +62,36 @@ def flatten_alpha(image: Image.Image) -> Image.Image:
 
 
 def ink_map(grey: np.ndarray) -> np.ndarray:
-    """Grey [0, 1] -> ink [0, 1], background 0: polarity from the border (the paper is the
-    majority there), background level subtracted, contrast stretched to the darkest ink."""
+    """Grey [0, 1] -> ink [0, 1] with background exactly 0, as in MNIST. Polarity from the border
+    (paper is the majority there); the paper's level is estimated locally, so uneven lighting
+    and shadows are not read as ink; contrast stretched to the strongest ink; faint noise dropped."""
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    dark_on_light = np.median(border) > 0.5
-    ink = 1.0 - grey if dark_on_light else grey
-    background = np.median(1.0 - border if dark_on_light else border)
-    ink = np.clip(ink - background, 0, None)
+    ink = 1.0 - grey if np.median(border) > 0.5 else grey
+    ink = np.clip(ink - paper_level(ink), 0, None)
     peak = np.percentile(ink, 99.9)
     if peak < 0.1:
         raise Lenet5Error("no ink found (a blank or nearly uniform image)")
-    return np.clip(ink / peak, 0, 1)
+    ink = np.clip(ink / peak, 0, 1)
+    ink[ink < NOISE_FLOOR] = 0
+    return ink
+
+
+def paper_level(ink: np.ndarray) -> np.ndarray:
+    """The local background of an ink image (ink bright): a minimum filter wider than a stroke,
+    computed at low resolution and smoothed, then scaled back to full size."""
+    h, w = ink.shape
+    scale = BACKGROUND_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+    background = _window(_window(small, 5, np.min), 5, np.mean)
+    full = Image.fromarray(background.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
+    return np.minimum(np.asarray(full, dtype=np.float32), ink)
+
+
+def _window(a: np.ndarray, k: int, reduce) -> np.ndarray:
+    """`reduce` over the k x k window around every pixel (edges repeated)."""
+    padded = np.pad(a, k // 2, mode="edge")
+    return reduce(np.lib.stride_tricks.sliding_window_view(padded, (k, k)), axis=(-2, -1))
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray:
