@@ -11,6 +11,7 @@ import torch
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from lenet5.checkpoint import write_atomic  # noqa: E402
 
@@ -35,6 +36,9 @@ def plot_curves(history: list[dict[str, Any]], path: Path, title: str = "") -> N
     ax.set_xlabel("pass over the training set")
     ax.set_ylabel("error (%)")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title or "LeNet-5 learning curves")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
