@@ -62,3 +62,26 @@ def test_state_dict_round_trip_keeps_stepping_identically():
             opt.step()
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
+
+
+def test_summed_batch_step_is_the_sum_of_per_pattern_steps():
+    """Mini-batch SDLM with the loss summed: each pattern's gradient gets its own eps_k, so
+    eta needs no rescaling with the batch size (to first order, B online steps)."""
+    from lenet5.losses import map_loss
+
+    x, t = torch.randn(6, 1, 32, 32), torch.randint(0, 10, (6,))
+    model = LeNet5(seed=0)
+    h = diagonal_curvature(model, x)
+    expected = {n: p.detach().clone() for n, p in model.named_parameters()}
+    for i in range(6):
+        model.zero_grad()
+        map_loss(model(x[i: i + 1]), t[i: i + 1], 0.1).sum().backward()
+        for (n, p) in model.named_parameters():
+            expected[n] -= 5e-4 / (0.02 + h[p]) * p.grad
+    opt = SDLM(model.parameters(), eta=5e-4)
+    opt.set_curvature(h)
+    model.zero_grad()
+    map_loss(model(x), t, 0.1).sum().backward()
+    opt.step()
+    for n, p in model.named_parameters():
+        torch.testing.assert_close(p.detach(), expected[n], rtol=1e-5, atol=1e-6)
