@@ -368,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     except Lenet5Error as e:
         print(f"lenet5: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # the file system said no: permissions, missing folders, a full disk
+        where = f": {e.filename}" if e.filename else ""
+        print(f"lenet5: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("lenet5: interrupted", file=sys.stderr)
         return 130

@@ -49,3 +49,11 @@ def test_train_cli_on_tiny_data(tiny_data_dir, tmp_path, capsys):
 def test_module_entry_point():
     out = subprocess.run([sys.executable, "-m", "lenet5", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "summary" in out.stdout
+
+
+def test_file_system_refusals_are_one_line(tiny_data_dir, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    argv = ["train", "--epochs", "1", "--quiet", "--data-dir", str(tiny_data_dir), "--out", str(tmp_path / "afile" / "run")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lenet5: error:") and err.count("\n") == 1

@@ -168,7 +168,7 @@ def fetch(name: str, data_dir: str | os.PathLike | None = None, log: Log = print
         log(f"{spec.name}: trying {label} ...")
         try:
             route(spec, directory, log)
-        except Lenet5Error as e:
+        except (Lenet5Error, OSError) as e:
             log(f"  failed: {e}")
             tried.append(f"{label} ({e})")
             continue
