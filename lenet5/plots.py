@@ -18,6 +18,11 @@ from lenet5.checkpoint import write_atomic  # noqa: E402
 PAPER_TEST_ERROR = 0.95  # % (Sec. III-B)
 
 
+def _array(x):
+    """matplotlib wants numpy arrays, not tensors."""
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
+
+
 def _save(fig, path: Path) -> None:
     fig.tight_layout()
     write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
@@ -53,7 +58,7 @@ def plot_distortions(images: torch.Tensor, draws: torch.Tensor, path: Path) -> N
     for r in range(rows):
         for c in range(cols + 1):
             ax = axes[r, c]
-            ax.imshow(images[r] if c == 0 else draws[r, c - 1], cmap="gray_r", vmin=0, vmax=255)
+            ax.imshow(_array(images[r] if c == 0 else draws[r, c - 1]), cmap="gray_r", vmin=0, vmax=255)
             ax.set_xticks([])
             ax.set_yticks([])
         axes[r, 0].set_ylabel(str(r), rotation=0, labelpad=10)
@@ -68,7 +73,7 @@ def plot_confusion(confusion: torch.Tensor, path: Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(6, 5.4), dpi=120)
     off = confusion.clone().float()
     off.fill_diagonal_(float("nan"))
-    ax.imshow(off, cmap="Reds")
+    ax.imshow(_array(off), cmap="Reds")
     for t in range(10):
         for p in range(10):
             count = int(confusion[t, p])
@@ -91,7 +96,7 @@ def plot_gallery(images: torch.Tensor, true: torch.Tensor, predicted: torch.Tens
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+            ax.imshow(_array(images[i]), cmap="gray_r", vmin=0, vmax=255)
             ax.set_title(f"{int(true[i])}->{int(predicted[i])}", fontsize=8)
     fig.suptitle(title)
     _save(fig, path)
@@ -122,7 +127,7 @@ def plot_feature_maps(maps: dict[str, torch.Tensor], digit: torch.Tensor, path: 
             ax = axes[r, c]
             ax.axis("off")
             if c < len(stack):
-                ax.imshow(stack[c], cmap="gray_r")
+                ax.imshow(_array(stack[c]), cmap="gray_r")
         axes[r, 0].set_title(name, fontsize=8, loc="left")
     fig.suptitle(title)
     _save(fig, path)
@@ -132,7 +137,7 @@ def plot_prototypes(prototypes: torch.Tensor, path: Path) -> None:
     """The ten 7x12 RBF bitmaps of Fig. 3."""
     fig, axes = plt.subplots(1, 10, figsize=(8, 1.8), dpi=120)
     for digit, ax in enumerate(axes):
-        ax.imshow(prototypes[digit].view(12, 7), cmap="gray_r", vmin=-1, vmax=1)
+        ax.imshow(_array(prototypes[digit].view(12, 7)), cmap="gray_r", vmin=-1, vmax=1)
         ax.set_title(str(digit))
         ax.axis("off")
     _save(fig, path)
@@ -143,9 +148,9 @@ def plot_predictions(items: list[tuple[str, torch.Tensor, torch.Tensor, torch.Te
     items: (name, original grey (H, W), network input (32, 32), scores (10,), digit)."""
     fig, axes = plt.subplots(len(items), 3, figsize=(8, 2.2 * len(items)), dpi=100, squeeze=False)
     for row, (name, original, seen, scores, digit) in zip(axes, items):
-        row[0].imshow(original, cmap="gray", vmin=0, vmax=1)
+        row[0].imshow(_array(original), cmap="gray", vmin=0, vmax=1)
         row[0].set_title(Path(name).name, fontsize=8)
-        row[1].imshow(seen, cmap="gray_r")
+        row[1].imshow(_array(seen), cmap="gray_r")
         row[1].set_title("network input (32x32)", fontsize=8)
         for ax in row[:2]:
             ax.axis("off")
