@@ -7,7 +7,6 @@ config matches is not run again, an interrupted one resumes from its checkpoint.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import math
@@ -20,7 +19,7 @@ from typing import Any
 
 import torch
 
-from lenet5.checkpoint import save_json, write_atomic
+from lenet5.checkpoint import save_csv, save_json, write_atomic
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet5
 from lenet5.presets import get_preset
@@ -195,15 +194,7 @@ def write_results(results: list[dict[str, Any]], out: Path) -> None:
     from lenet5.plots import plot_ablation
 
     out.mkdir(parents=True, exist_ok=True)
-    fields = [k for k in results[0] if k != "ran"]
-
-    def write_csv(tmp: Path) -> None:
-        with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(results)
-
-    write_atomic(out / "results.csv", write_csv)
+    save_csv(out / "results.csv", [{k: v for k, v in r.items() if k != "ran"} for r in results])
     rows = summarize(results)
     write_atomic(out / "ablation.md", lambda tmp: tmp.write_text(markdown(rows)))
     save_json(out / "ablation.json", rows)

@@ -7,6 +7,7 @@ is refused, not run.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import pickle
@@ -35,6 +36,19 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 def save_json(path: Path, data: Any) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def save_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Rows as CSV, columns in order of first appearance."""
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write_atomic(path, write)
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

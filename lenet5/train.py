@@ -7,7 +7,6 @@ A run directory holds: config.json (what ran), metrics.csv (one row per pass), c
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import math
 import os
@@ -21,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 import lenet5
-from lenet5.checkpoint import load_checkpoint, save_checkpoint, save_json, write_atomic
+from lenet5.checkpoint import load_checkpoint, save_checkpoint, save_csv, save_json
 from lenet5.curvature import diagonal_curvature
 from lenet5.data.datasets import Digits, load_digits
 from lenet5.data.distort import distort, distorted_pool, draw_parameters
@@ -218,20 +217,9 @@ class Trainer:
                 row[f"{name}_error"] = error_rate(self.model, x, y)
             self.history.append(row)
             save_checkpoint(checkpoint, self.state(epoch))
-            self.write_csv()
+            save_csv(self.run_dir / METRICS_CSV, self.history)
             self.log(format_row(row, self.config.epochs))
         return self.finish()
-
-    def write_csv(self) -> None:
-        fields = list(dict.fromkeys(k for row in self.history for k in row))
-
-        def write(tmp: Path) -> None:
-            with open(tmp, "w", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=fields)
-                writer.writeheader()
-                writer.writerows(self.history)
-
-        write_atomic(self.run_dir / METRICS_CSV, write)
 
     def finish(self) -> dict[str, Any]:
         last = self.history[-1]
