@@ -228,7 +228,7 @@ class Trainer:
             "test_error": last.get("test_error"), "val_error": last.get("val_error"),
             "train_error": last["train_error"], "epochs": last["epoch"],
             "seconds_per_pass": sorted(r["seconds"] for r in self.history)[len(self.history) // 2],
-            "wall_seconds": sum(r["wall_seconds"] for r in self.history),
+            "wall_seconds": sum(r.get("wall_seconds", r["seconds"]) for r in self.history),
             "parameters": self.model.num_parameters(), "seed": self.seed,
             "model_config": dataclasses.asdict(self.model_config), "train_config": dataclasses.asdict(self.config),
             "versions": versions(), "history": self.history,
