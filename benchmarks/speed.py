@@ -22,8 +22,7 @@ import torch
 from PIL import Image
 
 from lenet5.data.datasets import load_digits
-from lenet5.data.feed import INPUTS
-from lenet5.data.sources import fetch
+from lenet5.data.sources import fetch_and_load
 from lenet5.losses import pattern_loss
 from lenet5.model import LeNet5
 from lenet5.predict import predict_images
@@ -97,7 +96,7 @@ def matmul_rate() -> float:
 def inference(data_dir) -> dict[str, float]:
     model = load_pretrained("paper")
     digits = load_digits("mnist", data_dir)
-    x = INPUTS["pad-32"](digits.test_images[:1000])
+    x = model.prepare(digits.test_images[:1000])
     model(x)
     t0 = time.perf_counter()
     for _ in range(10):
@@ -128,8 +127,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="dataset folder (default: $LENET5_DATA or ~/.cache/lenet5)")
     parser.add_argument("--out", type=Path, default=Path("speed.json"), help="JSON output (default: speed.json)")
     args = parser.parse_args()
-    fetch("mnist", args.data_dir, log=lambda s: None)
-    data = load_digits("mnist", args.data_dir)
+    data = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = data.train_images[: args.digits], data.train_labels[: args.digits]
     scale = 60_000 / args.digits
     rate = matmul_rate()

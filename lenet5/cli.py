@@ -84,13 +84,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_distortions(args: argparse.Namespace) -> int:
     import torch
 
-    from lenet5.data.datasets import load_digits
     from lenet5.data.distort import distort, draw_parameters
-    from lenet5.data.sources import fetch
+    from lenet5.data.sources import fetch_and_load
     from lenet5.plots import plot_distortions
 
-    fetch("mnist", args.data_dir, log=lambda s: None)
-    digits = load_digits("mnist", args.data_dir)
+    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     first = torch.tensor([int((digits.test_labels == k).nonzero()[0]) for k in range(10)])
     images = digits.test_images[first]
     generator = torch.Generator().manual_seed(args.seed)
@@ -104,7 +102,6 @@ def cmd_distortions(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     import torch
 
-    from lenet5.data.feed import INPUTS
     from lenet5.plots import plot_predictions
     from lenet5.predict import predict_images
     from lenet5.pretrained import load_model
@@ -121,7 +118,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"{r.file}: {r.digit} (confidence {r.confidence:.2f})")
     good = [r for r in results if r.error is None]
     if args.show and good:
-        items = [(r.file, load_image(r.file), INPUTS[model.config.input](r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
+        items = [(r.file, load_image(r.file), model.prepare(r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
         plot_predictions(items, Path(args.show), smaller_wins=model.config.head == "rbf")
         print(f"wrote {args.show}", file=sys.stderr)
     failed = len(results) - len(good)
@@ -131,17 +128,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lenet5.data.datasets import load_digits
-    from lenet5.data.feed import INPUTS
-    from lenet5.data.sources import fetch
+    from lenet5.data.sources import fetch_and_load
     from lenet5.evaluate import evaluate
     from lenet5.pretrained import load_model
     from lenet5.report import format_confusion, write_evaluation
 
     model, info = load_model(args.model)
-    fetch(args.dataset, args.data_dir, log=lambda s: None)
-    digits = load_digits(args.dataset, args.data_dir)
-    result = evaluate(model, INPUTS[model.config.input](digits.test_images), digits.test_labels)
+    digits = fetch_and_load(args.dataset, args.data_dir, log=lambda s: None)
+    result = evaluate(model, model.prepare(digits.test_images), digits.test_labels)
     out = Path(args.out or f"eval-{Path(str(args.model)).stem}")
     summary = write_evaluation(result, digits.test_images, out, f"{args.model} on {args.dataset}")
     summary["model"] = info["source"]
@@ -158,14 +152,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from lenet5.data.datasets import load_digits
-    from lenet5.data.sources import fetch
+    from lenet5.data.sources import fetch_and_load
     from lenet5.pretrained import load_model
     from lenet5.report import write_feature_maps, write_prototypes
 
     model, _ = load_model(args.model)
-    fetch("mnist", args.data_dir, log=lambda s: None)
-    digits = load_digits("mnist", args.data_dir)
+    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     if not 0 <= args.digit < len(digits.test_images):
         raise Lenet5Error(f"--digit must be a test digit index in 0..{len(digits.test_images) - 1}, got {args.digit}")
     out = Path(args.out)
@@ -179,9 +171,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from lenet5.data.datasets import load_digits
-    from lenet5.data.feed import INPUTS
-    from lenet5.data.sources import fetch
+    from lenet5.data.sources import fetch_and_load
     from lenet5.export import export
     from lenet5.pretrained import load_model, save_weights
 
@@ -195,9 +185,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         save_weights(model, out, meta)
         print(f"wrote {out} ({model.num_parameters():,} parameters)")
         return 0
-    fetch("mnist", args.data_dir, log=lambda s: None)
-    digits = load_digits("mnist", args.data_dir)
-    check = INPUTS[model.config.input](digits.test_images[:1000])
+    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
+    check = model.prepare(digits.test_images[:1000])
     parity = export(model, args.format, out, check)
     print(f"wrote {out}: {args.format}, input 'digits' float32 (B, 1, 32, 32) in the '{model.config.input}' convention, "
           f"outputs 'scores' (B, 10) and 'features' (B, 84)")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from lenet5.data.feed import INPUTS
 from lenet5.errors import Lenet5Error
 from lenet5.layers import (
     AvgPool,
@@ -111,6 +112,10 @@ class LeNet5(nn.Sequential):
         RBF scores are penalties (smaller wins); softmax scores are logits."""
         y = super().forward(x)
         return y.flatten(1) if y.shape[-2:] == (1, 1) else y
+
+    def prepare(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 digits (N, 28, 28) -> this network's inputs (N, 1, 32, 32), per config.input."""
+        return INPUTS[self.config.input](images)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """F6's output (B, 84, H, W): what the output layer reads."""

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import torch
 
-from lenet5.data.feed import INPUTS
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet5
 from lenet5.preprocess import image_to_digit
@@ -58,7 +57,7 @@ def predict_images(model: LeNet5, paths: list[str | os.PathLike]) -> list[Predic
         except Lenet5Error as e:
             results[f] = Prediction(str(f), error=str(e))
     if digits:
-        batch = INPUTS[model.config.input](torch.stack(list(digits.values())))
+        batch = model.prepare(torch.stack(list(digits.values())))
         scores = model.eval()(batch)
         classes, margins = model.decide(scores)
         for i, (f, digit) in enumerate(digits.items()):

@@ -7,7 +7,6 @@ from pathlib import Path
 import torch
 
 from lenet5.checkpoint import save_json
-from lenet5.data.feed import INPUTS
 from lenet5.evaluate import Evaluation
 from lenet5.model import LeNet5
 from lenet5.plots import plot_confusion, plot_feature_maps, plot_gallery, plot_prototypes, plot_rejection
@@ -36,7 +35,8 @@ def format_confusion(confusion: torch.Tensor) -> str:
 @torch.no_grad()
 def write_feature_maps(model: LeNet5, digit: torch.Tensor, out: Path, title: str) -> None:
     """The maps of C1, S2, C3 and S4 (after squashing) for one uint8 digit (28, 28)."""
-    x = INPUTS[model.config.input](digit[None])
+    x = model.prepare(digit[None])
+    seen = x[0, 0]
     maps = {}
     for name, layer in model.eval().named_children():
         x = layer(x)
@@ -44,7 +44,7 @@ def write_feature_maps(model: LeNet5, digit: torch.Tensor, out: Path, title: str
             maps[name[:2]] = x[0]
         if name == "S4_f":
             break
-    plot_feature_maps(maps, INPUTS[model.config.input](digit[None])[0, 0], out, title)
+    plot_feature_maps(maps, seen, out, title)
 
 
 def write_prototypes(model: LeNet5, out: Path) -> bool:

@@ -22,10 +22,10 @@ from tqdm import tqdm
 import lenet5
 from lenet5.checkpoint import load_checkpoint, save_checkpoint, save_csv, save_json
 from lenet5.curvature import diagonal_curvature
-from lenet5.data.datasets import Digits, load_digits
+from lenet5.data.datasets import Digits
 from lenet5.data.distort import distort, distorted_pool, draw_parameters
-from lenet5.data.feed import INPUTS, shuffled_batches
-from lenet5.data.sources import fetch
+from lenet5.data.feed import shuffled_batches
+from lenet5.data.sources import fetch_and_load
 from lenet5.errors import Lenet5Error
 from lenet5.evaluate import error_rate
 from lenet5.losses import pattern_loss
@@ -98,7 +98,6 @@ class Trainer:
                  data_dir: str | None = None, device: str = "cpu", progress: bool = True, log=print):
         self.model_config, self.config, self.seed = model_config, config, seed
         self.run_dir, self.device, self.progress, self.log = Path(run_dir), torch.device(device), progress, log
-        self.to_input = INPUTS[model_config.input]
         self.loss_fn = pattern_loss(model_config.loss, model_config.j)
         self.model = LeNet5(model_config, seed=seed).to(self.device)
         self.optimizer = make_optimizer(self.model, config)
@@ -108,12 +107,7 @@ class Trainer:
         self.data = self._load_data(data_dir)
 
     def _load_data(self, data_dir: str | None) -> dict[str, Split]:
-        try:
-            digits = load_digits(self.config.dataset, data_dir)
-        except Lenet5Error:
-            fetch(self.config.dataset, data_dir, log=self.log)
-            digits = load_digits(self.config.dataset, data_dir)
-        data = splits(digits, self.config)
+        data = splits(fetch_and_load(self.config.dataset, data_dir, log=self.log), self.config)
         if self.config.distort == "pool":
             pool_gen = torch.Generator().manual_seed(self.seed + 2)  # the same pool on resume
             train = data["train"]
@@ -121,7 +115,7 @@ class Trainer:
         return data
 
     def inputs(self, images: torch.Tensor) -> torch.Tensor:
-        return self.to_input(images).to(self.device)
+        return self.model.prepare(images).to(self.device)
 
     # --- state -------------------------------------------------------------------------------
     def state(self, epoch: int) -> dict[str, Any]:

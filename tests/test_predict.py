@@ -10,7 +10,6 @@ from PIL import Image
 
 from lenet5.cli import main
 from lenet5.data.datasets import load_digits
-from lenet5.data.feed import INPUTS
 from lenet5.evaluate import error_rate
 from lenet5.predict import predict_images
 from lenet5.preprocess import image_to_digit
@@ -50,7 +49,7 @@ def test_shipped_weights_reach_their_documented_error(mnist_dir):
         model, meta = read_weights(WEIGHTS_DIR / f"{name}.safetensors")
         assert meta["parameters"] == model.num_parameters() and meta["preset"] == name and meta["command"]
         digits = load_digits("mnist", mnist_dir)
-        error = error_rate(model, INPUTS[model.config.input](digits.test_images), digits.test_labels)
+        error = error_rate(model, model.prepare(digits.test_images), digits.test_labels)
         assert abs(error - meta["test_error"]) <= 0.001, (name, error, meta["test_error"])
 
 

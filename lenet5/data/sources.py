@@ -30,10 +30,12 @@ from lenet5.data.datasets import (
     TRAIN_IMAGES,
     TRAIN_LABELS,
     DatasetSpec,
+    Digits,
     content_problem,
     dataset_dir,
     file_problem,
     get_spec,
+    load_digits,
     verify,
 )
 from lenet5.data.idx import idx_bytes
@@ -182,3 +184,12 @@ def fetch(name: str, data_dir: str | os.PathLike | None = None, log: Log = print
         f"could not fetch {spec.name}; tried: {'; '.join(tried)}. "
         f"Place the uncompressed files {files} in {directory} by hand and run: lenet5 data verify {spec.name}"
     )
+
+
+def fetch_and_load(name: str, data_dir: str | os.PathLike | None = None, log: Log = print) -> Digits:
+    """The dataset in memory, fetched first only when its files are not on disk yet."""
+    try:
+        return load_digits(name, data_dir)
+    except Lenet5Error:
+        fetch(name, data_dir, log=log)
+        return load_digits(name, data_dir)
