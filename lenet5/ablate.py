@@ -24,6 +24,7 @@ from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet5
 from lenet5.presets import get_preset
 from lenet5.summary import layer_table
+from lenet5.train import Diverged, Trainer
 
 ADAM = {"optimizer": "adam", "schedule": "warmup-cosine", "lr": 2e-3}
 SGD = {"optimizer": "sgd", "schedule": "warmup-cosine", "lr": 0.01, "momentum": 0.9}
@@ -100,8 +101,6 @@ def _init_worker(threads: int) -> None:
 
 def run_job(job: Job) -> dict[str, Any]:
     """Train one (variant, seed), or read back its finished run."""
-    from lenet5.train import Trainer
-
     variant = BY_NAME[job.variant]
     model_config, train_config = variant.configs(job.epochs, job.train_limit, job.test_limit)
     wanted = {"model": dataclasses.asdict(model_config), "train": dataclasses.asdict(train_config), "seed": job.seed}
@@ -113,12 +112,19 @@ def run_job(job: Job) -> dict[str, Any]:
     else:
         trainer = Trainer(model_config, train_config, job.seed, job.run_dir, job.data_dir, progress=False,
                           log=lambda s: print(f"[{job.variant} seed {job.seed}] {s}", flush=True))
-        summary = trainer.fit(resume=True)
+        try:
+            summary = trainer.fit(resume=True)
+        except Diverged as e:  # a result of the study, not a failure of it: recorded, not re-run
+            print(f"[{job.variant} seed {job.seed}] {e}", flush=True)
+            summary = {"diverged_in_pass": e.epoch, "test_error": None, "train_error": None, "seconds_per_pass": None}
+            job.run_dir.mkdir(parents=True, exist_ok=True)
+            save_json(config, wanted)
+            save_json(metrics, summary)
         ran = True
     model = LeNet5(model_config)
     rows = layer_table(model)
     return {"variant": variant.name, "description": variant.description, "seed": job.seed,
-            "test_error": summary["test_error"], "train_error": summary["train_error"],
+            "diverged_in_pass": summary.get("diverged_in_pass"), "test_error": summary["test_error"], "train_error": summary["train_error"],
             "seconds_per_pass": summary["seconds_per_pass"], "parameters": model.num_parameters(),
             "multiply_adds": sum(r.connections for r in rows), "ran": ran}
 
@@ -169,12 +175,15 @@ def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     paper = [100 * r["test_error"] for r in by_variant.get("paper", [])]
     rows = []
     for name, runs in by_variant.items():
-        errors = [100 * r["test_error"] for r in runs]
+        finished = [r for r in runs if r["test_error"] is not None]
+        errors = [100 * r["test_error"] for r in finished]
         rows.append({"variant": name, "description": runs[0]["description"], "seeds": len(runs),
-                     "mean": statistics.mean(errors), "std": statistics.stdev(errors) if len(errors) > 1 else 0.0,
+                     "diverged": len(runs) - len(finished),
+                     "mean": statistics.mean(errors) if errors else None,
+                     "std": statistics.stdev(errors) if len(errors) > 1 else 0.0,
                      "difference": None if name == "paper" else difference_interval(errors, paper),
                      "parameters": runs[0]["parameters"], "multiply_adds": runs[0]["multiply_adds"],
-                     "seconds_per_pass": statistics.median(r["seconds_per_pass"] for r in runs)})
+                     "seconds_per_pass": statistics.median(r["seconds_per_pass"] for r in finished) if finished else None})
     return rows
 
 
@@ -184,8 +193,12 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         d = r["difference"]
         vs = "-" if r["variant"] == "paper" else ("n/a" if d is None else f"{d[0]:+.2f} ± {d[1]:.2f}")
-        lines.append(f"| {r['description']} | {r['mean']:.2f} ± {r['std']:.2f} | {vs} | {r['seeds']} | "
-                     f"{r['parameters']:,} | {r['multiply_adds']:,} | {r['seconds_per_pass']:.1f} |")
+        error = "diverged" if r["mean"] is None else f"{r['mean']:.2f} ± {r['std']:.2f}"
+        if r["diverged"] and r["mean"] is not None:
+            error += f" ({r['diverged']} diverged)"
+        speed = "-" if r["seconds_per_pass"] is None else f"{r['seconds_per_pass']:.1f}"
+        lines.append(f"| {r['description']} | {error} | {vs} | {r['seeds']} | "
+                     f"{r['parameters']:,} | {r['multiply_adds']:,} | {speed} |")
     return "\n".join(lines) + "\n"
 
 

@@ -165,7 +165,11 @@ def plot_ablation(rows: list[dict[str, Any]], path: Path) -> None:
     """Test error per variant with its spread over seeds; the paper's 0.95% as a line."""
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1.2), dpi=120)
     y = list(range(len(rows)))[::-1]
-    ax.errorbar([r["mean"] for r in rows], y, xerr=[r["std"] for r in rows], fmt="o", capsize=3)
+    done = [(r, k) for r, k in zip(rows, y) if r["mean"] is not None]
+    ax.errorbar([r["mean"] for r, _ in done], [k for _, k in done], xerr=[r["std"] for r, _ in done], fmt="o", capsize=3)
+    failed = [k for r, k in zip(rows, y) if r["mean"] is None]
+    if failed:  # every seed diverged: drawn at chance level
+        ax.plot([90.0] * len(failed), failed, "x", color="tab:red", label="diverged (chance: 90%)")
     ax.set_yticks(y)
     ax.set_yticklabels([r["description"] for r in rows], fontsize=8)
     ax.axvline(PAPER_TEST_ERROR, color="grey", ls="--", lw=1, label="paper: 0.95%")

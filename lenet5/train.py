@@ -34,6 +34,14 @@ from lenet5.optim import SDLM, paper_eta
 from lenet5.plots import plot_curves
 from lenet5.presets import TrainConfig
 
+class Diverged(Lenet5Error):
+    """The training loss stopped being finite."""
+
+    def __init__(self, epoch: int, loss: float):
+        super().__init__(f"training diverged in pass {epoch} (loss is {loss}); try a smaller --eta-scale or --lr")
+        self.epoch = epoch
+
+
 POOL_COPIES = 9  # Sec. III-A: 60,000 originals + 540,000 distorted copies
 CHECKPOINT, METRICS_CSV = "checkpoint.pt", "metrics.csv"
 
@@ -185,7 +193,7 @@ class Trainer:
             loss_sum += losses.detach().sum().item()
             seen += len(idx)
             if not math.isfinite(loss_sum):
-                raise Lenet5Error(f"training diverged in pass {epoch} (loss is {loss_sum}); try a smaller --eta-scale or --lr")
+                raise Diverged(epoch, loss_sum)
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", err=f"{100 * wrong / seen:.2f}%", refresh=False)
         bar.close()
         return {"train_loss": loss_sum / seen, "train_error": wrong / seen,

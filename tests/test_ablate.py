@@ -52,3 +52,23 @@ def test_tiny_study_writes_results_and_resumes(tiny_data_dir, tmp_path):
     shutil.rmtree(tmp_path / "study" / "runs" / "pooling-max-seed1")
     third = run_study(variants, **kwargs)
     assert [(r["variant"], r["seed"]) for r in third if r["ran"]] == [("pooling-max", 1)]
+
+
+def test_diverged_runs_are_recorded_not_fatal(tiny_data_dir, tmp_path, monkeypatch):
+    """A variant that diverges is a finding of the study: reported, and not re-run next time."""
+    from lenet5 import ablate
+    from lenet5.train import Diverged, Trainer
+
+    def explode(self, resume=False):
+        raise Diverged(3, float("nan"))
+
+    monkeypatch.setattr(Trainer, "fit", explode)
+    kwargs = dict(seeds=2, epochs=1, out=tmp_path / "study", data_dir=str(tiny_data_dir), train_limit=128, test_limit=64)
+    results = run_study(select(["init-literal"]), **kwargs)
+    assert [r["diverged_in_pass"] for r in results] == [3, 3]
+    assert "| diverged |" in (tmp_path / "study" / "ablation.md").read_text()
+    assert (tmp_path / "study" / "ablation.png").stat().st_size > 0
+    again = run_study(select(["init-literal"]), **kwargs)
+    assert not any(r["ran"] for r in again)
+    rows = ablate.summarize(results)
+    assert rows[0]["mean"] is None and rows[0]["diverged"] == 2
