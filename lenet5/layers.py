@@ -82,6 +82,7 @@ class Conv(nn.Module):
         self.kernel = kernel
         self.weight = nn.Parameter(torch.zeros(out_maps, in_maps, kernel, kernel))  # drawn by model.initialize
         self.bias = nn.Parameter(torch.zeros(out_maps))
+        self.masked = mask is not None  # a full connection skips the multiply by ones
         mask = torch.ones(out_maps, in_maps) if mask is None else mask
         self.register_buffer("mask", mask[:, :, None, None].clone(), persistent=False)
 
@@ -90,7 +91,7 @@ class Conv(nn.Module):
         return self.mask.sum(dim=(1, 2, 3)) * self.kernel**2
 
     def affine(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, weight * self.mask, bias)
+        return F.conv2d(x, weight * self.mask if self.masked else weight, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.affine(x, self.weight, self.bias)
@@ -116,8 +117,9 @@ class Subsampling(nn.Module):
         return torch.full_like(self.weight, 4.0)
 
     def affine(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        summed = 4 * F.avg_pool2d(x, 2)  # (B, C, H/2, W/2)
-        return summed * weight[:, None, None] + bias[:, None, None]
+        # the block sum is 4 x the block mean; the 4 goes onto the coefficient (a few numbers), and
+        # scaling plus bias is one fused pass (a strided depthwise convolution measured 4x slower)
+        return torch.addcmul(bias[:, None, None], F.avg_pool2d(x, 2), 4 * weight[:, None, None])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.affine(x, self.weight, self.bias)

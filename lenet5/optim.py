@@ -75,12 +75,12 @@ class SDLM(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if "h_kk" not in state:
-                    raise RuntimeError("SDLM.step() called before set_curvature(): estimate h_kk first")
-                # w_k <- w_k - eta / (mu + h_kk) * dE/dw_k
-                p.addcdiv_(p.grad, state["h_kk"] + group["mu"], value=-group["eta"])
+            params = [p for p in group["params"] if p.grad is not None]
+            if any("h_kk" not in self.state[p] for p in params):
+                raise RuntimeError("SDLM.step() called before set_curvature(): estimate h_kk first")
+            if not params:
+                continue
+            # w_k <- w_k - eta / (mu + h_kk) * dE/dw_k, for all parameters of the group at once
+            denominators = torch._foreach_add([self.state[p]["h_kk"] for p in params], group["mu"])
+            torch._foreach_addcdiv_(params, [p.grad for p in params], denominators, value=-group["eta"])
         return loss

@@ -33,6 +33,7 @@ from lenet5.model import LeNet5, ModelConfig
 from lenet5.optim import SDLM, paper_eta
 from lenet5.plots import plot_curves
 from lenet5.presets import TrainConfig
+from lenet5.runtime import keep_freed_memory
 
 class Diverged(Lenet5Error):
     """The training loss stopped being finite."""
@@ -106,6 +107,7 @@ class Trainer:
                  data_dir: str | None = None, device: str = "cpu", progress: bool = True, log=print):
         self.model_config, self.config, self.seed = model_config, config, seed
         self.run_dir, self.device, self.progress, self.log = Path(run_dir), torch.device(device), progress, log
+        keep_freed_memory()
         self.loss_fn = pattern_loss(model_config.loss, model_config.j)
         self.model = LeNet5(model_config, seed=seed).to(self.device)
         self.optimizer = make_optimizer(self.model, config)
