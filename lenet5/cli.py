@@ -9,6 +9,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from lenet5.errors import Lenet5Error
+from lenet5.runtime import keep_freed_memory
 
 
 def cmd_data_fetch(args: argparse.Namespace) -> int:
@@ -352,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_freed_memory()  # reuse freed feature maps (lenet5/runtime.py); changes no result
     try:
         return args.func(args)
     except Lenet5Error as e:

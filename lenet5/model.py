@@ -19,8 +19,6 @@ import torch.nn as nn
 from lenet5.data.feed import INPUTS
 from lenet5.errors import Lenet5Error
 from lenet5.layers import (
-    A,
-    S,
     AvgPool,
     Conv,
     MaxPool,
@@ -88,9 +86,6 @@ def pooling(kind: str, maps: int, width: int) -> nn.Module:
     return {"subsampling": lambda: Subsampling(maps), "avg": AvgPool, "max": MaxPool}[kind]()
 
 
-WEIGHTED_TANH_LAYERS = ("C1", "S2", "C3", "S4", "C5", "F6")  # each followed by the squashing function
-
-
 class LeNet5(nn.Sequential):
     """The network of Fig. 2. Layers are named as in the paper (`model.C3`, `model.F6`, ...);
     the activation after layer X is `X_f`."""
@@ -115,7 +110,7 @@ class LeNet5(nn.Sequential):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 1, 32, 32) -> scores (B, 10); a larger input gives a score map (B, 10, H, W).
         RBF scores are penalties (smaller wins); softmax scores are logits."""
-        y = self.output(self.features(x))
+        y = super().forward(x)
         return y.flatten(1) if y.shape[-2:] == (1, 1) else y
 
     def prepare(self, images: torch.Tensor) -> torch.Tensor:
@@ -124,26 +119,11 @@ class LeNet5(nn.Sequential):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """F6's output (B, 84, H, W): what the output layer reads."""
-        if self.config.activation == "scaled-tanh" and self.config.pooling == "subsampling":
-            return self._features_folded(x)
         for name, layer in self.named_children():
             if name == "output":
                 return x
             x = layer(x)
         raise AssertionError("no output layer")
-
-    def _features_folded(self, x: torch.Tensor) -> torch.Tensor:
-        """The paper's network layer by layer, with the squashing's constants moved onto the
-        weights: A tanh(S affine(x, w, b)) = A tanh(affine(x, S w, S b)), and the next layer's
-        affine(A t, w, b) = affine(t, A w, b). Only tanh is left to run over the feature maps;
-        scaling the weights (a few hundred numbers) replaces two multiplies forward and two
-        backward over every map (the profile in benchmarks/profile_step.py)."""
-        scale = 1.0  # the factor the previous layer's output still owes (A after a ScaledTanh)
-        for name in WEIGHTED_TANH_LAYERS:
-            layer = getattr(self, name)
-            x = torch.tanh(layer.affine(x, layer.weight * (S * scale), layer.bias * S))
-            scale = A
-        return A * x
 
     def logits(self, scores: torch.Tensor) -> torch.Tensor:
         """Scores as logits (larger wins): -y for the RBF head."""
