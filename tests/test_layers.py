@@ -115,3 +115,20 @@ def test_pools_pass_squared_coefficients_back(pool, coefficient2):
     pool.squared(s, x).sum().backward()
     per_block = s.grad.view(1, 1, 2, 2, 2, 2).permute(0, 1, 2, 4, 3, 5).reshape(4, 4)
     assert torch.allclose(per_block.sum(dim=1), torch.full((4,), 4 * coefficient2 if coefficient2 < 1 else 1.0, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("shape", [(3, 6, 28, 28), (2, 16, 10, 10), (2, 3, 7, 9)])
+def test_block_sum_is_bit_for_bit_four_times_avg_pool(shape):
+    """The speed-up of S2/S4 changes no number: forward and gradient equal 4 * avg_pool2d's."""
+    from lenet5.layers import block_sum
+
+    torch.manual_seed(0)
+    x = (torch.randn(shape) * 3).requires_grad_()
+    g = torch.randn(*shape[:2], shape[2] // 2, shape[3] // 2)
+    ref = 4 * torch.nn.functional.avg_pool2d(x, 2)
+    (ref_grad,) = torch.autograd.grad(ref, x, g)
+    out = block_sum(x)
+    (grad,) = torch.autograd.grad(out, x, g)
+    assert torch.equal(out, ref) and torch.equal(grad, ref_grad)
+    with torch.no_grad():
+        assert torch.equal(block_sum(x), ref)
