@@ -96,4 +96,3 @@ def test_every_choice_builds_and_runs():
             if field == "loss" and value == "cross-entropy":
                 changes["head"] = "softmax"
             assert LeNet5(ModelConfig(**changes))(torch.randn(2, 1, 32, 32)).shape == (2, 10)
-
