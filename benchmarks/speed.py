@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-from lenet5.checkpoint import save_checkpoint, save_csv
 from lenet5.data.datasets import load_digits
 from lenet5.data.sources import fetch_and_load
 from lenet5.export import export_onnx
@@ -35,7 +34,7 @@ from lenet5.presets import PRESETS
 from lenet5.pretrained import load_pretrained
 from lenet5.runtime import keep_freed_memory
 from lenet5.summary import layer_table
-from lenet5.train import CHECKPOINT, METRICS_CSV, Trainer
+from lenet5.train import Trainer
 
 BATCH = 128
 
@@ -74,7 +73,7 @@ def time_baseline(images, labels, passes: int) -> list[float]:
 
 def time_preset(name: str, data_dir, digits: int, passes: int, batch: int = BATCH) -> tuple[list[float], float]:
     """Seconds of each timed pass (curvature pass included), and the median seconds that the
-    pass's bookkeeping took (checkpoint and metrics.csv, written as `Trainer.fit` writes them)."""
+    pass's bookkeeping took (`Trainer.record`: checkpoint and metrics.csv, as `Trainer.fit` writes them)."""
     preset = PRESETS[name]
     config = preset.train.replace(batch_size=batch, epochs=passes + 1, train_limit=digits, test_limit=1000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,10 +83,9 @@ def time_preset(name: str, data_dir, digits: int, passes: int, batch: int = BATC
         for epoch in range(1, passes + 2):
             t0 = time.perf_counter()
             trainer.prepare_pass(epoch)
-            trainer.history.append(trainer.run_pass(epoch, train_inputs))
+            row = trainer.run_pass(epoch, train_inputs)
             t1 = time.perf_counter()
-            save_checkpoint(Path(tmp) / CHECKPOINT, trainer.state(epoch))
-            save_csv(Path(tmp) / METRICS_CSV, trainer.history)
+            trainer.record(epoch, row)
             times.append(t1 - t0)
             bookkeeping.append(time.perf_counter() - t1)
     return times[1:], statistics.median(bookkeeping[1:])

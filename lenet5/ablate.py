@@ -119,9 +119,7 @@ def run_job(job: Job) -> dict[str, Any]:
         except Diverged as e:  # a result of the study, not a failure of it: recorded, not re-run
             print(f"[{job.variant} seed {job.seed}] {e}", flush=True)
             summary = {"diverged_in_pass": e.epoch, "test_error": None, "train_error": None, "seconds_per_pass": None}
-            job.run_dir.mkdir(parents=True, exist_ok=True)
-            save_json(config, wanted)
-            save_json(metrics, summary)
+            save_json(metrics, summary)  # beside the config.json that fit wrote first
         ran = True
     model = LeNet5(model_config)
     rows = layer_table(model)

@@ -168,7 +168,7 @@ def plot_ablation(rows: list[dict[str, Any]], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1.2), dpi=120)
     y = list(range(len(rows)))[::-1]
     for k, r in zip(y, rows):
-        seeds = r.get("per_seed") or [r["mean"]]
+        seeds = r["per_seed"]
         done = [e for e in seeds if e is not None]
         ax.plot(done, [k] * len(done), "o", color="tab:blue", alpha=0.6, ms=5, label="one seed")
         if len(done) < len(seeds):

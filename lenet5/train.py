@@ -220,11 +220,15 @@ class Trainer:
             for name, (x, y) in eval_sets.items():
                 row[f"{name}_error"] = error_rate(self.model, x, y)
             row["wall_seconds"] = time.perf_counter() - t0  # training and scoring this pass
-            self.history.append(row)
-            save_checkpoint(checkpoint, self.state(epoch))
-            save_csv(self.run_dir / METRICS_CSV, self.history)
+            self.record(epoch, row)
             self.log(format_row(row, self.config.epochs))
         return self.finish()
+
+    def record(self, epoch: int, row: dict[str, Any]) -> None:
+        """Keep a finished pass: its metrics row, the checkpoint and metrics.csv (both atomic)."""
+        self.history.append(row)
+        save_checkpoint(self.run_dir / CHECKPOINT, self.state(epoch))
+        save_csv(self.run_dir / METRICS_CSV, self.history)
 
     def finish(self) -> dict[str, Any]:
         last = self.history[-1]

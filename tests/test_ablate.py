@@ -59,10 +59,10 @@ def test_diverged_runs_are_recorded_not_fatal(tiny_data_dir, tmp_path, monkeypat
     from lenet5 import ablate
     from lenet5.train import Diverged, Trainer
 
-    def explode(self, resume=False):
+    def explode(self, epoch, train_inputs):
         raise Diverged(3, float("nan"))
 
-    monkeypatch.setattr(Trainer, "fit", explode)
+    monkeypatch.setattr(Trainer, "run_pass", explode)
     kwargs = dict(seeds=2, epochs=1, out=tmp_path / "study", data_dir=str(tiny_data_dir), train_limit=128, test_limit=64)
     results = run_study(select(["init-literal"]), **kwargs)
     assert [r["diverged_in_pass"] for r in results] == [3, 3]
