@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from lenet5.errors import Lenet5Error
-from lenet5.runtime import keep_freed_memory
+from lenet5.runtime import DEFAULT_THREADS, keep_freed_memory, use_threads
 
 
 def cmd_data_fetch(args: argparse.Namespace) -> int:
@@ -60,18 +60,28 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
+    from lenet5.runtime import nondeterministic_operation, use_deterministic_algorithms
     from lenet5.train import Trainer, check_run_dir
 
     model_config, train_config = configs_from_args(args)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise Lenet5Error("--device cuda asked for, but PyTorch sees no CUDA device")
+    threads = use_threads(args.threads)
+    if args.deterministic:
+        use_deterministic_algorithms()
     run_dir = Path(args.out or f"runs/{args.preset}-seed{args.seed}")
     check_run_dir(run_dir, args.resume)
     trainer = Trainer(model_config, train_config, args.seed, run_dir, args.data_dir, args.device, progress=not args.quiet)
     print(f"training preset {args.preset} (seed {args.seed}) into {run_dir}: {trainer.model.num_parameters():,} parameters, "
-          f"{train_config.optimizer}, batch {train_config.batch_size}, {train_config.epochs} passes")
+          f"{train_config.optimizer}, batch {train_config.batch_size}, {train_config.epochs} passes, "
+          f"{threads} thread{'s' if threads > 1 else ''} on {args.device}")
     try:
         summary = trainer.fit(resume=args.resume)
+    except RuntimeError as e:
+        refusal = nondeterministic_operation(e)
+        if refusal is None:
+            raise
+        raise refusal from None
     except KeyboardInterrupt:
         done = len(trainer.history)
         print(f"lenet5: interrupted; the checkpoint after pass {done} is in {run_dir}; continue with --resume", file=sys.stderr)
@@ -108,7 +118,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lenet5.pretrained import load_model
     from lenet5.preprocess import load_image
 
-    model, _ = load_model(args.model)
+    model, info = load_model(args.model)
+    error = info.get("test_error")
+    print(f"lenet5: reading with {info['source']}" + (f" (MNIST test error {100 * error:.2f}%)" if error is not None else ""),
+          file=sys.stderr)
     results = predict_images(model, args.images)
     for r in results:
         if args.json:
@@ -181,7 +194,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
     if args.format == "safetensors":
-        meta = {k: info[k] for k in ("model_config", "test_error", "epoch") if k in info}
+        meta = {k: info[k] for k in ("model_config", "train_config", "seed", "test_error", "epoch",
+                                     "threads", "device", "device_name", "deterministic") if info.get(k) is not None}
         meta.update(parameters=model.num_parameters(), command=args.made_by or "", preset=args.preset_name or "")
         save_weights(model, out, meta)
         print(f"wrote {out} ({model.num_parameters():,} parameters)")
@@ -201,10 +215,13 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 
     if args.seeds < 1 or args.epochs < 1 or args.workers < 1:
         raise Lenet5Error("--seeds, --epochs and --workers must be at least 1")
+    use_threads(args.threads * args.workers)  # the machine must have the cores the study asks for
     variants = select(args.only)
     out = Path(args.out)
-    print(f"ablation: {len(variants)} variants x {args.seeds} seeds, {args.epochs} passes, {args.workers} workers -> {out}")
-    results = run_study(variants, args.seeds, args.epochs, out, args.workers, args.data_dir, args.train_limit, args.test_limit)
+    print(f"ablation: {len(variants)} variants x {args.seeds} seeds, {args.epochs} passes, "
+          f"{args.workers} workers x {args.threads} threads -> {out}")
+    results = run_study(variants, args.seeds, args.epochs, out, args.workers, args.data_dir, args.train_limit, args.test_limit,
+                        threads=args.threads)
     print(markdown(summarize(results)))
     print(f"{sum(r['ran'] for r in results)} runs trained, {sum(not r['ran'] for r in results)} reused; "
           f"wrote {out}/results.csv, ablation.md, ablation.png")
@@ -216,7 +233,10 @@ def add_switches(p: argparse.ArgumentParser, train: bool) -> None:
     from lenet5.model import CHOICES, ModelConfig
     from lenet5.presets import DISTORTIONS, OPTIMIZERS, SCHEDULES, TrainConfig
 
-    p.add_argument("--preset", default="paper", help="named configuration: paper, blog or modern (default: paper)")
+    from lenet5.presets import ALIASES, PRESETS
+
+    p.add_argument("--preset", default="paper", metavar="PRESET",
+                   help=f"named configuration: {', '.join(PRESETS)} (also: {', '.join(ALIASES)}) (default: paper)")
     g = p.add_argument_group("model switches (default: the preset's)")
     for f in fields(ModelConfig):
         flag = "--" + f.name.replace("_", "-")
@@ -260,6 +280,7 @@ TRAIN_HELP = {
     "curvature_patterns": "sdlm: patterns h_kk is estimated on before each pass",
     "lr": "adam/sgd: peak learning rate",
     "momentum": "sgd momentum",
+    "weight_decay": "adam/sgd: weight decay (AdamW's decoupled form for adam)",
     "warmup_epochs": "warmup-cosine: passes of linear warm-up",
     "holdout": "keep the last N training digits out and report val_error on them",
     "train_limit": "train on the first N digits only (0: all)",
@@ -267,11 +288,19 @@ TRAIN_HELP = {
 }
 
 
+def add_threads(p: argparse.ArgumentParser, what: str = "") -> None:
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                   help=f"CPU threads{' ' + what if what else ''}; the thread count changes rounding, so a seed's weights "
+                        f"repeat only at the same count (default: {DEFAULT_THREADS})")
+
+
 def add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None, help="where datasets live (default: $LENET5_DATA, else ~/.cache/lenet5)")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lenet5.pretrained import BEST
+
     parser = argparse.ArgumentParser(prog="lenet5", description="LeNet-5 (LeCun et al. 1998) in PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -295,13 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run directory (default: runs/PRESET-seedSEED)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint (default: off)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    add_threads(p)
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic kernels only, so two CUDA runs of one seed are identical (default: off; the CPU is already)")
     p.add_argument("--quiet", action="store_true", help="no progress bars, only one line per pass (default: off)")
     add_data_dir(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="read digits from image files or folders")
     p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, GIF) or folders of them")
-    p.add_argument("--model", default="paper", help="shipped model name, checkpoint or run directory (default: paper)")
+    p.add_argument("--model", default=BEST, help=f"shipped model name, checkpoint or run directory (default: {BEST}, the best shipped reader)")
     p.add_argument("--json", action="store_true", help="one JSON object per image (default: one line of text)")
     p.add_argument("--show", default=None, help="also write a PNG of each input, what the network saw and its scores (default: none)")
     p.set_defaults(func=cmd_predict)
@@ -333,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ablate", help="paper, paper with one choice swapped, blog and modern, over several seeds")
     p.add_argument("--seeds", type=int, default=3, help="seeds per variant (default: 3)")
     p.add_argument("--epochs", type=int, default=20, help="passes per run (default: 20)")
-    p.add_argument("--workers", type=int, default=1, help="runs in parallel, the cores shared between them (default: 1)")
+    p.add_argument("--workers", type=int, default=1, help="runs in parallel (default: 1)")
+    add_threads(p, what="per run")
     p.add_argument("--out", default="runs/ablation", help="study folder (default: runs/ablation)")
     p.add_argument("--only", nargs="+", default=None, metavar="VARIANT", help="run only these variants (default: all)")
     p.add_argument("--train-limit", type=int, default=0, help="train on the first N digits only (default: 0, all)")

@@ -1,7 +1,12 @@
-"""Named configurations: `paper`, `blog` and `modern`, each a network and its training.
+"""Named configurations, each a network and its training:
 
-Every departure of `paper` from the paper's text is marked `# Deviation:` and listed in the
-README's Deviations section, with the measurement that chose it.
+    paper          the paper's network exactly as printed, trained with AdamW (the default)
+    paper-distort  the same, with random distortions fresh each pass (Sec. III-A)
+    paper-sdlm     the paper's network and the paper's algorithm, SDLM (Appendix C)
+    blog, modern   the popular simplified version, and a modern variant
+
+Every departure from the paper's text is marked `# Deviation:` and listed in the README's
+Deviations section, with the measurement that chose it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class TrainConfig:
     curvature_patterns: int = 500  # sdlm: patterns h_kk is averaged over before each pass
     lr: float = 1e-3  # adam/sgd: peak learning rate
     momentum: float = 0.9  # sgd
+    weight_decay: float = 0.0  # adam/sgd: decoupled weight decay, w <- w - lr * weight_decay * w (AdamW); paper: none
     warmup_epochs: float = 1.0  # warmup-cosine: passes of linear warm-up
     distort: str = "none"  # none | fresh (new draws each pass) | pool (paper: 540,000 fixed copies)
     holdout: int = 0  # keep the last N training digits out, to choose settings on (val_error)
@@ -42,13 +48,18 @@ class TrainConfig:
             if getattr(self, field) not in valid:
                 raise Lenet5Error(f"unknown {field} {getattr(self, field)!r}; choose one of: {', '.join(valid)}")
         if (self.optimizer == "sdlm") != (self.schedule == "paper"):
-            raise Lenet5Error("the paper's eta schedule goes with sdlm, and only with it; adam/sgd use warmup-cosine or constant")
+            raise Lenet5Error("the paper's eta schedule goes with sdlm, and only with it: for SDLM use --preset paper-sdlm; "
+                              "adam/sgd use warmup-cosine or constant")
         for field in ("epochs", "batch_size", "curvature_patterns"):
             if getattr(self, field) < 1:
                 raise Lenet5Error(f"{field} must be at least 1, got {getattr(self, field)}")
         for field in ("eta_scale", "mu", "lr"):
             if not getattr(self, field) > 0:
                 raise Lenet5Error(f"{field} must be positive, got {getattr(self, field)}")
+        if not self.weight_decay >= 0:
+            raise Lenet5Error(f"weight_decay must be 0 or more, got {self.weight_decay}")
+        if self.weight_decay and self.optimizer == "sdlm":
+            raise Lenet5Error("weight_decay goes with adam or sgd; SDLM (Appendix C) has none")
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -61,16 +72,40 @@ class Preset:
     description: str
 
 
+# The paper's network as printed (ModelConfig's defaults: Table I, the bitmaps, eq. 9, the
+# literal init U(+-2.4/F_in)), and one departure from its training: the optimizer. Chosen on
+# held-out data (train on 50k, score the last 10k of the training set; seeds 0 and 1; README).
+PAPER_TRAINING = TrainConfig(
+    optimizer="adam",  # Deviation: AdamW, not SDLM: SDLM as we read it underfits (README, Deviations)
+    schedule="warmup-cosine",  # one pass of linear warm-up, then cosine to 0 over the 20 passes
+    lr=2e-3,  # held-out: 2e-3 val 1.14%, 1e-3 1.13% (one seed); SGD with momentum, 3e-3: 1.17%
+    weight_decay=0.1,  # held-out val (seeds 0 / 1): 0.94 / 0.94%; 0.05: 0.98 / 1.04; 0.2: 0.96 (seed 0); none: 1.13 / 1.08
+    batch_size=32,  # Deviation: mini-batches of 32 (mean loss); paper: 1, online
+)
+
 PRESETS = {
     "paper": Preset(
+        ModelConfig(),
+        PAPER_TRAINING,
+        "the paper's network exactly as printed, trained with AdamW (the one deviation: the optimizer)",
+    ),
+    "paper-distort": Preset(
+        ModelConfig(),
+        PAPER_TRAINING.replace(distort="fresh"),
+        "preset paper trained on randomly distorted digits, fresh draws each pass (Sec. III-A)",
+    ),
+    "paper-sdlm": Preset(
         ModelConfig(
             init="paper-sqrt",  # Deviation: U(+-2.4/sqrt F_in); the literal 2.4/F_in makes SDLM diverge (README)
         ),
         TrainConfig(
             batch_size=32,  # Deviation: mini-batches with the loss summed (per-pattern steps); paper: 1
-            eta_scale=0.5,  # Deviation: half the paper's eta; the full eta is unstable at batch 32
+            # Deviation: a quarter of the paper's eta and half its mu. Held-out val: 1.16% (1.11% on
+            # another machine); eta x0.5 with mu 0.02 1.33%; x0.35 with mu 0.01 1.16%; x0.25 with mu 0.005 1.29%
+            eta_scale=0.25,
+            mu=0.01,
         ),
-        "the paper's network, loss and SDLM training (deviations listed in the README)",
+        "the paper's network and the paper's algorithm: SDLM with back-propagated curvature",
     ),
     "blog": Preset(
         ModelConfig(activation="blog", pooling="blog", c3="full", head="softmax", loss="cross-entropy",
@@ -87,8 +122,12 @@ PRESETS = {
 }
 
 
+# Other names a user would guess for the presets above.
+ALIASES = {"sdlm": "paper-sdlm", "paper-adam": "paper", "distort": "paper-distort"}
+
+
 def get_preset(name: str) -> Preset:
     try:
-        return PRESETS[name]
+        return PRESETS[ALIASES.get(name, name)]
     except KeyError:
         raise Lenet5Error(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None

@@ -72,9 +72,12 @@ def make_optimizer(model: LeNet5, config: TrainConfig) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "sdlm":
         return SDLM(params, eta=config.eta_scale * paper_eta(1), mu=config.mu)
+    if config.optimizer == "adam" and config.weight_decay:
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr)
-    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum)
+    # SGD's weight decay is the coupled form: weight_decay * w added to the gradient
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
 
 
 def learning_rate(config: TrainConfig, step: int, total: int, per_pass: int) -> float:
@@ -98,6 +101,13 @@ def eps_span(optimizer: SDLM, model: LeNet5) -> tuple[float, float]:
 
 def versions() -> dict[str, str]:
     return {"lenet5": lenet5.__version__, "torch": str(torch.__version__), "python": platform.python_version()}
+
+
+def rounding(device: torch.device) -> dict[str, Any]:
+    """What, beside code and seed, decides the weights: threads, device, deterministic kernels."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    return {"threads": torch.get_num_threads(), "device": str(device), "device_name": name,
+            "deterministic": torch.are_deterministic_algorithms_enabled()}
 
 
 class Trainer:
@@ -132,7 +142,7 @@ class Trainer:
         return {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "generator": self.generator.get_state(), "epoch": epoch, "step": self.step,
-            "history": self.history, "seed": self.seed, "versions": versions(),
+            "history": self.history, "seed": self.seed, "versions": versions(), "rounding": rounding(self.device),
             "model_config": dataclasses.asdict(self.model_config), "train_config": dataclasses.asdict(self.config),
         }
 
@@ -143,6 +153,10 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         self.history, self.step = state["history"], state["step"]
+        before, now = state.get("rounding", {}).get("threads"), torch.get_num_threads()
+        if before is not None and before != now:
+            self.log(f"note: this run began on {before} threads and resumes on {now}: its rounding, "
+                     "and so its weights, will differ from an uninterrupted run")
         return state["epoch"]
 
     # --- one pass ----------------------------------------------------------------------------
@@ -239,7 +253,7 @@ class Trainer:
             "wall_seconds": sum(r.get("wall_seconds", r["seconds"]) for r in self.history),
             "parameters": self.model.num_parameters(), "seed": self.seed,
             "model_config": dataclasses.asdict(self.model_config), "train_config": dataclasses.asdict(self.config),
-            "versions": versions(), "history": self.history,
+            "versions": versions(), **rounding(self.device), "history": self.history,
         }
         save_json(self.run_dir / "metrics.json", summary)
         plot_curves(self.history, self.run_dir / "curves.png", title=f"{self.config.dataset}, seed {self.seed}")

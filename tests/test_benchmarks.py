@@ -15,7 +15,7 @@ def test_speed_benchmark_reports_every_pipeline(tiny_data_dir, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(out.read_text())
     labels = [row["pipeline"] for row in report["rows"]]
-    assert labels[0].startswith("baseline") and len(labels) == 5 and "lenet5 paper" in labels
+    assert labels[0].startswith("baseline") and len(labels) == 6 and {"lenet5 paper", "lenet5 paper-sdlm"} <= set(labels)
     assert all(row["seconds_per_pass"] > 0 and row["floor_s"] > 0 for row in report["rows"])
     assert all(row["checkpoint_and_metrics_s"] > 0 for row in report["rows"][1:])
     assert report["inference"]["PyTorch"]["batch_1000_digits_per_s"] > 0
@@ -29,3 +29,14 @@ def test_profile_step_lists_operators(tiny_data_dir):
                              "--data-dir", str(tiny_data_dir)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ms per step" in result.stdout and "aten::convolution" in result.stdout
+
+
+def test_readers_benchmark_scores_every_shipped_model(tiny_data_dir):
+    from lenet5.pretrained import shipped
+
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "readers.py"), "--images", "8",
+                             "--data-dir", str(tiny_data_dir)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    assert [row[0] for row in rows] == shipped()
+    assert all(len([v for v in row if v.endswith("%")]) == 4 for row in rows)

@@ -3,7 +3,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
+from lenet5.checkpoint import load_checkpoint
 from lenet5.cli import main
 
 
@@ -21,7 +23,11 @@ def test_summary_json_and_switches(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["summary", "--preset", "nope"], "unknown preset 'nope'; choose one of: paper, blog, modern"),
+    (["summary", "--preset", "nope"], "unknown preset 'nope'; choose one of: paper, paper-distort, paper-sdlm, blog, modern"),
+    (["train", "--threads", "0", "--out", "/tmp/never"], "--threads must be between 1 and"),
+    (["train", "--threads", "100000", "--out", "/tmp/never"], "--threads must be between 1 and"),
+    (["train", "--optimizer", "sdlm", "--out", "/tmp/never"], "use --preset paper-sdlm"),
+    (["ablate", "--workers", "2", "--threads", "100000"], "--threads must be between 1 and"),
     (["summary", "--head", "softmax"], "does not fit the softmax head"),
     (["train", "--epochs", "0", "--out", "/tmp/never"], "epochs must be at least 1"),
 ])
@@ -57,3 +63,40 @@ def test_file_system_refusals_are_one_line(tiny_data_dir, tmp_path, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("lenet5: error:") and err.count("\n") == 1
+
+
+def test_train_records_threads_and_determinism(tiny_data_dir, tmp_path, capsys):
+    argv = ["train", "--epochs", "1", "--batch-size", "16", "--quiet", "--threads", "1", "--deterministic",
+            "--data-dir", str(tiny_data_dir), "--out", str(tmp_path / "run")]
+    try:
+        assert main(argv) == 0
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert "1 thread on cpu" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["threads"] == 1 and metrics["device"] == "cpu" and metrics["deterministic"] is True
+    state = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert state["rounding"]["threads"] == 1
+    plain_argv = [a for a in argv[:-1] if a != "--deterministic"] + [str(tmp_path / "plain")]
+    assert main(plain_argv) == 0  # the same run without --deterministic
+    plain = load_checkpoint(tmp_path / "plain" / "checkpoint.pt")
+    assert plain["rounding"]["deterministic"] is False
+    for name, tensor in state["model"].items():  # on the CPU it changes no number
+        assert torch.equal(tensor, plain["model"][name]), name
+
+
+def test_an_operation_without_a_deterministic_version_is_named(tiny_data_dir, tmp_path, capsys, monkeypatch):
+    from lenet5.train import Trainer
+
+    def fit(self, resume=False):  # put_ has no deterministic version even on the CPU
+        torch.zeros(4).put_(torch.tensor([1, 1]), torch.tensor([1.0, 2.0]))
+
+    monkeypatch.setattr(Trainer, "fit", fit)
+    argv = ["train", "--epochs", "1", "--quiet", "--deterministic", "--data-dir", str(tiny_data_dir), "--out", str(tmp_path / "run")]
+    try:
+        assert main(argv) == 1
+    finally:
+        torch.use_deterministic_algorithms(False)
+    err = capsys.readouterr().err
+    assert "put_ has no deterministic implementation" in err
+    assert err.count("\n") == 1 and "Traceback" not in err

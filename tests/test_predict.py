@@ -13,7 +13,7 @@ from lenet5.data.datasets import load_digits
 from lenet5.evaluate import error_rate
 from lenet5.predict import predict_images
 from lenet5.preprocess import image_to_digit
-from lenet5.pretrained import WEIGHTS_DIR, load_model, load_pretrained, read_weights, shipped
+from lenet5.pretrained import BEST, WEIGHTS_DIR, load_model, load_pretrained, read_weights, shipped
 
 
 def render(digit: np.ndarray, path, invert=True, scale=5, canvas=(300, 400), at=(40, 220), rgb=True, fmt="PNG"):
@@ -44,18 +44,20 @@ def test_preprocess_recovers_an_mnist_like_digit(tmp_path):
 
 @pytest.mark.mnist
 def test_shipped_weights_reach_their_documented_error(mnist_dir):
-    assert "paper" in shipped()
+    assert {"paper", "paper-distort", BEST} <= set(shipped())
     for name in shipped():
         model, meta = read_weights(WEIGHTS_DIR / f"{name}.safetensors")
         assert meta["parameters"] == model.num_parameters() and meta["preset"] == name and meta["command"]
+        assert meta["threads"] >= 1 and meta["device"] == "cpu"  # what decides the rounding
         digits = load_digits("mnist", mnist_dir)
         error = error_rate(model, model.prepare(digits.test_images), digits.test_labels)
         assert abs(error - meta["test_error"]) <= 0.001, (name, error, meta["test_error"])
 
 
 @pytest.mark.mnist
+@pytest.mark.parametrize("name", ["paper", "paper-distort"])
 @pytest.mark.parametrize("style", ["inverted-rgb-png", "jpeg", "light-on-dark-grey", "small-canvas"])
-def test_predict_on_renderings_of_real_test_digits(mnist_dir, tmp_path, style):
+def test_predict_on_renderings_of_real_test_digits(mnist_dir, tmp_path, style, name):
     digits = load_digits("mnist", mnist_dir)
     n = 150
     paths = []
@@ -65,7 +67,7 @@ def test_predict_on_renderings_of_real_test_digits(mnist_dir, tmp_path, style):
                   "small-canvas": {"scale": 2, "canvas": (60, 70), "at": (2, 10)}}[style]
         suffix = "jpg" if style == "jpeg" else "png"
         paths.append(render(img, tmp_path / f"{i}.{suffix}", **kwargs))
-    results = predict_images(load_pretrained("paper"), paths)
+    results = predict_images(load_pretrained(name), paths)
     accuracy = np.mean([r.digit == int(digits.test_labels[i]) for i, r in enumerate(results)])
     assert accuracy >= 0.95, accuracy
 
@@ -82,7 +84,9 @@ def test_bad_inputs_get_an_error_line_and_the_rest_still_run(tmp_path, capsys):
     Image.new("1", (9000, 9000)).save(bomb)  # 81 megapixels, a few kB on disk
     names = ["empty.png", "text.png", "truncated.png", "blank.png", "bomb.png", "good.png"]
     code = main(["predict", "--json", *[str(tmp_path / n) for n in names]])
-    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    captured = capsys.readouterr()
+    out = [json.loads(line) for line in captured.out.splitlines()]
+    assert f"reading with shipped:{BEST}" in captured.err  # says which model read them
     assert code == 1 and [o["file"].split("/")[-1] for o in out] == names
     errors = {o["file"].split("/")[-1]: o.get("error", "") for o in out}
     assert "empty" in errors["empty.png"] and "not an image" in errors["text.png"]

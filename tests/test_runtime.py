@@ -22,3 +22,31 @@ def test_keep_freed_memory_without_glibc(monkeypatch):
 
     monkeypatch.setattr(ctypes, "CDLL", no_libc)
     assert keep_freed_memory() is False
+
+
+def test_use_threads_sets_the_count_and_refuses_what_the_machine_lacks():
+    from lenet5.errors import Lenet5Error
+    from lenet5.runtime import machine_cores, use_threads
+
+    before = torch.get_num_threads()
+    try:
+        assert use_threads(1) == 1 and torch.get_num_threads() == 1
+        for bad in (0, -1, machine_cores() + 1):
+            with pytest.raises(Lenet5Error, match=f"between 1 and {machine_cores()}"):
+                use_threads(bad)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_nondeterministic_refusal_becomes_one_line_naming_the_operation():
+    from lenet5.runtime import nondeterministic_operation
+
+    torch.use_deterministic_algorithms(True)
+    try:
+        with pytest.raises(RuntimeError) as refusal:
+            torch.zeros(4).put_(torch.tensor([1, 1]), torch.tensor([1.0, 2.0]))
+    finally:
+        torch.use_deterministic_algorithms(False)
+    message = str(nondeterministic_operation(refusal.value))
+    assert message.startswith("--deterministic: put_ has no deterministic implementation") and "\n" not in message
+    assert nondeterministic_operation(RuntimeError("shapes do not match")) is None

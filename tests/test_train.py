@@ -28,7 +28,7 @@ def test_tiny_sdlm_run_learns_and_writes_everything(tiny_data_dir, tmp_path):
     assert state["epoch"] == 3 and model_from_checkpoint(state).num_parameters() == 60_000
 
 
-@pytest.mark.parametrize("preset, distort", [("paper", "none"), ("modern", "fresh"), ("blog", "pool")])
+@pytest.mark.parametrize("preset, distort", [("paper", "none"), ("paper-sdlm", "none"), ("modern", "fresh"), ("blog", "pool")])
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_data_dir, tmp_path, preset, distort):
     p = PRESETS[preset]
     config = p.train.replace(epochs=2, batch_size=32, curvature_patterns=32, distort=distort)
@@ -82,10 +82,35 @@ def test_train_config_validation_and_lr_schedule():
 
 
 @pytest.mark.mnist
-def test_end_to_end_on_real_mnist(mnist_dir, tmp_path):
-    """A short run on real digits: 6,000 training digits, one pass, 2,000 test digits."""
-    preset = PRESETS["paper"]
-    config = preset.train.replace(epochs=1, train_limit=6000, test_limit=2000)
+@pytest.mark.parametrize("name", ["paper", "paper-sdlm"])
+def test_end_to_end_on_real_mnist(mnist_dir, tmp_path, name):
+    """A short run on real digits: 6,000 training digits, two passes, 2,000 test digits."""
+    preset = PRESETS[name]
+    config = preset.train.replace(epochs=2, train_limit=6000, test_limit=2000)
     summary = Trainer(preset.model, config, 0, tmp_path / "e2e", mnist_dir, **QUIET).fit()
     assert summary["test_error"] < 0.15, summary["test_error"]
     assert (tmp_path / "e2e" / "curves.png").exists() and (tmp_path / "e2e" / "checkpoint.pt").exists()
+
+
+@pytest.mark.parametrize("preset, changes", [("paper", {"lr": float("inf")}), ("paper-sdlm", {"eta_scale": 1e30})])
+def test_a_run_that_diverges_stops_with_a_hint(tiny_data_dir, tmp_path, preset, changes):
+    from lenet5.train import Diverged
+
+    p = PRESETS[preset]
+    config = p.train.replace(epochs=2, batch_size=16, curvature_patterns=32, **changes)
+    with pytest.raises(Diverged, match=r"diverged in pass [12] .* try a smaller --eta-scale or --lr"):
+        Trainer(p.model, config, 0, tmp_path / "run", tiny_data_dir, **QUIET).fit()
+
+
+def test_weight_decay_is_adamw_for_adam_and_refused_for_sdlm():
+    from lenet5.model import LeNet5
+    from lenet5.train import make_optimizer
+
+    model = LeNet5(ModelConfig())
+    adam = PRESETS["paper"].train.replace(weight_decay=0.0)
+    assert type(make_optimizer(model, adam)) is torch.optim.Adam
+    decayed = make_optimizer(model, adam.replace(weight_decay=0.01))
+    assert type(decayed) is torch.optim.AdamW and decayed.param_groups[0]["weight_decay"] == 0.01
+    assert make_optimizer(model, adam.replace(optimizer="sgd", weight_decay=0.01)).param_groups[0]["weight_decay"] == 0.01
+    with pytest.raises(Lenet5Error, match="SDLM .* has none"):
+        PRESETS["paper-sdlm"].train.replace(weight_decay=0.01)
