@@ -32,11 +32,21 @@ def cmd_data_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def preset_name(args: argparse.Namespace) -> str:
+    """The preset asked for; without one, `paper`, or `paper-distort` (the paper's network as
+    tuned for distorted digits) when `--distort` asks for distortions."""
+    from lenet5.presets import ALIASES
+
+    if args.preset is not None:
+        return ALIASES.get(args.preset, args.preset)
+    return "paper-distort" if getattr(args, "distort", None) not in (None, "none") else "paper"
+
+
 def configs_from_args(args: argparse.Namespace):
     """The preset's configs with every flag the user gave written over them."""
     from lenet5.presets import get_preset
 
-    preset = get_preset(args.preset)
+    preset = get_preset(preset_name(args))
     model_changes = {f.name: getattr(args, f.name) for f in fields(preset.model) if getattr(args, f.name, None) is not None}
     train_changes = {f.name: getattr(args, f.name) for f in fields(preset.train) if getattr(args, f.name, None) is not None}
     return preset.model.replace(**model_changes), preset.train.replace(**train_changes)
@@ -52,7 +62,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(json.dumps({"config": asdict(model_config), "layers": [asdict(r) for r in rows],
                           "parameters": sum(r.parameters for r in rows), "connections": sum(r.connections for r in rows)}, indent=2))
     else:
-        print(f"preset {args.preset}: " + ", ".join(f"{k}={v}" for k, v in asdict(model_config).items()))
+        print(f"preset {preset_name(args)}: " + ", ".join(f"{k}={v}" for k, v in asdict(model_config).items()))
         print(format_table(rows))
     return 0
 
@@ -69,10 +79,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     threads = use_threads(args.threads)
     if args.deterministic:
         use_deterministic_algorithms()
-    run_dir = Path(args.out or f"runs/{args.preset}-seed{args.seed}")
+    name = preset_name(args)
+    run_dir = Path(args.out or f"runs/{name}-seed{args.seed}")
     check_run_dir(run_dir, args.resume)
     trainer = Trainer(model_config, train_config, args.seed, run_dir, args.data_dir, args.device, progress=not args.quiet)
-    print(f"training preset {args.preset} (seed {args.seed}) into {run_dir}: {trainer.model.num_parameters():,} parameters, "
+    print(f"training preset {name} (seed {args.seed}) into {run_dir}: {trainer.model.num_parameters():,} parameters, "
           f"{train_config.optimizer}, batch {train_config.batch_size}, {train_config.epochs} passes, "
           f"{threads} thread{'s' if threads > 1 else ''} on {args.device}")
     try:
@@ -235,8 +246,9 @@ def add_switches(p: argparse.ArgumentParser, train: bool) -> None:
 
     from lenet5.presets import ALIASES, PRESETS
 
-    p.add_argument("--preset", default="paper", metavar="PRESET",
-                   help=f"named configuration: {', '.join(PRESETS)} (also: {', '.join(ALIASES)}) (default: paper)")
+    p.add_argument("--preset", default=None, metavar="PRESET",
+                   help=f"named configuration: {', '.join(PRESETS)} (also: {', '.join(ALIASES)}) "
+                        "(default: paper, or paper-distort with --distort)")
     g = p.add_argument_group("model switches (default: the preset's)")
     for f in fields(ModelConfig):
         flag = "--" + f.name.replace("_", "-")

@@ -91,7 +91,11 @@ PRESETS = {
     ),
     "paper-distort": Preset(
         ModelConfig(),
-        PAPER_TRAINING.replace(distort="fresh"),
+        PAPER_TRAINING.replace(
+            distort="fresh",
+            # distortions regularize already: held-out val (seed 0) 0.76% without weight decay, 0.88% with 0.1
+            weight_decay=0.0,
+        ),
         "preset paper trained on randomly distorted digits, fresh draws each pass (Sec. III-A)",
     ),
     "paper-sdlm": Preset(

@@ -16,10 +16,11 @@ def test_paper_is_the_network_as_printed_with_one_departure_the_optimizer():
     assert (paper.train.optimizer, paper.train.epochs, paper.train.distort) == ("adam", 20, "none")
 
 
-def test_paper_distort_differs_from_paper_only_by_distortions():
+def test_paper_distort_differs_from_paper_by_distortions_and_their_weight_decay():
     paper, distort = PRESETS["paper"], PRESETS["paper-distort"]
     assert distort.model == paper.model
-    assert dataclasses.replace(distort.train, distort="none") == paper.train and distort.train.distort == "fresh"
+    assert dataclasses.replace(distort.train, distort="none", weight_decay=paper.train.weight_decay) == paper.train
+    assert distort.train.distort == "fresh" and distort.train.weight_decay < paper.train.weight_decay
 
 
 def test_paper_sdlm_is_the_papers_algorithm():
