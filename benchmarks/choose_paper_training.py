@@ -19,10 +19,10 @@ import torch
 
 VARIANTS = {
     # name: (model config changes, train config changes)
-    "literal: init 2.4/F, eta x1, batch 32": ({"init": "paper"}, {"eta_scale": 1.0}),
-    "init 2.4/sqrt(F), eta x0.5, batch 32": ({"init": "paper-sqrt"}, {"eta_scale": 0.5}),
-    "init 2.4/sqrt(F), eta x1, batch 32": ({"init": "paper-sqrt"}, {"eta_scale": 1.0}),
-    "init 2.4/sqrt(F), eta x0.5, batch 16": ({"init": "paper-sqrt"}, {"eta_scale": 0.5, "batch_size": 16}),
+    "literal: init 2.4/F, eta x1, batch 32": ({"init": "paper"}, {"eta_scale": 1.0, "mu": 0.02}),
+    "init 2.4/sqrt(F), eta x0.5, batch 32": ({"init": "paper-sqrt"}, {"eta_scale": 0.5, "mu": 0.02}),
+    "init 2.4/sqrt(F), eta x1, batch 32": ({"init": "paper-sqrt"}, {"eta_scale": 1.0, "mu": 0.02}),
+    "init 2.4/sqrt(F), eta x0.5, batch 16": ({"init": "paper-sqrt"}, {"eta_scale": 0.5, "mu": 0.02, "batch_size": 16}),
     "init 2.4/sqrt(F), eta x2.5, mu 0.1, batch 32": ({"init": "paper-sqrt"}, {"eta_scale": 2.5, "mu": 0.1}),
     "init 2.4/sqrt(F), eta x0.25, mu 0.01, batch 32": ({"init": "paper-sqrt"}, {"eta_scale": 0.25, "mu": 0.01}),
     "init 2.4/sqrt(F), eta x0.25, mu 0.01, batch 16": ({"init": "paper-sqrt"}, {"eta_scale": 0.25, "mu": 0.01, "batch_size": 16}),

@@ -26,6 +26,7 @@ from lenet5.data.sources import fetch_and_load
 from lenet5.evaluate import error_rate
 from lenet5.predict import predict_images
 from lenet5.pretrained import BEST, load_model, shipped
+from lenet5.runtime import DEFAULT_THREADS, use_threads
 
 
 def as_person_would_write(digit: np.ndarray, path: Path) -> Path:
@@ -42,6 +43,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=1000, help="test digits written as image files (default: 1000)")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
     args = parser.parse_args()
+    print(f"{use_threads(DEFAULT_THREADS)} thread")
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.test_images, digits.test_labels
     wide = Ranges(shift=4.0, scale=0.2, squeeze=0.2, shear=0.6)

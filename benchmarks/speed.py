@@ -31,14 +31,14 @@ from lenet5.losses import pattern_loss
 from lenet5.model import LeNet5
 from lenet5.predict import predict_images
 from lenet5.presets import PRESETS
-
-TIMED = ("paper", "paper-sdlm", "blog", "modern")  # paper-distort: paper plus the distortions' cost
 from lenet5.pretrained import load_pretrained
 from lenet5.runtime import keep_freed_memory
 from lenet5.summary import layer_table
 from lenet5.train import Trainer
 
 BATCH = 128
+
+TIMED = ("paper", "paper-sdlm", "blog", "modern")  # paper-distort: paper plus the distortions' cost
 
 
 class PILDigits(torch.utils.data.Dataset):

@@ -1,5 +1,6 @@
-"""The ablation study: the `paper` preset, then `paper` with exactly one choice swapped (the
-paper's own SDLM training among them), plus the `blog` and `modern` presets, each over seeds.
+"""The ablation study: the `paper` preset, then `paper` with exactly one choice swapped, the
+presets `paper-sdlm` (the paper's own SDLM training) and `paper-distort`, plus `blog` and
+`modern`, each over seeds.
 
 Every run is an ordinary run directory (`OUT/runs/<variant>-seed<k>`): a finished run whose
 config matches is not run again, an interrupted one resumes from its checkpoint.
@@ -64,10 +65,11 @@ VARIANTS = [
     Variant("init-sqrt", "U(+-2.4/sqrt F_in) instead of the literal init U(+-2.4/F_in)", model={"init": "paper-sqrt"}),
     Variant("init-pytorch", "PyTorch's default init instead of U(+-2.4/F_in)", model={"init": "pytorch"}),
     Variant("bias-fan-in", "biases drawn like the weights instead of 0", model={"bias_init": "fan-in"}),
-    Variant("optimizer-sdlm", "the paper's own training, SDLM (preset paper-sdlm)", preset="paper-sdlm"),
+    Variant("optimizer-sdlm", "the paper's own training, SDLM, with its sqrt init, eta x0.25, mu 0.01 (preset paper-sdlm)",
+            preset="paper-sdlm"),
     Variant("weight-decay-0", "Adam without weight decay instead of AdamW's 0.1", train={"weight_decay": 0.0}),
     Variant("optimizer-sgd", "SGD with momentum, no weight decay, instead of AdamW (same warm-up and cosine)", train=SGD),
-    Variant("distortions", "random distortions, fresh each pass (preset paper-distort)", preset="paper-distort"),
+    Variant("distortions", "random distortions, fresh each pass, no weight decay (preset paper-distort)", preset="paper-distort"),
     Variant("blog", "the popular blog version (preset blog)", preset="blog"),
     Variant("modern", "ReLU, max pooling, full C3, softmax, Adam (preset modern)", preset="modern"),
 ]

@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from lenet5.errors import Lenet5Error
-from lenet5.runtime import DEFAULT_THREADS, keep_freed_memory, use_threads
+from lenet5.runtime import DEFAULT_THREADS, keep_freed_memory, machine_cores, use_threads
 
 
 def cmd_data_fetch(args: argparse.Namespace) -> int:
@@ -226,7 +226,9 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 
     if args.seeds < 1 or args.epochs < 1 or args.workers < 1:
         raise Lenet5Error("--seeds, --epochs and --workers must be at least 1")
-    use_threads(args.threads * args.workers)  # the machine must have the cores the study asks for
+    use_threads(args.threads)
+    if args.threads * args.workers > machine_cores():
+        raise Lenet5Error(f"--workers {args.workers} x --threads {args.threads} asks for more than the {machine_cores()} cores this machine gives")
     variants = select(args.only)
     out = Path(args.out)
     print(f"ablation: {len(variants)} variants x {args.seeds} seeds, {args.epochs} passes, "
@@ -242,13 +244,11 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 def add_switches(p: argparse.ArgumentParser, train: bool) -> None:
     """One flag per config field; unset flags keep the preset's value."""
     from lenet5.model import CHOICES, ModelConfig
-    from lenet5.presets import DISTORTIONS, OPTIMIZERS, SCHEDULES, TrainConfig
+    from lenet5.presets import ALIASES, DISTORTIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
 
-    from lenet5.presets import ALIASES, PRESETS
-
+    default = "paper, or paper-distort with --distort" if train else "paper"
     p.add_argument("--preset", default=None, metavar="PRESET",
-                   help=f"named configuration: {', '.join(PRESETS)} (also: {', '.join(ALIASES)}) "
-                        "(default: paper, or paper-distort with --distort)")
+                   help=f"named configuration: {', '.join(PRESETS)} (also: {', '.join(ALIASES)}) (default: {default})")
     g = p.add_argument_group("model switches (default: the preset's)")
     for f in fields(ModelConfig):
         flag = "--" + f.name.replace("_", "-")
@@ -267,7 +267,8 @@ def add_switches(p: argparse.ArgumentParser, train: bool) -> None:
         g.add_argument("--" + f.name.replace("_", "-"), type=kind, choices=choices.get(f.name), default=None,
                        help=f"{TRAIN_HELP[f.name]} (default: the preset's)")
     g.add_argument("--distort", nargs="?", const="fresh", choices=DISTORTIONS, default=None,
-                   help="random affine distortions: fresh draws each pass, or the paper's fixed pool (default: none; --distort alone: fresh)")
+                   help="random affine distortions: fresh draws each pass, or the paper's fixed pool (default: none; --distort alone: fresh); "
+                        "without --preset it trains preset paper-distort (no weight decay)")
     g.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None, help="dataset (default: mnist)")
 
 
@@ -283,7 +284,7 @@ FIELD_HELP = {
     "bias_init": "zero | fan-in (same range as the weights)",
 }
 TRAIN_HELP = {
-    "optimizer": "sdlm (paper) | adam | sgd",
+    "optimizer": "sdlm (the paper's algorithm; preset paper-sdlm) | adam | sgd",
     "epochs": "passes over the training set",
     "batch_size": "patterns per update",
     "schedule": "paper (sdlm's eta by pass) | warmup-cosine | constant",
@@ -292,7 +293,7 @@ TRAIN_HELP = {
     "curvature_patterns": "sdlm: patterns h_kk is estimated on before each pass",
     "lr": "adam/sgd: peak learning rate",
     "momentum": "sgd momentum",
-    "weight_decay": "adam/sgd: weight decay (AdamW's decoupled form for adam)",
+    "weight_decay": "adam: decoupled weight decay (AdamW) | sgd: coupled L2",
     "warmup_epochs": "warmup-cosine: passes of linear warm-up",
     "holdout": "keep the last N training digits out and report val_error on them",
     "train_limit": "train on the first N digits only (0: all)",

@@ -103,9 +103,20 @@ def versions() -> dict[str, str]:
     return {"lenet5": lenet5.__version__, "torch": str(torch.__version__), "python": platform.python_version()}
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what the platform module knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def rounding(device: torch.device) -> dict[str, Any]:
     """What, beside code and seed, decides the weights: threads, device, deterministic kernels."""
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     return {"threads": torch.get_num_threads(), "device": str(device), "device_name": name,
             "deterministic": torch.are_deterministic_algorithms_enabled()}
 

@@ -112,3 +112,4 @@ def test_distort_alone_trains_the_preset_tuned_for_it(argv, preset):
     _, train = configs_from_args(args)
     assert preset_name(args) == preset
     assert train.weight_decay == get_preset(preset).train.weight_decay
+    assert train.distort == ("pool" if "pool" in argv else "fresh" if "--distort" in argv else get_preset(preset).train.distort)
