@@ -12,10 +12,10 @@ from lenet5.runtime import DEFAULT_THREADS
 def preset_name(args: argparse.Namespace) -> str:
     """The preset asked for; without one, `paper`, or `paper-distort` (the paper's network as
     tuned for distorted digits) when `--distort` asks for distortions."""
-    from lenet5.presets import ALIASES
+    from lenet5.presets import canonical_name
 
     if args.preset is not None:
-        return ALIASES.get(args.preset, args.preset)
+        return canonical_name(args.preset)
     return "paper-distort" if getattr(args, "distort", None) not in (None, "none") else "paper"
 
 

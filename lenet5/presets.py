@@ -131,8 +131,13 @@ PRESETS = {
 ALIASES = {"sdlm": "paper-sdlm", "paper-adam": "paper", "distort": "paper-distort"}
 
 
+def canonical_name(name: str) -> str:
+    """A preset's own name for `name`, which may be an alias."""
+    return ALIASES.get(name, name)
+
+
 def get_preset(name: str) -> Preset:
     try:
-        return PRESETS[ALIASES.get(name, name)]
+        return PRESETS[canonical_name(name)]
     except KeyError:
         raise Lenet5Error(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None

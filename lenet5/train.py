@@ -106,12 +106,11 @@ def versions() -> dict[str, str]:
 def cpu_name() -> str:
     """The CPU's model name (Linux), else what the platform module knows."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:  # no /proc: not Linux
+        lines = []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor() or platform.machine()
 
 
 def rounding(device: torch.device) -> dict[str, Any]:
@@ -131,6 +130,7 @@ class Trainer:
         keep_freed_memory()
         self.loss_fn = pattern_loss(model_config.loss, model_config.j)
         self.model = LeNet5(model_config, seed=seed).to(self.device)
+        self.rounding = rounding(self.device)  # threads and modes are set before a Trainer is made
         self.optimizer = make_optimizer(self.model, config)
         self.generator = torch.Generator().manual_seed(seed + 1)  # data order, distortions, curvature samples
         self.history: list[dict[str, Any]] = []
@@ -153,7 +153,7 @@ class Trainer:
         return {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "generator": self.generator.get_state(), "epoch": epoch, "step": self.step,
-            "history": self.history, "seed": self.seed, "versions": versions(), "rounding": rounding(self.device),
+            "history": self.history, "seed": self.seed, "versions": versions(), "rounding": self.rounding,
             "model_config": dataclasses.asdict(self.model_config), "train_config": dataclasses.asdict(self.config),
         }
 
@@ -164,7 +164,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         self.history, self.step = state["history"], state["step"]
-        before, now = state.get("rounding", {}).get("threads"), torch.get_num_threads()
+        before, now = state.get("rounding", {}).get("threads"), self.rounding["threads"]
         if before is not None and before != now:
             self.log(f"note: this run began on {before} threads and resumes on {now}: its rounding, "
                      "and so its weights, will differ from an uninterrupted run")
@@ -264,7 +264,7 @@ class Trainer:
             "wall_seconds": sum(r.get("wall_seconds", r["seconds"]) for r in self.history),
             "parameters": self.model.num_parameters(), "seed": self.seed,
             "model_config": dataclasses.asdict(self.model_config), "train_config": dataclasses.asdict(self.config),
-            "versions": versions(), **rounding(self.device), "history": self.history,
+            "versions": versions(), **self.rounding, "history": self.history,
         }
         save_json(self.run_dir / "metrics.json", summary)
         plot_curves(self.history, self.run_dir / "curves.png", title=f"{self.config.dataset}, seed {self.seed}")
