@@ -3,7 +3,8 @@ presets `paper-sdlm` (the paper's own SDLM training) and `paper-distort`, plus `
 `modern`, each over seeds.
 
 Every run is an ordinary run directory (`OUT/runs/<variant>-seed<k>`): a finished run whose
-config matches is not run again, an interrupted one resumes from its checkpoint.
+config matches is not run again, an interrupted one resumes from its checkpoint. The runs go
+`workers` at a time on this machine, or as tasks on a Ray cluster (lenet5/cluster.py).
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class Job:
     data_dir: str | None
     train_limit: int = 0
     test_limit: int = 0
+    device: str = "cpu"
 
     @property
     def run_dir(self) -> Path:
@@ -104,27 +106,38 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def run_job(job: Job) -> dict[str, Any]:
-    """Train one (variant, seed), or read back its finished run."""
-    variant = BY_NAME[job.variant]
-    model_config, train_config = variant.configs(job.epochs, job.train_limit, job.test_limit)
+def reuse(job: Job) -> dict[str, Any] | None:
+    """The result of a finished run with the job's config in its run directory, else None."""
+    model_config, train_config = BY_NAME[job.variant].configs(job.epochs, job.train_limit, job.test_limit)
     wanted = {"model": dataclasses.asdict(model_config), "train": dataclasses.asdict(train_config), "seed": job.seed}
-    metrics = job.run_dir / "metrics.json"
-    config = job.run_dir / "config.json"
+    metrics, config = job.run_dir / "metrics.json", job.run_dir / "config.json"
     if metrics.exists() and config.exists() and json.loads(config.read_text()) == wanted:
-        summary = json.loads(metrics.read_text())
-        ran = False
-    else:
-        trainer = Trainer(model_config, train_config, job.seed, job.run_dir, job.data_dir, progress=False,
-                          log=lambda s: print(f"[{job.variant} seed {job.seed}] {s}", flush=True))
-        try:
-            summary = trainer.fit(resume=True)
-        except Diverged as e:  # a result of the study, not a failure of it: recorded, not re-run
-            print(f"[{job.variant} seed {job.seed}] {e}", flush=True)
-            summary = {"diverged_in_pass": e.epoch, "test_error": None, "train_error": None, "seconds_per_pass": None}
-            save_json(metrics, summary)  # beside the config.json that fit wrote first
-        ran = True
-    model = LeNet5(model_config)
+        return result(job, json.loads(metrics.read_text()), ran=False)
+    return None
+
+
+def run_job(job: Job, after_pass=None) -> dict[str, Any]:
+    """Train one (variant, seed), resuming from its checkpoint, or read back its finished run.
+    `after_pass` is called once each pass's checkpoint is on disk."""
+    finished = reuse(job)
+    if finished is not None:
+        return finished
+    model_config, train_config = BY_NAME[job.variant].configs(job.epochs, job.train_limit, job.test_limit)
+    trainer = Trainer(model_config, train_config, job.seed, job.run_dir, job.data_dir, job.device, progress=False,
+                      log=lambda s: print(f"[{job.variant} seed {job.seed}] {s}", flush=True), after_pass=after_pass)
+    try:
+        summary = trainer.fit(resume=True)
+    except Diverged as e:  # a result of the study, not a failure of it: recorded, not re-run
+        print(f"[{job.variant} seed {job.seed}] {e}", flush=True)
+        summary = {"diverged_in_pass": e.epoch, "test_error": None, "train_error": None, "seconds_per_pass": None}
+        save_json(job.run_dir / "metrics.json", summary)  # beside the config.json that fit wrote first
+    return result(job, summary, ran=True)
+
+
+def result(job: Job, summary: dict[str, Any], ran: bool) -> dict[str, Any]:
+    """One row of results.csv (`ran`: trained now rather than reused; not written)."""
+    variant = BY_NAME[job.variant]
+    model = LeNet5(variant.configs(job.epochs, job.train_limit, job.test_limit)[0])
     rows = layer_table(model)
     return {"variant": variant.name, "description": variant.description, "seed": job.seed,
             "diverged_in_pass": summary.get("diverged_in_pass"), "test_error": summary["test_error"], "train_error": summary["train_error"],
@@ -134,10 +147,17 @@ def run_job(job: Job) -> dict[str, Any]:
 
 def run_study(variants: list[Variant], seeds: int, epochs: int, out: Path, workers: int = 1,
               data_dir: str | None = None, train_limit: int = 0, test_limit: int = 0,
-              threads: int = DEFAULT_THREADS) -> list[dict[str, Any]]:
-    """Every (variant, seed) run, `workers` at a time, each on `threads` threads."""
-    jobs = [Job(v.name, s, epochs, out, data_dir, train_limit, test_limit) for v in variants for s in range(seeds)]
-    if workers == 1:
+              threads: int = DEFAULT_THREADS, device: str = "cpu", ray_address: str | None = None,
+              storage: Path | None = None) -> list[dict[str, Any]]:
+    """Every (variant, seed) run, each on `threads` threads: `workers` at a time on this machine,
+    or, given `ray_address` ("local" for a new local Ray, "auto", "ray://host:port"), as tasks on
+    that Ray cluster, their runs synced through `storage` (lenet5/cluster.py)."""
+    jobs = [Job(v.name, s, epochs, out, data_dir, train_limit, test_limit, device) for v in variants for s in range(seeds)]
+    if ray_address is not None:
+        from lenet5.cluster import run_on_ray
+
+        results = run_on_ray(jobs, out, ray_address, storage, threads)
+    elif workers == 1:
         _init_worker(threads)
         results = [run_job(j) for j in jobs]
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from dataclasses import asdict
@@ -48,15 +49,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def check_device(device: str) -> None:
     import torch
 
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise Lenet5Error("--device cuda asked for, but PyTorch sees no CUDA device")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
     from lenet5.runtime import nondeterministic_operation, use_deterministic_algorithms
     from lenet5.train import Trainer, check_run_dir
 
     model_config, train_config = configs_from_args(args)
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise Lenet5Error("--device cuda asked for, but PyTorch sees no CUDA device")
+    check_device(args.device)
     threads = use_threads(args.threads)
     if args.deterministic:
         use_deterministic_algorithms()
@@ -81,6 +86,29 @@ def cmd_train(args: argparse.Namespace) -> int:
     test = summary["test_error"]
     print(f"done: test error {100 * test:.2f}% after {summary['epochs']} passes, {summary['wall_seconds']:.0f} s; "
           f"{run_dir}/metrics.json, {run_dir}/curves.png")
+    return 0
+
+
+def cmd_train_reader(args: argparse.Namespace) -> int:
+    from lenet5.checkpoint import save_json
+    from lenet5.data.sources import fetch_and_load
+    from lenet5.read.recognizer import save_reader
+    from lenet5.read.train import ReaderTraining, train_reader
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    threads = use_threads(args.threads)
+    config = ReaderTraining(strips=args.strips, epochs=args.epochs)
+    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
+    print(f"training a reader of whole numbers (seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) into {out}")
+    model, history = train_reader(digits.train_images.numpy(), digits.train_labels.numpy(), config, args.seed)
+    command = "lenet5 train-reader " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train-reader"] else ""
+    meta = {"model_config": dataclasses.asdict(model.config), "training": dataclasses.asdict(config), "seed": args.seed,
+            "held_out_exact": history[-1]["val_exact"], "threads": threads, "command": command}
+    save_reader(model, out, meta)
+    save_json(out.with_suffix(".json"), {**meta, "history": history})
+    print(f"wrote {out} and {out.with_suffix('.json')}: held-out amounts read exactly {100 * history[-1]['val_exact']:.1f}%")
     return 0
 
 
@@ -131,6 +159,60 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if failed:
         print(f"lenet5: {failed} of {len(results)} images could not be read", file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from lenet5.plots import plot_readings
+    from lenet5.preprocess import load_image
+    from lenet5.read import load_reader, read_images
+
+    model, info = load_reader(args.model)
+    print(f"lenet5: reading with {info['source']}", file=sys.stderr)
+    results = read_images(model, args.images)
+    for r in results:
+        if args.json:
+            print(json.dumps(r.as_dict()))
+        elif r.error:
+            print(f"{r.file}: error: {r.error}")
+        else:
+            print(f"{r.file}: {r.number} (confidence {r.confidence:.2f})")
+    good = [r for r in results if r.error is None]
+    if args.show and good:
+        plot_readings([(Path(r.file).name, load_image(r.file), r) for r in good], Path(args.show))
+        print(f"wrote {args.show}", file=sys.stderr)
+    failed = len(results) - len(good)
+    if failed:
+        print(f"lenet5: {failed} of {len(results)} images could not be read", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_robustness(args: argparse.Namespace) -> int:
+    from lenet5.checkpoint import save_csv
+    from lenet5.data.sources import fetch_and_load
+    from lenet5.plots import plot_robustness
+    from lenet5.pretrained import load_model, shipped
+    from lenet5.robustness import TRANSFORMATIONS, markdown, robustness
+
+    if args.limit < 0:
+        raise Lenet5Error("--limit must be 0 (all) or more")
+    out = Path(args.out)
+    models = {str(spec): load_model(spec)[0] for spec in (args.models or shipped())}
+    use_threads(args.threads)
+    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
+    n = args.limit or len(digits.test_images)
+    images, labels = digits.test_images[:n], digits.test_labels[:n]
+    results = {}
+    for name, model in models.items():
+        print(f"scoring {name} on {n:,} test digits under {sum(len(t.strengths) for t in TRANSFORMATIONS)} conditions", file=sys.stderr)
+        results[name] = robustness(model, images, labels)
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown(results)
+    (out / "robustness.md").write_text(table + "\n")
+    save_csv(out / "robustness.csv", [{"model": name, **row} for name, rows in results.items() for row in rows])
+    plot_robustness(results, out / "robustness.png")
+    print(table)
+    print(f"wrote {out}/robustness.md, robustness.csv, robustness.png")
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -205,25 +287,49 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_ablate(args: argparse.Namespace) -> int:
     from lenet5.ablate import markdown, run_study, select, summarize
 
-    if args.seeds < 1 or args.epochs < 1 or args.workers < 1:
-        raise Lenet5Error("--seeds, --epochs and --workers must be at least 1")
-    use_threads(args.threads)
-    if args.threads * args.workers > machine_cores():
-        raise Lenet5Error(f"--workers {args.workers} x --threads {args.threads} asks for more than the {machine_cores()} cores this machine gives")
+    if args.seeds < 1 or args.epochs < 1 or args.workers < 1 or args.threads < 1:
+        raise Lenet5Error("--seeds, --epochs, --workers and --threads must be at least 1")
+    if args.ray is None:  # here, on this machine's cores; on Ray, the cluster checks what a task asks for
+        if args.storage is not None:
+            raise Lenet5Error("--storage goes with --ray: it is where a cluster's workers sync their runs")
+        use_threads(args.threads)
+        if args.threads * args.workers > machine_cores():
+            raise Lenet5Error(f"--workers {args.workers} x --threads {args.threads} asks for more than the {machine_cores()} cores this machine gives")
+        check_device(args.device)
+    elif args.workers != 1:
+        raise Lenet5Error("--workers is for runs on this machine; with --ray the cluster's free CPUs decide how many go at once")
     variants = select(args.only)
     out = Path(args.out)
+    where = f"{args.workers} workers" if args.ray is None else f"Ray ({args.ray}), each run"
     print(f"ablation: {len(variants)} variants x {args.seeds} seeds, {args.epochs} passes, "
-          f"{args.workers} workers x {args.threads} threads -> {out}")
+          f"{where} x {args.threads} threads on {args.device} -> {out}")
     results = run_study(variants, args.seeds, args.epochs, out, args.workers, args.data_dir, args.train_limit, args.test_limit,
-                        threads=args.threads)
+                        threads=args.threads, device=args.device, ray_address=args.ray,
+                        storage=None if args.storage is None else Path(args.storage))
     print(markdown(summarize(results)))
     print(f"{sum(r['ran'] for r in results)} runs trained, {sum(not r['ran'] for r in results)} reused; "
           f"wrote {out}/results.csv, ablation.md, ablation.png")
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from lenet5.serve import require_packages
+
+    require_packages()
+    from lenet5.serve.app import create_app
+    from lenet5.serve.server import bind, run, url
+
+    app = create_app(args.model)
+    sock = bind(args.host, args.port)
+    print(f"lenet5: reading with {args.model}; open {url(sock)} in a browser (API docs: {url(sock)}docs; Ctrl-C stops)",
+          flush=True)
+    run(app, sock)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lenet5.pretrained import BEST
+    from lenet5.read.recognizer import DEFAULT_READER
 
     parser = argparse.ArgumentParser(prog="lenet5", description="LeNet-5 (LeCun et al. 1998) in PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -262,6 +368,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show", default=None, help="also write a PNG of each input, what the network saw and its scores (default: none)")
     p.set_defaults(func=cmd_predict)
 
+    p = sub.add_parser("read", help="read whole numbers: one line of handwritten digits per image")
+    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, GIF) or folders of them")
+    p.add_argument("--model", default=DEFAULT_READER,
+                   help=f"shipped reader name or .safetensors file from lenet5 train-reader (default: {DEFAULT_READER})")
+    p.add_argument("--json", action="store_true", help="one JSON object per image (default: one line of text)")
+    p.add_argument("--show", default=None, help="also write a PNG of each image with the digits read boxed (default: none)")
+    p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("robustness", help="test error under shifts, scaling, rotation, squeezing, stroke width and noise")
+    p.add_argument("models", nargs="*", help="shipped model names, checkpoints or run directories (default: every shipped model)")
+    p.add_argument("--out", default="robustness", help="folder for robustness.md, .csv and .png (default: robustness)")
+    p.add_argument("--limit", type=int, default=0, help="score the first N test digits only (default: 0, all 10,000)")
+    add_threads(p)
+    add_data_dir(p)
+    p.set_defaults(func=cmd_robustness)
+
     p = sub.add_parser("evaluate", help="test error with interval, confusion, misclassified gallery, rejection curve")
     p.add_argument("model", help="shipped model name, checkpoint or run directory")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist", help="dataset (default: mnist)")
@@ -289,14 +411,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ablate", help="paper, paper with one choice swapped, blog and modern, over several seeds")
     p.add_argument("--seeds", type=int, default=3, help="seeds per variant (default: 3)")
     p.add_argument("--epochs", type=int, default=20, help="passes per run (default: 20)")
-    p.add_argument("--workers", type=int, default=1, help="runs in parallel (default: 1)")
+    p.add_argument("--workers", type=int, default=1, help="runs in parallel on this machine (default: 1)")
     add_threads(p, what="per run")
+    p.add_argument("--device", default="cpu", help="cpu or cuda; on Ray, cuda asks one GPU per run (default: cpu)")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="run each job as a task on the Ray cluster at ADDRESS (auto, ray://host:10001), or on a new "
+                        "local Ray without one; needs pip install -e '.[cluster]' (default: off, runs on this machine)")
+    p.add_argument("--storage", default=None, metavar="PATH",
+                   help="with --ray: a folder this machine and every node see, where each run is synced after every "
+                        "pass (default: the study folder on a local Ray, else runs travel back to this machine)")
     p.add_argument("--out", default="runs/ablation", help="study folder (default: runs/ablation)")
     p.add_argument("--only", nargs="+", default=None, metavar="VARIANT", help="run only these variants (default: all)")
     p.add_argument("--train-limit", type=int, default=0, help="train on the first N digits only (default: 0, all)")
     p.add_argument("--test-limit", type=int, default=0, help="score the first N test digits only (default: 0, all)")
     add_data_dir(p)
     p.set_defaults(func=cmd_ablate)
+
+    p = sub.add_parser("serve", help="a web page to draw a digit and watch LeNet-5 read it, layer by layer; and its HTTP API")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default: 8000)")
+    p.add_argument("--model", default=BEST, help=f"shipped model name, checkpoint or run directory to read with (default: {BEST})")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("train-reader", help="train the recognizer that reads whole numbers, on strips of MNIST training digits")
+    p.add_argument("--strips", type=int, default=25_000, help="training strips (amounts) to cut segments from (default: 25000)")
+    p.add_argument("--epochs", type=int, default=7, help="passes over the segments (default: 7)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the strips, weights and order (default: 0)")
+    p.add_argument("--out", default="reader.safetensors", help="weights file to write (default: reader.safetensors)")
+    add_threads(p)
+    add_data_dir(p)
+    p.set_defaults(func=cmd_train_reader)
 
     p = sub.add_parser("distortions", help="draw 10 digits under random training distortions, as a picture")
     p.add_argument("--out", default="distortions.png", help="PNG to write (default: distortions.png)")

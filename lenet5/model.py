@@ -125,6 +125,18 @@ class LeNet5(nn.Sequential):
             x = layer(x)
         raise AssertionError("no output layer")
 
+    def feature_maps(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The maps of C1, S2, C3 and S4 after squashing, for inputs (B, 1, 32, 32):
+        {"C1": (B, 6, 28, 28), "S2": (B, 6, 14, 14), "C3": (B, 16, 10, 10), "S4": (B, 16, 5, 5)}."""
+        maps = {}
+        for name, layer in self.named_children():
+            x = layer(x)
+            if name in ("C1_f", "S2_f", "C3_f", "S4_f"):
+                maps[name[:2]] = x
+            if name == "S4_f":
+                return maps
+        raise AssertionError("no S4 layer")
+
     def logits(self, scores: torch.Tensor) -> torch.Tensor:
         """Scores as logits (larger wins): -y for the RBF head."""
         return self.output.to_logits(scores)

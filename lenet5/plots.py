@@ -186,3 +186,39 @@ def plot_ablation(rows: list[dict[str, Any]], path: Path) -> None:
     unique = dict(zip(labels, handles))  # one legend entry per kind of mark
     ax.legend(unique.values(), unique.keys(), loc="lower right", fontsize=8)
     _save(fig, path)
+
+
+def plot_readings(items: list[tuple[str, Any, Any]], path: Path) -> None:
+    """Each image (grey (H, W) [0, 1]) with a box around every digit read and the digit above it;
+    items: (title, grey, reading)."""
+    fig, axes = plt.subplots(len(items), 1, figsize=(7, 2.2 * len(items)), dpi=110, squeeze=False)
+    for ax, (title, grey, reading) in zip(axes[:, 0], items):
+        ax.imshow(_array(grey), cmap="gray", vmin=0, vmax=1)
+        for d in reading.digits:
+            ax.add_patch(matplotlib.patches.Rectangle((d.x0, d.y0), d.x1 - d.x0, d.y1 - d.y0, fill=False, ec="tab:red", lw=1.5))
+            ax.text((d.x0 + d.x1) / 2, d.y0, str(d.digit), color="white", ha="center", va="bottom", fontsize=11,
+                    bbox={"facecolor": "tab:red", "edgecolor": "none", "pad": 1})
+        ax.set_title(f"{title}: {reading.number} (confidence {reading.confidence:.2f})", fontsize=9)
+        ax.axis("off")
+    _save(fig, path)
+
+
+def plot_robustness(results: dict[str, list[dict[str, Any]]], path: Path) -> None:
+    """Test error against strength, one panel per transformation, one curve per model."""
+    kinds = list(dict.fromkeys(row["transformation"] for row in next(iter(results.values()))))
+    cols = 4
+    fig, axes = plt.subplots(math.ceil(len(kinds) / cols), cols, figsize=(13, 3.2 * math.ceil(len(kinds) / cols)), dpi=110,
+                             squeeze=False)
+    for ax, kind in zip(axes.flat, kinds):
+        for name, rows in results.items():
+            mine = [r for r in rows if r["transformation"] == kind]
+            ax.plot([r["strength"] for r in mine], [100 * r["error"] for r in mine], "-o", ms=3, label=name)
+        ax.set_title(kind, fontsize=10)
+        ax.set_xlabel(mine[0]["unit"], fontsize=8)
+        ax.set_ylabel("test error %", fontsize=8)
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(kinds):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8)
+    _save(fig, path)

@@ -8,6 +8,7 @@ black), background removal and contrast stretching.
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -33,22 +34,35 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
         raise Lenet5Error(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise Lenet5Error(f"{path}: empty file")
+    return _decode(path, str(path))
+
+
+def decode_image(data: bytes, name: str = "image") -> np.ndarray:
+    """`load_image` for an image held in memory (an upload): decoded from the bytes, nothing
+    written to disk; errors name `name`."""
+    if not data:
+        raise Lenet5Error(f"{name}: empty file")
+    return _decode(io.BytesIO(data), name)
+
+
+def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
+    """The one decoding path of `load_image` and `decode_image`."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(source) as image:
                 if image.width * image.height > MAX_PIXELS:
-                    raise Lenet5Error(f"{path}: {image.width}x{image.height} pixels is too large (limit {MAX_PIXELS:,})")
+                    raise Lenet5Error(f"{name}: {image.width}x{image.height} pixels is too large (limit {MAX_PIXELS:,})")
                 image = ImageOps.exif_transpose(image)
                 grey = np.asarray(flatten_alpha(image).convert("L"), dtype=np.float32) / 255.0
     except Lenet5Error:
         raise
     except UnidentifiedImageError:
-        raise Lenet5Error(f"{path}: not an image PIL can read") from None
+        raise Lenet5Error(f"{name}: not an image PIL can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Lenet5Error(f"{path}: refused as a possible decompression bomb") from None
+        raise Lenet5Error(f"{name}: refused as a possible decompression bomb") from None
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
-        raise Lenet5Error(f"{path}: cannot decode ({e})") from None
+        raise Lenet5Error(f"{name}: cannot decode ({e})") from None
     return grey
 
 
@@ -117,10 +131,15 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     return field.round().astype(np.uint8)
 
 
+def grey_to_digit(grey: np.ndarray) -> torch.Tensor:
+    """Grey [0, 1] (H, W), as `load_image` gives -> uint8 tensor (28, 28), MNIST-style."""
+    return torch.from_numpy(to_mnist(ink_map(grey)))
+
+
 def image_to_digit(path: str | os.PathLike) -> torch.Tensor:
     """An image file -> uint8 tensor (28, 28), MNIST-style. Raises Lenet5Error naming the file."""
     try:
-        return torch.from_numpy(to_mnist(ink_map(load_image(path))))
+        return grey_to_digit(load_image(path))
     except Lenet5Error as e:
         message = str(e)
         raise Lenet5Error(message if message.startswith(str(path)) else f"{path}: {message}") from None

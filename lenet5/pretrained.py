@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
@@ -38,15 +39,23 @@ def save_weights(model: LeNet5, path: Path, meta: dict[str, Any]) -> None:
     path.chmod(0o644)  # safetensors creates its file private
 
 
-def read_weights(path: Path) -> tuple[LeNet5, dict[str, Any]]:
+def read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The tensors and the (JSON-decoded) metadata of a .safetensors file."""
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as e:  # safetensors raises its own error types for bad files
         raise Lenet5Error(f"{path}: not a safetensors weights file ({e})") from None
+    return tensors, meta
+
+
+def read_weights(path: Path) -> tuple[LeNet5, dict[str, Any]]:
+    tensors, meta = read_safetensors(path)
     if "model_config" not in meta:
         raise Lenet5Error(f"{path}: no model_config in its metadata")
+    if meta.get("classes", 10) != 10:
+        raise Lenet5Error(f"{path}: a reader of whole numbers, not a digit model: use it with lenet5 read --model")
     model = LeNet5(ModelConfig(**meta["model_config"]))
     model.load_state_dict(tensors)
     return model.eval(), meta

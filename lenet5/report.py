@@ -36,15 +36,8 @@ def format_confusion(confusion: torch.Tensor) -> str:
 def write_feature_maps(model: LeNet5, digit: torch.Tensor, out: Path, title: str) -> None:
     """The maps of C1, S2, C3 and S4 (after squashing) for one uint8 digit (28, 28)."""
     x = model.prepare(digit[None])
-    seen = x[0, 0]
-    maps = {}
-    for name, layer in model.eval().named_children():
-        x = layer(x)
-        if name in ("C1_f", "S2_f", "C3_f", "S4_f"):
-            maps[name[:2]] = x[0]
-        if name == "S4_f":
-            break
-    plot_feature_maps(maps, seen, out, title)
+    maps = {name: m[0] for name, m in model.eval().feature_maps(x).items()}
+    plot_feature_maps(maps, x[0, 0], out, title)
 
 
 def write_prototypes(model: LeNet5, out: Path) -> bool:

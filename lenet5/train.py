@@ -124,9 +124,10 @@ class Trainer:
     """One training run in one run directory."""
 
     def __init__(self, model_config: ModelConfig, config: TrainConfig, seed: int, run_dir: Path,
-                 data_dir: str | None = None, device: str = "cpu", progress: bool = True, log=print):
+                 data_dir: str | None = None, device: str = "cpu", progress: bool = True, log=print, after_pass=None):
         self.model_config, self.config, self.seed = model_config, config, seed
         self.run_dir, self.device, self.progress, self.log = Path(run_dir), torch.device(device), progress, log
+        self.after_pass = after_pass  # called with no arguments once a pass's checkpoint is on disk
         keep_freed_memory()
         self.loss_fn = pattern_loss(model_config.loss, model_config.j)
         self.model = LeNet5(model_config, seed=seed).to(self.device)
@@ -254,6 +255,8 @@ class Trainer:
         self.history.append(row)
         save_checkpoint(self.run_dir / CHECKPOINT, self.state(epoch))
         save_csv(self.run_dir / METRICS_CSV, self.history)
+        if self.after_pass is not None:
+            self.after_pass()
 
     def finish(self) -> dict[str, Any]:
         last = self.history[-1]

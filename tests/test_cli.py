@@ -28,6 +28,8 @@ def test_summary_json_and_switches(capsys):
     (["train", "--threads", "100000", "--out", "/tmp/never"], "--threads must be between 1 and"),
     (["train", "--optimizer", "sdlm", "--out", "/tmp/never"], "use --preset paper-sdlm"),
     (["ablate", "--workers", "2", "--threads", "100000"], "--threads must be between 1 and"),
+    (["ablate", "--storage", "/tmp/never"], "--storage goes with --ray"),
+    (["ablate", "--ray", "--workers", "2"], "--workers is for runs on this machine"),
     (["summary", "--head", "softmax"], "does not fit the softmax head"),
     (["train", "--epochs", "0", "--out", "/tmp/never"], "epochs must be at least 1"),
 ])

@@ -96,3 +96,18 @@ def test_every_choice_builds_and_runs():
             if field == "loss" and value == "cross-entropy":
                 changes["head"] = "softmax"
             assert LeNet5(ModelConfig(**changes))(torch.randn(2, 1, 32, 32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("preset", ["paper", "modern"])
+def test_feature_maps_are_the_squashed_c1_to_s4_outputs(preset):
+    model = LeNet5(PRESETS[preset].model, seed=1).eval()
+    x = torch.randn(2, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        maps = model.feature_maps(x)
+        assert {k: tuple(v.shape) for k, v in maps.items()} == {
+            "C1": (2, 6, 28, 28), "S2": (2, 6, 14, 14), "C3": (2, 16, 10, 10), "S4": (2, 16, 5, 5)}
+        assert torch.equal(maps["C1"], model.C1_f(model.C1(x)))
+        rest = maps["S4"]
+        for name in ("C5", "C5_f", "F6", "F6_f", "output"):
+            rest = getattr(model, name)(rest)
+        assert torch.equal(rest.flatten(1), model(x))  # S4's maps are what the rest of the network reads

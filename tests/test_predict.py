@@ -100,3 +100,15 @@ def test_load_model_refuses_unknown_names(tmp_path):
 
     with pytest.raises(Lenet5Error, match="no shipped model of that name"):
         load_model(tmp_path / "nothing-here")
+
+
+def test_decode_image_reads_bytes_as_load_image_reads_the_file(tmp_path):
+    from lenet5.errors import Lenet5Error
+    from lenet5.preprocess import decode_image, load_image
+
+    path = render(np.pad(np.full((16, 4), 255, np.uint8), ((6, 6), (12, 12))), tmp_path / "one.png")
+    assert np.array_equal(decode_image(path.read_bytes(), "one.png"), load_image(path))
+    with pytest.raises(Lenet5Error, match=r"^upload\.png: not an image PIL can read$"):
+        decode_image(b"not an image", "upload.png")
+    with pytest.raises(Lenet5Error, match=r"^upload\.png: cannot decode"):
+        decode_image(path.read_bytes()[:200], "upload.png")

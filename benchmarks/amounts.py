@@ -1,0 +1,109 @@
+"""How well `lenet5 read` reads whole amounts written with MNIST *test* digits (never seen in
+training: the reader learns from strips of training digits only), and how fast.
+
+The amounts are made by lenet5/data/strips.py with its default style: 3 to 6 digits, a third
+of the gaps touching or overlapping, sizes and baseline jittered, the line enlarged 2-5x,
+blurred, either polarity, noise, JPEG. Each is written as a JPEG file and read back from the
+file, as `lenet5 read` does. Prints exact-string accuracy by length, digit accuracy (1 - edit
+distance / length, over all digits) and the time to read one 5-digit amount of 600x200 px.
+
+    python benchmarks/amounts.py [--amounts 1000] [--seed 1234] [--model amounts] [--write DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from lenet5.data.sources import fetch_and_load
+from lenet5.data.strips import Style, make_strip
+from lenet5.read import load_reader, read_images, read_number
+from lenet5.read.recognizer import DEFAULT_READER
+from lenet5.runtime import DEFAULT_THREADS, use_threads
+
+
+def edit_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def write_amounts(folder: Path, count: int, seed: int, digits, labels, style: Style = Style()) -> dict[str, str]:
+    """`count` amounts as JPEG files in `folder` (and labels.csv); returns file name -> number."""
+    rng = np.random.default_rng(seed)
+    truth = {}
+    for k in range(count):
+        strip = make_strip(digits, labels, rng, style)
+        name = f"amount-{k:05d}.jpg"
+        Image.fromarray(strip.image).save(folder / name, quality=95)
+        truth[name] = strip.number
+    (folder / "labels.csv").write_text("file,number\n" + "".join(f"{f},{n}\n" for f, n in truth.items()))
+    return truth
+
+
+def timing(model, digits, labels, seed: int, runs: int = 20) -> list[float]:
+    """Seconds to read a 5-digit amount scaled to 600x200 px, from its PNG file, `runs` amounts."""
+    rng = np.random.default_rng(seed)
+    seconds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(runs):
+            strip = make_strip(digits, labels, rng, Style(lengths=(5, 5)))
+            path = Path(tmp) / f"five-{k}.png"
+            Image.fromarray(strip.image).resize((600, 200), Image.Resampling.BICUBIC).save(path)
+            read_number(model, path)  # warm
+            start = time.perf_counter()
+            read_number(model, path)
+            seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--amounts", type=int, default=1000, help="amounts to write and read (default: 1000)")
+    parser.add_argument("--seed", type=int, default=1234, help="seed of the amounts (default: 1234)")
+    parser.add_argument("--model", default=DEFAULT_READER, help=f"reader (default: {DEFAULT_READER})")
+    parser.add_argument("--write", default=None, help="keep the images and labels.csv in this folder (default: a temporary one)")
+    parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
+    args = parser.parse_args()
+    threads = use_threads(DEFAULT_THREADS)
+    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
+    test, test_labels = digits.test_images.numpy(), digits.test_labels.numpy()
+    model, info = load_reader(args.model)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.write or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        truth = write_amounts(folder, args.amounts, args.seed, test, test_labels)
+        start = time.perf_counter()
+        readings = read_images(model, [folder / name for name in truth])
+        wall = time.perf_counter() - start
+    by_length, edits, total = defaultdict(list), 0, 0
+    for name, r in zip(truth, readings):
+        number = truth[name]
+        by_length[len(number)].append(r.number == number)
+        edits += min(len(number), edit_distance(number, r.number or ""))
+        total += len(number)
+    print(f"reader {info['source']}, {args.amounts} amounts of MNIST test digits (seed {args.seed}), {threads} thread, "
+          f"{wall / args.amounts * 1000:.1f} ms per image on average")
+    print("| digits | amounts | read exactly |\n|---|---|---|")
+    for n in sorted(by_length):
+        print(f"| {n} | {len(by_length[n])} | {100 * np.mean(by_length[n]):.1f}% |")
+    exact = np.mean([ok for oks in by_length.values() for ok in oks])
+    print(f"| all | {args.amounts} | {100 * exact:.1f}% |")
+    print(f"digit accuracy (1 - edit distance / digits): {100 * (1 - edits / total):.2f}% of {total} digits")
+    seconds = timing(model, test, test_labels, args.seed + 1)
+    print(f"one 5-digit amount, 600x200 px PNG: median {1000 * statistics.median(seconds):.1f} ms, "
+          f"max {1000 * max(seconds):.1f} ms over {len(seconds)} amounts (file decode included)")
+
+
+if __name__ == "__main__":
+    main()

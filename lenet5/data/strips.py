@@ -1,0 +1,128 @@
+"""Handwritten amounts made from MNIST digits: one line of digits, as a scan or photo of it.
+
+The paper reads whole strings (Sec. V-VII) from real documents; we have only isolated digits,
+so we compose lines from them the way amounts look on cheques and forms: uneven gaps, about a
+third of the neighbours touching or overlapping, digits of slightly different sizes on a
+drifting baseline, now and then a stroke broken in two; then the line is scanned: enlarged,
+blurred, dark ink on light paper (or the reverse), noise and JPEG.
+
+A strip is composed at MNIST's own scale (digits 28 px high) and only then enlarged, so the
+owner of every pixel (which digit put its ink there) is known exactly: the reader's training
+labels come from it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+FIELD = 28  # MNIST digits are 28x28
+
+
+@dataclass(frozen=True)
+class Style:
+    """Ranges of a strip's random choices (uniform unless said)."""
+
+    lengths: tuple[int, int] = (3, 6)  # digits per amount, inclusive
+    joined: float = 1 / 3  # share of gaps where neighbours touch or overlap
+    overlap: tuple[int, int] = (-6, 0)  # gap of joined neighbours, px at 28 px per digit (negative: overlap)
+    gap: tuple[int, int] = (2, 12)  # gap of the other neighbours, px
+    size: tuple[float, float] = (0.85, 1.15)  # each digit's own scale
+    jitter: int = 2  # vertical offset of each digit, +-px
+    drift: float = 0.06  # baseline slope, +-px per px
+    broken: float = 0.08  # chance that a digit has a stroke cut through
+    scale: tuple[float, float] = (2.0, 5.0)  # enlargement of the whole line
+    blur: tuple[float, float] = (0.0, 1.5)  # Gaussian blur radius at 28 px scale (scaled with the line)
+    dark_on_light: float = 0.75  # chance of dark ink on light paper (else light on dark)
+    noise: tuple[float, float] = (0.0, 0.04)  # std of Gaussian noise, in [0, 1] grey
+    jpeg: tuple[int, int] = (30, 95)  # JPEG quality
+
+
+TRAINING = Style(lengths=(1, 8))  # the reader learns from every length it may meet
+
+
+@dataclass
+class Strip:
+    """One amount: the grey image (H, W) uint8 as a scanner gives it, the digits it shows, and
+    for each pixel the index of the digit whose ink is there (-1: paper)."""
+
+    image: np.ndarray
+    number: str
+    owner: np.ndarray
+
+
+def make_strip(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, style: Style = Style()) -> Strip:
+    """A random amount written with digits drawn from `digits` (N, 28, 28) uint8 (ink bright)."""
+    n = int(rng.integers(style.lengths[0], style.lengths[1] + 1))
+    picks = rng.integers(0, len(digits), size=n)
+    ink, owner = compose([digit_ink(digits[i], rng, style) for i in picks], rng, style)
+    image, owner = scan(ink, owner, rng, style)
+    return Strip(image, "".join(str(int(labels[i])) for i in picks), owner)
+
+
+def digit_ink(digit: np.ndarray, rng: np.random.Generator, style: Style) -> np.ndarray:
+    """One MNIST digit cropped to its ink, resized by its own random scale, maybe broken; float [0, 1]."""
+    rows, cols = np.nonzero(digit)
+    crop = digit[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1].astype(np.float32) / 255
+    s = rng.uniform(*style.size)
+    h, w = crop.shape
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    ink = np.asarray(Image.fromarray(crop, mode="F").resize(size, Image.Resampling.BILINEAR)).clip(0, 1)
+    if rng.random() < style.broken:
+        ink = cut_stroke(ink, rng)
+    return ink
+
+
+def cut_stroke(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Erase a 1-2 px band at a random angle through the middle half of the digit."""
+    h, w = ink.shape
+    ys, xs = np.indices(ink.shape)
+    cy, cx = rng.uniform(0.3, 0.7) * h, rng.uniform(0.3, 0.7) * w
+    angle = rng.uniform(0, np.pi)
+    distance = (xs - cx) * np.sin(angle) - (ys - cy) * np.cos(angle)
+    return np.where(np.abs(distance) < rng.uniform(0.5, 1.0), 0, ink).astype(np.float32)
+
+
+def compose(inks: list[np.ndarray], rng: np.random.Generator, style: Style) -> tuple[np.ndarray, np.ndarray]:
+    """Place digits left to right on one drifting line; ink is the maximum where they overlap."""
+    margin = 6
+    gaps = [0] + [max(int(rng.integers(style.overlap[0], style.overlap[1] + 1)), -min(a.shape[1], b.shape[1]) // 2)
+                  if rng.random() < style.joined else int(rng.integers(style.gap[0], style.gap[1] + 1))
+                  for a, b in zip(inks, inks[1:])]  # an overlap covers at most half the narrower digit
+    lefts = np.cumsum([margin] + [inks[i - 1].shape[1] + gaps[i] for i in range(1, len(inks))])
+    lefts -= min(0, lefts.min() - margin)
+    width = int(max(left + ink.shape[1] for left, ink in zip(lefts, inks)) + margin)
+    slope = rng.uniform(-style.drift, style.drift)
+    centres = [FIELD / 2 + slope * (left - width / 2) + rng.integers(-style.jitter, style.jitter + 1) for left in lefts]
+    tops = [round(c - ink.shape[0] / 2) for c, ink in zip(centres, inks)]
+    shift = margin - min(tops)
+    height = max(t + ink.shape[0] for t, ink in zip(tops, inks)) + shift + margin
+    canvas = np.zeros((len(inks), height, width), dtype=np.float32)
+    for k, (left, top, ink) in enumerate(zip(lefts, tops, inks)):
+        canvas[k, top + shift: top + shift + ink.shape[0], left: left + ink.shape[1]] = ink
+    owner = np.where(canvas.max(axis=0) > 0, canvas.argmax(axis=0), -1)
+    return canvas.max(axis=0), owner
+
+
+def scan(ink: np.ndarray, owner: np.ndarray, rng: np.random.Generator, style: Style) -> tuple[np.ndarray, np.ndarray]:
+    """Enlarge, blur, set polarity and paper/ink levels, add noise, JPEG-encode and decode."""
+    s = rng.uniform(*style.scale)
+    h, w = ink.shape
+    size = (round(w * s), round(h * s))
+    big = Image.fromarray((ink * 255).round().astype(np.uint8)).resize(size, Image.Resampling.BICUBIC)
+    owner = np.asarray(Image.fromarray(owner.astype(np.int32), mode="I").resize(size, Image.Resampling.NEAREST))
+    radius = rng.uniform(*style.blur) * s
+    if radius > 0.3:
+        big = big.filter(ImageFilter.GaussianBlur(radius))
+    ink = np.asarray(big, dtype=np.float32) / 255
+    paper, pen = rng.uniform(0.75, 1.0), rng.uniform(0.0, 0.3)
+    if rng.random() >= style.dark_on_light:
+        paper, pen = 1 - paper, 1 - pen
+    grey = paper + (pen - paper) * ink + rng.normal(0, rng.uniform(*style.noise), ink.shape)
+    image = Image.fromarray((grey.clip(0, 1) * 255).round().astype(np.uint8))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=int(rng.integers(style.jpeg[0], style.jpeg[1] + 1)))
+    return np.asarray(Image.open(buffer).convert("L")), owner.astype(np.int16)

@@ -1,0 +1,57 @@
+"""The segment recognizer: LeNet-5 with an eleventh output, "none", for what is not one digit.
+
+Over-segmentation offers the recognizer pieces of digits, pairs of digits and specks as well as
+digits (Sec. VI-A); the paper's recognizer had to score all of them, and was trained on the
+segments a segmenter produces. Ours is the paper's network (Fig. 2: C1, trainable subsampling,
+Table I, scaled tanh, literal init) with a softmax over 10 digits + none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lenet5.errors import Lenet5Error
+from lenet5.layers import SoftmaxOutput
+from lenet5.model import LeNet5, ModelConfig, initialize
+from lenet5.pretrained import WEIGHTS_DIR, read_safetensors, save_weights
+
+NONE = 10  # the class of segments that are not exactly one digit
+CLASSES = 11
+# Deviation: a softmax output with a "none" class instead of the RBF bitmaps: Fig. 3 has no
+# bitmap for "not a character", and the none class is what the search needs to rank cuts.
+READER_CONFIG = ModelConfig(head="softmax", loss="cross-entropy")
+READERS_DIR = WEIGHTS_DIR / "readers"
+DEFAULT_READER = "amounts"
+
+
+def reader_network(seed: int = 0) -> LeNet5:
+    """A fresh recognizer: LeNet-5 whose output layer gives 11 logits (B, 11)."""
+    model = LeNet5(READER_CONFIG, seed=seed)
+    model.output = SoftmaxOutput(84, CLASSES)
+    initialize(model, torch.Generator().manual_seed(seed))
+    return model
+
+
+def shipped_readers() -> list[str]:
+    return sorted(p.stem for p in READERS_DIR.glob("*.safetensors"))
+
+
+def save_reader(model: LeNet5, path: Path, meta: dict[str, Any]) -> None:
+    save_weights(model, path, {"classes": CLASSES, **meta})
+
+
+def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[LeNet5, dict[str, Any]]:
+    """A recognizer from a shipped name (see `shipped_readers()`) or a .safetensors file, in eval mode."""
+    path = READERS_DIR / f"{spec}.safetensors" if str(spec) in shipped_readers() else Path(spec)
+    if not path.is_file():
+        raise Lenet5Error(f"{spec}: no shipped reader of that name ({', '.join(shipped_readers()) or 'none'}), and no such file")
+    tensors, meta = read_safetensors(path)
+    if meta.get("classes") != CLASSES:
+        raise Lenet5Error(f"{path}: not a reader of whole numbers (a digit model has no 'none' class; "
+                          "make one with lenet5 train-reader)")
+    model = reader_network()
+    model.load_state_dict(tensors)
+    return model.eval(), {"source": f"shipped:{spec}" if path.parent == READERS_DIR else str(path), **meta}

@@ -1,0 +1,159 @@
+"""Training the segment recognizer on what the segmenter cuts from MNIST *training* digits.
+
+Each strip (lenet5/data/strips.py) is segmented exactly as `read_number` does it; every
+candidate segment is labelled from the strip's pixel owners: a digit when it holds most of one
+digit's ink and little else, "none" when it is clearly a piece, a pair or a speck, and left out
+when it is in between. The recognizer then learns both what digits look like at line scale and
+which cuts are wrong, as the paper's recognizer was trained on segmenter output (Sec. VI-A).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lenet5.data.strips import TRAINING, Strip, Style, make_strip
+from lenet5.errors import Lenet5Error
+from lenet5.model import LeNet5
+from lenet5.presets import PAPER_TRAINING
+from lenet5.read import as_inputs, read_number
+from lenet5.read.recognizer import NONE, reader_network
+from lenet5.read.segment import atoms, candidates, normalize, render
+from lenet5.train import learning_rate
+
+DIGIT_SHARE = 0.7  # a digit's segment: at least this share of its ink is one digit's,
+DIGIT_COVER = 0.85  # it holds at least this share of that digit's ink,
+OTHER_COVER = 0.25  # and at most this share of any other digit's (a thin "1" is little ink)
+NONE_SHARE, NONE_COVER = 0.6, 0.5  # none: below either, or more than NONE_COVER of a second digit
+NONE_PER_DIGIT = 2.0  # none segments kept per digit segment
+PER_DIGIT = 3  # segments kept per digit written: a wide digit has many near-identical cuts, a "1" few
+
+
+@dataclass(frozen=True)
+class ReaderTraining:
+    """How the recognizer is trained (the paper preset's optimizer, on segments)."""
+
+    strips: int = 25_000  # training strips drawn from MNIST's training digits
+    val_strips: int = 500  # held-out strips (from the last `holdout` training digits) read whole after each pass
+    holdout: int = 10_000  # training digits kept out of the strips, for the held-out strips
+    epochs: int = 7  # passes over the segments
+    batch_size: int = 64
+    lr: float = 2e-3  # AdamW, one pass of warm-up, then cosine (as the paper preset)
+    weight_decay: float = 0.1
+
+
+def segment_examples(strip: Strip, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The labelled candidate segments of one strip: fields (K, 32, 32) uint8 and labels (K,)
+    (0-9 a digit, 10 none). At most PER_DIGIT segments of each digit written are kept, so that
+    narrow digits count as much as wide ones; most candidates are none, NONE_PER_DIGIT of them
+    per digit segment are kept at random, half of them the hardest kind: a whole digit joined
+    to most of another."""
+    line = normalize(strip.image.astype(np.float32) / 255)
+    pieces = atoms(line)
+    spans = candidates(pieces)
+    n_digits = len(strip.number)
+    mass = np.zeros((len(pieces), n_digits))
+    top, left = line.offset
+    h, w = strip.owner.shape
+    for k, a in enumerate(pieces):
+        y = np.clip(((a.ys + 0.5) * line.scale + top).astype(int), 0, h - 1)
+        x = np.clip(((a.xs + 0.5) * line.scale + left).astype(int), 0, w - 1)
+        owner = strip.owner[y, x]
+        ink = line.ink[a.ys, a.xs]
+        mine = owner >= 0
+        np.add.at(mass[k], owner[mine], ink[mine])
+    total = mass.sum(axis=0) + 1e-9
+    found: dict[int, list] = {}
+    hard, nones = [], []
+    for i, j in spans:
+        cover = mass[i:j].sum(axis=0) / total
+        best = int(cover.argmax())
+        share = mass[i:j, best].sum() / (mass[i:j].sum() + 1e-9)
+        other = np.delete(cover, best).max(initial=0.0)
+        if share >= DIGIT_SHARE and cover[best] >= DIGIT_COVER and other <= OTHER_COVER:
+            found.setdefault(best, []).append((i, j, int(strip.number[best])))
+        elif cover[best] >= DIGIT_COVER and other > NONE_COVER:
+            hard.append((i, j, NONE))  # a whole digit and most of another: the hardest kind of none
+        elif share < NONE_SHARE or cover[best] < NONE_COVER or other > NONE_COVER:
+            nones.append((i, j, NONE))
+    chosen = [c for cuts in found.values() for c in
+              (cuts if len(cuts) <= PER_DIGIT else [cuts[k] for k in rng.choice(len(cuts), PER_DIGIT, replace=False)])]
+    quota = max(1, round(NONE_PER_DIGIT * len(chosen) / 2))
+    for kind in (hard, nones):
+        chosen += [kind[k] for k in rng.choice(len(kind), size=min(quota, len(kind)), replace=False)]
+    fields = [(render(line, pieces[i:j]) * 255).round().astype(np.uint8) for i, j, _ in chosen]
+    return np.stack(fields), np.array([label for _, _, label in chosen], dtype=np.int64)
+
+
+def segment_set(digits: np.ndarray, labels: np.ndarray, count: int, seed: int, style: Style = TRAINING,
+                log: Callable[[str], None] = print) -> tuple[torch.Tensor, torch.Tensor]:
+    """Labelled segments of `count` random strips: (M, 32, 32) uint8 and (M,)."""
+    rng = np.random.default_rng(seed)
+    fields, targets = [], []
+    start = time.time()
+    for k in range(count):
+        try:
+            f, t = segment_examples(make_strip(digits, labels, rng, style), rng)
+        except (Lenet5Error, ValueError):  # a strip whose ink vanished under noise: nothing to learn from
+            continue
+        fields.append(f)
+        targets.append(t)
+        if (k + 1) % 2000 == 0:
+            log(f"segmented {k + 1:,} of {count:,} strips ({time.time() - start:.0f} s)")
+    return torch.from_numpy(np.concatenate(fields)), torch.from_numpy(np.concatenate(targets))
+
+
+def exact_rate(model: LeNet5, strips: list[Strip]) -> float:
+    """Share of strips read exactly right."""
+    right = 0
+    for s in strips:
+        try:
+            right += read_number(model, s.image.astype(np.float32) / 255).number == s.number
+        except Lenet5Error:
+            pass
+    return right / len(strips)
+
+
+def train_reader(digits: np.ndarray, labels: np.ndarray, config: ReaderTraining, seed: int = 0,
+                 log: Callable[[str], None] = print) -> tuple[LeNet5, list[dict]]:
+    """Train a recognizer on strips of digits[:-holdout], score whole strips of the held-out
+    digits after each pass. Returns the model and one history row per pass."""
+    if config.holdout >= len(digits):
+        raise Lenet5Error(f"holdout {config.holdout} leaves no training digits out of {len(digits)}")
+    keep = len(digits) - config.holdout
+    fields, targets = segment_set(digits[:keep], labels[:keep], config.strips, seed, log=log)
+    val_rng = np.random.default_rng(seed + 1)
+    val = [make_strip(digits[keep:], labels[keep:], val_rng, Style()) for _ in range(config.val_strips)]
+    log(f"{len(targets):,} segments ({(targets == NONE).float().mean():.0%} none) from {config.strips:,} strips")
+    model = reader_network(seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    schedule = PAPER_TRAINING.replace(epochs=config.epochs, lr=config.lr)
+    generator = torch.Generator().manual_seed(seed + 2)
+    per_pass = math.ceil(len(targets) / config.batch_size)
+    history, step = [], 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        start, wrong, total_loss = time.time(), 0, 0.0
+        for batch in torch.randperm(len(targets), generator=generator).split(config.batch_size):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(schedule, step, per_pass * config.epochs, per_pass)
+            logits = model(as_inputs(fields[batch].float().numpy() / 255))
+            loss = torch.nn.functional.cross_entropy(logits, targets[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            total_loss += loss.item() * len(batch)
+            wrong += int((logits.argmax(1) != targets[batch]).sum())
+        model.eval()
+        row = {"epoch": epoch, "loss": total_loss / len(targets), "segment_error": wrong / len(targets),
+               "val_exact": exact_rate(model, val), "seconds": time.time() - start}
+        history.append(row)
+        log(f"pass {epoch}: loss {row['loss']:.4f}, segment error {100 * row['segment_error']:.2f}%, "
+            f"held-out amounts read exactly {100 * row['val_exact']:.1f}% ({row['seconds']:.0f} s)")
+    return model.eval(), history
