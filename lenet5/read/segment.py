@@ -99,11 +99,12 @@ def digit_height(ink: np.ndarray) -> float:
     factor = min(1.0, COARSE_HEIGHT / (bottom - top))
     coarse = resample(ink[top:bottom, left:right], factor) if factor < 1 else ink[top:bottom, left:right]
     labels = label_components(coarse > INK)
-    heights = []
-    for k in np.unique(labels[labels > 0]):
-        rows = np.nonzero((labels == k).any(axis=1))[0]
-        heights.append(rows.max() - rows.min() + 1)
-    heights = np.array(heights, dtype=np.float64)
+    rows, cols = np.nonzero(labels)
+    _, k = np.unique(labels[rows, cols], return_inverse=True)
+    lowest, highest = np.full(k.max() + 1, rows.max()), np.zeros(k.max() + 1, dtype=rows.dtype)
+    np.minimum.at(lowest, k, rows)
+    np.maximum.at(highest, k, rows)
+    heights = (highest - lowest + 1).astype(np.float64)
     tall = heights[heights >= 0.5 * heights.max()]
     return float(np.median(tall)) / factor
 
@@ -173,19 +174,21 @@ def render(line: Line, pieces: list[Atom]) -> np.ndarray:
     line's ink at CONTEXT: a stroke standing alone is a "1", the same stroke beside the rest of
     its "4" is not, and only the neighbours tell. Unlike MNIST's preparation nothing is resized:
     a piece of a digit stays small."""
-    h, w = line.ink.shape
     ys = np.concatenate([a.ys for a in pieces])
-    xs = np.concatenate([a.xs for a in pieces])
+    c0 = max(0, int(min(a.x0 for a in pieces)) - FIELD)  # only the columns the field can show
+    xs = np.concatenate([a.xs for a in pieces]) - c0
+    ink = line.ink[:, c0: max(a.x1 for a in pieces) + FIELD]
+    h, w = ink.shape
     mask = np.zeros((h + 2, w + 2), dtype=bool)
     for dy in range(3):
         for dx in range(3):
             mask[ys + dy, xs + dx] = True
-    mask = mask[1:-1, 1:-1] & ~((line.ink > INK) & ~core(h, w, ys, xs))
-    own = line.ink * mask
+    mask = mask[1:-1, 1:-1] & ~((ink > INK) & ~core(h, w, ys, xs))
+    own = ink * mask
     total = own.sum()
     cy = own.sum(axis=1) @ np.arange(h) / total
     cx = own.sum(axis=0) @ np.arange(w) / total
-    picture = np.where(mask, line.ink, CONTEXT * line.ink)
+    picture = np.where(mask, ink, CONTEXT * ink)
     top, left = round(cy - (FIELD - 1) / 2), round(cx - (FIELD - 1) / 2)
     field = np.zeros((FIELD, FIELD), dtype=np.float32)
     y0, y1, x0, x1 = max(top, 0), min(top + FIELD, h), max(left, 0), min(left + FIELD, w)
