@@ -143,18 +143,28 @@ def cmd_predict(args: argparse.Namespace) -> int:
     print(f"lenet5: reading with {info['source']}" + (f" (MNIST test error {100 * error:.2f}%)" if error is not None else ""),
           file=sys.stderr)
     results = predict_images(model, args.images)
-    for r in results:
-        if args.json:
-            print(json.dumps(r.as_dict()))
-        elif r.error:
-            print(f"{r.file}: error: {r.error}")
-        else:
-            print(f"{r.file}: {r.digit} (confidence {r.confidence:.2f})")
-    good = [r for r in results if r.error is None]
+    good = print_per_file(results, args.json, lambda r: f"{r.digit} (confidence {r.confidence:.2f})")
     if args.show and good:
         items = [(r.file, load_image(r.file), model.prepare(r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
         plot_predictions(items, Path(args.show), smaller_wins=model.config.head == "rbf")
         print(f"wrote {args.show}", file=sys.stderr)
+    return exit_status(results, good)
+
+
+def print_per_file(results: list, as_json: bool, answer) -> list:
+    """One line, or one JSON object, per image; returns the results that have no error."""
+    for r in results:
+        if as_json:
+            print(json.dumps(r.as_dict()))
+        elif r.error:
+            print(f"{r.file}: error: {r.error}")
+        else:
+            print(f"{r.file}: {answer(r)}")
+    return [r for r in results if r.error is None]
+
+
+def exit_status(results: list, good: list) -> int:
+    """1 (and a line on stderr) when some images could not be read, else 0."""
     failed = len(results) - len(good)
     if failed:
         print(f"lenet5: {failed} of {len(results)} images could not be read", file=sys.stderr)
@@ -169,21 +179,11 @@ def cmd_read(args: argparse.Namespace) -> int:
     model, info = load_reader(args.model)
     print(f"lenet5: reading with {info['source']}", file=sys.stderr)
     results = read_images(model, args.images)
-    for r in results:
-        if args.json:
-            print(json.dumps(r.as_dict()))
-        elif r.error:
-            print(f"{r.file}: error: {r.error}")
-        else:
-            print(f"{r.file}: {r.number} (confidence {r.confidence:.2f})")
-    good = [r for r in results if r.error is None]
+    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f})")
     if args.show and good:
         plot_readings([(Path(r.file).name, load_image(r.file), r) for r in good], Path(args.show))
         print(f"wrote {args.show}", file=sys.stderr)
-    failed = len(results) - len(good)
-    if failed:
-        print(f"lenet5: {failed} of {len(results)} images could not be read", file=sys.stderr)
-    return 1 if failed else 0
+    return exit_status(results, good)
 
 
 def cmd_robustness(args: argparse.Namespace) -> int:
