@@ -2,11 +2,15 @@
 
 Baseline: a torch Dataset that yields one PIL image at a time through resize-to-32, to-tensor and
 normalize, a DataLoader (batch 128, shuffled), the blog's model and Adam: how most online
-LeNet-5 code trains. It runs first, in a process whose allocator is untouched. Against it,
-lenet5's presets through their own Trainer (whole-dataset tensors, index batches, the allocator
-setting of lenet5/runtime.py), the same batch size, and `paper` once more at its own batch
-size (32). Then what a pass spends on its checkpoint and metrics, and inference: PyTorch and,
-when onnxruntime is installed, the ONNX export. Prints tables and writes JSON.
+LeNet-5 code trains. It runs first, in a process whose allocator is untouched, on one thread and
+on all of them. Against it, lenet5's presets through their own Trainer (whole-dataset tensors,
+index batches, the allocator setting of lenet5/runtime.py; `paper`, `paper-distort` and
+`paper-sdlm` through lenet5/fused.c), the same batch size, and `paper` once more at its own batch
+size (32); `paper` at both thread counts, each compared with the baseline at the same count, and
+once more through PyTorch alone (LENET5_KERNEL=pytorch: what the fused kernel buys). Then
+what a pass spends on its checkpoint and metrics, what building fused.c costs on first use, and
+inference: PyTorch, the fused kernel and, when onnxruntime is installed, the ONNX export. With a
+GPU, the baseline and `paper` once more on it. Prints tables and writes JSON.
 
     python benchmarks/speed.py [--passes 3] [--digits 60000] [--out speed.json]
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -24,6 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from lenet5 import fused
 from lenet5.data.datasets import load_digits
 from lenet5.data.sources import fetch_and_load
 from lenet5.export import export_onnx
@@ -32,13 +38,13 @@ from lenet5.model import LeNet5
 from lenet5.predict import predict_images
 from lenet5.presets import PRESETS
 from lenet5.pretrained import load_pretrained
-from lenet5.runtime import keep_freed_memory
+from lenet5.runtime import keep_freed_memory, machine_cores
 from lenet5.summary import layer_table
-from lenet5.train import Trainer
+from lenet5.train import Trainer, cpu_name
 
 BATCH = 128
-
-TIMED = ("paper", "paper-sdlm", "blog", "modern")  # paper-distort: paper plus the distortions' cost
+BASELINE = "baseline (PIL Dataset + DataLoader, blog model, Adam)"
+TIMED = ("paper-sdlm", "blog", "modern")  # at all threads; paper-distort: paper plus the distortions' cost
 
 
 class PILDigits(torch.utils.data.Dataset):
@@ -56,8 +62,13 @@ class PILDigits(torch.utils.data.Dataset):
         return (x - 0.5) / 0.5, self.labels[i]
 
 
-def time_baseline(images, labels, passes: int) -> list[float]:
-    model = LeNet5(PRESETS["blog"].model, seed=0)
+def synchronize(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_baseline(images, labels, passes: int, device: str = "cpu") -> list[float]:
+    model = LeNet5(PRESETS["blog"].model, seed=0).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = pattern_loss("cross-entropy", 0.0)
     loader = torch.utils.data.DataLoader(PILDigits(images, labels), batch_size=BATCH, shuffle=True)
@@ -65,27 +76,30 @@ def time_baseline(images, labels, passes: int) -> list[float]:
     for _ in range(passes + 1):  # the first pass is warm-up
         t0 = time.perf_counter()
         for x, y in loader:
+            x, y = x.to(device), y.to(device)
             loss = loss_fn(model(x), y).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        synchronize(device)
         times.append(time.perf_counter() - t0)
     return times[1:]
 
 
-def time_preset(name: str, data_dir, digits: int, passes: int, batch: int = BATCH) -> tuple[list[float], float]:
+def time_preset(name: str, data_dir, digits: int, passes: int, batch: int = BATCH, device: str = "cpu") -> tuple[list[float], float]:
     """Seconds of each timed pass (curvature pass included), and the median seconds that the
     pass's bookkeeping took (`Trainer.record`: checkpoint and metrics.csv, as `Trainer.fit` writes them)."""
     preset = PRESETS[name]
     config = preset.train.replace(batch_size=batch, epochs=passes + 1, train_limit=digits, test_limit=1000)
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(preset.model, config, 0, Path(tmp), data_dir, progress=False)
+        trainer = Trainer(preset.model, config, 0, Path(tmp), data_dir, device=device, progress=False)
         train_inputs = trainer.inputs(trainer.data["train"].images)
         times, bookkeeping = [], []
         for epoch in range(1, passes + 2):
             t0 = time.perf_counter()
             trainer.prepare_pass(epoch)
             row = trainer.run_pass(epoch, train_inputs)
+            synchronize(device)
             t1 = time.perf_counter()
             trainer.record(epoch, row)
             times.append(t1 - t0)
@@ -104,29 +118,41 @@ def matmul_rate() -> float:
     return 20 * 1024**3 / (time.perf_counter() - t0)
 
 
-def rates(run, x: torch.Tensor) -> tuple[float, float]:
-    """Digits per second at x's batch size (best of 5 rounds of 10) and ms for one digit."""
+def build_seconds() -> float | None:
+    """What building lenet5/fused.c costs on first use (built afresh into a scratch folder)."""
+    if fused.library() is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        fused.build(Path(tmp))
+        return time.perf_counter() - t0
+
+
+def rates(run, x, device: str = "cpu") -> tuple[float, float]:
+    """Digits per second at x's batch size (median of 5 rounds of 10) and ms for one digit."""
     for _ in range(3):
         run(x)
-    best = 0.0
+    rounds = []
     for _ in range(5):
         t0 = time.perf_counter()
         for _ in range(10):
             run(x)
-        best = max(best, 10 * len(x) / (time.perf_counter() - t0))
+        synchronize(device)
+        rounds.append(10 * len(x) / (time.perf_counter() - t0))
     one = x[:1]
     for _ in range(10):
         run(one)
     t0 = time.perf_counter()
     for _ in range(500):
         run(one)
-    return best, 1000 * (time.perf_counter() - t0) / 500
+    synchronize(device)
+    return statistics.median(rounds), 1000 * (time.perf_counter() - t0) / 500
 
 
 @torch.no_grad()
 def inference(data_dir) -> dict[str, dict[str, float]]:
     keep_freed_memory()  # as the lenet5 command does
-    model = load_pretrained("paper")
+    model = load_pretrained("paper").eval()
     digits = load_digits("mnist", data_dir)
     x = model.prepare(digits.test_images[:1000])
     out = {}
@@ -140,6 +166,14 @@ def inference(data_dir) -> dict[str, dict[str, float]]:
             predict_images(model, [png])
         end_to_end = (time.perf_counter() - t0) / 50
         out["PyTorch"] = {"batch_1000_digits_per_s": rate, "single_digit_ms": single, "predict_png_ms": 1000 * end_to_end}
+        if fused.applies(model):
+            net = fused.FusedNet(model)
+            rate, single = rates(net.scores, x)
+            out["lenet5/fused.c (predict_all, evaluate)"] = {"batch_1000_digits_per_s": rate, "single_digit_ms": single}
+        if torch.cuda.is_available():
+            gpu, xg = load_pretrained("paper").eval().cuda(), x.cuda()
+            rate, single = rates(gpu, xg, "cuda")
+            out[f"PyTorch on {torch.cuda.get_device_name()}"] = {"batch_1000_digits_per_s": rate, "single_digit_ms": single}
         try:
             import onnxruntime
         except ImportError:
@@ -163,36 +197,60 @@ def main() -> None:
     data = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = data.train_images[: args.digits], data.train_labels[: args.digits]
     scale = 60_000 / args.digits
-    rate = matmul_rate()
-    rows = {"baseline (PIL Dataset + DataLoader, blog model, Adam)": (time_baseline(images, labels, args.passes), "blog")}
-    bookkeeping = {}  # pipeline -> median seconds a pass spends writing its checkpoint and metrics
-    for name in TIMED:
-        times, bookkeeping[f"lenet5 {name}"] = time_preset(name, args.data_dir, args.digits, args.passes)
-        rows[f"lenet5 {name}"] = (times, name)
+    cores = machine_cores()
+    counts = sorted({1, cores})
     own = PRESETS["paper"].train.batch_size
-    label = f"lenet5 paper at its own batch size ({own})"
-    times, bookkeeping[label] = time_preset("paper", args.data_dir, args.digits, args.passes, batch=own)
-    rows[label] = (times, "paper")
-    base = statistics.median(rows[next(iter(rows))][0]) * scale
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; fp32 matmul {rate / 1e9:.1f} G multiply-adds/s; "
-          f"batch {BATCH} unless said; seconds per pass over 60,000 digits (median of {args.passes})")
-    print(f"{'pipeline':55s} {'s/pass':>7s} {'digits/s':>9s} {'speed-up':>8s} {'floor s':>8s} {'x floor':>7s} {'ckpt+csv':>8s}")
-    report = {"matmul_multiply_adds_per_s": rate, "threads": torch.get_num_threads(), "rows": []}
-    for label, (times, preset) in rows.items():
+    rows = []  # (label, threads, device, seconds of each pass, preset, seconds of bookkeeping or None)
+    rate = {}  # threads -> matmul multiply-adds per second
+    for threads in counts:
+        torch.set_num_threads(threads)
+        rate[threads] = matmul_rate()
+        rows.append((BASELINE, threads, "cpu", time_baseline(images, labels, args.passes), "blog", None))
+    for threads in counts:  # the default preset at both thread counts and both batch sizes
+        torch.set_num_threads(threads)
+        for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
+            times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch)
+            rows.append((label, threads, "cpu", times, "paper", extra))
+    os.environ["LENET5_KERNEL"] = "pytorch"
+    for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
+        times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch)
+        rows.append((label + ", PyTorch path", cores, "cpu", times, "paper", extra))
+    del os.environ["LENET5_KERNEL"]
+    for name in TIMED:
+        times, extra = time_preset(name, args.data_dir, args.digits, args.passes)
+        rows.append((f"lenet5 {name}", cores, "cpu", times, name, extra))
+    if torch.cuda.is_available():
+        rows.append((BASELINE, cores, "cuda", time_baseline(images, labels, args.passes, "cuda"), "blog", None))
+        for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
+            times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch, "cuda")
+            rows.append((label, cores, "cuda", times, "paper", extra))
+    base = {(threads, device): statistics.median(times) * scale for label, threads, device, times, _, _ in rows if label == BASELINE}
+    build = build_seconds()
+    print(f"torch {torch.__version__}, {cpu_name()}, {cores} cores; fp32 matmul "
+          + ", ".join(f"{rate[t] / 1e9:.1f} G multiply-adds/s on {t} thread{'s' if t > 1 else ''}" for t in counts)
+          + f"; batch {BATCH} unless said; seconds per pass over 60,000 digits (median of {args.passes})"
+          + ("" if build is None else f"; building lenet5/fused.c on first use: {build:.1f} s"))
+    print(f"{'pipeline':55s} {'device':>7s} {'threads':>7s} {'s/pass':>7s} {'digits/s':>9s} {'speed-up':>8s} {'floor s':>8s} {'x floor':>7s} {'ckpt+csv':>8s}")
+    report = {"cpu": cpu_name(), "cores": cores, "matmul_multiply_adds_per_s": {str(t): r for t, r in rate.items()},
+              "fused_build_s": build, "rows": []}
+    for label, threads, device, times, preset, extra in rows:
         seconds = statistics.median(times) * scale
+        speedup = base[(threads, device)] / seconds
         madds = sum(r.connections for r in layer_table(LeNet5(PRESETS[preset].model)))
-        floor = 3 * madds * 60_000 / rate  # forward + two backward products per connection
-        extra = bookkeeping.get(label)
+        floor = 3 * madds * 60_000 / rate[threads] if device == "cpu" else None  # forward + two backward products per connection
         share = "" if extra is None else f"{100 * extra / seconds:7.1f}%"
-        print(f"{label:55s} {seconds:7.2f} {60_000 / seconds:9.0f} {base / seconds:7.1f}x {floor:8.2f} {seconds / floor:6.1f}x {share}")
-        report["rows"].append({"pipeline": label, "seconds_per_pass": seconds, "speedup": base / seconds, "floor_s": floor,
-                               "checkpoint_and_metrics_s": extra})
+        floors = f"{floor:8.2f} {seconds / floor:6.1f}x" if floor else f"{'':8s} {'':7s}"
+        print(f"{label:55s} {device:>7s} {threads:7d} {seconds:7.2f} {60_000 / seconds:9.0f} {speedup:7.1f}x {floors} {share}")
+        report["rows"].append({"pipeline": label, "device": device, "threads": threads, "seconds_per_pass": seconds,
+                               "speedup": speedup, "floor_s": floor, "checkpoint_and_metrics_s": extra})
+    torch.set_num_threads(cores)
     report["inference"] = inference(args.data_dir)
-    print(f"{'inference, paper':55s} {'digits/s at batch 1000':>23s} {'ms per digit':>13s} {'predict one PNG':>16s}")
+    print(f"{'inference, paper (' + str(cores) + ' threads)':55s} {'digits/s at batch 1000':>23s} {'ms per digit':>13s} {'predict one PNG':>16s}")
     for engine, r in report["inference"].items():
         png = f"{r['predict_png_ms']:13.1f} ms" if "predict_png_ms" in r else f"{'-':>16s}"
         print(f"{engine:55s} {r['batch_1000_digits_per_s']:23,.0f} {r['single_digit_ms']:13.3f} {png}")
     args.out.write_text(json.dumps(report, indent=2) + "\n")
+
 
 if __name__ == "__main__":
     main()

@@ -25,10 +25,12 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (mallo
 MMAP_THRESHOLD = 32 << 20  # glibc's largest allowed value on 64-bit systems
 TRIM_THRESHOLD = 512 << 20
 
-# One thread per run by default. On this project's 2-core CPU, idle, a `paper` pass over 20,000
-# digits at batch 32 took 4.0 s on one thread and 3.8 s on two: a second thread buys 5% at the
-# preset's small batches, while one thread makes a seed's weights independent of how many cores
-# a machine has (not of its CPU type) and leaves the other cores to a second run (`ablate --workers`).
+# One thread per run by default. Through PyTorch, on this project's 2-core CPU, idle, a `paper`
+# pass over 20,000 digits at batch 32 took 4.0 s on one thread and 3.8 s on two: a second thread
+# bought 5% at the preset's small batches, while one thread makes a seed's weights independent of
+# how many cores a machine has (not of its CPU type) and leaves the other cores to a second run
+# (`ablate --workers`). The paper's network now trains through lenet5/fused.c, where a second
+# thread buys 1.7-1.9x and `paper`'s weights do not depend on the thread count (README, Performance).
 DEFAULT_THREADS = 1
 
 

@@ -28,6 +28,7 @@ from lenet5.data.feed import shuffled_batches
 from lenet5.data.sources import fetch_and_load
 from lenet5.errors import Lenet5Error
 from lenet5.evaluate import error_rate
+from lenet5.fused import FusedNet, applies
 from lenet5.losses import pattern_loss
 from lenet5.model import LeNet5, ModelConfig
 from lenet5.optim import SDLM, paper_eta
@@ -68,16 +69,26 @@ def splits(digits: Digits, config: TrainConfig) -> dict[str, Split]:
     return out
 
 
-def make_optimizer(model: LeNet5, config: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(model: LeNet5, config: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
+    """The optimizer of `config`. fused: Adam/AdamW/SGD update every parameter in one kernel
+    (PyTorch's `fused=True`, where this PyTorch has it for the device), in other rounding than
+    the default per-parameter loop; used where the gradients come from lenet5/fused.c or a GPU,
+    whose rounding is their own already."""
     params = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "sdlm":
         return SDLM(params, eta=config.eta_scale * paper_eta(1), mu=config.mu)
     if config.optimizer == "adam" and config.weight_decay:
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr)
-    # SGD's weight decay is the coupled form: weight_decay * w added to the gradient
-    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+        kind, settings = torch.optim.AdamW, {"lr": config.lr, "weight_decay": config.weight_decay}
+    elif config.optimizer == "adam":
+        kind, settings = torch.optim.Adam, {"lr": config.lr}
+    else:  # SGD's weight decay is the coupled form: weight_decay * w added to the gradient
+        kind, settings = torch.optim.SGD, {"lr": config.lr, "momentum": config.momentum, "weight_decay": config.weight_decay}
+    if fused:
+        try:
+            return kind(params, fused=True, **settings)
+        except RuntimeError:  # PyTorch before 2.4 fuses on GPUs only
+            pass
+    return kind(params, **settings)
 
 
 def learning_rate(config: TrainConfig, step: int, total: int, per_pass: int) -> float:
@@ -113,11 +124,13 @@ def cpu_name() -> str:
     return names[0] if names else platform.processor() or platform.machine()
 
 
-def rounding(device: torch.device) -> dict[str, Any]:
-    """What, beside code and seed, decides the weights: threads, device, deterministic kernels."""
+def rounding(device: torch.device, kernel: str = "pytorch") -> dict[str, Any]:
+    """What, beside code and seed, decides the weights: threads, device, deterministic kernels, and
+    which code computes the steps (`fused.c`: lenet5/fused.c, whose gradients do not depend on the
+    thread count; SDLM's curvature pass still runs through PyTorch, which does)."""
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     return {"threads": torch.get_num_threads(), "device": str(device), "device_name": name,
-            "deterministic": torch.are_deterministic_algorithms_enabled()}
+            "deterministic": torch.are_deterministic_algorithms_enabled(), "kernel": kernel}
 
 
 class Trainer:
@@ -131,8 +144,10 @@ class Trainer:
         keep_freed_memory()
         self.loss_fn = pattern_loss(model_config.loss, model_config.j)
         self.model = LeNet5(model_config, seed=seed).to(self.device)
-        self.rounding = rounding(self.device)  # threads and modes are set before a Trainer is made
-        self.optimizer = make_optimizer(self.model, config)
+        self.fused = FusedNet(self.model) if applies(self.model, self.device) else None  # the paper's network on a CPU
+        # threads and modes are set before a Trainer is made
+        self.rounding = rounding(self.device, "fused.c" if self.fused else "pytorch")
+        self.optimizer = make_optimizer(self.model, config, fused=self.fused is not None or self.device.type == "cuda")
         self.generator = torch.Generator().manual_seed(seed + 1)  # data order, distortions, curvature samples
         self.history: list[dict[str, Any]] = []
         self.step = 0
@@ -165,10 +180,13 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         self.history, self.step = state["history"], state["step"]
-        before, now = state.get("rounding", {}).get("threads"), self.rounding["threads"]
-        if before is not None and before != now:
-            self.log(f"note: this run began on {before} threads and resumes on {now}: its rounding, "
-                     "and so its weights, will differ from an uninterrupted run")
+        before = state.get("rounding", {})
+        if before.get("kernel", "pytorch") != self.rounding["kernel"]:
+            self.log(f"note: this run's steps were computed by {before.get('kernel', 'pytorch')} and now by "
+                     f"{self.rounding['kernel']}: its rounding, and so its weights, will differ from an uninterrupted run")
+        elif before.get("threads") not in (None, self.rounding["threads"]) and (self.fused is None or self.config.optimizer == "sdlm"):
+            self.log(f"note: this run began on {before['threads']} threads and resumes on {self.rounding['threads']}: "
+                     "its rounding, and so its weights, will differ from an uninterrupted run")
         return state["epoch"]
 
     # --- one pass ----------------------------------------------------------------------------
@@ -185,47 +203,69 @@ class Trainer:
         return {"eta": eta, "eps_min": low, "eps_max": high}
 
     def run_pass(self, epoch: int, train_inputs: torch.Tensor | None) -> dict[str, float]:
+        """One pass over the training set. `train_inputs`: the prepared training set (on the
+        device), or None when each batch is prepared afresh (distortions)."""
         config, train = self.config, self.data["train"]
         pool = config.distort == "pool"
         n = len(train.labels) // (1 + POOL_COPIES) if pool else len(train.labels)  # presentations per pass
         order = torch.randperm(len(train.labels), generator=self.generator)[:n] if pool else None
         batches = list(shuffled_batches(n, config.batch_size, self.generator))
+        if train_inputs is not None and self.device.type != "cpu":  # the pass's order on the device in one copy
+            batches = list(torch.cat(batches).to(self.device).split(config.batch_size))
+        labels = train.labels.to(self.device)
         total_steps = config.epochs * len(batches)
-        loss_sum, wrong, seen, t0 = 0.0, 0, 0, time.perf_counter()
+        # summed on the device and read once per pass: a GPU never waits for the host
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        wrong = torch.zeros((), dtype=torch.int64, device=self.device)
+        seen, t0, shown = 0, time.perf_counter(), time.perf_counter()
         bar = tqdm(batches, desc=f"pass {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
         self.model.train()
         for idx in bar:
             if order is not None:
                 idx = order[idx]
-            if train_inputs is not None:
-                x = train_inputs[idx]
+            if train_inputs is not None:  # the batch is rows of the whole set
+                inputs, targets, rows = train_inputs, labels, idx
             else:
                 images = train.images[idx]
                 if config.distort == "fresh":
                     images = distort(images, draw_parameters(len(idx), self.generator))
-                x = self.inputs(images)
-            y = train.labels[idx].to(self.device)
+                inputs, targets, rows = self.inputs(images), labels[idx], None
             if config.optimizer != "sdlm":
                 for group in self.optimizer.param_groups:
                     group["lr"] = learning_rate(config, self.step, total_steps, len(batches))
-            scores = self.model(x)
-            losses = self.loss_fn(scores, y)
-            # SDLM: summed, so every pattern gets its own step eps_k (per-pattern semantics)
-            loss = losses.sum() if config.optimizer == "sdlm" else losses.mean()
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            # SDLM: the loss summed, so every pattern gets its own step eps_k (per-pattern semantics)
+            summed = config.optimizer == "sdlm"
+            if self.fused is not None:
+                losses, mistakes = self.fused.gradients(inputs, targets, rows, 1.0 if summed else 1.0 / len(idx))
+            elif rows is None:
+                losses, mistakes = self._gradients(inputs, targets, summed)
+            else:
+                losses, mistakes = self._gradients(inputs[rows], targets[rows], summed)
             self.optimizer.step()
             self.step += 1
-            with torch.no_grad():
-                wrong += (self.model.logits(scores).argmax(1) != y).sum().item()
-            loss_sum += losses.detach().sum().item()
+            loss_sum += losses.sum()
+            wrong += mistakes.sum()
             seen += len(idx)
-            if not math.isfinite(loss_sum):
-                raise Diverged(epoch, loss_sum)
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", err=f"{100 * wrong / seen:.2f}%", refresh=False)
+            if self.progress and time.perf_counter() - shown > 0.5:
+                bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", err=f"{100 * wrong.item() / seen:.2f}%", refresh=False)
+                shown = time.perf_counter()
         bar.close()
-        return {"train_loss": loss_sum / seen, "train_error": wrong / seen,
+        loss_total, wrong_total = loss_sum.item(), wrong.item()
+        if not math.isfinite(loss_total):
+            raise Diverged(epoch, loss_total)
+        return {"train_loss": loss_total / seen, "train_error": wrong_total / seen,
                 "patterns_per_s": seen / (time.perf_counter() - t0)}
+
+    def _gradients(self, x: torch.Tensor, y: torch.Tensor, summed: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Autograd's gradient of the batch's summed or mean loss into each .grad; each pattern's
+        loss and whether it was misread (B,), on the device."""
+        scores = self.model(x)
+        losses = self.loss_fn(scores, y)
+        loss = losses.sum() if summed else losses.mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        with torch.no_grad():
+            return losses.detach(), self.model.logits(scores).argmax(1) != y
 
     def fit(self, resume: bool = False) -> dict[str, Any]:
         checkpoint = self.run_dir / CHECKPOINT

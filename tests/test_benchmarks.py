@@ -14,21 +14,26 @@ def test_speed_benchmark_reports_every_pipeline(tiny_data_dir, tmp_path):
                              "--data-dir", str(tiny_data_dir), "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(out.read_text())
-    labels = [row["pipeline"] for row in report["rows"]]
-    assert labels[0].startswith("baseline") and len(labels) == 6 and {"lenet5 paper", "lenet5 paper-sdlm"} <= set(labels)
-    assert all(row["seconds_per_pass"] > 0 and row["floor_s"] > 0 for row in report["rows"])
-    assert all(row["checkpoint_and_metrics_s"] > 0 for row in report["rows"][1:])
+    rows = [(row["pipeline"], row["threads"]) for row in report["rows"] if row["device"] == "cpu"]
+    counts = sorted({1, report["cores"]})
+    assert rows[0][0].startswith("baseline") and {"lenet5 paper", "lenet5 paper-sdlm", "lenet5 blog", "lenet5 modern"} <= {r[0] for r in rows}
+    for threads in counts:  # the default preset, at both batch sizes, beside the baseline at the same thread count
+        assert {(rows[0][0], threads), ("lenet5 paper", threads), ("lenet5 paper at its own batch size (32)", threads)} <= set(rows)
+    assert all(row["seconds_per_pass"] > 0 and row["floor_s"] > 0 for row in report["rows"] if row["device"] == "cpu")
+    assert all(row["checkpoint_and_metrics_s"] > 0 for row in report["rows"] if not row["pipeline"].startswith("baseline"))
     assert report["inference"]["PyTorch"]["batch_1000_digits_per_s"] > 0
     assert report["inference"]["PyTorch"]["predict_png_ms"] > 0
     assert "ONNX Runtime" in report["inference"]  # onnxruntime is a test dependency
+    assert report["fused_build_s"] is None or report["fused_build_s"] > 0
     assert "lenet5 paper at its own batch size (32)" in result.stdout
 
 
 def test_profile_step_lists_operators(tiny_data_dir):
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "profile_step.py"), "--digits", "256", "--batch", "64",
-                             "--data-dir", str(tiny_data_dir)], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "ms per step" in result.stdout and "aten::convolution" in result.stdout
+    for flags, operator in (([], "Optimizer.step"), (["--pytorch"], "aten::convolution")):
+        result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "profile_step.py"), "--digits", "256", "--batch", "64",
+                                 "--data-dir", str(tiny_data_dir), *flags], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "ms per step" in result.stdout and operator in result.stdout
 
 
 def test_readers_benchmark_scores_every_shipped_model(tiny_data_dir):

@@ -1,0 +1,502 @@
+/* The paper's LeNet-5 (Sec. II-B) forward and backward in plain C, for the CPU (lenet5/fused.py).
+
+   The network of lenet5/model.py with ModelConfig's paper choices: C1 6@5x5, S2 (2x2 sum x
+   coefficient + bias), C3 wired by Table I, S4, C5 120, F6 84, each followed by f(a) = A tanh(S a),
+   and the RBF output against the Fig. 3 bitmaps; loss eq. 9 (MAP) or eq. 8 (MSE). One call runs
+   a whole mini-batch: no autograd graph, no per-layer allocation, each sample's maps stay in cache.
+
+   Rounding is this file's own (a rational tanh, its own summation order), not PyTorch's; it
+   depends on the compiler and the CPU, never on the thread count: the batch is cut into at most
+   8 groups by its size alone, each group's gradient is summed in sample order, and the groups
+   are added in group order.
+
+   Vectors of 16 floats (GCC/Clang vector extensions; the compiler maps them onto the CPU's SIMD
+   registers). Layouts (float32): an input is 32x32; C1's maps are 28 rows of 32 (columns 28..31
+   unused), S2's 14 rows of 16, C3's 10x10 flat in 112, S4's 16x5x5 flat as PyTorch flattens it.
+   Unused columns let every row be read as whole vectors; their gradients are kept at 0. */
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define A 1.7159f           /* eq. 6 */
+#define S 0.6666666666666666f
+#define AS (A * S)          /* f'(a) = A S (1 - tanh(S a)^2) */
+
+enum {
+    IN = 32, IN_PLANE = IN * IN + 16,  /* a padded copy: row reads may run 4 floats past the end */
+    C1M = 6, C1 = 28, C1W = 32,
+    S2 = 14, S2W = 16, S2_PLANE = S2 * S2W + 16,
+    C3M = 16, C3 = 10, C3P = 112,      /* C3's 10x10 maps flat, padded to 7 vectors */
+    XS = 160,                          /* an S2 map shifted by a column tap: 14 rows of 10, padded */
+    S4 = 5, S4N = C3M * S4 * S4,       /* 400: C5's inputs */
+    C5N = 120, F6N = 84, CLASSES = 10,
+    PAD = 4, P_W = 24,                 /* C3's output gradient rows, zero-padded for the full convolution */
+    TILE = 8,                          /* samples whose maps are kept together (C5 and F6 run on a tile) */
+};
+
+/* parameter order, as LeNet5.parameters() yields them */
+enum { W1, B1, W2, B2, W3, B3, W4, B4, W5, B5, W6, B6, PARAMS };
+static const int SIZES[PARAMS] = {C1M * 25, C1M, C1M, C1M, C3M * C1M * 25, C3M, C3M, C3M, C5N * S4N, C5N, F6N * C5N, F6N};
+
+int lenet5_grad_floats(void) {
+    int n = 0;
+    for (int i = 0; i < PARAMS; i++) n += SIZES[i];
+    return n;
+}
+
+/* tanh as a rational function (Eigen's float tanh): within 4e-7 of tanh, NaN stays NaN */
+static inline float tanh_r(float x) {
+    const float c = 7.90531110763549805f;
+    float y = x > c ? c : x;
+    y = y < -c ? -c : y;
+    const float y2 = y * y;
+    float p = -2.76076847742355e-16f;
+    p = p * y2 + 2.00018790482477e-13f;
+    p = p * y2 - 8.60467152213735e-11f;
+    p = p * y2 + 5.12229709037114e-08f;
+    p = p * y2 + 1.48572235717979e-05f;
+    p = p * y2 + 6.37261928875436e-04f;
+    p = p * y2 + 4.89352455891786e-03f;
+    float q = 1.19825839466702e-06f;
+    q = q * y2 + 1.18534705686654e-04f;
+    q = q * y2 + 2.26843463243900e-03f;
+    q = q * y2 + 4.89352518554385e-03f;
+    return fabsf(x) < 0.0004f ? x : y * p / q;
+}
+
+/* One sample's maps: what the backward pass reads. t* = tanh(S a) of each layer (f = A t). */
+typedef struct {
+    float img[IN_PLANE];
+    float t1[C1M][C1][C1W];
+    float sum2[C1M][S2][S2W];   /* S2's 2x2 sums of C1's outputs (columns 14, 15 unused) */
+    float t2[C1M][S2][S2W];
+    float xs[C1M][5][XS];       /* S2's outputs shifted by each column tap kx (c3_forward) */
+    float t3[C3M][C3P];
+    float sum4[S4N];
+    float t4[S4N];
+} Maps;
+
+/* A tile: its samples' maps and the fully connected layers' vectors. */
+typedef struct {
+    Maps m[TILE];
+    float x4[TILE][S4N];                 /* S4's outputs: C5's inputs */
+    float t5[TILE][C5N], x5[TILE][C5N];
+    float t6[TILE][F6N], x6[TILE][F6N];
+    float d5[TILE][C5N], d6[TILE][F6N];   /* gradients w.r.t. C5's and F6's sums a */
+    float dx4[TILE][S4N], dx5[TILE][C5N];
+    float x2[C1M][S2_PLANE];             /* S2's outputs, rows of S2W, zero beyond */
+    float da3[C3M][C3P];                 /* one sample at a time from here on */
+    float pad3[C3M][C3][P_W];            /* zero but for columns PAD..PAD+9 */
+    float dx2[C1M][S2 * S2W];
+    float da1[C1M][C1][C1W];
+} Tile;
+
+size_t lenet5_work_bytes(void) { return sizeof(Tile) + 64; }
+
+static Tile *tile_of(void *work) { return (Tile *)(((uintptr_t)work + 63) & ~(uintptr_t)63); }
+
+/* 16 floats that the compiler keeps in vector registers (two on AVX2, one on AVX-512) */
+typedef float vf __attribute__((vector_size(64)));
+
+static inline vf load(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
+static inline void store(float *p, vf v) { memcpy(p, &v, sizeof v); }
+typedef float vf8 __attribute__((vector_size(32)));  /* the 8 floats after 16s: F6 reads 120 = 7 x 16 + 8 */
+typedef float vf4 __attribute__((vector_size(16)));
+static inline vf8 load8(const float *p) { vf8 v; memcpy(&v, p, sizeof v); return v; }
+static inline void store8(float *p, vf8 v) { memcpy(p, &v, sizeof v); }
+static inline float lanes_sum8(vf8 a) {
+    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    return (b[0] + b[1]) + (b[2] + b[3]);
+}
+static inline float lanes_sum(vf v) {  /* halves added pairwise: 16 -> 8 -> 4 -> 1 */
+    return lanes_sum8(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+
+/* t[i] = tanh(S a[i]) for n values, in place */
+static void squash(float *restrict a, int n) {
+    for (int i = 0; i < n; i++) a[i] = tanh_r(S * a[i]);
+}
+
+/* --- forward -------------------------------------------------------------------------------- */
+
+static void c1_forward(const float *restrict img, const float *restrict w, const float *restrict b, float t1[C1M][C1][C1W]) {
+    for (int r = 0; r < C1; r++) {
+        vf acc[C1M][2];
+        for (int c = 0; c < C1M; c++) acc[c][0] = acc[c][1] = (vf){0} + b[c];
+        for (int ky = 0; ky < 5; ky++)
+            for (int kx = 0; kx < 5; kx++) {
+                const float *row = img + (r + ky) * IN + kx;
+                const vf lo = load(row), hi = load(row + 16);
+                for (int c = 0; c < C1M; c++) {
+                    const float wk = w[c * 25 + ky * 5 + kx];
+                    acc[c][0] += wk * lo;
+                    acc[c][1] += wk * hi;
+                }
+            }
+        for (int c = 0; c < C1M; c++) {
+            store(&t1[c][r][0], acc[c][0]);
+            store(&t1[c][r][16], acc[c][1]);
+        }
+    }
+    squash(&t1[0][0][0], C1M * C1 * C1W);
+}
+
+static const vf KEEP14 = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};  /* S2's 14 columns of 16 */
+
+static void s2_forward(Maps *m, const float *coef, const float *bias, float x2[C1M][S2_PLANE]) {
+    for (int c = 0; c < C1M; c++)
+        for (int i = 0; i < S2; i++) {
+            /* two C1 rows added, then neighbouring columns: 32 columns -> 16 sums (the last two unused) */
+            const vf lo = load(&m->t1[c][2 * i][0]) + load(&m->t1[c][2 * i + 1][0]);
+            const vf hi = load(&m->t1[c][2 * i][16]) + load(&m->t1[c][2 * i + 1][16]);
+            const vf s = A * (__builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30) +
+                              __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31));
+            store(m->sum2[c][i], s);
+            store(m->t2[c][i], coef[c] * s + bias[c]);
+        }
+    squash(&m->t2[0][0][0], C1M * S2 * S2W);
+    for (int c = 0; c < C1M; c++) {
+        for (int i = 0; i < S2; i++) store(&x2[c][i * S2W], A * load(m->t2[c][i]) * KEEP14);
+        memset(&x2[c][S2 * S2W], 0, sizeof(float) * (S2_PLANE - S2 * S2W));
+    }
+}
+
+static void c3_forward(Maps *m, const float x2[C1M][S2_PLANE], const float *restrict w, const float *restrict b,
+                       const uint8_t *table) {
+    /* xs[i][kx] holds rows of 10: row r is S2 map i's row r from column kx on. The inputs that
+       tap (ky, kx) meets over C3's 10x10 outputs are then the 100 floats from xs[i][kx] + 10 ky. */
+    for (int i = 0; i < C1M; i++)
+        for (int kx = 0; kx < 5; kx++) {
+            for (int r = 0; r < S2; r++) store(&m->xs[i][kx][r * C3], load(&x2[i][r * S2W + kx]));
+            memset(&m->xs[i][kx][S2 * C3], 0, sizeof(float) * (XS - S2 * C3));
+        }
+    for (int o = 0; o < C3M; o++) {
+        vf acc[C3P / 16];
+        for (int v = 0; v < C3P / 16; v++) acc[v] = (vf){0} + b[o];
+        for (int i = 0; i < C1M; i++) {
+            if (!table[o * C1M + i]) continue;
+            for (int ky = 0; ky < 5; ky++)
+                for (int kx = 0; kx < 5; kx++) {
+                    const float wk = w[(o * C1M + i) * 25 + ky * 5 + kx];
+                    const float *in = &m->xs[i][kx][ky * C3];
+                    for (int v = 0; v < C3P / 16; v++) acc[v] += wk * load(in + 16 * v);
+                }
+        }
+        for (int v = 0; v < C3P / 16; v++) store(&m->t3[o][16 * v], acc[v]);
+    }
+    squash(&m->t3[0][0], C3M * C3P);
+}
+
+static void s4_forward(Maps *m, const float *coef, const float *bias, float *restrict x4) {
+    for (int c = 0; c < C3M; c++)
+        for (int i = 0; i < S4; i++)
+            for (int j = 0; j < S4; j++) {
+                const float *t = &m->t3[c][2 * i * C3 + 2 * j];
+                const float s = A * t[0] + A * t[1] + A * t[C3] + A * t[C3 + 1];
+                const int n = (c * S4 + i) * S4 + j;
+                m->sum4[n] = s;
+                m->t4[n] = coef[c] * s + bias[c];
+            }
+    squash(m->t4, S4N);
+    for (int n = 0; n < S4N; n++) x4[n] = A * m->t4[n];
+}
+
+/* t[n][o] = tanh(S (b[o] + sum_k w[o][k] x[n][k])), y = A t, for the tile's n samples; len % 8 == 0 */
+static void full_forward(int n, int outs, int len, const float *restrict x, const float *restrict w,
+                         const float *restrict b, float *restrict t, float *restrict y) {
+    const int tail = len - len % 16;
+    for (int o = 0; o < outs; o++) {
+        vf acc[TILE] = {{0}};
+        vf8 acc8[TILE] = {{0}};
+        const float *wo = w + o * len;
+        for (int k = 0; k < tail; k += 16) {
+            const vf wv = load(wo + k);
+            for (int s = 0; s < n; s++) acc[s] += wv * load(x + s * len + k);
+        }
+        if (tail < len)
+            for (int s = 0; s < n; s++) acc8[s] = load8(wo + tail) * load8(x + s * len + tail);
+        for (int s = 0; s < n; s++) t[s * outs + o] = b[o] + (lanes_sum(acc[s]) + lanes_sum8(acc8[s]));
+    }
+    squash(t, n * outs);
+    for (int i = 0; i < n * outs; i++) y[i] = A * t[i];
+}
+
+/* the input row of sample s: idx[s], or s itself without idx */
+static inline int64_t row_of(const int64_t *idx, int s) { return idx ? idx[s] : s; }
+
+/* the samples first..first+n-1 of the batch, forward, into the tile */
+static void tile_forward(Tile *t, int first, int n, const float *inputs, const int64_t *idx, const float *const *p,
+                         const uint8_t *table) {
+    for (int s = 0; s < n; s++) {
+        Maps *m = &t->m[s];
+        memcpy(m->img, inputs + row_of(idx, first + s) * (IN * IN), sizeof(float) * IN * IN);
+        memset(m->img + IN * IN, 0, sizeof(float) * (IN_PLANE - IN * IN));
+        c1_forward(m->img, p[W1], p[B1], m->t1);
+        s2_forward(m, p[W2], p[B2], t->x2);
+        c3_forward(m, t->x2, p[W3], p[B3], table);
+        s4_forward(m, p[W4], p[B4], t->x4[s]);
+    }
+    full_forward(n, C5N, S4N, &t->x4[0][0], p[W5], p[B5], &t->t5[0][0], &t->x5[0][0]);
+    full_forward(n, F6N, C5N, &t->x5[0][0], p[W6], p[B6], &t->t6[0][0], &t->x6[0][0]);
+}
+
+/* RBF penalties y (eq. 7) of one sample's F6 outputs */
+static void rbf(const float *x6, const float *proto, float *y) {
+    for (int k = 0; k < CLASSES; k++) {
+        float acc[4] = {0};
+        for (int j = 0; j < F6N; j += 4)
+            for (int l = 0; l < 4; l++) {
+                const float d = x6[j + l] - proto[k * F6N + j + l];
+                acc[l] += d * d;
+            }
+        y[k] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    }
+}
+
+/* --- backward ------------------------------------------------------------------------------- */
+
+/* dW[o][k] += sum_n d[n][o] x[n][k]; db[o] += sum_n d[n][o] (dW, db = these sums for a group's
+   first tile); dx[n][k] = sum_o w[o][k] d[n][o]; len % 8 == 0 */
+static void full_backward(int n, int outs, int len, const float *restrict x, const float *restrict w,
+                          const float *restrict d, int first, float *restrict dw, float *restrict db, float *restrict dx) {
+    const int tail = len - len % 16;
+    for (int o = 0; o < outs; o++) {
+        float *dwo = dw + o * len;
+        for (int k = 0; k < tail; k += 16) {
+            vf acc = first ? (vf){0} : load(dwo + k);
+            for (int s = 0; s < n; s++) acc += d[s * outs + o] * load(x + s * len + k);
+            store(dwo + k, acc);
+        }
+        if (tail < len) {
+            vf8 acc = first ? (vf8){0} : load8(dwo + tail);
+            for (int s = 0; s < n; s++) acc += d[s * outs + o] * load8(x + s * len + tail);
+            store8(dwo + tail, acc);
+        }
+        float bias = first ? 0 : db[o];
+        for (int s = 0; s < n; s++) bias += d[s * outs + o];
+        db[o] = bias;
+    }
+    for (int k = 0; k < tail; k += 16) {
+        vf acc[TILE] = {{0}};
+        for (int o = 0; o < outs; o++) {
+            const vf wv = load(w + o * len + k);
+            for (int s = 0; s < n; s++) acc[s] += d[s * outs + o] * wv;
+        }
+        for (int s = 0; s < n; s++) store(dx + s * len + k, acc[s]);
+    }
+    if (tail < len) {
+        vf8 acc[TILE] = {{0}};
+        for (int o = 0; o < outs; o++)
+            for (int s = 0; s < n; s++) acc[s] += d[s * outs + o] * load8(w + o * len + tail);
+        for (int s = 0; s < n; s++) store8(dx + s * len + tail, acc[s]);
+    }
+}
+
+static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t *table, float *const *g) {
+    Maps *m = &t->m[s];
+    /* S4: a = coef * sum + bias, then f */
+    float dp4[S4N];
+    for (int c = 0; c < C3M; c++) {
+        float dcoef = 0, dbias = 0;
+        for (int k = c * 25; k < (c + 1) * 25; k++) {
+            dp4[k] = t->dx4[s][k] * AS * (1 - m->t4[k] * m->t4[k]);
+            dcoef += dp4[k] * m->sum4[k];
+            dbias += dp4[k];
+        }
+        g[W4][c] += dcoef;
+        g[B4][c] += dbias;
+    }
+    /* C3's sums a: each S4 unit hands coef * its gradient to its 2x2 block, times f' */
+    for (int o = 0; o < C3M; o++) {
+        float bias = 0;
+        for (int r = 0; r < C3; r++)
+            for (int q = 0; q < C3; q++) {
+                const float th = m->t3[o][r * C3 + q];
+                const float v = dp4[(o * S4 + r / 2) * S4 + q / 2] * p[W4][o] * AS * (1 - th * th);
+                t->da3[o][r * C3 + q] = v;
+                bias += v;
+            }
+        memset(&t->da3[o][C3 * C3], 0, sizeof(float) * (C3P - C3 * C3));
+        g[B3][o] += bias;
+    }
+    /* C3's weights: sum over positions of da3 x (S2's outputs shifted by the tap) */
+    for (int o = 0; o < C3M; o++) {
+        vf da[C3P / 16];
+        for (int v = 0; v < C3P / 16; v++) da[v] = load(&t->da3[o][16 * v]);
+        for (int i = 0; i < C1M; i++) {
+            if (!table[o * C1M + i]) continue;
+            for (int ky = 0; ky < 5; ky++) {
+                vf acc[5] = {{0}};
+                for (int v = 0; v < C3P / 16; v++)
+                    for (int kx = 0; kx < 5; kx++) acc[kx] += da[v] * load(&m->xs[i][kx][ky * C3 + 16 * v]);
+                for (int kx = 0; kx < 5; kx++) g[W3][(o * C1M + i) * 25 + ky * 5 + kx] += lanes_sum(acc[kx]);
+            }
+        }
+    }
+    /* S2's outputs: the full convolution of da3 with the kernels: dx2[y][x] = sum over taps of
+       w[ky][kx] da3[y - ky][x - kx], da3's rows read with PAD zeros on their left */
+    for (int o = 0; o < C3M; o++)
+        for (int r = 0; r < C3; r++) memcpy(&t->pad3[o][r][PAD], &t->da3[o][r * C3], sizeof(float) * C3);
+    for (int i = 0; i < C1M; i++) {
+        vf acc[S2] = {{0}};
+        for (int o = 0; o < C3M; o++) {
+            if (!table[o * C1M + i]) continue;
+            for (int ky = 0; ky < 5; ky++)
+                for (int kx = 0; kx < 5; kx++) {
+                    const float wk = p[W3][(o * C1M + i) * 25 + ky * 5 + kx];
+                    for (int r = 0; r < C3; r++) acc[r + ky] += wk * load(&t->pad3[o][r][PAD - kx]);
+                }
+        }
+        for (int y = 0; y < S2; y++) store(&t->dx2[i][y * S2W], acc[y]);
+    }
+    /* S2, then C1's sums a */
+    for (int c = 0; c < C1M; c++) {
+        vf dcoef = {0}, dbias = {0}, bias = {0};
+        for (int i = 0; i < S2; i++) {
+            const vf th = load(m->t2[c][i]);
+            const vf dp2 = load(&t->dx2[c][i * S2W]) * AS * (1 - th * th) * KEEP14;
+            dcoef += dp2 * load(m->sum2[c][i]);
+            dbias += dp2;
+            /* each S2 unit's gradient times its coefficient, on its two columns of C1 */
+            const vf u = dp2 * (p[W2][c] * AS);
+            const vf lo = __builtin_shufflevector(u, u, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+            const vf hi = __builtin_shufflevector(u, u, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+            for (int r = 2 * i; r < 2 * i + 2; r++) {
+                const vf t0 = load(&m->t1[c][r][0]), t1 = load(&m->t1[c][r][16]);
+                const vf d0 = lo * (1 - t0 * t0), d1 = hi * (1 - t1 * t1);
+                store(&t->da1[c][r][0], d0);
+                store(&t->da1[c][r][16], d1);
+                bias += d0 + d1;
+            }
+        }
+        g[W2][c] += lanes_sum(dcoef);
+        g[B2][c] += lanes_sum(dbias);
+        g[B1][c] += lanes_sum(bias);
+    }
+    /* C1's weights */
+    for (int c = 0; c < C1M; c++)
+        for (int ky = 0; ky < 5; ky++) {
+            vf acc[5][2] = {{{0}}};
+            for (int r = 0; r < C1; r++) {
+                const vf lo = load(&t->da1[c][r][0]), hi = load(&t->da1[c][r][16]);
+                const float *row = m->img + (r + ky) * IN;
+                for (int kx = 0; kx < 5; kx++) {
+                    acc[kx][0] += lo * load(row + kx);
+                    acc[kx][1] += hi * load(row + kx + 16);
+                }
+            }
+            for (int kx = 0; kx < 5; kx++) g[W1][c * 25 + ky * 5 + kx] += lanes_sum(acc[kx][0] + acc[kx][1]);
+        }
+}
+
+/* --- entry points --------------------------------------------------------------------------- */
+
+/* Groups that the batch's gradient is summed in: by batch size only, never by thread count. */
+static int groups_of(int batch) {
+    const int groups = (batch + TILE - 1) / TILE;
+    return groups < 8 ? groups : 8;
+}
+
+size_t lenet5_grad_buffer_floats(int batch) { return (size_t)groups_of(batch) * lenet5_grad_floats(); }
+
+/* [begin, end) of part k of n things cut into `parts` */
+static int cut(int n, int parts, int k) { return (int)((int64_t)n * k / parts); }
+
+#ifdef _OPENMP
+#include <omp.h>
+#define THREAD_ID omp_get_thread_num()
+#define THREADS omp_get_num_threads()
+#else
+#define THREAD_ID 0
+#define THREADS 1
+#endif
+
+/* Scores (n, 10): the RBF penalties of inputs[idx[i]] (of inputs[i] when idx is NULL). `work`
+   holds lenet5_work_bytes() per thread. */
+void lenet5_scores(char *work, int threads, int n, const float *inputs, const int64_t *idx, const float *const *p,
+                   const uint8_t *table, float *scores) {
+    const int tiles = (n + TILE - 1) / TILE;
+#pragma omp parallel num_threads(threads)
+    {
+        Tile *t = tile_of(work + THREAD_ID * lenet5_work_bytes());
+        for (int k = cut(tiles, THREADS, THREAD_ID); k < cut(tiles, THREADS, THREAD_ID + 1); k++) {
+            const int s0 = k * TILE, m = n - s0 < TILE ? n - s0 : TILE;
+            tile_forward(t, s0, m, inputs, idx, p, table);
+            for (int s = 0; s < m; s++) rbf(t->x6[s], p[PARAMS], scores + (s0 + s) * CLASSES);
+        }
+    }
+}
+
+/* One group's samples [first, last): their gradient of `scale` x their summed loss into g. */
+static void train_group(Tile *t, int first, int last, const float *inputs, const int64_t *labels, const int64_t *idx,
+                        const float *const *p, const uint8_t *table, int loss, float j, float scale, float *const *g,
+                        float *losses, uint8_t *wrong) {
+    for (int s0 = first; s0 < last; s0 += TILE) {
+        const int n = last - s0 < TILE ? last - s0 : TILE;
+        tile_forward(t, s0, n, inputs, idx, p, table);
+        for (int s = 0; s < n; s++) {
+            float y[CLASSES];
+            rbf(t->x6[s], p[PARAMS], y);
+            const int64_t label = labels[row_of(idx, s0 + s)];
+            int best = 0;
+            for (int k = 1; k < CLASSES; k++)
+                if (y[k] < y[best]) best = k;
+            wrong[s0 + s] = best != label;
+            float dy[CLASSES];
+            if (loss == 0) {  /* eq. 9: y_D + log(e^-j + sum_i e^-y_i) */
+                float top = -j;
+                for (int k = 0; k < CLASSES; k++) top = -y[k] > top ? -y[k] : top;
+                float sum = expf(-j - top);
+                for (int k = 0; k < CLASSES; k++) sum += expf(-y[k] - top);
+                const float lse = top + logf(sum);
+                losses[s0 + s] = y[label] + lse;
+                for (int k = 0; k < CLASSES; k++) dy[k] = scale * ((k == label) - expf(-y[k] - lse));
+            } else {  /* eq. 8: y_D */
+                losses[s0 + s] = y[label];
+                for (int k = 0; k < CLASSES; k++) dy[k] = scale * (k == label);
+            }
+            /* F6's sums: dE/dx6_j = sum_k dy_k 2 (x6_j - w_kj), times f' */
+            for (int i = 0; i < F6N; i++) {
+                float d = 0;
+                for (int k = 0; k < CLASSES; k++) d += dy[k] * 2 * (t->x6[s][i] - p[PARAMS][k * F6N + i]);
+                t->d6[s][i] = d * AS * (1 - t->t6[s][i] * t->t6[s][i]);
+            }
+        }
+        full_backward(n, F6N, C5N, &t->x5[0][0], p[W6], &t->d6[0][0], s0 == first, g[W6], g[B6], &t->dx5[0][0]);
+        for (int s = 0; s < n; s++)
+            for (int i = 0; i < C5N; i++) t->d5[s][i] = t->dx5[s][i] * AS * (1 - t->t5[s][i] * t->t5[s][i]);
+        full_backward(n, C5N, S4N, &t->x4[0][0], p[W5], &t->d5[0][0], s0 == first, g[W5], g[B5], &t->dx4[0][0]);
+        for (int s = 0; s < n; s++) sample_backward(t, s, p, table, g);
+    }
+}
+
+/* A training step's gradient: grad (lenet5_grad_floats(), parameters in LeNet5.parameters()
+   order) = the gradient of `scale` x the loss summed over the batch's samples inputs[idx[i]]
+   (inputs[i] without idx) with targets labels[idx[i]]; losses[i] and wrong[i]: each sample's loss
+   and whether its smallest penalty is another class's. loss: 0 MAP (eq. 9, constant j), 1 MSE
+   (eq. 8). `work`: lenet5_work_bytes() per thread; `groups`: lenet5_grad_buffer_floats(batch). */
+void lenet5_train(char *work, int threads, int batch, const float *inputs, const int64_t *labels, const int64_t *idx,
+                  const float *const *p, const uint8_t *table, int loss, float j, float scale, float *groups,
+                  float *grad, float *losses, uint8_t *wrong) {
+    const int count = groups_of(batch), floats = lenet5_grad_floats();
+#pragma omp parallel num_threads(threads)
+    {
+        Tile *t = tile_of(work + THREAD_ID * lenet5_work_bytes());
+        memset(t->pad3, 0, sizeof t->pad3);
+        for (int gr = cut(count, THREADS, THREAD_ID); gr < cut(count, THREADS, THREAD_ID + 1); gr++) {
+            float *g[PARAMS];
+            g[0] = groups + (size_t)gr * floats;
+            for (int i = 1; i < PARAMS; i++) g[i] = g[i - 1] + SIZES[i - 1];
+            memset(g[0], 0, sizeof(float) * (g[W5] - g[0]));  /* C5 and F6 write theirs on the group's first tile */
+            train_group(t, cut(batch, count, gr), cut(batch, count, gr + 1), inputs, labels, idx, p, table, loss, j,
+                        scale, g, losses, wrong);
+        }
+#pragma omp barrier
+        /* the groups added in group order, each thread a slice of the parameters */
+        const int k0 = cut(floats, THREADS, THREAD_ID), k1 = cut(floats, THREADS, THREAD_ID + 1);
+        for (int k = k0; k < k1; k++) grad[k] = groups[k];
+        for (int gr = 1; gr < count; gr++)
+            for (int k = k0; k < k1; k++) grad[k] += groups[(size_t)gr * floats + k];
+    }
+}

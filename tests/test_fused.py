@@ -1,0 +1,105 @@
+"""lenet5/fused.c against autograd on the reference modules, and the determinism it promises."""
+
+import pytest
+import torch
+
+from lenet5 import fused
+from lenet5.evaluate import predict_all
+from lenet5.losses import pattern_loss
+from lenet5.model import LeNet5, ModelConfig
+from lenet5.presets import PRESETS
+from lenet5.train import Trainer
+
+pytestmark = pytest.mark.skipif(fused.library() is None, reason="no C compiler to build lenet5/fused.c")
+QUIET = dict(progress=False, log=lambda s: None)
+
+
+def trained_a_little(config: ModelConfig) -> LeNet5:
+    """A network off its initial weights, so that every layer's gradient is non-trivial."""
+    model = LeNet5(config, seed=3)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+        model.C3.weight.mul_(model.C3.mask)  # Table I's missing kernels stay zero
+    return model
+
+
+def digits(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, 32, 32, generator=g) * 1.275 - 0.1, torch.randint(0, 10, (n,), generator=g)
+
+
+def test_supports_exactly_the_paper_layers():
+    assert {name for name, p in PRESETS.items() if fused.supports(p.model)} == {"paper", "paper-distort", "paper-sdlm"}
+    assert not fused.supports(ModelConfig(pooling="avg")) and not fused.supports(ModelConfig(c3="full"))
+    assert fused.supports(ModelConfig(loss="mse", init="pytorch", input="resize-32"))
+
+
+@pytest.mark.parametrize("loss, summed, batch", [("map", False, 32), ("map", True, 13), ("mse", False, 70)])
+def test_gradients_equal_autograd(loss, summed, batch):
+    config = ModelConfig(loss=loss)
+    model = trained_a_little(config)
+    inputs, labels = digits(100)
+    idx = torch.randperm(100, generator=torch.Generator().manual_seed(1))[:batch]
+    losses = pattern_loss(loss, config.j)(model(inputs[idx]), labels[idx])
+    (losses.sum() if summed else losses.mean()).backward()
+    expected = {name: p.grad.clone() for name, p in model.named_parameters()}
+    model.zero_grad()
+    got, wrong = fused.FusedNet(model, threads=2).gradients(inputs, labels, idx, 1.0 if summed else 1 / batch)
+    torch.testing.assert_close(got, losses.detach(), rtol=1e-5, atol=1e-5)
+    assert torch.equal(wrong, model(inputs[idx]).argmin(1) != labels[idx])
+    for name, p in model.named_parameters():
+        scale = expected[name].abs().max()
+        assert (p.grad - expected[name]).abs().max() <= 2e-5 * scale, name
+    assert (model.C3.weight.grad * (1 - model.C3.mask)).abs().max() == 0  # Table I's missing kernels get none
+
+
+def test_scores_equal_the_modules_and_predict_all_uses_them(monkeypatch):
+    model = trained_a_little(ModelConfig()).eval()
+    inputs, _ = digits(37)
+    with torch.no_grad():
+        expected = model(inputs)
+    got = fused.FusedNet(model).scores(inputs)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    classes, margins = predict_all(model, inputs)
+    monkeypatch.setenv("LENET5_KERNEL", "pytorch")
+    assert not fused.applies(model)
+    reference = predict_all(model, inputs)
+    assert torch.equal(classes, reference[0])
+    torch.testing.assert_close(margins, reference[1], rtol=1e-5, atol=1e-5)
+
+
+def test_no_compiler_means_pytorch(monkeypatch):
+    monkeypatch.setattr(fused, "library", lambda: None)
+    assert not fused.applies(LeNet5(ModelConfig()))
+
+
+def train_tiny(run_dir, data_dir, threads: int, preset: str = "paper") -> Trainer:
+    torch.set_num_threads(threads)
+    p = PRESETS[preset]
+    trainer = Trainer(p.model, p.train.replace(epochs=2, batch_size=32, curvature_patterns=32), 7, run_dir, data_dir, **QUIET)
+    trainer.fit()
+    return trainer
+
+
+@pytest.mark.parametrize("preset", ["paper", "paper-sdlm"])
+def test_same_seed_same_weights(tiny_data_dir, tmp_path, preset):
+    first = train_tiny(tmp_path / "a", tiny_data_dir, 2, preset)
+    again = train_tiny(tmp_path / "b", tiny_data_dir, 2, preset)
+    assert first.rounding["kernel"] == again.rounding["kernel"] == "fused.c"
+    assert all(torch.equal(a, b) for a, b in zip(first.model.parameters(), again.model.parameters()))
+    assert first.history[-1]["train_loss"] < first.history[0]["train_loss"]
+
+
+def test_the_kernels_weights_do_not_depend_on_the_thread_count(tiny_data_dir, tmp_path):
+    """(SDLM's curvature pass runs through PyTorch, whose rounding does: paper-sdlm's weights do.)"""
+    one = train_tiny(tmp_path / "one", tiny_data_dir, 1)
+    two = train_tiny(tmp_path / "two", tiny_data_dir, 2)
+    assert all(torch.equal(a, b) for a, b in zip(one.model.parameters(), two.model.parameters()))
+
+
+def test_pytorch_path_on_request(tiny_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET5_KERNEL", "pytorch")
+    trainer = train_tiny(tmp_path / "r", tiny_data_dir, 1)
+    assert trainer.fused is None and trainer.rounding["kernel"] == "pytorch"
+    assert not trainer.optimizer.defaults["fused"]  # PyTorch's own per-parameter AdamW, as before
