@@ -83,12 +83,12 @@ def make_optimizer(model: LeNet5, config: TrainConfig, fused: bool = False) -> t
         kind, settings = torch.optim.Adam, {"lr": config.lr}
     else:  # SGD's weight decay is the coupled form: weight_decay * w added to the gradient
         kind, settings = torch.optim.SGD, {"lr": config.lr, "momentum": config.momentum, "weight_decay": config.weight_decay}
-    if fused:
-        try:
-            return kind(params, fused=True, **settings)
-        except RuntimeError:  # PyTorch before 2.4 fuses on GPUs only
-            pass
-    return kind(params, **settings)
+    if not fused:
+        return kind(params, **settings)
+    try:
+        return kind(params, fused=True, **settings)
+    except RuntimeError:  # PyTorch before 2.4 fuses on GPUs only
+        return kind(params, **settings)
 
 
 def learning_rate(config: TrainConfig, step: int, total: int, per_pass: int) -> float:

@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from serving import STROKES, draw, live_server, multipart, photo_of, png  # noqa: E402
 
 from lenet5.cli import main  # noqa: E402
+from lenet5.errors import Lenet5Error  # noqa: E402
 from lenet5.predict import predict_images  # noqa: E402
 from lenet5.preprocess import decode_image, grey_to_digit  # noqa: E402
 from lenet5.pretrained import BEST, load_model, shipped  # noqa: E402
@@ -187,20 +188,22 @@ def test_uploads_are_read_in_memory_never_written_to_disk(client, monkeypatch):
     assert response.status_code == 200 and response.json()["digit"] == 7
 
 
-def test_read_without_lenet5_read_is_501(client, monkeypatch):
-    from lenet5.serve.inference import amount_reader
+def test_read_without_a_recognizer_is_501(client, monkeypatch):
+    from lenet5.serve import inference
 
-    amount_reader.cache_clear()
-    monkeypatch.setitem(sys.modules, "lenet5.read", None)  # as if it were not installed
+    def missing():
+        raise Lenet5Error("amounts: no shipped reader of that name (none), and no such file")
+
+    inference.amount_reader.cache_clear()
+    monkeypatch.setattr(inference, "load_reader", missing)  # as if its weights were not installed
     response = post(client, photo_of([4, 7]), "/api/read", name="amount.jpg")
-    amount_reader.cache_clear()
-    assert response.status_code == 501 and "needs lenet5.read" in response.json()["error"]
+    inference.amount_reader.cache_clear()
+    assert response.status_code == 501 and "no shipped reader" in response.json()["error"]
 
 
 def test_read_gives_what_lenet5_read_gives(client):
-    read = pytest.importorskip("lenet5.read")
-    if not read.shipped_readers():
-        pytest.skip("lenet5.read ships no recognizer yet")
+    from lenet5 import read
+
     data = photo_of([4, 7])
     expected = read.read_number(read.load_reader()[0], decode_image(data))
     response = post(client, data, "/api/read", name="amount.jpg")

@@ -186,9 +186,6 @@ def test_a_photo_of_a_digit_is_read(page):
 
 
 def test_a_photo_of_a_whole_amount_is_read(page, server):
-    read = pytest.importorskip("lenet5.read")
-    if not read.shipped_readers():
-        pytest.skip("lenet5.read ships no recognizer yet")
     data = photo_of([4, 7])
     body, kind = multipart(data)
     with urllib.request.urlopen(urllib.request.Request(server + "api/read", data=body, headers={"Content-Type": kind})) as r:

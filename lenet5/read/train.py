@@ -110,13 +110,15 @@ def segment_set(digits: np.ndarray, labels: np.ndarray, count: int, seed: int, s
 
 def exact_rate(model: LeNet5, strips: list[Strip]) -> float:
     """Share of strips read exactly right."""
-    right = 0
-    for s in strips:
-        try:
-            right += read_number(model, s.image.astype(np.float32) / 255).number == s.number
-        except Lenet5Error:
-            pass
-    return right / len(strips)
+    return sum(read_or_none(model, s) == s.number for s in strips) / len(strips)
+
+
+def read_or_none(model: LeNet5, strip: Strip) -> str | None:
+    """The number read in a strip, or None where no digits were found (which counts as wrong)."""
+    try:
+        return read_number(model, strip.image.astype(np.float32) / 255).number
+    except Lenet5Error:
+        return None
 
 
 def train_reader(digits: np.ndarray, labels: np.ndarray, config: ReaderTraining, seed: int = 0,

@@ -21,6 +21,7 @@ from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet5
 from lenet5.preprocess import decode_image, grey_to_digit
 from lenet5.pretrained import load_model, shipped
+from lenet5.read import load_reader, read_number
 
 MAP_COLUMNS = {"C1": 6, "S2": 6, "C3": 8, "S4": 8}  # C3 and S4 in two rows, so they fit a phone
 GAP = 1  # white pixels between maps in a layer's picture
@@ -109,19 +110,15 @@ def png_data_url(grey: np.ndarray) -> str:
 
 
 class ReadUnavailable(Lenet5Error):
-    """This install cannot read whole amounts: no lenet5.read, or no recognizer for it (HTTP 501)."""
+    """This install cannot read whole amounts: its recognizer's weights are missing (HTTP 501)."""
 
 
 @functools.cache
 def amount_reader() -> tuple[LeNet5, dict[str, Any]]:
     """lenet5.read's segment recognizer (LeNet-5 with a "none" class), loaded on first use."""
     try:
-        from lenet5.read import load_reader
-    except ImportError:
-        raise ReadUnavailable("reading whole amounts needs lenet5.read, which this install does not have") from None
-    try:
         return load_reader()
-    except Lenet5Error as e:
+    except Lenet5Error as e:  # its weights file is missing or damaged
         raise ReadUnavailable(f"reading whole amounts: {e}") from None
 
 
@@ -129,8 +126,6 @@ def read_amount(data: bytes, name: str) -> dict[str, Any]:
     """Image bytes of a whole amount -> lenet5.read's Reading as a dict (number, confidence,
     digits with their columns x0..x1 in the image) and the recognizer that read it."""
     model, info = amount_reader()
-    from lenet5.read import read_number
-
     grey = decode_image(data, name)
     try:
         reading = read_number(model, grey)
