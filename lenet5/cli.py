@@ -93,18 +93,33 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.checkpoint import save_json
     from lenet5.data.sources import fetch_and_load
     from lenet5.read.recognizer import save_reader
-    from lenet5.read.train import ReaderTraining, train_reader
 
     out = Path(args.out)
     if not out.parent.is_dir():
         raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    for name in ("strips", "epochs"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise Lenet5Error(f"--{name} must be 1 or more")
     threads = use_threads(args.threads)
-    config = ReaderTraining(strips=args.strips, epochs=args.epochs)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
-    print(f"training a reader of whole numbers (seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) into {out}")
-    model, history = train_reader(digits.train_images.numpy(), digits.train_labels.numpy(), config, args.seed)
+    images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
+    given = {k: v for k, v in (("strips", args.strips), ("epochs", args.epochs)) if v is not None}
+    print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
+          f"into {out}")
+    if args.method == "sdnn":
+        from lenet5.read.train_sdnn import SDNNTraining, train_sdnn
+
+        config = SDNNTraining(**given, workers=threads)
+        model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
+        model_config = {"maps": list(model.maps)}
+    else:
+        from lenet5.read.train import ReaderTraining, train_reader
+
+        config = ReaderTraining(**given)
+        model, history = train_reader(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
+        model_config = dataclasses.asdict(model.config)
     command = "lenet5 train-reader " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train-reader"] else ""
-    meta = {"model_config": dataclasses.asdict(model.config), "training": dataclasses.asdict(config), "seed": args.seed,
+    meta = {"model_config": model_config, "training": dataclasses.asdict(config), "seed": args.seed,
             "held_out_exact": history[-1]["val_exact"], "threads": threads, "command": command}
     save_reader(model, out, meta)
     save_json(out.with_suffix(".json"), {**meta, "history": history})
@@ -434,8 +449,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("train-reader", help="train the recognizer that reads whole numbers, on strips of MNIST training digits")
-    p.add_argument("--strips", type=int, default=25_000, help="training strips (amounts) to cut segments from (default: 25000)")
-    p.add_argument("--epochs", type=int, default=7, help="passes over the segments (default: 7)")
+    p.add_argument("--method", choices=("sdnn", "hos"), default="sdnn",
+                   help="sdnn: LeNet-5 swept over the line (Sec. VII); hos: the recognizer of heuristic over-segmentation "
+                        "(Sec. VI) (default: sdnn)")
+    p.add_argument("--strips", type=int, default=None,
+                   help="training strips (amounts) (default: sdnn 100000, hos 25000)")
+    p.add_argument("--epochs", type=int, default=None, help="passes over them (default: sdnn 8, hos 7)")
     p.add_argument("--seed", type=int, default=0, help="seed of the strips, weights and order (default: 0)")
     p.add_argument("--out", default="reader.safetensors", help="weights file to write (default: reader.safetensors)")
     add_threads(p)

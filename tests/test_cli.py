@@ -32,6 +32,8 @@ def test_summary_json_and_switches(capsys):
     (["ablate", "--ray", "--workers", "2"], "--workers is for runs on this machine"),
     (["summary", "--head", "softmax"], "does not fit the softmax head"),
     (["train", "--epochs", "0", "--out", "/tmp/never"], "epochs must be at least 1"),
+    (["train-reader", "--strips", "0", "--out", "/tmp/never.safetensors"], "--strips must be 1 or more"),
+    (["train-reader", "--out", "/nonexistent-folder/r.safetensors"], "does not exist"),
 ])
 def test_bad_input_is_one_line_and_exit_1(capsys, argv, message):
     assert main(argv) == 1

@@ -68,9 +68,12 @@ def label_components(binary: np.ndarray) -> np.ndarray:
     h, w = binary.shape
     big = h * w + 1
     labels = np.where(binary, np.arange(1, h * w + 1).reshape(h, w), big)
+    padded = np.full((h + 2, w + 2), big, dtype=labels.dtype)
     while True:
-        padded = np.pad(labels, 1, constant_values=big)
-        smallest = np.min([padded[dy: dy + h, dx: dx + w] for dy in range(3) for dx in range(3)], axis=0)
+        padded[1:-1, 1:-1] = labels
+        smallest = padded[:h, :w].copy()
+        for dy, dx in [(dy, dx) for dy in range(3) for dx in range(3)][1:]:
+            np.minimum(smallest, padded[dy: dy + h, dx: dx + w], out=smallest)
         flat = np.append(np.where(binary, smallest, big).ravel(), big)
         jumped = np.where(binary, flat[np.minimum(flat[:-1], big) - 1].reshape(h, w), big)
         if np.array_equal(jumped, labels):

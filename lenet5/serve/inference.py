@@ -114,8 +114,8 @@ class ReadUnavailable(Lenet5Error):
 
 
 @functools.cache
-def amount_reader() -> tuple[LeNet5, dict[str, Any]]:
-    """lenet5.read's segment recognizer (LeNet-5 with a "none" class), loaded on first use."""
+def amount_reader() -> tuple[torch.nn.Module, dict[str, Any]]:
+    """lenet5.read's default reader of whole numbers (the SDNN), loaded on first use."""
     try:
         return load_reader()
     except Lenet5Error as e:  # its weights file is missing or damaged

@@ -1,0 +1,188 @@
+"""The Space Displacement Neural Network (Sec. VII, Fig. 26 and 27): LeNet-5 swept over the line.
+
+LeNet-5 is convolutional, so a line 32 px high and W px wide gives an output every 4 px (the
+stride of S2 and S4 together): at each column, the probabilities of the ten digits and of
+"between" (no digit centred under this window). The line is cut by nobody; reading it is the
+best path through the alternation between / digit / between (Sec. VII-A's grammar, the Viterbi
+search of Fig. 27):
+
+    line at digit scale -> 32 px band along the baseline -> LeNet-5 at every 4 px
+        -> per column log P(0..9, between) -> best path, runs merged -> "92312"
+
+It is trained on whole strips, labelled only with their digit strings, by maximizing the
+probability of all the paths that spell the string: the forward algorithm of Sec. VI-E
+(discriminative forward training) over this graph, which is what CTC computes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lenet5.layers import Conv, ScaledTanh, SoftmaxOutput, Subsampling, c3_mask
+from lenet5.model import ModelConfig, initialize
+from lenet5.read.recognizer import CLASSES, NONE
+from lenet5.read.segment import DIGIT_HEIGHT, INK, Line
+
+HEIGHT = 32  # the network's input height: a digit's 20 px and 6 px of paper above and below, as MNIST's fields
+STRIDE = 4  # px between neighbouring outputs (two 2x2 subsamplings)
+PAD = 16  # px of paper left and right, so that windows are centred on the line's ends too
+MAX_SLOPE = 0.15  # the steepest baseline straightened (px per px)
+SHORT = 2.5 * DIGIT_HEIGHT  # lines narrower than this are not straightened: one or two digits tell no slope
+
+
+PAPER_MAPS = (6, 16, 120, 84)  # C1, C3, C5, F6 as in Fig. 2
+
+
+class SDNN(torch.nn.Sequential):
+    """LeNet-5's layers (Fig. 2: C1, S2, C3, S4, C5, F6, scaled tanh) with `maps` = the number of
+    maps of C1, C3, C5 and F6, and a softmax over 10 digits + between. With the paper's maps C3 is
+    wired by Table I; wider ones connect C3 to every S2 map. (B, 1, 32, W) -> (B, 11, 1, windows(W)).
+
+    Deviation: the shipped SDNN is wider than Fig. 2 (lenet5/read/train_sdnn.py: SDNNTraining.maps).
+    Deviation: a softmax over the ten digits and "between" instead of the RBF bitmaps (Fig. 3 has
+    no bitmap for "no digit here"; the path probabilities need one).
+    """
+
+    def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0):
+        super().__init__()
+        c1, c3, c5, f6 = maps
+        self.maps = tuple(maps)
+        # Deviation: init U(+-2.4/sqrt F_in). With the literal 2.4/F_in the swept network never
+        # left "between everywhere" (held-out strips read exactly: 0.0% after 4 passes of 20,000
+        # strips; 65.2% after 6 passes with this init, the paper's maps).
+        self.config = ModelConfig(head="softmax", loss="cross-entropy", init="paper-sqrt")
+        self.C1, self.C1_f = Conv(1, c1), ScaledTanh()
+        self.S2, self.S2_f = Subsampling(c1), ScaledTanh()
+        self.C3, self.C3_f = Conv(c1, c3, mask=c3_mask() if self.maps[:2] == PAPER_MAPS[:2] else None), ScaledTanh()
+        self.S4, self.S4_f = Subsampling(c3), ScaledTanh()
+        self.C5, self.C5_f = Conv(c3, c5), ScaledTanh()
+        self.F6, self.F6_f = Conv(c5, f6, kernel=1), ScaledTanh()
+        self.output = SoftmaxOutput(f6, CLASSES)
+        initialize(self, torch.Generator().manual_seed(seed))
+
+
+def band(line: Line) -> tuple[np.ndarray, np.ndarray]:
+    """The 32 px band along the line's baseline: (32, W') float32 ink, W' = PAD + W + PAD
+    rounded so that a whole number of windows fits; and the work row at the band's row 0 for
+    each of the line's W columns. Each column is shifted so that the ink's centre of mass,
+    fitted by a straight line over the whole line, sits in the band's middle."""
+    ink = line.ink
+    h, w = ink.shape
+    rows = np.arange(h, dtype=np.float64)[:, None]
+    mass = ink.sum(axis=0).astype(np.float64)
+    x = np.arange(w, dtype=np.float64)
+    centres = (ink * rows).sum(axis=0) / np.maximum(mass, 1e-9)
+    total = mass.sum()
+    mean_x, mean_y = (mass @ x) / total, (mass @ centres) / total
+    slope = 0.0
+    if w >= SHORT:
+        spread = mass @ (x - mean_x) ** 2
+        slope = float(np.clip((mass @ ((x - mean_x) * (centres - mean_y))) / spread, -MAX_SLOPE, MAX_SLOPE))
+    top = np.round(mean_y + slope * (x - mean_x) - (HEIGHT - 1) / 2).astype(np.int64)  # (W,)
+    source = top[None, :] + np.arange(HEIGHT)[:, None]
+    inside = (source >= 0) & (source < h)
+    out = np.where(inside, ink[source.clip(0, h - 1), np.arange(w)[None, :]], 0.0)
+    width = PAD + w + PAD
+    width += (-(width - HEIGHT)) % STRIDE
+    padded = np.zeros((HEIGHT, width), dtype=np.float32)
+    padded[:, PAD: PAD + w] = out
+    return padded, top
+
+
+def windows(width: int) -> int:
+    """Outputs of the swept network for a band `width` px wide."""
+    return (width - HEIGHT) // STRIDE + 1
+
+
+def centre_of(t: float) -> float:
+    """The line column (work scale) under the centre of output t's window."""
+    return t * STRIDE + (HEIGHT - 1) / 2 - PAD
+
+
+@dataclass(frozen=True)
+class Spike:
+    """One digit on the best path: outputs [t0, t1) read it, with probability `p` at its surest."""
+
+    digit: int
+    t0: int
+    t1: int
+    p: float
+
+
+def best_path(log_probs: torch.Tensor) -> tuple[list[Spike], float]:
+    """log_probs (T, 11) for one line -> the digits on the best path and the path's log-probability.
+    The best path takes the likeliest label at every output; a run of one digit is one digit, and
+    a digit written twice needs a "between" in the middle."""
+    best, labels = log_probs.max(dim=1)
+    spikes: list[Spike] = []
+    previous = NONE
+    for t, label in enumerate(labels.tolist()):
+        if label != NONE:
+            p = float(best[t].exp())
+            if label == previous:
+                last = spikes[-1]
+                spikes[-1] = Spike(last.digit, last.t0, t + 1, max(last.p, p))
+            else:
+                spikes.append(Spike(label, t, t + 1, p))
+        previous = label
+    return spikes, float(best.sum())
+
+
+def as_batch(bands: list[np.ndarray], background: float, ink: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bands of ink [0, 1] (32, W_i) -> the network's inputs (B, 1, 32, max W) on the paper's
+    levels (padding is paper) and each band's number of outputs (B,)."""
+    width = max(b.shape[1] for b in bands)
+    batch = torch.full((len(bands), 1, HEIGHT, width), background)
+    for k, b in enumerate(bands):
+        batch[k, 0, :, : b.shape[1]] = torch.from_numpy(b) * (ink - background) + background
+    return batch, torch.tensor([windows(b.shape[1]) for b in bands])
+
+
+def column_log_probs(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    """Inputs (B, 1, 32, W) -> log-probabilities (T, B, 11), T = windows(W): CTC's layout."""
+    scores = model(batch)  # (B, 11, 1, T)
+    return torch.log_softmax(scores.reshape(scores.shape[0], scores.shape[1], -1), dim=1).permute(2, 0, 1)
+
+
+def ink_rows(line: Line, x0: int, x1: int) -> tuple[int, int] | None:
+    """The rows [y0, y1) of the line's ink in columns [x0, x1), or None where there is none."""
+    rows = np.nonzero((line.ink[:, max(0, x0): max(0, x1)] > INK).any(axis=1))[0]
+    return (int(rows[0]), int(rows[-1]) + 1) if len(rows) else None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A digit read in a line, with its box [x0, x1) x [y0, y1) in work pixels."""
+
+    digit: int
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+    p: float
+
+
+@torch.no_grad()
+def read_line(model: SDNN, line: Line, background: float, ink: float) -> tuple[list[Found], float]:
+    """The digits on the best path through one line, left to right, boxed: each digit's columns
+    run from halfway to its left neighbour's centre to halfway to its right one's, narrowed to
+    the ink there; and the path's log-probability."""
+    ink_band, _ = band(line)
+    batch, _ = as_batch([ink_band], background, ink)
+    spikes, log_p = best_path(column_log_probs(model.eval(), batch)[:, 0])
+    centres = [centre_of((s.t0 + s.t1 - 1) / 2) for s in spikes]
+    w = line.ink.shape[1]
+    edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]
+    found = []
+    for s, a, b in zip(spikes, edges, edges[1:]):
+        x0, x1 = math.floor(a), math.ceil(b)
+        columns = np.nonzero((line.ink[:, x0:x1] > INK).any(axis=0))[0]
+        if len(columns):
+            x0, x1 = x0 + int(columns[0]), x0 + int(columns[-1]) + 1
+        y0, y1 = ink_rows(line, x0, x1) or (0, line.ink.shape[0])
+        found.append(Found(s.digit, x0, x1, y0, y1, s.p))
+    return found, log_p
