@@ -100,6 +100,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     for name in ("strips", "epochs"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise Lenet5Error(f"--{name} must be 1 or more")
+    if args.seed < 0:
+        raise Lenet5Error("--seed must be 0 or more")
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
@@ -111,16 +113,16 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
         config = SDNNTraining(**given, workers=threads)
         model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
-        model_config = {"maps": list(model.maps)}
     else:
         from lenet5.read.train import ReaderTraining, train_reader
 
         config = ReaderTraining(**given)
         model, history = train_reader(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
-        model_config = dataclasses.asdict(model.config)
     command = "lenet5 train-reader " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train-reader"] else ""
-    meta = {"model_config": model_config, "training": dataclasses.asdict(config), "seed": args.seed,
-            "held_out_exact": history[-1]["val_exact"], "threads": threads, "command": command}
+    meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
+            "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps)
+    if args.method == "hos":
+        meta["model_config"] = dataclasses.asdict(model.config)
     save_reader(model, out, meta)
     save_json(out.with_suffix(".json"), {**meta, "history": history})
     print(f"wrote {out} and {out.with_suffix('.json')}: held-out amounts read exactly {100 * history[-1]['val_exact']:.1f}%")
@@ -386,7 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("read", help="read whole numbers: one line of handwritten digits per image")
     p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, GIF) or folders of them")
     p.add_argument("--model", default=DEFAULT_READER,
-                   help=f"shipped reader name or .safetensors file from lenet5 train-reader (default: {DEFAULT_READER})")
+                   help=f"shipped reader (amounts: the SDNN; amounts-hos: over-segmentation) or .safetensors file from "
+                        f"lenet5 train-reader (default: {DEFAULT_READER})")
     p.add_argument("--json", action="store_true", help="one JSON object per image (default: one line of text)")
     p.add_argument("--show", default=None, help="also write a PNG of each image with the digits read boxed (default: none)")
     p.set_defaults(func=cmd_read)
@@ -448,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=BEST, help=f"shipped model name, checkpoint or run directory to read with (default: {BEST})")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("train-reader", help="train the recognizer that reads whole numbers, on strips of MNIST training digits")
+    p = sub.add_parser("train-reader", help="train a reader of whole numbers (the SDNN, or over-segmentation's recognizer) "
+                                            "on strips of MNIST training digits")
     p.add_argument("--method", choices=("sdnn", "hos"), default="sdnn",
                    help="sdnn: LeNet-5 swept over the line (Sec. VII); hos: the recognizer of heuristic over-segmentation "
                         "(Sec. VI) (default: sdnn)")
@@ -457,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None, help="passes over them (default: sdnn 8, hos 7)")
     p.add_argument("--seed", type=int, default=0, help="seed of the strips, weights and order (default: 0)")
     p.add_argument("--out", default="reader.safetensors", help="weights file to write (default: reader.safetensors)")
-    add_threads(p)
+    add_threads(p, what="(and processes making strips, for the SDNN)")
     add_data_dir(p)
     p.set_defaults(func=cmd_train_reader)
 

@@ -8,7 +8,7 @@ import torch
 from lenet5.data.feed import BACKGROUND, INK
 from lenet5.data.strips import Style
 from lenet5.errors import Lenet5Error
-from lenet5.read import load_reader, read_number, reader_network
+from lenet5.read import load_reader, reader_network
 from lenet5.read.recognizer import CLASSES, NONE, save_reader
 from lenet5.read.sdnn import (
     HEIGHT,
@@ -37,18 +37,42 @@ def slanted_line(slope: float, width: int = 120, bars: int = 5) -> Line:
     return Line(ink, 1.0, (0.0, 0.0))
 
 
+def bar_middles(ink: np.ndarray) -> list[float]:
+    return [float(np.nonzero(ink[:, x])[0].mean()) for x in np.nonzero(ink.max(axis=0) > 0)[0]]
+
+
 @pytest.mark.parametrize("slope", [-0.1, 0.0, 0.08])
 def test_the_band_straightens_the_baseline_and_centres_the_ink(slope):
-    ink, top = band(slanted_line(slope))
+    ink = band(slanted_line(slope))
     assert ink.shape[0] == HEIGHT and (ink.shape[1] - HEIGHT) % STRIDE == 0
     for x in np.nonzero(ink.max(axis=0) > 0)[0]:
-        rows = np.nonzero(ink[:, x])[0]
-        assert len(rows) == 20 and abs(rows.mean() - (HEIGHT - 1) / 2) <= 1.5
-    assert len(top) == 120
+        assert np.count_nonzero(ink[:, x]) == 20  # every bar whole
+    assert all(abs(m - (HEIGHT - 1) / 2) <= 1.5 for m in bar_middles(ink))
+
+
+def test_steep_slopes_are_straightened_only_so_far_and_short_lines_not_at_all():
+    steep = bar_middles(band(slanted_line(0.3, width=120)))  # straightened by 0.15 px per px, no more
+    assert 0.12 <= (steep[-1] - steep[0]) / 100 <= 0.18
+    short = bar_middles(band(slanted_line(0.1, width=40, bars=2)))  # too short to tell a slope
+    assert short[-1] - short[0] == pytest.approx(0.1 * 16, abs=1.0)
+
+
+def test_a_band_without_ink_is_refused():
+    with pytest.raises(Lenet5Error, match="no digits"):
+        band(Line(np.zeros((30, 80), np.float32), 1.0, (0.0, 0.0)))
+
+
+def test_output_t_sees_band_columns_4t_to_4t_plus_32():
+    model = SDNN(PAPER_MAPS)
+    x = torch.zeros(1, 1, HEIGHT, 32 + 4 * 6, requires_grad=True)
+    model(x)[0, 0, 0, 3].backward()
+    columns = np.nonzero(x.grad[0, 0].abs().sum(dim=0).numpy())[0]
+    assert (columns.min(), columns.max()) == (12, 43)
+    assert centre_of(3) == (12 + 43) / 2 - PAD  # the middle of those columns, in line columns
 
 
 def test_windows_reach_both_ends_of_the_line():
-    ink, _ = band(slanted_line(0.0, width=97))
+    ink = band(slanted_line(0.0, width=97))
     t = windows(ink.shape[1])
     assert centre_of(0) <= 0 and centre_of(t - 1) >= 96
     assert ink[:, :PAD].max() == 0  # paper before the line
@@ -96,7 +120,6 @@ def test_training_bands_do_not_depend_on_the_number_of_workers():
 
 
 def test_the_sdnn_learns_from_strings_alone_and_round_trips_through_a_file(tmp_path):
-    torch.manual_seed(0)
     digits, labels = body_digits(400, 1)
     config = SDNNTraining(strips=300, val_strips=20, holdout=100, epochs=3, batch_size=16, maps=(6, 16, 60, 42), workers=1)
     model, history = train_sdnn(digits, labels, config, seed=0, log=lambda s: None)
@@ -108,10 +131,55 @@ def test_the_sdnn_learns_from_strings_alone_and_round_trips_through_a_file(tmp_p
     assert isinstance(loaded, SDNN) and info["method"] == "sdnn" and loaded.maps == (6, 16, 60, 42)
     x = torch.randn(1, 1, HEIGHT, 64)
     assert torch.equal(loaded(x), model(x))
-    grey = np.full((80, 260), 0.95, np.float32)
-    grey[20:60, 40:48] = grey[20:60, 120:128] = 0.1
-    reading = read_number(loaded, grey)
-    assert len(reading.digits) == len(reading.number) and 0 < reading.confidence <= 1
-    assert all(0 <= d.x0 < d.x1 <= 260 and 0 <= d.y0 < d.y1 <= 80 for d in reading.digits)
-    with pytest.raises(Lenet5Error, match="no ink|no digits"):
-        read_number(loaded, np.full((50, 100), 0.9, np.float32))
+
+
+class Spiky(torch.nn.Module):
+    """A fake SDNN: between everywhere except digit `d` at outputs `at[d]`."""
+
+    def __init__(self, at: dict[int, list[int]]):
+        super().__init__()
+        self.at = at
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.full((x.shape[0], CLASSES, 1, windows(x.shape[-1])), -5.0)
+        out[:, NONE] = 5.0
+        for digit, ts in self.at.items():
+            out[:, digit, 0, ts] = 10.0
+            out[:, NONE, 0, ts] = 0.0
+        return out
+
+
+def test_read_line_boxes_each_digit_in_the_ink_nearest_its_outputs(monkeypatch):
+    from lenet5 import read
+    from lenet5.read.sdnn import read_line
+
+    ink = np.zeros((24, 41), np.float32)
+    ink[2:22, 2:6] = ink[2:22, 30:38] = 1.0  # a bar at columns 2-5, a block at 30-37
+    line = Line(ink, 2.0, (10.0, 100.0))
+    t = windows(band(line).shape[1])
+    found, log_p = read_line(Spiky({1: [1, 2], 7: [t - 2], 4: [t - 1]}), line, BACKGROUND, INK)
+    assert [f.digit for f in found] == [1, 7, 4] and log_p < 0
+    assert (found[0].x0, found[0].x1, found[0].y0, found[0].y1) == (2, 6, 2, 22)
+    assert all(0 <= f.x0 < f.x1 <= 41 for f in found)  # the last output's centre lies past the line: still a box
+    assert found[1].x1 <= found[2].x0 + 1
+    monkeypatch.setattr(read, "normalize", lambda grey: line)
+    monkeypatch.setattr(read, "SDNN", Spiky)
+    reading = read.read_number(Spiky({1: [1, 2], 7: [t - 2], 4: [t - 1]}), np.zeros((60, 200), np.float32))
+    assert reading.number == "174"
+    assert (reading.digits[0].x0, reading.digits[0].x1, reading.digits[0].y0) == (104, 112, 14)  # image pixels
+    with pytest.raises(Lenet5Error, match="no digits found"):
+        read.read_number(Spiky({}), np.zeros((60, 200), np.float32))
+
+
+def test_a_damaged_reader_file_is_one_clear_error(tmp_path):
+    from lenet5.pretrained import read_safetensors, save_weights
+
+    path = tmp_path / "reader.safetensors"
+    save_reader(SDNN((6, 16, 60, 42)), path, {})
+    _, meta = read_safetensors(path)
+    for broken in ({**meta, "maps": None}, {**meta, "maps": [8, 16, 60, 42]}, {k: v for k, v in meta.items() if k != "maps"}):
+        model = SDNN((6, 16, 60, 42))
+        bad = tmp_path / "bad.safetensors"
+        save_weights(model, bad, {k: v for k, v in broken.items()})
+        with pytest.raises(Lenet5Error, match="damaged reader file"):
+            load_reader(bad)

@@ -65,6 +65,9 @@ def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dic
     if meta.get("classes") != CLASSES:
         raise Lenet5Error(f"{path}: not a reader of whole numbers (a digit model has no 'none' class; "
                           "make one with lenet5 train-reader)")
-    model = SDNN(tuple(meta["maps"])) if meta.get("method") == "sdnn" else reader_network()
-    model.load_state_dict(tensors)
+    try:
+        model = SDNN(tuple(int(m) for m in meta["maps"])) if meta.get("method") == "sdnn" else reader_network()
+        model.load_state_dict(tensors)
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise Lenet5Error(f"{path}: a damaged reader file ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
     return model.eval(), {"source": f"shipped:{spec}" if path.parent == READERS_DIR else str(path), "method": "hos", **meta}

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lenet5.errors import Lenet5Error
 from lenet5.layers import Conv, ScaledTanh, SoftmaxOutput, Subsampling, c3_mask
 from lenet5.model import ModelConfig, initialize
 from lenet5.read.recognizer import CLASSES, NONE
 from lenet5.read.segment import DIGIT_HEIGHT, INK, Line
 
-HEIGHT = 32  # the network's input height: a digit's 20 px and 6 px of paper above and below, as MNIST's fields
+HEIGHT = 32  # the network's input height: a digit's 20 px and 6 px of paper above and below, as LeNet-5's input
 STRIDE = 4  # px between neighbouring outputs (two 2x2 subsamplings)
 PAD = 16  # px of paper left and right, so that windows are centred on the line's ends too
 MAX_SLOPE = 0.15  # the steepest baseline straightened (px per px)
@@ -41,11 +42,7 @@ class SDNN(torch.nn.Sequential):
     """LeNet-5's layers (Fig. 2: C1, S2, C3, S4, C5, F6, scaled tanh) with `maps` = the number of
     maps of C1, C3, C5 and F6, and a softmax over 10 digits + between. With the paper's maps C3 is
     wired by Table I; wider ones connect C3 to every S2 map. (B, 1, 32, W) -> (B, 11, 1, windows(W)).
-
-    Deviation: the shipped SDNN is wider than Fig. 2 (lenet5/read/train_sdnn.py: SDNNTraining.maps).
-    Deviation: a softmax over the ten digits and "between" instead of the RBF bitmaps (Fig. 3 has
-    no bitmap for "no digit here"; the path probabilities need one).
-    """
+    The shipped SDNN has more maps than Fig. 2: see SDNNTraining.maps in train_sdnn.py."""
 
     def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0):
         super().__init__()
@@ -61,28 +58,31 @@ class SDNN(torch.nn.Sequential):
         self.S4, self.S4_f = Subsampling(c3), ScaledTanh()
         self.C5, self.C5_f = Conv(c3, c5), ScaledTanh()
         self.F6, self.F6_f = Conv(c5, f6, kernel=1), ScaledTanh()
+        # Deviation: a softmax over the ten digits and "between" instead of the RBF bitmaps: Fig. 3
+        # has no bitmap for "no digit here", and the paths' probabilities need one.
         self.output = SoftmaxOutput(f6, CLASSES)
         initialize(self, torch.Generator().manual_seed(seed))
 
 
-def band(line: Line) -> tuple[np.ndarray, np.ndarray]:
+def band(line: Line) -> np.ndarray:
     """The 32 px band along the line's baseline: (32, W') float32 ink, W' = PAD + W + PAD
-    rounded so that a whole number of windows fits; and the work row at the band's row 0 for
-    each of the line's W columns. Each column is shifted so that the ink's centre of mass,
-    fitted by a straight line over the whole line, sits in the band's middle."""
+    rounded up so that a whole number of windows fits. Each column is shifted so that the ink's
+    centre of mass, fitted by a straight line over the whole line, sits in the band's middle;
+    ink further than 16 px from that line is left out."""
     ink = line.ink
     h, w = ink.shape
-    rows = np.arange(h, dtype=np.float64)[:, None]
     mass = ink.sum(axis=0).astype(np.float64)
-    x = np.arange(w, dtype=np.float64)
-    centres = (ink * rows).sum(axis=0) / np.maximum(mass, 1e-9)
     total = mass.sum()
+    if total <= 0:
+        raise Lenet5Error("no digits found (no ink above the paper's level)")
+    x = np.arange(w, dtype=np.float64)
+    centres = (ink * np.arange(h, dtype=np.float64)[:, None]).sum(axis=0) / np.maximum(mass, 1e-9)
     mean_x, mean_y = (mass @ x) / total, (mass @ centres) / total
+    spread = mass @ (x - mean_x) ** 2
     slope = 0.0
-    if w >= SHORT:
-        spread = mass @ (x - mean_x) ** 2
+    if w >= SHORT and spread > 0:
         slope = float(np.clip((mass @ ((x - mean_x) * (centres - mean_y))) / spread, -MAX_SLOPE, MAX_SLOPE))
-    top = np.round(mean_y + slope * (x - mean_x) - (HEIGHT - 1) / 2).astype(np.int64)  # (W,)
+    top = np.round(mean_y + slope * (x - mean_x) - (HEIGHT - 1) / 2).astype(np.int64)  # (W,) work row at band row 0
     source = top[None, :] + np.arange(HEIGHT)[:, None]
     inside = (source >= 0) & (source < h)
     out = np.where(inside, ink[source.clip(0, h - 1), np.arange(w)[None, :]], 0.0)
@@ -90,7 +90,7 @@ def band(line: Line) -> tuple[np.ndarray, np.ndarray]:
     width += (-(width - HEIGHT)) % STRIDE
     padded = np.zeros((HEIGHT, width), dtype=np.float32)
     padded[:, PAD: PAD + w] = out
-    return padded, top
+    return padded
 
 
 def windows(width: int) -> int:
@@ -169,17 +169,18 @@ class Found:
 @torch.no_grad()
 def read_line(model: SDNN, line: Line, background: float, ink: float) -> tuple[list[Found], float]:
     """The digits on the best path through one line, left to right, boxed: each digit's columns
-    run from halfway to its left neighbour's centre to halfway to its right one's, narrowed to
-    the ink there; and the path's log-probability."""
-    ink_band, _ = band(line)
-    batch, _ = as_batch([ink_band], background, ink)
+    run from halfway to its left neighbour's centre to halfway to its right one's (the line's
+    ends for the first and last), narrowed to the ink there; and the path's log-probability
+    (of the single best path over every output, the paper around the line included)."""
+    batch, _ = as_batch([band(line)], background, ink)
     spikes, log_p = best_path(column_log_probs(model.eval(), batch)[:, 0])
-    centres = [centre_of((s.t0 + s.t1 - 1) / 2) for s in spikes]
     w = line.ink.shape[1]
+    centres = [min(max(centre_of((s.t0 + s.t1 - 1) / 2), 0.0), w - 1.0) for s in spikes]
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]
     found = []
     for s, a, b in zip(spikes, edges, edges[1:]):
-        x0, x1 = math.floor(a), math.ceil(b)
+        x0 = min(math.floor(a), w - 1)
+        x1 = max(math.ceil(b), x0 + 1)
         columns = np.nonzero((line.ink[:, x0:x1] > INK).any(axis=0))[0]
         if len(columns):
             x0, x1 = x0 + int(columns[0]), x0 + int(columns[-1]) + 1

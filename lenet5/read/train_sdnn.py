@@ -1,7 +1,7 @@
 """Training the SDNN on whole strips of MNIST *training* digits, labelled only by their strings.
 
 Each strip (lenet5/data/strips.py) is prepared exactly as `read_number` prepares an image (the
-line at digit scale, the band along its baseline); the loss is minus the log of the total
+line at digit scale, the band along its baseline; kept as 8-bit grey); the loss is minus the log of the total
 probability of every path through the outputs that spells the strip's digits, with "between"
 anywhere around and inside repeated digits: the forward algorithm of the paper's
 discriminative forward training (Sec. VI-E), computed by `torch.nn.functional.ctc_loss`.
@@ -58,7 +58,7 @@ def _one_band(job: tuple[int, int]) -> Band | None:
     seed, k = job
     strip = make_strip(_SOURCE["digits"], _SOURCE["labels"], np.random.default_rng([seed, k]), _SOURCE["style"])
     try:
-        ink, _ = band(normalize(strip.image.astype(np.float32) / 255))
+        ink = band(normalize(strip.image.astype(np.float32) / 255))
     except Lenet5Error:  # a strip whose ink vanished under noise: nothing to learn from
         return None
     return (ink * 255).round().astype(np.uint8), strip.number
@@ -71,8 +71,9 @@ def make_bands(digits: np.ndarray, labels: np.ndarray, count: int, seed: int, st
     if workers <= 1:
         _start_worker(digits, labels, style)
         out = [_one_band(job) for job in jobs]
+        _SOURCE.clear()
     else:
-        with multiprocessing.get_context("fork").Pool(workers, _start_worker, (digits, labels, style)) as pool:
+        with multiprocessing.Pool(workers, _start_worker, (digits, labels, style)) as pool:
             out = pool.map(_one_band, jobs, chunksize=256)
     return [b for b in out if b is not None]
 
@@ -104,8 +105,13 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         raise Lenet5Error(f"holdout {config.holdout} leaves no training digits out of {len(digits)}")
     keep = len(digits) - config.holdout
     start = time.time()
+    if seed < 0 or config.strips < 1 or config.val_strips < 1:
+        raise Lenet5Error(f"seed must be 0 or more and strips 1 or more (seed {seed}, strips {config.strips}, "
+                          f"held-out strips {config.val_strips})")
     train = make_bands(digits[:keep], labels[:keep], config.strips, seed, TRAINING, config.workers)
     val = make_bands(digits[keep:], labels[keep:], config.val_strips, seed + 1, Style(), config.workers)
+    if not train or not val:
+        raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
     model = SDNN(config.maps, seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
