@@ -457,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sdnn: LeNet-5 swept over the line (Sec. VII); hos: the recognizer of heuristic over-segmentation "
                         "(Sec. VI) (default: sdnn)")
     p.add_argument("--strips", type=int, default=None,
-                   help="training strips (amounts) (default: sdnn 100000, hos 25000)")
+                   help="training strips (amounts) (default: sdnn 160000, hos 25000)")
     p.add_argument("--epochs", type=int, default=None, help="passes over them (default: sdnn 8, hos 7)")
     p.add_argument("--seed", type=int, default=0, help="seed of the strips, weights and order (default: 0)")
     p.add_argument("--out", default="reader.safetensors", help="weights file to write (default: reader.safetensors)")

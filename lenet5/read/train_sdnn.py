@@ -34,7 +34,7 @@ Band = tuple[np.ndarray, str]  # (32, W) uint8 ink, and the digits it shows
 class SDNNTraining:
     """How the SDNN is trained (the paper preset's optimizer and schedule, on strips)."""
 
-    strips: int = 100_000  # training strips drawn from MNIST's training digits
+    strips: int = 160_000  # training strips drawn from MNIST's training digits (100,000: held-out 86.1%, 160,000: 87.9%)
     val_strips: int = 1_000  # held-out strips (from the last `holdout` training digits), read after each pass
     holdout: int = 10_000  # training digits kept out of the strips, for the held-out strips
     epochs: int = 8
