@@ -183,3 +183,13 @@ def test_a_damaged_reader_file_is_one_clear_error(tmp_path):
         save_weights(model, bad, {k: v for k, v in broken.items()})
         with pytest.raises(Lenet5Error, match="damaged reader file"):
             load_reader(bad)
+
+
+def test_the_same_seed_gives_the_same_weights():
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=60, val_strips=5, holdout=50, epochs=1, batch_size=16, maps=(6, 16, 60, 42), workers=1)
+    a, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    b, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    c, _ = train_sdnn(digits, labels, config, seed=4, log=lambda s: None)
+    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+    assert not torch.equal(a.C1.weight, c.C1.weight)
