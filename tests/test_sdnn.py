@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lenet5.data.feed import BACKGROUND, INK
+from lenet5.data.feed import BACKGROUND
 from lenet5.data.strips import Style
 from lenet5.errors import Lenet5Error
 from lenet5.read import load_reader, reader_network
@@ -80,8 +80,7 @@ def test_windows_reach_both_ends_of_the_line():
 
 def test_the_swept_network_gives_eleven_scores_every_four_pixels():
     model = SDNN(PAPER_MAPS)
-    batch, outputs = as_batch([np.zeros((HEIGHT, 32 + 4 * 9), np.float32), np.zeros((HEIGHT, 40), np.float32)],
-                              BACKGROUND, INK)
+    batch, outputs = as_batch([np.zeros((HEIGHT, 32 + 4 * 9), np.float32), np.zeros((HEIGHT, 40), np.float32)])
     assert batch.shape == (2, 1, HEIGHT, 68) and outputs.tolist() == [10, 3]
     assert (batch[1, 0, :, 40:] == BACKGROUND).all()  # a narrower band is padded with paper
     assert model(batch).shape == (2, CLASSES, 1, 10)
@@ -157,7 +156,7 @@ def test_read_line_boxes_each_digit_in_the_ink_nearest_its_outputs(monkeypatch):
     ink[2:22, 2:6] = ink[2:22, 30:38] = 1.0  # a bar at columns 2-5, a block at 30-37
     line = Line(ink, 2.0, (10.0, 100.0))
     t = windows(band(line).shape[1])
-    found, log_p = read_line(Spiky({1: [1, 2], 7: [t - 2], 4: [t - 1]}), line, BACKGROUND, INK)
+    found, log_p = read_line(Spiky({1: [1, 2], 7: [t - 2], 4: [t - 1]}), line)
     assert [f.digit for f in found] == [1, 7, 4] and log_p < 0
     assert (found[0].x0, found[0].x1, found[0].y0, found[0].y1) == (2, 6, 2, 22)
     assert all(0 <= f.x0 < f.x1 <= 41 for f in found)  # the last output's centre lies past the line: still a box

@@ -78,7 +78,7 @@ def read_number(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -
     if grey.ndim != 2:
         raise Lenet5Error(f"expected a grey image (H, W), got shape {grey.shape}")
     line = normalize(grey)
-    found, log_p = read_line(model, line, BACKGROUND, INK) if isinstance(model, SDNN) else read_segmented(model, line)
+    found, log_p = read_line(model, line) if isinstance(model, SDNN) else read_segmented(model, line)
     if not found:
         raise Lenet5Error("no digits found (only specks of ink)")
     top, left = line.offset

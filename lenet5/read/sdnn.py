@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lenet5.data import feed
 from lenet5.errors import Lenet5Error
 from lenet5.layers import Conv, ScaledTanh, SoftmaxOutput, Subsampling, c3_mask
 from lenet5.model import ModelConfig, initialize
@@ -132,13 +133,13 @@ def best_path(log_probs: torch.Tensor) -> tuple[list[Spike], float]:
     return spikes, float(best.sum())
 
 
-def as_batch(bands: list[np.ndarray], background: float, ink: float) -> tuple[torch.Tensor, torch.Tensor]:
+def as_batch(bands: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """Bands of ink [0, 1] (32, W_i) -> the network's inputs (B, 1, 32, max W) on the paper's
     levels (padding is paper) and each band's number of outputs (B,)."""
     width = max(b.shape[1] for b in bands)
-    batch = torch.full((len(bands), 1, HEIGHT, width), background)
+    batch = torch.full((len(bands), 1, HEIGHT, width), feed.BACKGROUND)
     for k, b in enumerate(bands):
-        batch[k, 0, :, : b.shape[1]] = torch.from_numpy(b) * (ink - background) + background
+        batch[k, 0, :, : b.shape[1]] = torch.from_numpy(b) * (feed.INK - feed.BACKGROUND) + feed.BACKGROUND
     return batch, torch.tensor([windows(b.shape[1]) for b in bands])
 
 
@@ -167,12 +168,12 @@ class Found:
 
 
 @torch.no_grad()
-def read_line(model: SDNN, line: Line, background: float, ink: float) -> tuple[list[Found], float]:
+def read_line(model: SDNN, line: Line) -> tuple[list[Found], float]:
     """The digits on the best path through one line, left to right, boxed: each digit's columns
     run from halfway to its left neighbour's centre to halfway to its right one's (the line's
     ends for the first and last), narrowed to the ink there; and the path's log-probability
     (of the single best path over every output, the paper around the line included)."""
-    batch, _ = as_batch([band(line)], background, ink)
+    batch, _ = as_batch([band(line)])
     spikes, log_p = best_path(column_log_probs(model.eval(), batch)[:, 0])
     w = line.ink.shape[1]
     centres = [min(max(centre_of((s.t0 + s.t1 - 1) / 2), 0.0), w - 1.0) for s in spikes]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lenet5.data.feed import BACKGROUND, INK
 from lenet5.data.strips import TRAINING, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.presets import PAPER_TRAINING
@@ -80,7 +79,7 @@ def make_bands(digits: np.ndarray, labels: np.ndarray, count: int, seed: int, st
 
 def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Inputs (B, 1, 32, W), outputs per band (B,), targets (sum of lengths,), lengths (B,)."""
-    inputs, windows = as_batch([b.astype(np.float32) / 255 for b, _ in bands], BACKGROUND, INK)
+    inputs, windows = as_batch([b.astype(np.float32) / 255 for b, _ in bands])
     targets = torch.tensor([int(c) for _, number in bands for c in number])
     return inputs, windows, targets, torch.tensor([len(number) for _, number in bands])
 
