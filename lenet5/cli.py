@@ -102,17 +102,28 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--{name} must be 1 or more")
     if args.seed < 0:
         raise Lenet5Error("--seed must be 0 or more")
+    if args.lr is not None and not args.lr > 0:
+        raise Lenet5Error("--lr must be more than 0")
+    start_from = None
+    if args.start_from is not None:
+        from lenet5.read.recognizer import load_reader
+        from lenet5.read.sdnn import SDNN
+
+        start_from, start_meta = load_reader(args.start_from)
+        if args.method != "sdnn" or not isinstance(start_from, SDNN):
+            raise Lenet5Error(f"--start-from {args.start_from}: only an SDNN goes on training (with --method sdnn)")
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
-    given = {k: v for k, v in (("strips", args.strips), ("epochs", args.epochs)) if v is not None}
+    given = {k: v for k, v in (("strips", args.strips), ("epochs", args.epochs), ("lr", args.lr)) if v is not None}
     print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
           f"into {out}")
     if args.method == "sdnn":
         from lenet5.read.train_sdnn import SDNNTraining, train_sdnn
 
         config = SDNNTraining(**given, workers=threads)
-        model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
+        model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True),
+                                    start_from=start_from)
     else:
         from lenet5.read.train import ReaderTraining, train_reader
 
@@ -121,6 +132,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     command = "lenet5 train-reader " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train-reader"] else ""
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
             "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps)
+    if start_from is not None:  # how the starting point was made, so the chain can be re-run
+        meta["started_from"] = {k: start_meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from")}
     if args.method == "hos":
         meta["model_config"] = dataclasses.asdict(model.config)
     save_reader(model, out, meta)
@@ -459,6 +472,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strips", type=int, default=None,
                    help="training strips (amounts) (default: sdnn 160000, hos 25000)")
     p.add_argument("--epochs", type=int, default=None, help="passes over them (default: sdnn 8, hos 7)")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 2e-3)")
+    p.add_argument("--start-from", default=None, metavar="READER",
+                   help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
+                        "with a fresh schedule (default: a new network)")
     p.add_argument("--seed", type=int, default=0, help="seed of the strips, weights and order (default: 0)")
     p.add_argument("--out", default="reader.safetensors", help="weights file to write (default: reader.safetensors)")
     add_threads(p, what="(and processes making strips, for the SDNN)")

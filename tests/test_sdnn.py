@@ -18,8 +18,10 @@ from lenet5.read.sdnn import (
     STRIDE,
     as_batch,
     band,
-    best_path,
+    align,
     centre_of,
+    likeliest_string,
+    read_columns,
     windows,
 )
 from lenet5.read.segment import Line
@@ -95,12 +97,40 @@ def scores(labels: list[int], p: float = 0.9) -> torch.Tensor:
     return out
 
 
-def test_the_best_path_merges_runs_and_needs_between_for_a_repeated_digit():
-    spikes, log_p = best_path(scores([NONE, 3, 3, NONE, 3, NONE, NONE, 5, 5, 7, NONE]))
+def test_a_clear_line_reads_its_runs_with_between_before_a_repeated_digit():
+    spikes, log_p = read_columns(scores([NONE, 3, 3, NONE, 3, NONE, NONE, 5, 5, 7, NONE]))
     assert [s.digit for s in spikes] == [3, 3, 5, 7]
     assert [(s.t0, s.t1) for s in spikes] == [(1, 3), (4, 5), (7, 9), (9, 10)]
-    assert log_p == pytest.approx(11 * np.log(0.9), abs=1e-5)
-    assert best_path(scores([NONE] * 5)) == ([], pytest.approx(5 * np.log(0.9), abs=1e-5))
+    assert 11 * np.log(0.9) < log_p < 0  # the string's probability: more than its best path's alone
+    spikes, log_p = read_columns(scores([NONE] * 5))
+    assert spikes == [] and log_p == pytest.approx(5 * np.log(0.9), abs=1e-5)  # one path spells nothing
+
+
+def probabilities(rows: list[dict[int, float]]) -> torch.Tensor:
+    out = torch.full((len(rows), CLASSES), 1e-9)
+    for t, row in enumerate(rows):
+        for c, p in row.items():
+            out[t, c] = p
+    return out.log()
+
+
+def test_the_likeliest_string_sums_its_paths_where_the_best_path_reads_nothing():
+    # "between" is the likeliest label at every output (best path: nothing), but the paths that
+    # spell "3" together are likelier (0.309) than "between" three times (0.064)
+    lp = probabilities([{NONE: 0.4, 3: 0.35, 5: 0.25}] * 3)
+    string, log_p = likeliest_string(lp)
+    paths_of_3 = 0.35 * 0.4 * 0.4 * 3 + 0.35 * 0.35 * 0.4 * 2 + 0.35 ** 3  # 3bb b3b bb3, 33b b33, 333
+    assert string == (3,) and log_p == pytest.approx(np.log(paths_of_3), rel=1e-4)
+    assert [(s.digit, s.t0, s.t1) for s in align(lp, string)] == [(3, 0, 1)]  # its best path: 3, between, between
+
+
+def test_alignment_puts_each_digit_where_it_is_likeliest_and_repeats_need_between():
+    lp = probabilities([{NONE: 0.9, 7: 0.1}, {7: 0.8, NONE: 0.2}, {7: 0.6, NONE: 0.4}, {7: 0.9, NONE: 0.1},
+                        {NONE: 0.9, 1: 0.1}, {1: 0.7, NONE: 0.3}])
+    assert [(s.digit, s.t0, s.t1) for s in align(lp, (7, 1))] == [(7, 1, 4), (1, 5, 6)]
+    assert [(s.digit, s.t0, s.t1) for s in align(lp, (7, 7, 1))] == [(7, 1, 2), (7, 3, 4), (1, 5, 6)]
+    assert likeliest_string(lp)[0] == (7, 1)
+    assert align(lp, ()) == []
 
 
 def body_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -192,3 +222,17 @@ def test_the_same_seed_gives_the_same_weights():
     c, _ = train_sdnn(digits, labels, config, seed=4, log=lambda s: None)
     assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
     assert not torch.equal(a.C1.weight, c.C1.weight)
+
+
+def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=60, val_strips=5, holdout=50, epochs=1, batch_size=16, maps=(6, 16, 60, 42), workers=1)
+    first, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    before = {k: v.clone() for k, v in first.state_dict().items()}
+    still = SDNNTraining(**{**config.__dict__, "maps": (8, 16, 60, 42), "lr": 1e-12})
+    went_on, _ = train_sdnn(digits, labels, still, seed=4, log=lambda s: None, start_from=first)
+    assert went_on is not first and went_on.maps == (6, 16, 60, 42)  # the starting SDNN's maps, not the config's
+    assert all(torch.equal(first.state_dict()[k], before[k]) for k in before)  # the starting SDNN is left as it was
+    assert all(torch.allclose(went_on.state_dict()[k], before[k], atol=1e-6) for k in before)  # lr ~0: barely moved
+    moved, _ = train_sdnn(digits, labels, config, seed=4, log=lambda s: None, start_from=first)
+    assert not torch.equal(moved.C1.weight, before["C1.weight"])

@@ -3,7 +3,7 @@
 Two readers, both the paper's (the shipped default is the SDNN, which reads better):
 
     SDNN (Sec. VII): image -> line at digit scale -> 32 px band -> LeNet-5 swept along it
-          -> per 4 px: P(0..9, between) -> best path -> "92312"
+          -> per 4 px: P(0..9, between) -> likeliest string (summed over its paths) -> "92312"
     HOS (Sec. VI): image -> line at digit scale -> atoms (over-segmentation) -> candidate
           segments -> recognizer (LeNet-5 + "none") -> best path (dynamic programming) -> "92312"
 

@@ -22,7 +22,7 @@ from lenet5.data.strips import TRAINING, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.presets import PAPER_TRAINING
 from lenet5.read.recognizer import NONE
-from lenet5.read.sdnn import SDNN, as_batch, band, best_path, column_log_probs
+from lenet5.read.sdnn import SDNN, as_batch, band, column_log_probs, likeliest_string
 from lenet5.read.segment import normalize
 from lenet5.train import learning_rate
 
@@ -92,14 +92,15 @@ def read_bands(model: SDNN, bands: list[Band], batch_size: int = 64) -> list[str
         chunk = bands[i: i + batch_size]
         inputs, windows, _, _ = batch_of(chunk)
         log_probs = column_log_probs(model, inputs)
-        out += ["".join(str(s.digit) for s in best_path(log_probs[: windows[j], j])[0]) for j in range(len(chunk))]
+        out += ["".join(map(str, likeliest_string(log_probs[: windows[j], j])[0])) for j in range(len(chunk))]
     return out
 
 
 def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int = 0,
-               log: Callable[[str], None] = print) -> tuple[SDNN, list[dict]]:
+               log: Callable[[str], None] = print, start_from: SDNN | None = None) -> tuple[SDNN, list[dict]]:
     """Train an SDNN on strips of digits[:-holdout]; read held-out strips after each pass.
-    Returns the model (eval mode) and one history row per pass."""
+    `start_from`: go on training that SDNN (its maps, not config.maps) on this seed's strips,
+    with a fresh optimizer and schedule. Returns the model (eval mode) and one history row per pass."""
     if config.holdout >= len(digits):
         raise Lenet5Error(f"holdout {config.holdout} leaves no training digits out of {len(digits)}")
     keep = len(digits) - config.holdout
@@ -113,6 +114,9 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
     model = SDNN(config.maps, seed)
+    if start_from is not None:
+        model = SDNN(start_from.maps, seed)
+        model.load_state_dict(start_from.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = PAPER_TRAINING.replace(epochs=config.epochs, lr=config.lr)
     by_width = sorted(range(len(train)), key=lambda i: (train[i][0].shape[1], i))
