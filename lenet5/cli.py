@@ -104,6 +104,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         raise Lenet5Error("--seed must be 0 or more")
     if args.lr is not None and not args.lr > 0:
         raise Lenet5Error("--lr must be more than 0")
+    if args.joined is not None and (args.method != "sdnn" or not 0 <= args.joined <= 1):
+        raise Lenet5Error("--joined is a share between 0 and 1, for --method sdnn")
     start_from = None
     if args.start_from is not None:
         from lenet5.read.recognizer import load_reader
@@ -115,7 +117,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
-    given = {k: v for k, v in (("strips", args.strips), ("epochs", args.epochs), ("lr", args.lr)) if v is not None}
+    given = {k: v for k, v in (("strips", args.strips), ("epochs", args.epochs), ("lr", args.lr),
+                                        ("joined", args.joined)) if v is not None}
     print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
           f"into {out}")
     if args.method == "sdnn":
@@ -473,6 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training strips (amounts) (default: sdnn 160000, hos 25000)")
     p.add_argument("--epochs", type=int, default=None, help="passes over them (default: sdnn 8, hos 7)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 2e-3)")
+    p.add_argument("--joined", type=float, default=None,
+                   help="sdnn: share of the training strips' gaps where neighbours touch or overlap (default: 1/3, "
+                        "as the benchmark's amounts)")
     p.add_argument("--start-from", default=None, metavar="READER",
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
                         "with a fresh schedule (default: a new network)")

@@ -34,6 +34,8 @@ def test_summary_json_and_switches(capsys):
     (["train", "--epochs", "0", "--out", "/tmp/never"], "epochs must be at least 1"),
     (["train-reader", "--strips", "0", "--out", "/tmp/never.safetensors"], "--strips must be 1 or more"),
     (["train-reader", "--out", "/nonexistent-folder/r.safetensors"], "does not exist"),
+    (["train-reader", "--joined", "1.5", "--out", "/tmp/never.safetensors"], "--joined is a share between 0 and 1"),
+    (["train-reader", "--method", "hos", "--joined", "0.5", "--out", "/tmp/never.safetensors"], "for --method sdnn"),
     (["train-reader", "--lr", "0", "--out", "/tmp/never.safetensors"], "--lr must be more than 0"),
     (["train-reader", "--start-from", "amounts-hos", "--out", "/tmp/never.safetensors"], "only an SDNN goes on training"),
     (["train-reader", "--start-from", "/tmp/no-such-reader.safetensors", "--out", "/tmp/never.safetensors"], "no such file"),

@@ -10,6 +10,7 @@ Nobody marks where a digit is: the network learns where digits stand from the st
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -43,6 +44,7 @@ class SDNNTraining:
     # Deviation: C1, C3, C5, F6 maps; the paper's are 6, 16, 120, 84. Held-out strips read exactly
     # after 6 passes of 20,000 strips: paper maps 65.2%, (16, 48, 200, 120) 70.4%, these 73.2%.
     maps: tuple[int, int, int, int] = (32, 64, 256, 128)
+    joined: float = TRAINING.joined  # share of the training strips' gaps where neighbours touch or overlap
     workers: int = 2  # processes making strips (the strips do not depend on it)
 
 
@@ -105,10 +107,13 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         raise Lenet5Error(f"holdout {config.holdout} leaves no training digits out of {len(digits)}")
     keep = len(digits) - config.holdout
     start = time.time()
+    if not 0 <= config.joined <= 1:
+        raise Lenet5Error(f"joined must be a share between 0 and 1, not {config.joined}")
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
         raise Lenet5Error(f"seed must be 0 or more and strips 1 or more (seed {seed}, strips {config.strips}, "
                           f"held-out strips {config.val_strips})")
-    train = make_bands(digits[:keep], labels[:keep], config.strips, seed, TRAINING, config.workers)
+    style = dataclasses.replace(TRAINING, joined=config.joined)
+    train = make_bands(digits[:keep], labels[:keep], config.strips, seed, style, config.workers)
     val = make_bands(digits[keep:], labels[keep:], config.val_strips, seed + 1, Style(), config.workers)
     if not train or not val:
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
