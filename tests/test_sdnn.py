@@ -21,7 +21,9 @@ from lenet5.read.sdnn import (
     align,
     centre_of,
     likeliest_string,
+    phases,
     read_columns,
+    string_log_probs,
     windows,
 )
 from lenet5.read.segment import Line
@@ -122,6 +124,29 @@ def test_the_likeliest_string_sums_its_paths_where_the_best_path_reads_nothing()
     paths_of_3 = 0.35 * 0.4 * 0.4 * 3 + 0.35 * 0.35 * 0.4 * 2 + 0.35 ** 3  # 3bb b3b bb3, 33b b33, 333
     assert string == (3,) and log_p == pytest.approx(np.log(paths_of_3), rel=1e-4)
     assert [(s.digit, s.t0, s.t1) for s in align(lp, string)] == [(3, 0, 1)]  # its best path: 3, between, between
+    both = torch.stack([lp, probabilities([{NONE: 0.9, 3: 0.1}] * 3)], dim=1)  # (T, 2 readings, 11)
+    got = string_log_probs(both, [(3,), (), (3, 3, 3, 3)])
+    assert got[0, 0] == pytest.approx(np.log(paths_of_3), rel=1e-6)
+    assert got[1, 0] == pytest.approx(3 * np.log(0.4), rel=1e-6) and got[1, 1] == pytest.approx(3 * np.log(0.9), rel=1e-6)
+    assert got[2].isinf().all()  # four 3s need seven outputs (between the repeats): three cannot spell them
+
+
+def test_phases_shift_the_band_by_each_pixel_of_a_stride():
+    b = np.arange(HEIGHT * 48, dtype=np.float32).reshape(HEIGHT, 48)
+    shifted = phases(b)
+    assert len(shifted) == STRIDE and all(p.shape == b.shape for p in shifted)
+    for s, p in enumerate(shifted):
+        assert (p[:, :s] == 0).all() and np.array_equal(p[:, s:], b[:, : 48 - s])
+
+
+def test_the_readings_at_each_offset_vote_with_their_probabilities():
+    # offset 0 reads "7" (barely), offsets 1-3 read "71": "71" has the higher mean probability
+    weak = probabilities([{7: 0.9, NONE: 0.1}, {NONE: 0.55, 1: 0.45}])
+    strong = probabilities([{7: 0.9, NONE: 0.1}, {1: 0.8, NONE: 0.2}])
+    spikes, log_p = read_columns(torch.stack([weak, strong, strong, strong], dim=1))
+    assert [(s.digit, s.t0, s.t1) for s in spikes] == [(7, 0, 1), (1, 1, 2)]  # placed by offset 0's best path for "71"
+    assert log_p == pytest.approx(np.log((0.9 * 0.45 + 3 * 0.9 * 0.8) / 4), rel=1e-5)
+    assert [s.digit for s in read_columns(weak)[0]] == [7]  # offset 0 alone
 
 
 def test_alignment_puts_each_digit_where_it_is_likeliest_and_repeats_need_between():

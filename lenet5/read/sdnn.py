@@ -182,12 +182,40 @@ def align(log_probs: torch.Tensor, string: tuple[int, ...]) -> list[Spike]:
     return spikes
 
 
+def phases(band: np.ndarray) -> list[np.ndarray]:
+    """The band as it is and shifted right by 1, 2, ... STRIDE - 1 px (paper comes in on the left,
+    the right margin gives way): outputs fall every 4 px, so each shift sets the windows on other
+    columns, and the network reads the line at every pixel offset."""
+    return [band] + [np.concatenate([np.zeros((band.shape[0], s), band.dtype), band[:, :-s]], axis=1)
+                     for s in range(1, STRIDE)]
+
+
+def string_log_probs(log_probs: torch.Tensor, strings: list[tuple[int, ...]]) -> torch.Tensor:
+    """log_probs (T, P, 11): P readings of one line -> (len(strings), P): log P(string) under each,
+    summed over every path that spells it (the forward algorithm; -inf where it does not fit)."""
+    steps, readings, _ = log_probs.shape
+    lp = log_probs.double()
+    out = torch.empty(len(strings), readings, dtype=torch.float64)
+    for i, string in enumerate(strings):
+        if not string:
+            out[i] = lp[:, :, NONE].sum(dim=0)
+            continue
+        out[i] = -torch.nn.functional.ctc_loss(lp, torch.tensor([string] * readings), torch.full((readings,), steps),
+                                               torch.full((readings,), len(string)), blank=NONE, reduction="none")
+    return out
+
+
 def read_columns(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[list[Spike], float]:
-    """log_probs (T, 11) -> the likeliest string's digits where its best path puts them, and the
-    string's log-probability. (Over 1,000 benchmark amounts, the likeliest string read 5 more
-    exactly than the single best path's, and none fewer.)"""
-    string, log_p = likeliest_string(log_probs, beam)
-    return align(log_probs, string), log_p
+    """log_probs (T, P, 11), the line read at P pixel offsets (see `phases`; or (T, 11), one) ->
+    the digits of the likeliest string where its best path at offset 0 puts them, and the string's
+    log-probability. Each offset proposes its likeliest string; a string's probability is its
+    mean over the offsets."""
+    if log_probs.dim() == 2:
+        log_probs = log_probs[:, None]
+    strings = list(dict.fromkeys(likeliest_string(log_probs[:, k], beam)[0] for k in range(log_probs.shape[1])))
+    scores = torch.logsumexp(string_log_probs(log_probs, strings), dim=1) - math.log(log_probs.shape[1])
+    best = int(scores.argmax())
+    return align(log_probs[:, 0], strings[best]), float(scores[best])
 
 
 def as_batch(bands: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -230,8 +258,8 @@ def read_line(model: SDNN, line: Line) -> tuple[list[Found], float]:
     them: each digit's columns run from halfway to its left neighbour's centre to halfway to its
     right one's (the line's ends for the first and last), narrowed to the ink there; and the
     string's log-probability (over every output, the paper around the line included)."""
-    batch, _ = as_batch([band(line)])
-    spikes, log_p = read_columns(column_log_probs(model.eval(), batch)[:, 0])
+    batch, _ = as_batch(phases(band(line)))
+    spikes, log_p = read_columns(column_log_probs(model.eval(), batch))
     w = line.ink.shape[1]
     centres = [min(max(centre_of((s.t0 + s.t1 - 1) / 2), 0.0), w - 1.0) for s in spikes]
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]

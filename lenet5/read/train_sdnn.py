@@ -23,7 +23,7 @@ from lenet5.data.strips import TRAINING, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.presets import PAPER_TRAINING
 from lenet5.read.recognizer import NONE
-from lenet5.read.sdnn import SDNN, as_batch, band, column_log_probs, likeliest_string
+from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, column_log_probs, phases, read_columns
 from lenet5.read.segment import normalize
 from lenet5.train import learning_rate
 
@@ -87,14 +87,16 @@ def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tenso
 
 
 @torch.no_grad()
-def read_bands(model: SDNN, bands: list[Band], batch_size: int = 64) -> list[str]:
-    """The digit string read in each band."""
+def read_bands(model: SDNN, bands: list[Band], batch_size: int = 16) -> list[str]:
+    """The digit string read in each band, as `read_number` reads it (at every pixel offset)."""
     out = []
     for i in range(0, len(bands), batch_size):
         chunk = bands[i: i + batch_size]
-        inputs, windows, _, _ = batch_of(chunk)
+        inputs, windows = as_batch([p.astype(np.float32) / 255 for b, _ in chunk for p in phases(b)])
         log_probs = column_log_probs(model, inputs)
-        out += ["".join(map(str, likeliest_string(log_probs[: windows[j], j])[0])) for j in range(len(chunk))]
+        k = STRIDE
+        out += ["".join(str(s.digit) for s in read_columns(log_probs[: windows[k * j], k * j: k * (j + 1)])[0])
+                for j in range(len(chunk))]
     return out
 
 
