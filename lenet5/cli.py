@@ -477,8 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None, help="passes over them (default: sdnn 8, hos 7)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 2e-3)")
     p.add_argument("--joined", type=float, default=None,
-                   help="sdnn: share of the training strips' gaps where neighbours touch or overlap (default: 1/3, "
-                        "as the benchmark's amounts)")
+                   help="sdnn: share of the training strips' gaps where neighbours touch or overlap (default: 0.5; "
+                        "the benchmark's amounts have 1/3)")
     p.add_argument("--start-from", default=None, metavar="READER",
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
                         "with a fresh schedule (default: a new network)")

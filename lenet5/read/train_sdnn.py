@@ -44,7 +44,9 @@ class SDNNTraining:
     # Deviation: C1, C3, C5, F6 maps; the paper's are 6, 16, 120, 84. Held-out strips read exactly
     # after 6 passes of 20,000 strips: paper maps 65.2%, (16, 48, 200, 120) 70.4%, these 73.2%.
     maps: tuple[int, int, int, int] = (32, 64, 256, 128)
-    joined: float = TRAINING.joined  # share of the training strips' gaps where neighbours touch or overlap
+    # share of the training strips' gaps where neighbours touch or overlap (the benchmark's: 1/3): held-out
+    # strips read exactly, 160,000 strips, 8 passes, one seed each: 1/3 (seed 0) 89.6%, 1/2 (seed 1) 90.9%
+    joined: float = 0.5
     workers: int = 2  # processes making strips (the strips do not depend on it)
 
 
