@@ -102,8 +102,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--{name} must be 1 or more")
     if args.seed < 0:
         raise Lenet5Error("--seed must be 0 or more")
-    if args.lr is not None and not args.lr > 0:
-        raise Lenet5Error("--lr must be more than 0")
+    if args.lr is not None and not 0 < args.lr < float("inf"):
+        raise Lenet5Error("--lr must be more than 0 and finite")
     if args.joined is not None and (args.method != "sdnn" or not 0 <= args.joined <= 1):
         raise Lenet5Error("--joined is a share between 0 and 1, for --method sdnn")
     start_from = None
@@ -125,6 +125,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         from lenet5.read.train_sdnn import SDNNTraining, train_sdnn
 
         config = SDNNTraining(**given, workers=threads)
+        if start_from is not None:
+            config = dataclasses.replace(config, maps=start_from.maps)  # the metadata says what was trained
         model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True),
                                     start_from=start_from)
     else:

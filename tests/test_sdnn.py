@@ -20,6 +20,7 @@ from lenet5.read.sdnn import (
     band,
     align,
     centre_of,
+    column_log_probs,
     likeliest_string,
     phases,
     read_columns,
@@ -261,3 +262,26 @@ def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():
     assert all(torch.allclose(went_on.state_dict()[k], before[k], atol=1e-6) for k in before)  # lr ~0: barely moved
     moved, _ = train_sdnn(digits, labels, config, seed=4, log=lambda s: None, start_from=first)
     assert not torch.equal(moved.C1.weight, before["C1.weight"])
+
+
+def test_a_string_offset_0_cannot_spell_is_placed_where_another_offset_reads_it():
+    nothing = torch.full((3, CLASSES), -float("inf"))
+    nothing[:, NONE] = 0.0  # offset 0: certainly no digit
+    five = probabilities([{NONE: 0.9, 5: 0.1}, {5: 0.99, NONE: 0.01}, {NONE: 0.9, 5: 0.1}])
+    spikes, log_p = read_columns(torch.stack([nothing, five, five, five], dim=1))
+    assert [(s.digit, s.t0, s.t1, s.shift) for s in spikes] == [(5, 1, 2, 1)]  # offset 1's outputs, 1 px right
+    assert np.isfinite(log_p)
+
+
+def test_held_out_bands_are_read_as_read_number_reads_them():
+    from lenet5.read.train_sdnn import read_bands
+
+    model = SDNN((6, 16, 60, 42), seed=5)
+    rng = np.random.default_rng(0)
+    bands = [((rng.random((HEIGHT, w)) * 255).astype(np.uint8), "") for w in (48, 80, 64)]
+    one_by_one = []
+    for b, _ in bands:
+        inputs, _ = as_batch([p.astype(np.float32) / 255 for p in phases(b)])
+        with torch.no_grad():
+            one_by_one.append("".join(str(s.digit) for s in read_columns(column_log_probs(model, inputs))[0]))
+    assert read_bands(model, bands, batch_size=3) == one_by_one

@@ -109,12 +109,14 @@ def centre_of(t: float) -> float:
 
 @dataclass(frozen=True)
 class Spike:
-    """One digit on the best path: outputs [t0, t1) read it, with probability `p` at its surest."""
+    """One digit on the best path: outputs [t0, t1) read it, with probability `p` at its surest;
+    `shift`: the px the band was shifted right by for these outputs (see `phases`)."""
 
     digit: int
     t0: int
     t1: int
     p: float
+    shift: int = 0
 
 
 def likeliest_string(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[tuple[int, ...], float]:
@@ -122,7 +124,7 @@ def likeliest_string(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[tuple[i
     sum over every path that spells it (the forward score of Sec. VI-E, what training maximizes),
     not the single best path's. A prefix search that keeps the `beam` likeliest strings so far;
     each ends either in "between" or in its last digit (then a repeat needs a "between" first)."""
-    p = log_probs.exp().double().numpy()
+    p = log_probs.double().exp().numpy()
     strings: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # string -> P(ends in between), P(ends in its digit)
     log_scale = 0.0
     for t in range(p.shape[0]):
@@ -207,15 +209,21 @@ def string_log_probs(log_probs: torch.Tensor, strings: list[tuple[int, ...]]) ->
 
 def read_columns(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[list[Spike], float]:
     """log_probs (T, P, 11), the line read at P pixel offsets (see `phases`; or (T, 11), one) ->
-    the digits of the likeliest string where its best path at offset 0 puts them, and the string's
+    the digits of the likeliest string where its best path at offset 0 puts them (or at the offset
+    likeliest to spell it, where offset 0 cannot), and the string's
     log-probability. Each offset proposes its likeliest string; a string's probability is its
     mean over the offsets."""
     if log_probs.dim() == 2:
         log_probs = log_probs[:, None]
     strings = list(dict.fromkeys(likeliest_string(log_probs[:, k], beam)[0] for k in range(log_probs.shape[1])))
-    scores = torch.logsumexp(string_log_probs(log_probs, strings), dim=1) - math.log(log_probs.shape[1])
+    each = string_log_probs(log_probs, strings)  # (strings, offsets)
+    scores = torch.logsumexp(each, dim=1) - math.log(log_probs.shape[1])
     best = int(scores.argmax())
-    return align(log_probs[:, 0], strings[best]), float(scores[best])
+    where = 0 if torch.isfinite(each[best, 0]) else int(each[best].argmax())  # offset 0 cannot spell it: the likeliest that can
+    spikes = align(log_probs[:, where], strings[best])
+    if where:
+        spikes = [Spike(s.digit, s.t0, s.t1, s.p, where) for s in spikes]
+    return spikes, float(scores[best])
 
 
 def as_batch(bands: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -261,7 +269,7 @@ def read_line(model: SDNN, line: Line) -> tuple[list[Found], float]:
     batch, _ = as_batch(phases(band(line)))
     spikes, log_p = read_columns(column_log_probs(model.eval(), batch))
     w = line.ink.shape[1]
-    centres = [min(max(centre_of((s.t0 + s.t1 - 1) / 2), 0.0), w - 1.0) for s in spikes]
+    centres = [min(max(centre_of((s.t0 + s.t1 - 1) / 2) - s.shift, 0.0), w - 1.0) for s in spikes]
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]
     found = []
     for s, a, b in zip(spikes, edges, edges[1:]):

@@ -122,9 +122,10 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     if not train or not val:
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
+    if start_from is not None:
+        config = dataclasses.replace(config, maps=start_from.maps)  # the history's config says what was trained
     model = SDNN(config.maps, seed)
     if start_from is not None:
-        model = SDNN(start_from.maps, seed)
         model.load_state_dict(start_from.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = PAPER_TRAINING.replace(epochs=config.epochs, lr=config.lr)
