@@ -146,9 +146,10 @@ def likeliest_string(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[tuple[i
     return string, log_scale + math.log(p_between + p_digit)
 
 
-def align(log_probs: torch.Tensor, string: tuple[int, ...]) -> list[Spike]:
+def align(log_probs: torch.Tensor, string: tuple[int, ...], shift: int = 0) -> list[Spike]:
     """Where each digit of `string` stands: the best path (Viterbi) through log_probs (T, 11)
-    among those that spell it, "between" optional around digits and required between repeats."""
+    among those that spell it, "between" optional around digits and required between repeats.
+    `shift`: the px the band was shifted right by for these outputs."""
     lp = log_probs.double().numpy()
     states = [NONE] + [s for c in string for s in (c, NONE)]  # between, d1, between, d2, ..., between
     n, steps = len(states), lp.shape[0]
@@ -178,9 +179,9 @@ def align(log_probs: torch.Tensor, string: tuple[int, ...]) -> list[Spike]:
         p = float(math.exp(lp[t, states[i]]))
         if t > 0 and path[t - 1] == i:
             last = spikes[-1]
-            spikes[-1] = Spike(last.digit, last.t0, t + 1, max(last.p, p))
+            spikes[-1] = Spike(last.digit, last.t0, t + 1, max(last.p, p), shift)
         else:
-            spikes.append(Spike(states[i], t, t + 1, p))
+            spikes.append(Spike(states[i], t, t + 1, p, shift))
     return spikes
 
 
@@ -220,10 +221,7 @@ def read_columns(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[list[Spike]
     scores = torch.logsumexp(each, dim=1) - math.log(log_probs.shape[1])
     best = int(scores.argmax())
     where = 0 if torch.isfinite(each[best, 0]) else int(each[best].argmax())  # offset 0 cannot spell it: the likeliest that can
-    spikes = align(log_probs[:, where], strings[best])
-    if where:
-        spikes = [Spike(s.digit, s.t0, s.t1, s.p, where) for s in spikes]
-    return spikes, float(scores[best])
+    return align(log_probs[:, where], strings[best], shift=where), float(scores[best])
 
 
 def as_batch(bands: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

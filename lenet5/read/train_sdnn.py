@@ -10,6 +10,7 @@ Nobody marks where a digit is: the network learns where digits stand from the st
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import multiprocessing
 import time
@@ -96,8 +97,7 @@ def read_bands(model: SDNN, bands: list[Band], batch_size: int = 16) -> list[str
         chunk = bands[i: i + batch_size]
         inputs, windows = as_batch([p.astype(np.float32) / 255 for b, _ in chunk for p in phases(b)])
         log_probs = column_log_probs(model, inputs)
-        k = STRIDE
-        out += ["".join(str(s.digit) for s in read_columns(log_probs[: windows[k * j], k * j: k * (j + 1)])[0])
+        out += ["".join(str(s.digit) for s in read_columns(log_probs[: windows[STRIDE * j], STRIDE * j: STRIDE * (j + 1)])[0])
                 for j in range(len(chunk))]
     return out
 
@@ -122,11 +122,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     if not train or not val:
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
-    if start_from is not None:
-        config = dataclasses.replace(config, maps=start_from.maps)  # the history's config says what was trained
-    model = SDNN(config.maps, seed)
-    if start_from is not None:
-        model.load_state_dict(start_from.state_dict())
+    model = SDNN(config.maps, seed) if start_from is None else copy.deepcopy(start_from)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = PAPER_TRAINING.replace(epochs=config.epochs, lr=config.lr)
     by_width = sorted(range(len(train)), key=lambda i: (train[i][0].shape[1], i))
