@@ -149,6 +149,18 @@ def rates(run, x, device: str = "cpu") -> tuple[float, float]:
     return statistics.median(rounds), 1000 * (time.perf_counter() - t0) / 500
 
 
+@torch.inference_mode()
+def gpu_inference(data_dir) -> dict[str, dict[str, float]]:
+    """The shipped `paper` on the GPU, at batch 1,000 and at batch 10,000 (the whole test set)."""
+    model = load_pretrained("paper").eval().cuda()
+    digits = load_digits("mnist", data_dir)
+    x = model.prepare(digits.test_images[:10_000]).cuda()
+    rate, single = rates(model, x[:1000], "cuda")
+    large, _ = rates(model, x, "cuda")
+    return {f"PyTorch on {torch.cuda.get_device_name()}": {"batch_1000_digits_per_s": rate, "single_digit_ms": single,
+                                                         "batch_10000_digits_per_s": large, "batch_large": len(x)}}
+
+
 @torch.no_grad()
 def inference(data_dir) -> dict[str, dict[str, float]]:
     keep_freed_memory()  # as the lenet5 command does
@@ -170,10 +182,6 @@ def inference(data_dir) -> dict[str, dict[str, float]]:
             net = fused.FusedNet(model)
             rate, single = rates(net.scores, x)
             out["lenet5/fused.c (predict_all, evaluate)"] = {"batch_1000_digits_per_s": rate, "single_digit_ms": single}
-        if torch.cuda.is_available():
-            gpu, xg = load_pretrained("paper").eval().cuda(), x.cuda()
-            rate, single = rates(gpu, xg, "cuda")
-            out[f"PyTorch on {torch.cuda.get_device_name()}"] = {"batch_1000_digits_per_s": rate, "single_digit_ms": single}
         try:
             import onnxruntime
         except ImportError:
@@ -193,7 +201,11 @@ def main() -> None:
     parser.add_argument("--digits", type=int, default=60_000, help="training digits per pass (default: 60000)")
     parser.add_argument("--data-dir", default=None, help="dataset folder (default: $LENET5_DATA or ~/.cache/lenet5)")
     parser.add_argument("--out", type=Path, default=Path("speed.json"), help="JSON output (default: speed.json)")
+    parser.add_argument("--gpu-only", action="store_true",
+                        help="only the GPU rows and GPU inference (a GPU machine whose CPU rows are measured elsewhere)")
     args = parser.parse_args()
+    if args.gpu_only and not torch.cuda.is_available():
+        parser.error("--gpu-only: PyTorch sees no CUDA device")
     data = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = data.train_images[: args.digits], data.train_labels[: args.digits]
     scale = 60_000 / args.digits
@@ -202,37 +214,39 @@ def main() -> None:
     own = PRESETS["paper"].train.batch_size
     rows = []  # (label, threads, device, seconds of each pass, preset, seconds of bookkeeping or None)
     rate = {}  # threads -> matmul multiply-adds per second
-    for threads in counts:
-        torch.set_num_threads(threads)
-        rate[threads] = matmul_rate()
-        rows.append((BASELINE, threads, "cpu", time_baseline(images, labels, args.passes), "blog", None))
-    for threads in counts:  # the default preset at both thread counts and both batch sizes
-        torch.set_num_threads(threads)
+    if not args.gpu_only:
+        for threads in counts:
+            torch.set_num_threads(threads)
+            rate[threads] = matmul_rate()
+            rows.append((BASELINE, threads, "cpu", time_baseline(images, labels, args.passes), "blog", None))
+        for threads in counts:  # the default preset at both thread counts and both batch sizes
+            torch.set_num_threads(threads)
+            for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
+                times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch)
+                rows.append((label, threads, "cpu", times, "paper", extra))
+        os.environ["LENET5_KERNEL"] = "pytorch"
         for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
             times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch)
-            rows.append((label, threads, "cpu", times, "paper", extra))
-    os.environ["LENET5_KERNEL"] = "pytorch"
-    for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
-        times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch)
-        rows.append((label + ", PyTorch path", cores, "cpu", times, "paper", extra))
-    del os.environ["LENET5_KERNEL"]
-    for name in TIMED:
-        times, extra = time_preset(name, args.data_dir, args.digits, args.passes)
-        rows.append((f"lenet5 {name}", cores, "cpu", times, name, extra))
+            rows.append((label + ", PyTorch path", cores, "cpu", times, "paper", extra))
+        del os.environ["LENET5_KERNEL"]
+        for name in TIMED:
+            times, extra = time_preset(name, args.data_dir, args.digits, args.passes)
+            rows.append((f"lenet5 {name}", cores, "cpu", times, name, extra))
     if torch.cuda.is_available():
         rows.append((BASELINE, cores, "cuda", time_baseline(images, labels, args.passes, "cuda"), "blog", None))
         for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
             times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch, "cuda")
             rows.append((label, cores, "cuda", times, "paper", extra))
     base = {(threads, device): statistics.median(times) * scale for label, threads, device, times, _, _ in rows if label == BASELINE}
-    build = build_seconds()
-    print(f"torch {torch.__version__}, {cpu_name()}, {cores} cores; fp32 matmul "
-          + ", ".join(f"{rate[t] / 1e9:.1f} G multiply-adds/s on {t} thread{'s' if t > 1 else ''}" for t in counts)
+    build = None if args.gpu_only else build_seconds()
+    gpu = f"; GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    print(f"torch {torch.__version__}, {cpu_name()}, {cores} cores{gpu}; fp32 matmul "
+          + (", ".join(f"{r / 1e9:.1f} G multiply-adds/s on {t} thread{'s' if t > 1 else ''}" for t, r in rate.items()) or "not measured")
           + f"; batch {BATCH} unless said; seconds per pass over 60,000 digits (median of {args.passes})"
           + ("" if build is None else f"; building lenet5/fused.c on first use: {build:.1f} s"))
     print(f"{'pipeline':55s} {'device':>7s} {'threads':>7s} {'s/pass':>7s} {'digits/s':>9s} {'speed-up':>8s} {'floor s':>8s} {'x floor':>7s} {'ckpt+csv':>8s}")
-    report = {"cpu": cpu_name(), "cores": cores, "matmul_multiply_adds_per_s": {str(t): r for t, r in rate.items()},
-              "fused_build_s": build, "rows": []}
+    report = {"cpu": cpu_name(), "cores": cores, "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+              "matmul_multiply_adds_per_s": {str(t): r for t, r in rate.items()}, "fused_build_s": build, "rows": []}
     for label, threads, device, times, preset, extra in rows:
         seconds = statistics.median(times) * scale
         speedup = base[(threads, device)] / seconds
@@ -244,11 +258,14 @@ def main() -> None:
         report["rows"].append({"pipeline": label, "device": device, "threads": threads, "seconds_per_pass": seconds,
                                "speedup": speedup, "floor_s": floor, "checkpoint_and_metrics_s": extra})
     torch.set_num_threads(cores)
-    report["inference"] = inference(args.data_dir)
+    report["inference"] = {} if args.gpu_only else inference(args.data_dir)
+    if torch.cuda.is_available():
+        report["inference"].update(gpu_inference(args.data_dir))
     print(f"{'inference, paper (' + str(cores) + ' threads)':55s} {'digits/s at batch 1000':>23s} {'ms per digit':>13s} {'predict one PNG':>16s}")
     for engine, r in report["inference"].items():
         png = f"{r['predict_png_ms']:13.1f} ms" if "predict_png_ms" in r else f"{'-':>16s}"
-        print(f"{engine:55s} {r['batch_1000_digits_per_s']:23,.0f} {r['single_digit_ms']:13.3f} {png}")
+        large = f"  (batch {r['batch_large']:,}: {r['batch_10000_digits_per_s']:,.0f} digits/s)" if "batch_large" in r else ""
+        print(f"{engine:55s} {r['batch_1000_digits_per_s']:23,.0f} {r['single_digit_ms']:13.3f} {png}{large}")
     args.out.write_text(json.dumps(report, indent=2) + "\n")
 
 

@@ -391,7 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     add_threads(p)
     p.add_argument("--deterministic", action="store_true",
-                   help="deterministic kernels only, so two CUDA runs of one seed are identical (default: off; the CPU is already)")
+                   help="PyTorch's deterministic algorithms for every operation, or a one-line refusal (default: off; "
+                        "CUDA runs repeat without it through cuDNN's deterministic convolutions, the CPU always)")
     p.add_argument("--quiet", action="store_true", help="no progress bars, only one line per pass (default: off)")
     add_data_dir(p)
     p.set_defaults(func=cmd_train)

@@ -29,12 +29,13 @@ from lenet5.data.sources import fetch_and_load
 from lenet5.errors import Lenet5Error
 from lenet5.evaluate import error_rate
 from lenet5.fused import FusedNet, applies
+from lenet5.graphed import GraphedStep, graphable
 from lenet5.losses import pattern_loss
 from lenet5.model import LeNet5, ModelConfig
 from lenet5.optim import SDLM, paper_eta
 from lenet5.plots import plot_curves
 from lenet5.presets import TrainConfig
-from lenet5.runtime import keep_freed_memory
+from lenet5.runtime import keep_freed_memory, repeatable_convolutions
 
 class Diverged(Lenet5Error):
     """The training loss stopped being finite."""
@@ -130,7 +131,8 @@ def rounding(device: torch.device, kernel: str = "pytorch") -> dict[str, Any]:
     thread count; SDLM's curvature pass still runs through PyTorch, which does)."""
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     return {"threads": torch.get_num_threads(), "device": str(device), "device_name": name,
-            "deterministic": torch.are_deterministic_algorithms_enabled(), "kernel": kernel}
+            "deterministic": torch.are_deterministic_algorithms_enabled(),
+            "cudnn_deterministic": torch.backends.cudnn.deterministic, "kernel": kernel}
 
 
 class Trainer:
@@ -142,11 +144,15 @@ class Trainer:
         self.run_dir, self.device, self.progress, self.log = Path(run_dir), torch.device(device), progress, log
         self.after_pass = after_pass  # called with no arguments once a pass's checkpoint is on disk
         keep_freed_memory()
+        repeatable_convolutions(self.device)
         self.loss_fn = pattern_loss(model_config.loss, model_config.j)
         self.model = LeNet5(model_config, seed=seed).to(self.device)
         self.fused = FusedNet(self.model) if applies(self.model, self.device) else None  # the paper's network on a CPU
+        # adam on a GPU: each step one CUDA graph (made on the first pass, for its training tensors)
+        self.graphable, self.graphed = graphable(self.device, config.optimizer, config.distort), None
         # threads and modes are set before a Trainer is made
-        self.rounding = rounding(self.device, "fused.c" if self.fused else "pytorch")
+        kernel = "fused.c" if self.fused else "cuda-graph" if self.graphable else "pytorch"
+        self.rounding = rounding(self.device, kernel)
         self.optimizer = make_optimizer(self.model, config, fused=self.fused is not None or self.device.type == "cuda")
         self.generator = torch.Generator().manual_seed(seed + 1)  # data order, distortions, curvature samples
         self.history: list[dict[str, Any]] = []
@@ -214,6 +220,8 @@ class Trainer:
             batches = list(torch.cat(batches).to(self.device).split(config.batch_size))
         labels = train.labels.to(self.device)
         total_steps = config.epochs * len(batches)
+        if self.graphable and train_inputs is not None:
+            return self._graphed_pass(epoch, batches, train_inputs, labels, total_steps)
         # summed on the device and read once per pass: a GPU never waits for the host
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         wrong = torch.zeros((), dtype=torch.int64, device=self.device)
@@ -250,11 +258,42 @@ class Trainer:
                 bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", err=f"{100 * wrong.item() / seen:.2f}%", refresh=False)
                 shown = time.perf_counter()
         bar.close()
+        return pass_metrics(epoch, loss_sum.item(), wrong.item(), seen, time.perf_counter() - t0)
+
+    def _graphed_pass(self, epoch: int, batches: list[torch.Tensor], train_inputs: torch.Tensor, labels: torch.Tensor,
+                      total_steps: int) -> dict[str, float]:
+        """`run_pass` through lenet5/graphed.py: each full batch one replay of the captured step;
+        a short last batch (when the batch size does not divide the set) one step as usual."""
+        config = self.config
+        full = [idx for idx in batches if len(idx) == config.batch_size]
+        rates = [learning_rate(config, self.step + i, total_steps, len(batches)) for i in range(len(batches))]
+        graphed = self.graphed
+        if graphed is None or graphed.steps != len(full) or graphed.inputs is not train_inputs:
+            # the step holds the training tensors: `labels` now is the graph's for every pass
+            graphed = self.graphed = GraphedStep(self.model, self.optimizer, self.loss_fn, train_inputs, labels,
+                                                 len(full), config.batch_size)
+        t0, shown = time.perf_counter(), time.perf_counter()
+        self.model.train()
+        graphed.load(torch.stack(full), rates[: len(full)])
+        loss_sum, wrong = graphed.sums()
+        bar = tqdm(range(len(full)), desc=f"pass {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
+        for step in bar:
+            graphed.replay()
+            if self.progress and time.perf_counter() - shown > 0.5:
+                seen = (step + 1) * config.batch_size
+                bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", err=f"{100 * wrong.item() / seen:.2f}%", refresh=False)
+                shown = time.perf_counter()
+        bar.close()
+        self.step += len(full)
         loss_total, wrong_total = loss_sum.item(), wrong.item()
-        if not math.isfinite(loss_total):
-            raise Diverged(epoch, loss_total)
-        return {"train_loss": loss_total / seen, "train_error": wrong_total / seen,
-                "patterns_per_s": seen / (time.perf_counter() - t0)}
+        for idx, rate in zip(batches[len(full):], rates[len(full):]):
+            for group in self.optimizer.param_groups:
+                group["lr"] = rate
+            losses, mistakes = self._gradients(train_inputs[idx], graphed.labels[idx], summed=False)
+            self.optimizer.step()
+            self.step += 1
+            loss_total, wrong_total = loss_total + losses.sum().item(), wrong_total + mistakes.sum().item()
+        return pass_metrics(epoch, loss_total, wrong_total, sum(len(idx) for idx in batches), time.perf_counter() - t0)
 
     def _gradients(self, x: torch.Tensor, y: torch.Tensor, summed: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Autograd's gradient of the batch's summed or mean loss into each .grad; each pattern's
@@ -312,6 +351,13 @@ class Trainer:
         save_json(self.run_dir / "metrics.json", summary)
         plot_curves(self.history, self.run_dir / "curves.png", title=f"{self.config.dataset}, seed {self.seed}")
         return summary
+
+
+def pass_metrics(epoch: int, loss_total: float, wrong_total: int, seen: int, seconds: float) -> dict[str, float]:
+    """A pass's row from its summed loss and mistakes; a loss that is not finite stops the run."""
+    if not math.isfinite(loss_total):
+        raise Diverged(epoch, loss_total)
+    return {"train_loss": loss_total / seen, "train_error": wrong_total / seen, "patterns_per_s": seen / seconds}
 
 
 def format_row(row: dict[str, Any], epochs: int) -> str:

@@ -4,7 +4,7 @@ import sys
 import pytest
 import torch
 
-from lenet5.runtime import keep_freed_memory
+from lenet5.runtime import keep_freed_memory, repeatable_convolutions
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
@@ -50,3 +50,11 @@ def test_nondeterministic_refusal_becomes_one_line_naming_the_operation():
     message = str(nondeterministic_operation(refusal.value))
     assert message.startswith("--deterministic: put_ has no deterministic implementation") and "\n" not in message
     assert nondeterministic_operation(RuntimeError("shapes do not match")) is None
+
+
+def test_gpu_runs_use_cudnns_deterministic_convolutions_and_cpu_runs_change_nothing():
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = False, True
+    repeatable_convolutions(torch.device("cpu"))
+    assert (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark) == (False, True)
+    repeatable_convolutions(torch.device("cuda"))  # flags only: no GPU needed
+    assert (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark) == (True, False)
