@@ -10,9 +10,10 @@ size (32); `paper` at both thread counts, each compared with the baseline at the
 once more through PyTorch alone (LENET5_KERNEL=pytorch: what the fused kernel buys). Then
 what a pass spends on its checkpoint and metrics, what building fused.c costs on first use, and
 inference: PyTorch, the fused kernel and, when onnxruntime is installed, the ONNX export. With a
-GPU, the baseline and `paper` once more on it. Prints tables and writes JSON.
+GPU, the baseline, `paper` (at both batch sizes, and op by op), the other presets and inference
+once more on it; `--gpu-only` times only those. Prints tables and writes JSON.
 
-    python benchmarks/speed.py [--passes 3] [--digits 60000] [--out speed.json]
+    python benchmarks/speed.py [--passes 3] [--digits 60000] [--out speed.json] [--gpu-only]
 """
 
 from __future__ import annotations
@@ -232,11 +233,18 @@ def main() -> None:
         for name in TIMED:
             times, extra = time_preset(name, args.data_dir, args.digits, args.passes)
             rows.append((f"lenet5 {name}", cores, "cpu", times, name, extra))
-    if torch.cuda.is_available():
+    if torch.cuda.is_available():  # the same rows on the GPU, and the op-by-op path (what the CUDA graph buys)
         rows.append((BASELINE, cores, "cuda", time_baseline(images, labels, args.passes, "cuda"), "blog", None))
         for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
             times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch, "cuda")
             rows.append((label, cores, "cuda", times, "paper", extra))
+        os.environ["LENET5_KERNEL"] = "pytorch"
+        times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, BATCH, "cuda")
+        rows.append(("lenet5 paper, op by op (no CUDA graph)", cores, "cuda", times, "paper", extra))
+        del os.environ["LENET5_KERNEL"]
+        for name in (*TIMED, "paper-distort"):
+            times, extra = time_preset(name, args.data_dir, args.digits, args.passes, BATCH, "cuda")
+            rows.append((f"lenet5 {name}", cores, "cuda", times, name, extra))
     base = {(threads, device): statistics.median(times) * scale for label, threads, device, times, _, _ in rows if label == BASELINE}
     build = None if args.gpu_only else build_seconds()
     gpu = f"; GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""

@@ -74,8 +74,8 @@ def use_deterministic_algorithms() -> None:
 
 
 def repeatable_convolutions(device: torch.device) -> None:
-    """On a GPU, cuDNN's deterministic convolutions and no autotuning, for every run: its fastest
-    backward convolutions add in a different order each time, and one seed's weights differed
+    """On a GPU, cuDNN's deterministic convolutions and no autotuning, for every run: its default
+    backward convolutions may add in another order each time, and one seed's weights differed
     run to run (by up to 0.017 after two `paper` passes on an H200). Costs far less than
     `use_deterministic_algorithms` (README, Performance)."""
     if device.type == "cuda":

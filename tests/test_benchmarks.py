@@ -1,9 +1,13 @@
 """The README's benchmark commands run and report every row (on tiny synthetic data)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,6 +30,26 @@ def test_speed_benchmark_reports_every_pipeline(tiny_data_dir, tmp_path):
     assert "ONNX Runtime" in report["inference"]  # onnxruntime is a test dependency
     assert report["fused_build_s"] is None or report["fused_build_s"] > 0
     assert "lenet5 paper at its own batch size (32)" in result.stdout
+
+
+def test_speed_gpu_only_without_a_gpu_is_a_one_line_error(tiny_data_dir, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--gpu-only", "--data-dir", str(tiny_data_dir),
+                             "--out", str(tmp_path / "s.json")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "sees no CUDA device" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "s.json").exists()
+
+
+@pytest.mark.parametrize("kernel", ["default", "pytorch"])
+def test_repeat_trains_one_seed_twice_and_compares(tiny_data_dir, kernel):
+    env = {**os.environ, **({"LENET5_KERNEL": "pytorch"} if kernel == "pytorch" else {})}
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "repeat.py"), "--passes", "1", "--data-dir", str(tiny_data_dir)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("run ") == 2 and "same weights bit for bit: yes (largest difference 0)" in result.stdout
+    if kernel == "pytorch":
+        assert result.stdout.count("kernel pytorch") == 2
 
 
 def test_profile_step_lists_operators(tiny_data_dir):

@@ -3,6 +3,7 @@ the Trainer's own step by step; on a GPU, the captured graph against the same st
 
 import copy
 import functools
+import math
 
 import pytest
 import torch
@@ -172,3 +173,20 @@ def test_paper_trains_on_a_gpu_through_the_graph_repeats_and_resumes_exactly(tin
     resumed.fit(resume=True)
     for a, b, c in zip(whole.model.parameters(), again.model.parameters(), resumed.model.parameters()):
         assert torch.equal(a, b) and torch.equal(a, c)
+
+
+@cuda
+@pytest.mark.parametrize("name, changes", [("paper", {}), ("blog", {}), ("modern", {}), ("paper-sdlm", {}),
+                                           ("paper-distort", {}), ("paper", {"optimizer": "sgd", "weight_decay": 0.0})])
+def test_every_preset_trains_on_a_gpu_and_repeats(tiny_data_dir, tmp_path, name, changes):
+    """Graphed (adam on undistorted digits) or op by op (SDLM, SGD, distortions): each preset's
+    pass on the GPU is finite and the same twice."""
+    p = PRESETS[name]
+    config = p.train.replace(epochs=1, batch_size=32, curvature_patterns=32, **changes)
+    runs = [Trainer(p.model, config, 2, tmp_path / str(k), tiny_data_dir, device="cuda", **QUIET) for k in range(2)]
+    for trainer in runs:
+        trainer.fit()
+    assert runs[0].rounding["kernel"] == ("cuda-graph" if graphable(torch.device("cuda"), config.optimizer, config.distort) else "pytorch")
+    assert all(math.isfinite(r["train_loss"]) for r in runs[0].history)
+    for a, b in zip(runs[0].model.parameters(), runs[1].model.parameters()):
+        assert torch.equal(a, b)
