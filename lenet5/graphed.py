@@ -38,6 +38,8 @@ class GraphedStep:
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn, inputs: torch.Tensor,
                  labels: torch.Tensor, steps: int, batch_size: int, capture: bool = True):
+        if steps < 1:
+            raise ValueError("a graphed step needs at least one full batch a pass")
         device = inputs.device
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.inputs, self.labels = inputs, labels
@@ -84,12 +86,13 @@ class GraphedStep:
         state = {p: {k: v.clone() for k, v in self.optimizer.state[p].items() if torch.is_tensor(v)}
                  for p in params if p in self.optimizer.state}
         graph = torch.cuda.CUDAGraph()
-        with self._rate_on_device(capturing=True):
+        with torch.cuda.device(device), self._rate_on_device(capturing=True):  # capture on the step's GPU
             side = torch.cuda.Stream(device)
             side.wait_stream(torch.cuda.current_stream(device))
             with torch.cuda.stream(side):
                 for _ in range(WARMUP_STEPS):
                     self.optimizer.zero_grad(set_to_none=True)
+                    self.cursor.zero_()  # batch 0 each time: a pass may have fewer steps than the warm-up
                     self._step()
             torch.cuda.current_stream(device).wait_stream(side)
             self.optimizer.zero_grad(set_to_none=True)  # the captured backward writes the gradients
@@ -109,7 +112,8 @@ class GraphedStep:
     def replay(self) -> None:
         """The next step of the pass: the graph replayed, or (not captured) the same step run op by op."""
         if self.graph is not None:
-            self.graph.replay()
+            with torch.cuda.device(self.inputs.device):
+                self.graph.replay()
             return
         self.optimizer.zero_grad(set_to_none=True)
         with self._rate_on_device():

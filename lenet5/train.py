@@ -92,6 +92,26 @@ def make_optimizer(model: LeNet5, config: TrainConfig, fused: bool = False) -> t
         return kind(params, **settings)
 
 
+IMPLEMENTATION = ("fused", "foreach", "capturable")  # how torch.optim computes a step, not what
+
+
+def implementation(optimizer: torch.optim.Optimizer) -> list[dict[str, Any]]:
+    return [{k: group[k] for k in IMPLEMENTATION if k in group} for group in optimizer.param_groups]
+
+
+def keep_implementation(optimizer: torch.optim.Optimizer, chosen: list[dict[str, Any]]) -> None:
+    """After `load_state_dict`, which takes the saved run's groups whole: this run's choice of
+    implementation again (`make_optimizer`'s, for this device), with Adam's step counts where
+    that implementation keeps them (on the parameter's device when fused or capturable)."""
+    for group, flags in zip(optimizer.param_groups, chosen):
+        group.update(flags)
+        on_device = bool(group.get("fused") or group.get("capturable"))
+        for p in group["params"]:
+            step = optimizer.state.get(p, {}).get("step")
+            if torch.is_tensor(step):
+                optimizer.state[p]["step"] = step.to(dtype=torch.float32, device=p.device if on_device else "cpu")
+
+
 def learning_rate(config: TrainConfig, step: int, total: int, per_pass: int) -> float:
     """adam/sgd: the rate at update `step` of `total` (linear warm-up, then cosine to 0)."""
     if config.schedule == "constant":
@@ -147,9 +167,13 @@ class Trainer:
         repeatable_convolutions(self.device)
         self.loss_fn = pattern_loss(model_config.loss, model_config.j)
         self.model = LeNet5(model_config, seed=seed).to(self.device)
+        self.data = self._load_data(data_dir)
         self.fused = FusedNet(self.model) if applies(self.model, self.device) else None  # the paper's network on a CPU
-        # adam on a GPU: each step one CUDA graph (made on the first pass, for its training tensors)
-        self.graphable, self.graphed = graphable(self.device, config.optimizer, config.distort), None
+        # adam on a GPU: each step one CUDA graph (made on the first pass, for its training tensors),
+        # when a pass has at least one full batch
+        self.graphable = (graphable(self.device, config.optimizer, config.distort)
+                          and len(self.data["train"].labels) >= config.batch_size)
+        self.graphed: GraphedStep | None = None
         # threads and modes are set before a Trainer is made
         kernel = "fused.c" if self.fused else "cuda-graph" if self.graphable else "pytorch"
         self.rounding = rounding(self.device, kernel)
@@ -157,7 +181,6 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(seed + 1)  # data order, distortions, curvature samples
         self.history: list[dict[str, Any]] = []
         self.step = 0
-        self.data = self._load_data(data_dir)
 
     def _load_data(self, data_dir: str | None) -> dict[str, Split]:
         data = splits(fetch_and_load(self.config.dataset, data_dir, log=self.log), self.config)
@@ -183,7 +206,9 @@ class Trainer:
         if state["model_config"] != dataclasses.asdict(self.model_config) or state["train_config"] != dataclasses.asdict(self.config) or state["seed"] != self.seed:
             raise Lenet5Error(f"{self.run_dir} holds a run with other settings; resume it with the same flags or use another --out")
         self.model.load_state_dict(state["model"])
+        chosen = implementation(self.optimizer)
         self.optimizer.load_state_dict(state["optimizer"])
+        keep_implementation(self.optimizer, chosen)  # a CPU run resumed on a GPU, or the other way
         self.generator.set_state(state["generator"])
         self.history, self.step = state["history"], state["step"]
         before = state.get("rounding", {})
@@ -286,6 +311,8 @@ class Trainer:
         bar.close()
         self.step += len(full)
         loss_total, wrong_total = loss_sum.item(), wrong.item()
+        for group in self.optimizer.param_groups:  # the rate of the pass's last step, as the plain loop leaves it
+            group["lr"] = rates[-1]
         for idx, rate in zip(batches[len(full):], rates[len(full):]):
             for group in self.optimizer.param_groups:
                 group["lr"] = rate

@@ -14,7 +14,7 @@ from lenet5.graphed import GraphedStep, graphable, undo_steps
 from lenet5.losses import pattern_loss
 from lenet5.model import LeNet5, ModelConfig
 from lenet5.presets import PRESETS
-from lenet5.train import Trainer, make_optimizer
+from lenet5.train import Trainer, implementation, keep_implementation, make_optimizer
 
 QUIET = dict(progress=False, log=lambda s: None)
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -73,6 +73,26 @@ def test_undo_steps_puts_weights_and_adam_state_back(steps_before):
     twin_opt.step()
     for a, b in zip(model.parameters(), twin.parameters()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("saved_fused, fused", [(False, True), (True, False)])
+def test_a_resumed_optimizer_keeps_this_runs_implementation(saved_fused, fused):
+    """load_state_dict takes the saved run's groups whole (fused or not): a resume puts back
+    this run's choice, and Adam's step counts where that implementation keeps them."""
+    model = LeNet5(ModelConfig(), seed=1)
+    saved = adamw(model, fused=saved_fused)
+    pattern_loss("map", 0.1)(model(torch.randn(4, 1, 32, 32)), torch.tensor([0, 1, 2, 3])).mean().backward()
+    saved.step()
+    optimizer = adamw(model, fused=fused)
+    chosen = implementation(optimizer)
+    optimizer.load_state_dict(copy.deepcopy(saved.state_dict()))
+    assert bool(optimizer.param_groups[0]["fused"]) == saved_fused  # what load_state_dict does
+    keep_implementation(optimizer, chosen)
+    assert bool(optimizer.param_groups[0]["fused"]) == fused
+    steps = [optimizer.state[p]["step"] for p in model.parameters()]
+    assert all(s.dtype == torch.float32 and s.item() == 1.0 for s in steps)
+    optimizer.step()  # and it steps
+    assert all(optimizer.state[p]["step"].item() == 2.0 for p in model.parameters())
 
 
 def test_the_buffered_step_is_the_plain_adamw_step():
@@ -190,3 +210,30 @@ def test_every_preset_trains_on_a_gpu_and_repeats(tiny_data_dir, tmp_path, name,
     assert all(math.isfinite(r["train_loss"]) for r in runs[0].history)
     for a, b in zip(runs[0].model.parameters(), runs[1].model.parameters()):
         assert torch.equal(a, b)
+
+
+@cuda
+@pytest.mark.parametrize("limit, batch, graphed", [(64, 32, True), (64, 64, True), (64, 128, False)])
+def test_passes_of_fewer_full_batches_than_the_warm_up(tiny_data_dir, tmp_path, limit, batch, graphed):
+    """Two full batches, one, none (a batch larger than the set: the plain loop)."""
+    p = PRESETS["paper"]
+    trainer = Trainer(p.model, p.train.replace(epochs=2, batch_size=batch, train_limit=limit), 0, tmp_path, tiny_data_dir,
+                      device="cuda", **QUIET)
+    trainer.fit()
+    assert (trainer.graphed is not None) == graphed and trainer.rounding["kernel"] == ("cuda-graph" if graphed else "pytorch")
+    assert trainer.step == 2 * -(-limit // batch) and all(math.isfinite(r["train_loss"]) for r in trainer.history)
+
+
+@cuda
+def test_a_cpu_run_resumes_on_a_gpu(tiny_data_dir, tmp_path):
+    """modern on the CPU steps with PyTorch's unfused AdamW; its checkpoint goes on through the graph."""
+    p = PRESETS["modern"]
+    config = p.train.replace(epochs=2, batch_size=32)
+    Trainer(p.model, config.replace(epochs=1), 0, tmp_path, tiny_data_dir, **QUIET).fit()
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    state["train_config"]["epochs"] = 2
+    torch.save(state, tmp_path / "checkpoint.pt")
+    resumed = Trainer(p.model, config, 0, tmp_path, tiny_data_dir, device="cuda", **QUIET)
+    resumed.fit(resume=True)
+    assert resumed.graphed is not None and [r["epoch"] for r in resumed.history] == [1, 2]
+    assert math.isfinite(resumed.history[-1]["train_loss"])
