@@ -9,7 +9,8 @@ from lenet5.data.feed import BACKGROUND
 from lenet5.data.strips import Style
 from lenet5.errors import Lenet5Error
 from lenet5.read import load_reader, reader_network
-from lenet5.read.recognizer import CLASSES, NONE, save_reader
+from lenet5.read.classes import CLASSES, NONE
+from lenet5.read.recognizer import save_reader
 from lenet5.read.sdnn import (
     HEIGHT,
     PAD,

@@ -23,9 +23,9 @@ from lenet5.errors import Lenet5Error
 from lenet5.layers import SoftmaxOutput
 from lenet5.model import LeNet5, ModelConfig, initialize
 from lenet5.pretrained import WEIGHTS_DIR, read_safetensors, save_weights
+from lenet5.read.classes import CLASSES
+from lenet5.read.sdnn import SDNN
 
-NONE = 10  # the class of segments that are not exactly one digit
-CLASSES = 11
 # Deviation: a softmax output with a "none" class instead of the RBF bitmaps: Fig. 3 has no
 # bitmap for "not a character", and the none class is what the search needs to rank cuts.
 READER_CONFIG = ModelConfig(head="softmax", loss="cross-entropy")
@@ -47,8 +47,6 @@ def shipped_readers() -> list[str]:
 
 def save_reader(model: torch.nn.Module, path: Path, meta: dict[str, Any]) -> None:
     """Weights and metadata of a reader: an SDNN (its `maps` recorded) or a segment recognizer."""
-    from lenet5.read.sdnn import SDNN
-
     method = {"method": "sdnn", "maps": list(model.maps)} if isinstance(model, SDNN) else {"method": "hos"}
     save_weights(model, path, {"classes": CLASSES, **method, **meta})
 
@@ -56,8 +54,6 @@ def save_reader(model: torch.nn.Module, path: Path, meta: dict[str, Any]) -> Non
 def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dict[str, Any]]:
     """A reader from a shipped name (see `shipped_readers()`) or a .safetensors file, in eval mode:
     an SDNN, or a segment recognizer (a LeNet5) for heuristic over-segmentation."""
-    from lenet5.read.sdnn import SDNN
-
     path = READERS_DIR / f"{spec}.safetensors" if str(spec) in shipped_readers() else Path(spec)
     if not path.is_file():
         raise Lenet5Error(f"{spec}: no shipped reader of that name ({', '.join(shipped_readers()) or 'none'}), and no such file")

@@ -27,7 +27,7 @@ from lenet5.data import feed
 from lenet5.errors import Lenet5Error
 from lenet5.layers import Conv, ScaledTanh, SoftmaxOutput, Subsampling, c3_mask
 from lenet5.model import ModelConfig, initialize
-from lenet5.read.recognizer import CLASSES, NONE
+from lenet5.read.classes import CLASSES, NONE
 from lenet5.read.segment import DIGIT_HEIGHT, INK, Line
 
 HEIGHT = 32  # the network's input height: a digit's 20 px and 6 px of paper above and below, as LeNet-5's input

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lenet5.read.recognizer import NONE
+from lenet5.read.classes import NONE
 
 SKIP_PRIOR = math.log(0.05)  # a dropped atom costs log p(none) plus this: specks are rare
 

@@ -22,7 +22,8 @@ from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet5
 from lenet5.presets import PAPER_TRAINING
 from lenet5.read import as_inputs, read_number
-from lenet5.read.recognizer import NONE, reader_network
+from lenet5.read.classes import NONE
+from lenet5.read.recognizer import reader_network
 from lenet5.read.segment import atoms, candidates, normalize, render
 from lenet5.train import learning_rate
 

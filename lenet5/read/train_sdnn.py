@@ -23,7 +23,7 @@ import torch
 from lenet5.data.strips import TRAINING, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.presets import PAPER_TRAINING
-from lenet5.read.recognizer import NONE
+from lenet5.read.classes import NONE
 from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, column_log_probs, phases, read_columns
 from lenet5.read.segment import normalize
 from lenet5.train import learning_rate
