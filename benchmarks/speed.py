@@ -19,6 +19,7 @@ once more on it; `--gpu-only` times only those. Prints tables and writes JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -61,6 +62,16 @@ class PILDigits(torch.utils.data.Dataset):
         image = Image.fromarray(self.images[i]).resize((32, 32), Image.Resampling.BILINEAR)
         x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0)[None]
         return (x - 0.5) / 0.5, self.labels[i]
+
+
+@contextlib.contextmanager
+def op_by_op():
+    """LENET5_KERNEL=pytorch inside: every step through PyTorch op by op (no fused.c, no CUDA graph)."""
+    os.environ["LENET5_KERNEL"] = "pytorch"
+    try:
+        yield
+    finally:
+        del os.environ["LENET5_KERNEL"]
 
 
 def synchronize(device: str) -> None:
@@ -216,6 +227,12 @@ def main() -> None:
     own = PRESETS["paper"].train.batch_size
     rows = []  # (label, threads, device, seconds of each pass, preset, seconds of bookkeeping or None)
     rate = {}  # threads -> matmul multiply-adds per second
+    both = ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})"))
+
+    def timed(label: str, name: str, threads: int, device: str = "cpu", batch: int = BATCH) -> None:
+        times, extra = time_preset(name, args.data_dir, args.digits, args.passes, batch, device)
+        rows.append((label, threads, device, times, name, extra))
+
     if not args.gpu_only:
         for threads in counts:
             torch.set_num_threads(threads)
@@ -223,29 +240,21 @@ def main() -> None:
             rows.append((BASELINE, threads, "cpu", time_baseline(images, labels, args.passes), "blog", None))
         for threads in counts:  # the default preset at both thread counts and both batch sizes
             torch.set_num_threads(threads)
-            for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
-                times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch)
-                rows.append((label, threads, "cpu", times, "paper", extra))
-        os.environ["LENET5_KERNEL"] = "pytorch"
-        for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
-            times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch)
-            rows.append((label + ", PyTorch path", cores, "cpu", times, "paper", extra))
-        del os.environ["LENET5_KERNEL"]
+            for batch, label in both:
+                timed(label, "paper", threads, batch=batch)
+        with op_by_op():
+            for batch, label in both:
+                timed(label + ", PyTorch path", "paper", cores, batch=batch)
         for name in TIMED:
-            times, extra = time_preset(name, args.data_dir, args.digits, args.passes)
-            rows.append((f"lenet5 {name}", cores, "cpu", times, name, extra))
+            timed(f"lenet5 {name}", name, cores)
     if torch.cuda.is_available():  # the same rows on the GPU, and the op-by-op path (what the CUDA graph buys)
         rows.append((BASELINE, cores, "cuda", time_baseline(images, labels, args.passes, "cuda"), "blog", None))
-        for batch, label in ((BATCH, "lenet5 paper"), (own, f"lenet5 paper at its own batch size ({own})")):
-            times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, batch, "cuda")
-            rows.append((label, cores, "cuda", times, "paper", extra))
-        os.environ["LENET5_KERNEL"] = "pytorch"
-        times, extra = time_preset("paper", args.data_dir, args.digits, args.passes, BATCH, "cuda")
-        rows.append(("lenet5 paper, op by op (no CUDA graph)", cores, "cuda", times, "paper", extra))
-        del os.environ["LENET5_KERNEL"]
+        for batch, label in both:
+            timed(label, "paper", cores, "cuda", batch)
+        with op_by_op():
+            timed("lenet5 paper, op by op (no CUDA graph)", "paper", cores, "cuda")
         for name in (*TIMED, "paper-distort"):
-            times, extra = time_preset(name, args.data_dir, args.digits, args.passes, BATCH, "cuda")
-            rows.append((f"lenet5 {name}", cores, "cuda", times, name, extra))
+            timed(f"lenet5 {name}", name, cores, "cuda")
     base = {(threads, device): statistics.median(times) * scale for label, threads, device, times, _, _ in rows if label == BASELINE}
     build = None if args.gpu_only else build_seconds()
     gpu = f"; GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""

@@ -245,82 +245,71 @@ class Trainer:
             batches = list(torch.cat(batches).to(self.device).split(config.batch_size))
         labels = train.labels.to(self.device)
         total_steps = config.epochs * len(batches)
-        if self.graphable and train_inputs is not None:
-            return self._graphed_pass(epoch, batches, train_inputs, labels, total_steps)
+        rates = (None if config.optimizer == "sdlm" else  # adam/sgd: each step's rate (SDLM's eta is set per pass)
+                 [learning_rate(config, self.step + i, total_steps, len(batches)) for i in range(len(batches))])
+        graphed = self._graphed(batches, rates, train_inputs, labels) if self.graphable and train_inputs is not None else None
         # summed on the device and read once per pass: a GPU never waits for the host
-        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
-        wrong = torch.zeros((), dtype=torch.int64, device=self.device)
+        loss_sum, wrong = graphed.sums() if graphed is not None else (
+            torch.zeros((), dtype=torch.float64, device=self.device), torch.zeros((), dtype=torch.int64, device=self.device))
         seen, t0, shown = 0, time.perf_counter(), time.perf_counter()
         bar = tqdm(batches, desc=f"pass {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
         self.model.train()
-        for idx in bar:
-            if order is not None:
-                idx = order[idx]
-            if train_inputs is not None:  # the batch is rows of the whole set
-                inputs, targets, rows = train_inputs, labels, idx
-            else:
-                images = train.images[idx]
-                if config.distort == "fresh":
-                    images = distort(images, draw_parameters(len(idx), self.generator))
-                inputs, targets, rows = self.inputs(images), labels[idx], None
-            if config.optimizer != "sdlm":
+        for i, idx in enumerate(bar):
+            if rates is not None:
                 for group in self.optimizer.param_groups:
-                    group["lr"] = learning_rate(config, self.step, total_steps, len(batches))
-            # SDLM: the loss summed, so every pattern gets its own step eps_k (per-pattern semantics)
-            summed = config.optimizer == "sdlm"
-            if self.fused is not None:
-                losses, mistakes = self.fused.gradients(inputs, targets, rows, 1.0 if summed else 1.0 / len(idx))
-            elif rows is None:
-                losses, mistakes = self._gradients(inputs, targets, summed)
+                    group["lr"] = rates[i]
+            if graphed is not None and i < graphed.steps:
+                graphed.replay()  # a full batch: the captured step, which adds into loss_sum and wrong itself
             else:
-                losses, mistakes = self._gradients(inputs[rows], targets[rows], summed)
-            self.optimizer.step()
+                losses, mistakes = self._step(idx if order is None else order[idx], train_inputs, labels)
+                loss_sum += losses.sum()
+                wrong += mistakes.sum()
             self.step += 1
-            loss_sum += losses.sum()
-            wrong += mistakes.sum()
             seen += len(idx)
             if self.progress and time.perf_counter() - shown > 0.5:
                 bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", err=f"{100 * wrong.item() / seen:.2f}%", refresh=False)
                 shown = time.perf_counter()
         bar.close()
-        return pass_metrics(epoch, loss_sum.item(), wrong.item(), seen, time.perf_counter() - t0)
-
-    def _graphed_pass(self, epoch: int, batches: list[torch.Tensor], train_inputs: torch.Tensor, labels: torch.Tensor,
-                      total_steps: int) -> dict[str, float]:
-        """`run_pass` through lenet5/graphed.py: each full batch one replay of the captured step;
-        a short last batch (when the batch size does not divide the set) one step as usual."""
-        config = self.config
-        full = [idx for idx in batches if len(idx) == config.batch_size]
-        rates = [learning_rate(config, self.step + i, total_steps, len(batches)) for i in range(len(batches))]
-        graphed = self.graphed
-        if graphed is None or graphed.steps != len(full) or graphed.inputs is not train_inputs:
-            # the step holds the training tensors: `labels` now is the graph's for every pass
-            graphed = self.graphed = GraphedStep(self.model, self.optimizer, self.loss_fn, train_inputs, labels,
-                                                 len(full), config.batch_size)
-        t0, shown = time.perf_counter(), time.perf_counter()
-        self.model.train()
-        graphed.load(torch.stack(full), rates[: len(full)])
-        loss_sum, wrong = graphed.sums()
-        bar = tqdm(range(len(full)), desc=f"pass {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
-        for step in bar:
-            graphed.replay()
-            if self.progress and time.perf_counter() - shown > 0.5:
-                seen = (step + 1) * config.batch_size
-                bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", err=f"{100 * wrong.item() / seen:.2f}%", refresh=False)
-                shown = time.perf_counter()
-        bar.close()
-        self.step += len(full)
         loss_total, wrong_total = loss_sum.item(), wrong.item()
-        for group in self.optimizer.param_groups:  # the rate of the pass's last step, as the plain loop leaves it
-            group["lr"] = rates[-1]
-        for idx, rate in zip(batches[len(full):], rates[len(full):]):
-            for group in self.optimizer.param_groups:
-                group["lr"] = rate
-            losses, mistakes = self._gradients(train_inputs[idx], graphed.labels[idx], summed=False)
-            self.optimizer.step()
-            self.step += 1
-            loss_total, wrong_total = loss_total + losses.sum().item(), wrong_total + mistakes.sum().item()
-        return pass_metrics(epoch, loss_total, wrong_total, sum(len(idx) for idx in batches), time.perf_counter() - t0)
+        if not math.isfinite(loss_total):
+            raise Diverged(epoch, loss_total)
+        return {"train_loss": loss_total / seen, "train_error": wrong_total / seen,
+                "patterns_per_s": seen / (time.perf_counter() - t0)}
+
+    def _step(self, idx: torch.Tensor, train_inputs: torch.Tensor | None, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One ordinary step on the training rows `idx`: the gradients (fused.c or autograd), then
+        the optimizer's step; each pattern's loss and whether it was misread (B,)."""
+        config = self.config
+        if train_inputs is not None:  # the batch is rows of the whole set
+            inputs, targets, rows = train_inputs, labels, idx
+        else:
+            images = self.data["train"].images[idx]
+            if config.distort == "fresh":
+                images = distort(images, draw_parameters(len(idx), self.generator))
+            inputs, targets, rows = self.inputs(images), labels[idx], None
+        # SDLM: the loss summed, so every pattern gets its own step eps_k (per-pattern semantics)
+        summed = config.optimizer == "sdlm"
+        if self.fused is not None:
+            losses, mistakes = self.fused.gradients(inputs, targets, rows, 1.0 if summed else 1.0 / len(idx))
+        elif rows is None:
+            losses, mistakes = self._gradients(inputs, targets, summed)
+        else:
+            losses, mistakes = self._gradients(inputs[rows], targets[rows], summed)
+        self.optimizer.step()
+        return losses, mistakes
+
+    def _graphed(self, batches: list[torch.Tensor], rates: list[float], train_inputs: torch.Tensor,
+                 labels: torch.Tensor) -> GraphedStep:
+        """The captured step (lenet5/graphed.py), loaded with this pass's full batches and their
+        rates; captured on the first pass, and again should the pass's shape or training tensors
+        change. A short last batch (the batch size does not divide the set) is an ordinary step."""
+        size = self.config.batch_size
+        full = len(batches) - (len(batches[-1]) != size)
+        graphed = self.graphed
+        if graphed is None or graphed.steps != full or graphed.inputs is not train_inputs:
+            graphed = self.graphed = GraphedStep(self.model, self.optimizer, self.loss_fn, train_inputs, labels, full, size)
+        graphed.load(torch.cat(batches[:full]).view(full, size), rates[:full])
+        return graphed
 
     def _gradients(self, x: torch.Tensor, y: torch.Tensor, summed: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Autograd's gradient of the batch's summed or mean loss into each .grad; each pattern's
@@ -378,13 +367,6 @@ class Trainer:
         save_json(self.run_dir / "metrics.json", summary)
         plot_curves(self.history, self.run_dir / "curves.png", title=f"{self.config.dataset}, seed {self.seed}")
         return summary
-
-
-def pass_metrics(epoch: int, loss_total: float, wrong_total: int, seen: int, seconds: float) -> dict[str, float]:
-    """A pass's row from its summed loss and mistakes; a loss that is not finite stops the run."""
-    if not math.isfinite(loss_total):
-        raise Diverged(epoch, loss_total)
-    return {"train_loss": loss_total / seen, "train_error": wrong_total / seen, "patterns_per_s": seen / seconds}
 
 
 def format_row(row: dict[str, Any], epochs: int) -> str:

@@ -195,17 +195,16 @@ def phases(band: np.ndarray) -> list[np.ndarray]:
 
 def string_log_probs(log_probs: torch.Tensor, strings: list[tuple[int, ...]]) -> torch.Tensor:
     """log_probs (T, P, 11): P readings of one line -> (len(strings), P): log P(string) under each,
-    summed over every path that spells it (the forward algorithm; -inf where it does not fit)."""
+    summed over every path that spells it (the forward algorithm; -inf where it does not fit).
+    One CTC call for every (string, reading) pair."""
     steps, readings, _ = log_probs.shape
-    lp = log_probs.double()
-    out = torch.empty(len(strings), readings, dtype=torch.float64)
+    targets = torch.zeros(len(strings) * readings, max(1, max(map(len, strings))), dtype=torch.long)
     for i, string in enumerate(strings):
-        if not string:
-            out[i] = lp[:, :, NONE].sum(dim=0)
-            continue
-        out[i] = -torch.nn.functional.ctc_loss(lp, torch.tensor([string] * readings), torch.full((readings,), steps),
-                                               torch.full((readings,), len(string)), blank=NONE, reduction="none")
-    return out
+        targets[i * readings: (i + 1) * readings, : len(string)] = torch.tensor(string, dtype=torch.long)
+    lengths = torch.tensor([len(string) for string in strings]).repeat_interleave(readings)
+    lp = log_probs.double().repeat(1, len(strings), 1)  # (T, strings x readings, 11), string-major
+    nll = torch.nn.functional.ctc_loss(lp, targets, torch.full_like(lengths, steps), lengths, blank=NONE, reduction="none")
+    return -nll.view(len(strings), readings)
 
 
 def read_columns(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[list[Spike], float]:
