@@ -17,13 +17,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from lenet5.background import paper_level, stroke_level
 from lenet5.errors import Lenet5Error
+from lenet5.strokes import WORK, normalize_width, unblock
 
 MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs
 BOX, FIELD = 20, 28
 INK_THRESHOLD = 0.25  # fraction of full ink above which a pixel counts for the bounding box
 NOISE_FLOOR = 0.12  # weaker ink is background noise
-BACKGROUND_SIDE = 48  # pixels on the long side at which the paper's level is estimated
 
 
 def load_image(path: str | os.PathLike) -> np.ndarray:
@@ -77,12 +78,13 @@ def flatten_alpha(image: Image.Image) -> Image.Image:
 
 def ink_map(grey: np.ndarray) -> np.ndarray:
     """Grey [0, 1] -> ink [0, 1] with background exactly 0, as in MNIST. Polarity from the border
-    (paper is the majority there); the paper's level is estimated locally, so uneven lighting
-    and shadows are not read as ink; contrast stretched to the strongest ink; faint noise dropped."""
+    (paper is the majority there); the paper's level is estimated locally (`paper_level`), so
+    uneven lighting and shadows are not read as ink, nor bold ink as paper; contrast stretched
+    to the strokes' own level; faint noise dropped."""
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     ink = 1.0 - grey if np.median(border) > 0.5 else grey
     ink = np.clip(ink - paper_level(ink), 0, None)
-    peak = np.percentile(ink, 99.9)
+    peak = stroke_level(ink)
     if peak < 0.1:
         raise Lenet5Error("no ink found (a blank or nearly uniform image)")
     ink = np.clip(ink / peak, 0, 1)
@@ -90,35 +92,10 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     return ink
 
 
-def paper_level(ink: np.ndarray) -> np.ndarray:
-    """The local background of an ink image (ink bright): a minimum filter wider than a stroke,
-    computed at low resolution and smoothed, then scaled back to full size."""
-    h, w = ink.shape
-    scale = BACKGROUND_SIDE / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
-    background = _window(_window(small, 5, np.min), 5, np.mean)
-    full = Image.fromarray(background.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
-    return np.minimum(np.asarray(full, dtype=np.float32), ink)
-
-
-def _window(a: np.ndarray, k: int, reduce) -> np.ndarray:
-    """`reduce` over the k x k window around every pixel (edges repeated)."""
-    padded = np.pad(a, k // 2, mode="edge")
-    return reduce(np.lib.stride_tricks.sliding_window_view(padded, (k, k)), axis=(-2, -1))
-
-
 def to_mnist(ink: np.ndarray) -> np.ndarray:
     """Ink [0, 1] (H, W) -> uint8 (28, 28) like an MNIST digit."""
-    rows, cols = np.nonzero(ink > INK_THRESHOLD)
-    if len(rows) == 0:
-        raise Lenet5Error("no ink found")
-    crop = ink[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
-    h, w = crop.shape
-    scale = BOX / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS), dtype=np.float32)
-    small = np.clip(small, 0, 255)
+    work = normalize_width(resized(ink_crop(ink), WORK * BOX), WORK * BOX)
+    small = np.clip(resized(ink_crop(work), BOX), 0, 1) * 255  # thinning shortens the strokes too: fit the box again
     field = np.zeros((FIELD, FIELD), dtype=np.float32)
     total = small.sum()
     ys, xs = np.indices(small.shape)
@@ -131,9 +108,25 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     return field.round().astype(np.uint8)
 
 
+def ink_crop(ink: np.ndarray) -> np.ndarray:
+    """The bounding box of the ink above INK_THRESHOLD."""
+    rows, cols = np.nonzero(ink > INK_THRESHOLD)
+    if len(rows) == 0:
+        raise Lenet5Error("no ink found")
+    return ink[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+
+
+def resized(ink: np.ndarray, side: int) -> np.ndarray:
+    """Ink (H, W) resized so its long side is `side` px, keeping the aspect ratio (float32)."""
+    h, w = ink.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS), dtype=np.float32)
+
+
 def grey_to_digit(grey: np.ndarray) -> torch.Tensor:
     """Grey [0, 1] (H, W), as `load_image` gives -> uint8 tensor (28, 28), MNIST-style."""
-    return torch.from_numpy(to_mnist(ink_map(grey)))
+    return torch.from_numpy(to_mnist(ink_map(unblock(grey))))
 
 
 def image_to_digit(path: str | os.PathLike) -> torch.Tensor:

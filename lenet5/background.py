@@ -1,0 +1,139 @@
+"""The paper under the ink: its level, pixel by pixel, so that uneven light and shadows are not
+read as ink and bold strokes or a tight crop are not read as paper; and the strokes' own level."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+BACKGROUND_SIDE = 512  # pixels on the long side at which the paper's level is estimated
+FLAT_PAPER = 0.06  # paper within this of a smooth surface is evenly lit
+
+
+def stroke_level(ink: np.ndarray) -> float:
+    """The ink's level in the strokes: the 99th percentile of the pixels above Otsu's threshold,
+    so that a digit covering 0.1% of a photo, not its paper's noise, decides it."""
+    values = ink.ravel()[:: max(1, ink.size // 1_000_000)]  # a million pixels say it as well as all
+    top = float(values.max())
+    if top <= 0:
+        return 0.0
+    strong = values[values > otsu(values)]
+    return float(np.percentile(strong, 99)) if len(strong) else top
+
+
+def otsu(values: np.ndarray, bins: int = 256) -> float:
+    """Otsu's threshold: the level that best splits `values` into two classes (between-class variance)."""
+    counts, edges = np.histogram(values, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts)
+    total = weight[-1]
+    mass = np.cumsum(counts * centres)
+    low = weight[:-1]
+    high = total - low
+    ok = (low > 0) & (high > 0)
+    between = np.zeros(bins - 1)
+    mean_low = np.divide(mass[:-1], low, out=np.zeros(bins - 1), where=ok)
+    mean_high = np.divide(mass[-1] - mass[:-1], high, out=np.zeros(bins - 1), where=ok)
+    between[ok] = low[ok] * high[ok] * (mean_low[ok] - mean_high[ok]) ** 2
+    return float(edges[1:][np.argmax(between)])
+
+
+def paper_level(ink: np.ndarray) -> np.ndarray:
+    """The background of an ink image (ink bright), never above the ink itself. Where the image's
+    border is clean paper (at most evenly lit: `border_surface` fits it), the paper's level is that
+    smooth surface, whatever the strokes' width or how close the crop. Elsewhere (a shadow's
+    edge crosses the border) it is local: `local_level`."""
+    h, w = ink.shape
+    scale = min(1.0, BACKGROUND_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+    surface = border_surface(small, (h, w))
+    if surface is not None:
+        return np.minimum(surface, ink)
+    full = Image.fromarray(local_level(small).astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
+    return np.minimum(np.asarray(full, dtype=np.float32), ink)
+
+
+def _quadratic_terms(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    return np.stack([np.ones_like(xs), xs, ys, xs * xs, ys * ys, xs * ys], axis=-1)
+
+
+def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
+    """The paper's level as a quadratic surface over the image (light falling off, a vignette),
+    fitted to the outermost pixels of `small` (float32 ink, bright ink) and evaluated at full size
+    `shape`; None where the border is not clean paper. Ink that touches the border (a tight crop)
+    lies above the surface and is left out of the fit; the border is clean when at least half of it
+    lies on the surface, nothing lies clearly below it (lighter paper than the fit: a shadow
+    the fit sits in), and what lies above is as dark as the strokes (ink, not a shadow)."""
+    h, w = small.shape
+    if min(h, w) < 4:
+        return None
+    ring = np.zeros((h, w), bool)
+    ring[[0, -1], :] = ring[:, [0, -1]] = True
+    ys, xs = np.nonzero(ring)
+    values = small[ys, xs].astype(np.float64)
+    terms = _quadratic_terms(2 * ys / (h - 1) - 1, 2 * xs / (w - 1) - 1)
+    inside = values <= np.median(values)
+    for _ in range(4):
+        coef, *_ = np.linalg.lstsq(terms[inside], values[inside], rcond=None)
+        residual = values - terms @ coef
+        inside = np.abs(residual) < FLAT_PAPER
+    above = residual >= FLAT_PAPER
+    strokes = float(np.percentile(small, 99.5)) - float(np.median(values[inside])) if inside.any() else 0.0
+    clean = (inside.mean() >= 0.5 and (residual <= -FLAT_PAPER).mean() < 0.02
+             and (not above.any() or np.median(residual[above]) >= 0.6 * strokes))
+    if not clean:
+        return None
+    big_h, big_w = shape
+    y = np.linspace(-1, 1, big_h, dtype=np.float32)[:, None]
+    x = np.linspace(-1, 1, big_w, dtype=np.float32)[None, :]
+    c = coef.astype(np.float32)
+    return c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y
+
+
+def local_level(small: np.ndarray) -> np.ndarray:
+    """The paper's level pixel by pixel: a grey-level opening (a minimum, then a maximum filter)
+    whose window is wider than the strokes, so strokes go and shadows keep their edges. The image
+    is padded with its border's paper level (ink cropped tight still has paper beside it), and
+    the window doubled while doubling still fills in much of the strokes (a bold stroke in a
+    narrow window comes out hollow)."""
+    border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    paper = float(np.percentile(border, 25))
+    side = max(small.shape)
+
+    def level(k: int) -> np.ndarray:
+        return opening(np.pad(small, k, constant_values=paper), k)[k:-k, k:-k]
+
+    def strong(k: int) -> int:  # pixels the opening takes out at more than half its strongest
+        top = small - level(k)
+        return int((top > 0.5 * top.max()).sum()) if top.max() > 0 else 0
+
+    k = max(3, side // 16 | 1)
+    found = strong(k)
+    while 2 * k + 1 <= side and found < 0.6 * (wider := strong(2 * k + 1)):
+        k, found = 2 * k + 1, wider
+    return level(k)
+
+
+def opening(a: np.ndarray, k: int) -> np.ndarray:
+    """Grey-level opening by a k x k square (k odd): minimum filter, then maximum filter."""
+    return _filter(_filter(a, k, np.minimum), k, np.maximum)
+
+
+def _filter(a: np.ndarray, k: int, reduce) -> np.ndarray:
+    """`reduce` (np.minimum or np.maximum) over the k x k square around every pixel (edges
+    repeated): two 1-D passes, each van Herk's running extreme (three operations a pixel, whatever k)."""
+    for _ in range(2):
+        a = _running(a, k, reduce).T
+    return a
+
+
+def _running(a: np.ndarray, k: int, reduce) -> np.ndarray:
+    """`reduce` over the k columns centred on each column of `a` (H, W), edges repeated."""
+    h, w = a.shape
+    r = k // 2
+    blocks = -(-(w + 2 * r) // k)
+    padded = np.pad(a, [(0, 0), (r, blocks * k - w - r)], mode="edge").reshape(h, blocks, k)
+    ahead = reduce.accumulate(padded, axis=2).reshape(h, -1)  # from each block's start to here
+    behind = reduce.accumulate(padded[:, :, ::-1], axis=2)[:, :, ::-1].reshape(h, -1)  # from here to the block's end
+    return reduce(behind[:, :w], ahead[:, k - 1: k - 1 + w])
