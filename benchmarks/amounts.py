@@ -7,7 +7,7 @@ blurred, either polarity, noise, JPEG. Each is written as a JPEG file and read b
 file, as `lenet5 read` does. Prints exact-string accuracy by length, digit accuracy (1 - edit
 distance / length, over all digits) and the time to read one 5-digit amount of 600x200 px.
 
-    python benchmarks/amounts.py [--amounts 1000] [--seed 1234] [--model amounts] [--write DIR]
+    python benchmarks/amounts.py [--amounts 1000] [--seed 1234] [--pen normal|marker|fine pen|scan 10 px] [--model amounts] [--write DIR]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lenet5.conditions import LINE_CONDITIONS
 from lenet5.data.sources import fetch_and_load
 from lenet5.data.strips import Style, make_strip
 from lenet5.read import load_reader, read_images, read_number
@@ -38,14 +39,15 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def write_amounts(folder: Path, count: int, seed: int, digits, labels, style: Style = Style()) -> dict[str, str]:
-    """`count` amounts as JPEG files in `folder` (and labels.csv); returns file name -> number."""
+def write_amounts(folder: Path, count: int, seed: int, digits, labels, style: Style = Style(), pen: str = "normal") -> dict[str, str]:
+    """`count` amounts as JPEG files in `folder` (and labels.csv), written with `pen` (a line
+    condition of lenet5/conditions.py); returns file name -> number."""
     rng = np.random.default_rng(seed)
     truth = {}
     for k in range(count):
         strip = make_strip(digits, labels, rng, style)
         name = f"amount-{k:05d}.jpg"
-        Image.fromarray(strip.image).save(folder / name, quality=95)
+        Image.fromarray(LINE_CONDITIONS[pen](strip.image)).save(folder / name, quality=95)
         truth[name] = strip.number
     (folder / "labels.csv").write_text("file,number\n" + "".join(f"{f},{n}\n" for f, n in truth.items()))
     return truth
@@ -71,6 +73,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--amounts", type=int, default=1000, help="amounts to write and read (default: 1000)")
     parser.add_argument("--seed", type=int, default=1234, help="seed of the amounts (default: 1234)")
+    parser.add_argument("--pen", default="normal", choices=list(LINE_CONDITIONS),
+                        help="the amounts as written with another pen or scanned coarser (default: normal)")
     parser.add_argument("--model", default=DEFAULT_READER, help=f"reader (default: {DEFAULT_READER})")
     parser.add_argument("--write", default=None, help="keep the images and labels.csv in this folder (default: a temporary one)")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
@@ -82,7 +86,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.write or tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        truth = write_amounts(folder, args.amounts, args.seed, test, test_labels)
+        truth = write_amounts(folder, args.amounts, args.seed, test, test_labels, pen=args.pen)
         start = time.perf_counter()
         readings = read_images(model, [folder / name for name in truth])
         wall = time.perf_counter() - start
@@ -92,7 +96,7 @@ def main() -> None:
         by_length[len(number)].append(r.number == number)
         edits += min(len(number), edit_distance(number, r.number or ""))
         total += len(number)
-    print(f"reader {info['source']}, {args.amounts} amounts of MNIST test digits (seed {args.seed}), {threads} thread, "
+    print(f"reader {info['source']}, {args.amounts} amounts of MNIST test digits (seed {args.seed}, pen {args.pen}), {threads} thread, "
           f"{wall / args.amounts * 1000:.1f} ms per image on average")
     print("| digits | amounts | read exactly |\n|---|---|---|")
     for n in sorted(by_length):

@@ -58,7 +58,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--digits", type=int, default=500, help="test digits per condition (default: 500)")
     parser.add_argument("--photos", type=int, default=50, help="test digits for the 4000x3000 photo (default: 50)")
-    parser.add_argument("--start", type=int, default=0, help="first test digit used (default: 0)")
+    parser.add_argument("--start", type=int, default=0, help="first digit used (default: 0)")
+    parser.add_argument("--held-out", action="store_true",
+                        help="the last 10,000 *training* digits instead of the test set, to choose settings on (with models "
+                             "trained with --holdout 10000; default: test digits)")
     parser.add_argument("--models", nargs="+", default=None, help="models to read with (default: every shipped one)")
     parser.add_argument("--only", nargs="+", default=None, help="conditions to run (default: all)")
     parser.add_argument("--figure", default=None, help="write a figure of one example per condition here")
@@ -66,10 +69,11 @@ def main() -> None:
     args = parser.parse_args()
     threads = use_threads(DEFAULT_THREADS)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
-    images, labels = digits.test_images.numpy(), digits.test_labels.numpy()
+    images, labels = ((digits.train_images[-10_000:].numpy(), digits.train_labels[-10_000:].numpy()) if args.held_out
+                      else (digits.test_images.numpy(), digits.test_labels.numpy()))
     models = args.models or shipped()
     conditions = [c for c in CONDITIONS if args.only is None or c.name in args.only]
-    print(f"MNIST test digits from {args.start}, rendered as PNG files, {threads} thread")
+    print(f"MNIST {'held-out training' if args.held_out else 'test'} digits from {args.start}, rendered as PNG files, {threads} thread")
     print("| condition | digits | " + " | ".join(m + (" (default)" if m == BEST else "") for m in models) + " |")
     print("|---|---|" + "---|" * len(models))
     examples = []

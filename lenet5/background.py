@@ -77,10 +77,12 @@ def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | No
     for _ in range(4):
         coef, *_ = np.linalg.lstsq(terms[inside], values[inside], rcond=None)
         residual = values - terms @ coef
-        inside = np.abs(residual) < FLAT_PAPER
-    above = residual >= FLAT_PAPER
+        noise = 1.4826 * float(np.median(np.abs(residual[inside])))  # the paper's grain, as a standard deviation
+        tolerance = max(FLAT_PAPER, 4 * noise)
+        inside = np.abs(residual) < tolerance
+    above = residual >= tolerance
     strokes = float(np.percentile(small, 99.5)) - float(np.median(values[inside])) if inside.any() else 0.0
-    clean = (inside.mean() >= 0.5 and (residual <= -FLAT_PAPER).mean() < 0.02
+    clean = (inside.mean() >= 0.5 and (residual <= -tolerance).mean() < 0.02
              and (not above.any() or np.median(residual[above]) >= 0.6 * strokes))
     if not clean:
         return None
@@ -88,7 +90,7 @@ def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | No
     y = np.linspace(-1, 1, big_h, dtype=np.float32)[:, None]
     x = np.linspace(-1, 1, big_w, dtype=np.float32)[None, :]
     c = coef.astype(np.float32)
-    return c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y
+    return c[0] + 2 * noise + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y  # grain is paper too
 
 
 def local_level(small: np.ndarray) -> np.ndarray:

@@ -91,6 +91,16 @@ def photo(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
 
 
 def uneven_light(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Normal strokes on a page lit from one corner: the paper's level falls by up to half across it."""
+    image = np.asarray(with_margin(enlarged(digit)), np.float32)
+    h, w = image.shape
+    ys, xs = np.ogrid[:h, :w]
+    a = rng.uniform(0, 2 * np.pi)
+    slope = (np.cos(a) * (xs / w - 0.5) + np.sin(a) * (ys / h - 0.5))  # in [-0.7, 0.7]
+    return Image.fromarray(np.clip(image * (0.75 + 0.35 * slope), 0, 255).astype(np.uint8))
+
+
+def hard_shadow(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """Normal strokes on a page half in shadow (a hard edge through the digit) and lit from one side."""
     image = np.asarray(with_margin(enlarged(digit)), np.float32)
     h, w = image.shape
@@ -133,7 +143,8 @@ CONDITIONS = [
     Condition("scan 16x16", scan(16), "the field averaged in 2x2 blocks, shown at 112x112"),
     Condition("tiny 20x20", tiny_file, "a 20x20 file"),
     Condition("photo", photo, "4000x3000, the digit in a corner, uneven light, noise"),
-    Condition("shadow", uneven_light, "half the page in shadow, light falling off"),
+    Condition("uneven light", uneven_light, "light falling off by up to half across the page"),
+    Condition("hard shadow", hard_shadow, "half the page in a hard-edged shadow, light falling off"),
     Condition("jpeg q20", jpeg(20), "JPEG at quality 20"),
     Condition("rotated +15", rotated(15), "turned 15 degrees anticlockwise"),
     Condition("rotated -15", rotated(-15), "turned 15 degrees clockwise"),
@@ -145,3 +156,37 @@ def condition(name: str) -> Condition:
         if c.name == name:
             return c
     raise KeyError(name)
+
+
+# Whole amounts (a line of digits as lenet5/data/strips.py scans it, uint8 grey, either polarity),
+# written with another pen or scanned coarser. A strip is about 42 MNIST pixels high (28 px digits
+# on a drifting baseline, a margin of 6), whatever its enlargement.
+STRIP_HEIGHT = 42
+
+
+def line_pen(image: np.ndarray, strokes: float) -> np.ndarray:
+    """The line with its strokes about `strokes` times as wide (a marker: 2; a fine pen: 0.5)."""
+    dark_on_light = np.median(np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])) > 127
+    grey = image.astype(np.float32) / 255
+    ink = 1 - grey if dark_on_light else grey
+    pixel = image.shape[0] / STRIP_HEIGHT  # one MNIST pixel, px
+    radius = round(abs(strokes - 1) * 2.6 * pixel / 2)  # MNIST's median stroke: 2.6 px
+    ink = disc_filter(ink, radius, np.maximum if strokes > 1 else np.minimum)
+    return np.round(255 * (1 - ink if dark_on_light else ink)).astype(np.uint8)
+
+
+def line_scan(image: np.ndarray, digit_height: int = 8) -> np.ndarray:
+    """The line scanned so coarsely that its digits are `digit_height` px high, shown at its size
+    by pixel repetition."""
+    h, w = image.shape
+    factor = digit_height / (20 * h / STRIP_HEIGHT)
+    small = Image.fromarray(image).resize((max(1, round(w * factor)), max(1, round(h * factor))), Image.Resampling.BOX)
+    return np.asarray(small.resize((w, h), Image.Resampling.NEAREST))
+
+
+LINE_CONDITIONS = {
+    "normal": lambda image: image,
+    "marker": lambda image: line_pen(image, 2.0),
+    "fine pen": lambda image: line_pen(image, 0.5),
+    "scan 10 px": lambda image: line_scan(image, 10),
+}

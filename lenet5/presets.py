@@ -2,6 +2,7 @@
 
     paper          the paper's network exactly as printed, trained with AdamW (the default)
     paper-distort  the same, with random distortions fresh each pass (Sec. III-A)
+    paper-pens     paper-distort with random pens and scans too (stroke width, blur, coarse scans)
     paper-sdlm     the paper's network and the paper's algorithm, SDLM (Appendix C)
     blog, modern   the popular simplified version, and a modern variant
 
@@ -19,7 +20,7 @@ from lenet5.model import ModelConfig
 
 OPTIMIZERS = ("sdlm", "adam", "sgd")
 SCHEDULES = ("paper", "warmup-cosine", "constant")
-DISTORTIONS = ("none", "fresh", "pool")
+DISTORTIONS = ("none", "fresh", "pool", "pens")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class TrainConfig:
     momentum: float = 0.9  # sgd
     weight_decay: float = 0.0  # adam: decoupled, w <- w - lr * weight_decay * w (AdamW) | sgd: coupled L2; paper: none
     warmup_epochs: float = 1.0  # warmup-cosine: passes of linear warm-up
-    distort: str = "none"  # none | fresh (new draws each pass) | pool (paper: 540,000 fixed copies)
+    distort: str = "none"  # none | fresh (new draws each pass) | pool (paper: 540,000 fixed copies) | pens (fresh + pens and scans)
     holdout: int = 0  # keep the last N training digits out, to choose settings on (val_error)
     train_limit: int = 0  # use only the first N training digits (0: all)
     test_limit: int = 0  # score only the first N test digits (0: all)
@@ -98,6 +99,11 @@ PRESETS = {
             weight_decay=0.0,
         ),
         "preset paper trained on randomly distorted digits, fresh draws each pass (Sec. III-A)",
+    ),
+    "paper-pens": Preset(
+        ModelConfig(),
+        PAPER_TRAINING.replace(distort="pens", weight_decay=0.0),
+        "preset paper-distort, and random pens and scans on top (stroke width, blur, coarse scans): reads people's digits",
     ),
     "paper-sdlm": Preset(
         ModelConfig(

@@ -47,13 +47,20 @@ def disc_filter(ink: np.ndarray, radius: int, reduce=np.maximum) -> np.ndarray:
     return out
 
 
-def normalize_width(ink: np.ndarray, box: float) -> np.ndarray:
-    """Ink [0, 1] (H, W) of one digit whose box is `box` px on its long side (at least 20 WORK)
-    -> the same with strokes inside MNIST's range of widths, scaled to the box."""
+def in_range(width: float, widths: tuple[float, float] = MNIST_WIDTH) -> bool:
+    """Whether a stroke width (in MNIST's units: px where the digit is 20 px high) lies in
+    `widths` (or is 0: no outline to measure)."""
+    return widths[0] <= width <= widths[1] or width == 0
+
+
+def normalize_width(ink: np.ndarray, box: float, widths: tuple[float, float] = MNIST_WIDTH) -> np.ndarray:
+    """Ink [0, 1] (H, W) of one digit whose box is `box` px on its long side (or a line whose
+    digits are `box` px high), at least 20 WORK px -> the same with its strokes' width inside
+    `widths` (MNIST's units)."""
     width = stroke_width(ink) * 20 / box  # in MNIST's units
-    low, high = MNIST_WIDTH
-    if low <= width <= high or width == 0:
+    if in_range(width, widths):
         return ink
+    low, high = widths
     target = high if width > high else low
     radius = round(abs(width - target) / 2 * box / 20)  # px per side, at this scale
     if radius == 0:

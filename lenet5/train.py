@@ -24,6 +24,7 @@ from lenet5.checkpoint import load_checkpoint, save_checkpoint, save_csv, save_j
 from lenet5.curvature import diagonal_curvature
 from lenet5.data.datasets import Digits
 from lenet5.data.distort import distort, distorted_pool, draw_parameters
+from lenet5.data.pens import pens_and_scans
 from lenet5.data.feed import shuffled_batches
 from lenet5.data.sources import fetch_and_load
 from lenet5.errors import Lenet5Error
@@ -284,8 +285,10 @@ class Trainer:
             inputs, targets, rows = train_inputs, labels, idx
         else:
             images = self.data["train"].images[idx]
-            if config.distort == "fresh":
+            if config.distort in ("fresh", "pens"):
                 images = distort(images, draw_parameters(len(idx), self.generator))
+            if config.distort == "pens":
+                images = pens_and_scans(images, self.generator)
             inputs, targets, rows = self.inputs(images), labels[idx], None
         # SDLM: the loss summed, so every pattern gets its own step eps_k (per-pattern semantics)
         summed = config.optimizer == "sdlm"

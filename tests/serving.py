@@ -34,6 +34,12 @@ STROKES = {
 }
 
 
+def scaled(strokes: list[list[tuple[float, float]]], factor: float, centre: tuple[float, float] = (0.5, 0.5)):
+    """The strokes drawn `factor` times as large, centred on `centre` (units of the pad's side):
+    a digit drawn small in a corner, or large across the pad, with the same pen."""
+    return [[(centre[0] + factor * (x - 0.5), centre[1] + factor * (y - 0.5)) for x, y in stroke] for stroke in strokes]
+
+
 def draw(strokes: list[list[tuple[float, float]]], size: int = PAD, pen: float = PEN,
          ink: int = 0, paper: int = 255, mode: str = "L") -> Image.Image:
     """The strokes drawn with a round pen, as the page's canvas draws them."""

@@ -26,7 +26,7 @@ pytest.importorskip("python_multipart")
 pytest.importorskip("httpx")  # FastAPI's TestClient
 
 from fastapi.testclient import TestClient  # noqa: E402
-from serving import STROKES, draw, live_server, multipart, photo_of, png  # noqa: E402
+from serving import STROKES, draw, live_server, multipart, photo_of, png, scaled  # noqa: E402
 
 from lenet5.cli import main  # noqa: E402
 from lenet5.errors import Lenet5Error  # noqa: E402
@@ -70,6 +70,14 @@ def test_predict_reads_drawn_digits_with_the_default_model(client, digit):
     best, second = np.sort(scores)[:2]
     assert body["confidence"] == pytest.approx(second - best, abs=2e-4) and body["confidence"] > 5
     assert "maps" not in body and "probabilities" not in body
+
+
+@pytest.mark.parametrize("factor,centre", [(0.2, (0.25, 0.25)), (0.45, (0.7, 0.65)), (1.25, (0.5, 0.5))])
+@pytest.mark.parametrize("digit", [0, 1, 4, 7])
+def test_digits_drawn_small_or_large_with_the_pages_pen_are_read(client, digit, factor, centre):
+    # the pen keeps its width: drawn at 0.2x a stroke is about 5x as bold once the digit fills its 20x20 box (read as 0 and 8 before the strokes were normalized)
+    response = post(client, png(draw(scaled(STROKES[digit], factor, centre))))
+    assert response.status_code == 200 and response.json()["digit"] == digit
 
 
 def test_predict_agrees_with_lenet5_predict_on_the_same_file(client, tmp_path):

@@ -17,7 +17,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("playwright")
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
-from serving import STROKES, live_server, multipart, photo_of  # noqa: E402
+from serving import STROKES, live_server, multipart, photo_of, scaled  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium)")
@@ -64,8 +64,8 @@ def pad_points(page: Page, stroke) -> list[tuple[float, float]]:
     return [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
 
 
-def draw_with_mouse(page: Page, digit: int) -> None:
-    for stroke in STROKES[digit]:
+def draw_with_mouse(page: Page, digit: int, factor: float = 1.0, centre: tuple[float, float] = (0.5, 0.5)) -> None:
+    for stroke in scaled(STROKES[digit], factor, centre):
         points = pad_points(page, stroke)
         page.mouse.move(*points[0])
         page.mouse.down()
@@ -161,6 +161,15 @@ def test_drawn_digits_are_read_and_their_maps_shown(page):
     screenshot = os.environ.get("LENET5_SCREENSHOT")
     if screenshot:
         page.screenshot(path=screenshot, full_page=True)
+
+
+@pytest.mark.parametrize("factor,centre", [(0.2, (0.3, 0.3)), (1.25, (0.5, 0.5))])
+def test_digits_drawn_small_or_large_on_the_pad_are_read(page, factor, centre):
+    for digit in (0, 4, 7):
+        page.click("#clear")
+        before = updates(page)
+        draw_with_mouse(page, digit, factor, centre)
+        assert wait_until_read(page, before) == str(digit), (digit, factor)
 
 
 def test_a_model_choice_rereads_the_drawing(page):

@@ -1,0 +1,74 @@
+"""The paper under the ink: openings, the border's surface, and that bold ink is never taken for paper."""
+
+import numpy as np
+import pytest
+
+from lenet5.background import _filter, border_surface, opening, otsu, paper_level, stroke_level
+from lenet5.preprocess import ink_map
+
+
+@pytest.mark.parametrize("k", [1, 3, 7, 31])
+def test_running_filters_equal_brute_force(k):
+    a = np.random.default_rng(k).random((23, 41)).astype(np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(a, k // 2, mode="edge"), (k, k))
+    assert np.array_equal(_filter(a, k, np.minimum), windows.min(axis=(-2, -1)))
+    assert np.array_equal(_filter(a, k, np.maximum), windows.max(axis=(-2, -1)))
+
+
+def test_opening_removes_what_is_narrower_than_the_window_and_keeps_the_rest():
+    a = np.zeros((60, 60), np.float32)
+    a[10:50, 10:14] = 1  # a 4 px stroke
+    a[:, 40:] = 0.5  # a shadow 20 px wide
+    out = opening(a, 9)
+    assert out[30, 12] == 0 and np.all(out[:, 40:] == 0.5) and np.all(out[:, 15:40] == 0)
+
+
+def test_otsu_splits_two_levels():
+    values = np.concatenate([np.full(900, 0.1), np.full(100, 0.8)])
+    assert 0.1 <= otsu(values) < 0.8
+
+
+def test_the_strokes_level_comes_from_the_strokes_not_from_the_paper_noise():
+    rng = np.random.default_rng(0)
+    ink = np.abs(rng.normal(0, 0.02, (1000, 1000))).astype(np.float32)
+    ink[500:520, 500:560] = 0.7  # a digit covering 0.12% of a photo
+    assert stroke_level(ink) == pytest.approx(0.7, abs=0.02)
+
+
+def bar(width: int, size=(140, 60)) -> np.ndarray:
+    """Grey image: a dark vertical bar `width` px wide on light paper (60 px wide: 56 leaves 2 px each side)."""
+    grey = np.full(size, 0.9, np.float32)
+    left = (size[1] - width) // 2
+    grey[10: size[0] - 10, left: left + width] = 0.1
+    return grey
+
+
+@pytest.mark.parametrize("width", [6, 30, 50, 56])
+def test_bold_ink_and_tight_crops_are_never_taken_for_paper(width):
+    grey = bar(width)
+    ink = ink_map(grey)
+    inside = ink[10:-10, (60 - width) // 2: (60 - width) // 2 + width]
+    assert inside.min() == pytest.approx(1.0), "the stroke's inside was subtracted as paper"
+    assert ink[grey > 0.5].max() == 0  # and the paper is paper
+
+
+def test_light_falling_off_is_fitted_by_the_border_surface():
+    ys, xs = np.mgrid[0:120, 0:200]
+    grey = (0.95 - 0.3 * xs / 200 - 0.1 * (ys / 120) ** 2).astype(np.float32)
+    grey[40:80, 90:96] = 0.05
+    ink = 1 - grey
+    surface = border_surface(ink, ink.shape)
+    assert surface is not None and np.abs(surface - ink)[grey > 0.2].max() < 0.03
+    out = ink_map(grey)
+    assert out[grey > 0.2].max() == 0 and out[60, 92] > 0.9
+
+
+def test_a_shadow_across_the_border_is_local_and_stays_paper():
+    grey = bar(6, (140, 140))
+    grey[:, :50] *= 0.5  # a hard-edged shadow over the left third
+    ink = 1 - grey
+    assert border_surface(ink, ink.shape) is None
+    level = paper_level(ink)
+    assert np.abs(level - ink)[:, :45].max() < 0.05  # the shadow is background
+    out = ink_map(grey)
+    assert out[:, :45].max() == 0 and out[70, 70] == 1
