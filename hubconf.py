@@ -3,8 +3,8 @@
 dependencies = ["torch", "numpy", "safetensors"]
 
 
-def lenet5(pretrained: bool = True, name: str = "paper-distort", seed: int = 0):
-    """LeNet-5: the shipped weights `name` ("paper-distort", "paper" or "modern") when pretrained,
+def lenet5(pretrained: bool = True, name: str = "paper-pens", seed: int = 0):
+    """LeNet-5: the shipped weights `name` ("paper-pens", "paper-distort", "paper" or "modern") when pretrained,
     else a freshly initialized network of that preset (seeded)."""
     from lenet5.model import LeNet5
     from lenet5.presets import get_preset

@@ -49,9 +49,21 @@ def paper_level(ink: np.ndarray) -> np.ndarray:
     small = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
     surface = border_surface(small, (h, w))
     if surface is not None:
-        return np.minimum(surface, ink)
+        return np.minimum(surface + paper_offset(ink - surface), ink)
     full = Image.fromarray(local_level(small).astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
     return np.minimum(np.asarray(full, dtype=np.float32), ink)
+
+
+def paper_offset(residual: np.ndarray) -> float:
+    """How far the paper inside the image lies above a fitted level (`residual` = ink - level),
+    grain included: the median of the paper class (below Otsu's threshold) plus twice its spread.
+    A border that is lighter than the page (a scanner's frame) would otherwise leave a haze."""
+    values = residual.ravel()[:: max(1, residual.size // 1_000_000)]
+    paper = values[values < otsu(values)]
+    if len(paper) == 0:
+        return 0.0
+    middle = float(np.median(paper))
+    return middle + 2 * 1.4826 * float(np.median(np.abs(paper - middle)))
 
 
 def _quadratic_terms(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -90,7 +102,7 @@ def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | No
     y = np.linspace(-1, 1, big_h, dtype=np.float32)[:, None]
     x = np.linspace(-1, 1, big_w, dtype=np.float32)[None, :]
     c = coef.astype(np.float32)
-    return c[0] + 2 * noise + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y  # grain is paper too
+    return c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y
 
 
 def local_level(small: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ def test_summary_json_and_switches(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["summary", "--preset", "nope"], "unknown preset 'nope'; choose one of: paper, paper-distort, paper-sdlm, blog, modern"),
+    (["summary", "--preset", "nope"], "unknown preset 'nope'; choose one of: paper, paper-distort, paper-pens, paper-sdlm, blog, modern"),
     (["train", "--threads", "0", "--out", "/tmp/never"], "--threads must be between 1 and"),
     (["train", "--threads", "100000", "--out", "/tmp/never"], "--threads must be between 1 and"),
     (["train", "--optimizer", "sdlm", "--out", "/tmp/never"], "use --preset paper-sdlm"),

@@ -30,7 +30,7 @@ def digits(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_supports_exactly_the_paper_layers():
-    assert {name for name, p in PRESETS.items() if fused.supports(p.model)} == {"paper", "paper-distort", "paper-sdlm"}
+    assert {name for name, p in PRESETS.items() if fused.supports(p.model)} == {"paper", "paper-distort", "paper-pens", "paper-sdlm"}
     assert not fused.supports(ModelConfig(pooling="avg")) and not fused.supports(ModelConfig(c3="full"))
     assert fused.supports(ModelConfig(loss="mse", init="pytorch", input="resize-32"))
 

@@ -83,7 +83,7 @@ def test_bad_configs_are_clear_errors():
         ModelConfig(activation="gelu")
     with pytest.raises(Lenet5Error, match="does not fit"):
         ModelConfig(head="rbf", loss="cross-entropy")
-    with pytest.raises(Lenet5Error, match="choose one of: paper, paper-distort, paper-sdlm, blog, modern"):
+    with pytest.raises(Lenet5Error, match="choose one of: paper, paper-distort, paper-pens, paper-sdlm, blog, modern"):
         get_preset("lenet")
 
 

@@ -55,7 +55,7 @@ def test_shipped_weights_reach_their_documented_error(mnist_dir):
 
 
 @pytest.mark.mnist
-@pytest.mark.parametrize("name", ["paper", "paper-distort"])
+@pytest.mark.parametrize("name", ["paper", "paper-distort", "paper-pens"])
 @pytest.mark.parametrize("style", ["inverted-rgb-png", "jpeg", "light-on-dark-grey", "small-canvas"])
 def test_predict_on_renderings_of_real_test_digits(mnist_dir, tmp_path, style, name):
     digits = load_digits("mnist", mnist_dir)

@@ -35,5 +35,5 @@ def test_aliases_name_presets(alias):
 
 
 def test_unknown_preset_lists_the_names():
-    with pytest.raises(Lenet5Error, match="paper, paper-distort, paper-sdlm, blog, modern"):
+    with pytest.raises(Lenet5Error, match="paper, paper-distort, paper-pens, paper-sdlm, blog, modern"):
         get_preset("lenet")

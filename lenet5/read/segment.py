@@ -16,7 +16,7 @@ from PIL import Image
 
 from lenet5.errors import Lenet5Error
 from lenet5.preprocess import ink_map
-from lenet5.strokes import WORK, in_range, normalize_width, stroke_width, unblock
+from lenet5.strokes import unblock
 
 DIGIT_HEIGHT = 20  # px: a digit's height in the work image, as in MNIST's 20x20 box
 FIELD = 32  # the recognizer's input, as LeNet-5's
@@ -29,10 +29,6 @@ MAX_ATOMS = 12  # atoms in one candidate segment
 MAX_WIDTH = 1.4 * DIGIT_HEIGHT  # widest candidate segment, px
 COARSE_HEIGHT = 64  # px: the ink's height when the digits' height is first estimated
 MARGIN = 2  # px of paper kept around the ink
-# Stroke width of the readers' training lines at work scale (`stroke_width`, MNIST's units): 5th and
-# 95th percentiles over 150 strips of held-out training digits (lenet5/data/strips.py's style). Wider
-# than MNIST_WIDTH: a line's digit height is its tall components' median, and scans blur.
-LINE_WIDTH = (2.69, 4.68)
 CONTEXT = 0.3  # the neighbours' ink in a segment's field, relative to its own
 
 
@@ -124,12 +120,7 @@ def normalize(grey: np.ndarray) -> Line:
     top, bottom, left, right = ink_box(ink)
     pad = round(MARGIN / factor)
     top, left = max(0, top - pad), max(0, left - pad)
-    crop = ink[top: bottom + pad, left: right + pad]
-    work = resample(crop, factor).clip(0, 1)
-    if not in_range(stroke_width(work), LINE_WIDTH):  # a marker's or a fine pen's line: its strokes normalized at 4x
-        fine = normalize_width(resample(crop, WORK * factor), WORK * DIGIT_HEIGHT, LINE_WIDTH)
-        small = Image.fromarray(fine.astype(np.float32), mode="F").resize(work.shape[::-1], Image.Resampling.BOX)
-        work = np.asarray(small).clip(0, 1)
+    work = resample(ink[top: bottom + pad, left: right + pad], factor).clip(0, 1)
     return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)))
 
 
