@@ -77,11 +77,15 @@ def main() -> None:
                         help="the amounts as written with another pen or scanned coarser (default: normal)")
     parser.add_argument("--model", default=DEFAULT_READER, help=f"reader (default: {DEFAULT_READER})")
     parser.add_argument("--write", default=None, help="keep the images and labels.csv in this folder (default: a temporary one)")
+    parser.add_argument("--held-out", action="store_true",
+                        help="amounts of the last 10,000 *training* digits (held out from the readers' training), to choose "
+                             "settings on (default: test digits)")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
     args = parser.parse_args()
     threads = use_threads(DEFAULT_THREADS)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
-    test, test_labels = digits.test_images.numpy(), digits.test_labels.numpy()
+    test, test_labels = ((digits.train_images[-10_000:].numpy(), digits.train_labels[-10_000:].numpy()) if args.held_out
+                         else (digits.test_images.numpy(), digits.test_labels.numpy()))
     model, info = load_reader(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.write or tmp)
@@ -96,7 +100,7 @@ def main() -> None:
         by_length[len(number)].append(r.number == number)
         edits += min(len(number), edit_distance(number, r.number or ""))
         total += len(number)
-    print(f"reader {info['source']}, {args.amounts} amounts of MNIST test digits (seed {args.seed}, pen {args.pen}), {threads} thread, "
+    print(f"reader {info['source']}, {args.amounts} amounts of MNIST {'held-out training' if args.held_out else 'test'} digits (seed {args.seed}, pen {args.pen}), {threads} thread, "
           f"{wall / args.amounts * 1000:.1f} ms per image on average")
     print("| digits | amounts | read exactly |\n|---|---|---|")
     for n in sorted(by_length):

@@ -56,14 +56,14 @@ def paper_level(ink: np.ndarray) -> np.ndarray:
 
 def paper_offset(residual: np.ndarray) -> float:
     """How far the paper inside the image lies above a fitted level (`residual` = ink - level),
-    grain included: the median of the paper class (below Otsu's threshold) plus twice its spread.
+    grain included: the median of the paper class (below Otsu's threshold) plus its spread.
     A border that is lighter than the page (a scanner's frame) would otherwise leave a haze."""
     values = residual.ravel()[:: max(1, residual.size // 1_000_000)]
     paper = values[values < otsu(values)]
     if len(paper) == 0:
         return 0.0
     middle = float(np.median(paper))
-    return middle + 2 * 1.4826 * float(np.median(np.abs(paper - middle)))
+    return middle + 1.4826 * float(np.median(np.abs(paper - middle)))
 
 
 def _quadratic_terms(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from lenet5.errors import Lenet5Error
-from lenet5.flags import add_data_dir, add_switches, add_threads, configs_from_args, preset_name
+from lenet5.flags import add_data_dir, add_switches, add_threads, at_least, configs_from_args, device, port, preset_name
 from lenet5.runtime import keep_freed_memory, machine_cores, use_threads
 
 
@@ -388,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of weights, data order and distortions (default: 0)")
     p.add_argument("--out", default=None, help="run directory (default: runs/PRESET-seedSEED)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint (default: off)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda; on cuda adam's steps run as one CUDA graph (default: cpu)")
+    p.add_argument("--device", type=device, default="cpu", help="cpu or cuda; on cuda adam's steps run as one CUDA graph (default: cpu)")
     add_threads(p)
     p.add_argument("--deterministic", action="store_true",
                    help="PyTorch's deterministic algorithms for every operation, or a one-line refusal (default: off; "
@@ -446,11 +446,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("ablate", help="paper, paper with one choice swapped, blog and modern, over several seeds")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per variant (default: 3)")
+    p.add_argument("--seeds", type=at_least(1), default=3, help="seeds per variant (default: 3)")
     p.add_argument("--epochs", type=int, default=20, help="passes per run (default: 20)")
-    p.add_argument("--workers", type=int, default=1, help="runs in parallel on this machine (default: 1)")
+    p.add_argument("--workers", type=at_least(1), default=1, help="runs in parallel on this machine (default: 1)")
     add_threads(p, what="per run")
-    p.add_argument("--device", default="cpu", help="cpu or cuda; on Ray, cuda asks one GPU per run (default: cpu)")
+    p.add_argument("--device", type=device, default="cpu", help="cpu or cuda; on Ray, cuda asks one GPU per run (default: cpu)")
     p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="run each job as a task on the Ray cluster at ADDRESS (auto, ray://host:10001), or on a new "
                         "local Ray without one; needs pip install -e '.[cluster]' (default: off, runs on this machine)")
@@ -466,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="a web page to draw a digit and watch LeNet-5 read it, layer by layer; and its HTTP API")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default: 8000)")
+    p.add_argument("--port", type=port, default=8000, help="port to listen on; 0 picks a free one (default: 8000)")
     p.add_argument("--model", default=BEST, help=f"shipped model name, checkpoint or run directory to read with (default: {BEST})")
     p.set_defaults(func=cmd_serve)
 
@@ -493,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("distortions", help="draw 10 digits under random training distortions, as a picture")
     p.add_argument("--out", default="distortions.png", help="PNG to write (default: distortions.png)")
-    p.add_argument("--draws", type=int, default=8, help="distorted versions per digit (default: 8)")
+    p.add_argument("--draws", type=at_least(1), default=8, help="distorted versions per digit (default: 8)")
     p.add_argument("--seed", type=int, default=0, help="seed of the draws (default: 0)")
     add_data_dir(p)
     p.set_defaults(func=cmd_distortions)

@@ -97,3 +97,33 @@ def add_threads(p: argparse.ArgumentParser, what: str = "") -> None:
 
 def add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None, help="where datasets live (default: $LENET5_DATA, else ~/.cache/lenet5)")
+
+
+def at_least(low: int):
+    """An argparse type: an integer >= `low`, else argparse's one-line usage error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below the least allowed, {low}")
+        return value
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 0-65535 (0: a free one)."""
+    value = at_least(0)(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0-65535)")
+    return value
+
+
+def device(text: str) -> str:
+    """An argparse type: cpu, cuda or cuda:N, the devices lenet5 runs on."""
+    kind, _, index = text.partition(":")
+    if kind not in ("cpu", "cuda") or (index and (kind == "cpu" or not index.isdigit())):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device: use cpu, cuda or cuda:N")
+    return text

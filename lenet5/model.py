@@ -55,7 +55,7 @@ class ModelConfig:
     c3: str = "table"  # C3 wiring: paper Table I (1,516 params) | full 6->16 (2,416)
     head: str = "rbf"  # output: paper RBF against the Fig. 3 bitmaps | softmax (linear 84->10)
     loss: str = "map"  # paper eq. 9 (MAP) | mse (eq. 8) | cross-entropy (softmax head)
-    j: float = 0.1  # eq. 9's "rubbish class" constant; the paper gives no value (ours: README)
+    j: float = 0.1  # eq. 9's "rubbish class" constant; the paper gives no value (ours: docs/deviations.md)
     input: str = "pad-32"  # paper: pad 28->32, background -0.1, ink 1.175 | resize-32 with (0.5, 0.5) normalization
     init: str = "paper"  # weights U(+-2.4/F_in) (Appendix A) | paper-sqrt U(+-2.4/sqrt F_in) | pytorch default
     bias_init: str = "zero"  # biases: zero (the paper is silent) | fan-in (same range as the weights)

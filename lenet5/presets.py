@@ -6,8 +6,8 @@
     paper-sdlm     the paper's network and the paper's algorithm, SDLM (Appendix C)
     blog, modern   the popular simplified version, and a modern variant
 
-Every departure from the paper's text is marked `# Deviation:` and listed in the README's
-Deviations section, with the measurement that chose it.
+Every departure from the paper's text is marked `# Deviation:` and listed in docs/deviations.md,
+with the measurement that chose it.
 """
 
 from __future__ import annotations
@@ -76,9 +76,9 @@ class Preset:
 
 # The paper's network as printed (ModelConfig's defaults: Table I, the bitmaps, eq. 9, the
 # literal init U(+-2.4/F_in)), and two departures in its training: AdamW and mini-batches. Chosen on
-# held-out data (train on 50k, score the last 10k of the training set; seeds 0 and 1; README).
+# held-out data (train on 50k, score the last 10k of the training set; seeds 0 and 1; docs/deviations.md).
 PAPER_TRAINING = TrainConfig(
-    optimizer="adam",  # Deviation: AdamW, not SDLM: SDLM as we read it underfits (README, Deviations)
+    optimizer="adam",  # Deviation: AdamW, not SDLM: SDLM as we read it underfits (docs/deviations.md)
     schedule="warmup-cosine",  # one pass of linear warm-up, then cosine to 0 over the 20 passes
     lr=2e-3,  # held-out, earlier on another machine: 2e-3 val 1.14%, 1e-3 1.13%; SGD with momentum, 3e-3: 1.17%
     weight_decay=0.1,  # held-out val (seeds 0 / 1): 0.94 / 0.94%; 0.05: 0.98 / 1.04; 0.2: 0.96 (seed 0); none: 1.13 / 1.08
@@ -108,7 +108,7 @@ PRESETS = {
     ),
     "paper-sdlm": Preset(
         ModelConfig(
-            init="paper-sqrt",  # Deviation: U(+-2.4/sqrt F_in); the literal 2.4/F_in makes SDLM diverge (README)
+            init="paper-sqrt",  # Deviation: U(+-2.4/sqrt F_in); the literal 2.4/F_in makes SDLM diverge (docs/deviations.md)
         ),
         TrainConfig(
             batch_size=32,  # Deviation: mini-batches with the loss summed (per-pattern steps); paper: 1

@@ -30,7 +30,7 @@ TRIM_THRESHOLD = 512 << 20
 # bought 5% at the preset's small batches, while one thread makes a seed's weights independent of
 # how many cores a machine has (not of its CPU type) and leaves the other cores to a second run
 # (`ablate --workers`). The paper's network now trains through lenet5/fused.c, where a second
-# thread buys 1.7-1.9x and `paper`'s weights do not depend on the thread count (README, Performance).
+# thread buys 1.7-1.9x and `paper`'s weights do not depend on the thread count (docs/performance.md).
 DEFAULT_THREADS = 1
 
 
@@ -77,7 +77,7 @@ def repeatable_convolutions(device: torch.device) -> None:
     """On a GPU, cuDNN's deterministic convolutions and no autotuning, for every run: its default
     backward convolutions may add in another order each time, and one seed's weights differed
     run to run (by up to 0.017 after two `paper` passes on an H200). Costs far less than
-    `use_deterministic_algorithms` (README, Performance)."""
+    `use_deterministic_algorithms` (docs/performance.md)."""
     if device.type == "cuda":
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False

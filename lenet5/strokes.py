@@ -1,7 +1,7 @@
 """Stroke width and resolution, brought to MNIST's before a digit reaches the network.
 
 A marker's strokes are two or three times as wide as MNIST's, a fine pen's half as wide, and the
-network knows MNIST's widths only (the README's robustness table: 1 px thicker per side, a third
+network knows MNIST's widths only (docs/reading.md's robustness table: 1 px thicker per side, a third
 of the digits wrong). OCR systems normalize the stroke width; so do we: a digit whose strokes
 are wider than nearly all of MNIST's is eroded, one whose strokes are finer is dilated, at four
 times the 20 px box (so a fraction of an MNIST pixel can be taken off), and only as far as the
@@ -53,15 +53,17 @@ def in_range(width: float, widths: tuple[float, float] = MNIST_WIDTH) -> bool:
     return widths[0] <= width <= widths[1] or width == 0
 
 
-def normalize_width(ink: np.ndarray, box: float, widths: tuple[float, float] = MNIST_WIDTH) -> np.ndarray:
+def normalize_width(ink: np.ndarray, box: float, widths: tuple[float, float] = MNIST_WIDTH,
+                    target: float | None = None) -> np.ndarray:
     """Ink [0, 1] (H, W) of one digit whose box is `box` px on its long side (or a line whose
-    digits are `box` px high), at least 20 WORK px -> the same with its strokes' width inside
-    `widths` (MNIST's units)."""
+    digits are `box` px high), at least 20 WORK px -> the same with its strokes' width brought
+    to `target` (MNIST's units; default: the nearest edge of `widths`) where it lies outside `widths`."""
     width = stroke_width(ink) * 20 / box  # in MNIST's units
     if in_range(width, widths):
         return ink
     low, high = widths
-    target = high if width > high else low
+    if target is None:
+        target = high if width > high else low
     radius = round(abs(width - target) / 2 * box / 20)  # px per side, at this scale
     if radius == 0:
         return ink

@@ -47,6 +47,20 @@ def test_bad_input_is_one_line_and_exit_1(capsys, argv, message):
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["serve", "--port", "70000"], "70000 is not a port (0-65535)"),  # was an OverflowError from bind()
+    (["train", "--device", "gpu"], "'gpu' is not a device: use cpu, cuda or cuda:N"),  # was torch's RuntimeError
+    (["ablate", "--device", "cpu:1"], "'cpu:1' is not a device"),
+    (["distortions", "--draws", "0"], "0 is below the least allowed, 1"),  # was torch.stack's RuntimeError
+    (["ablate", "--seeds", "two"], "'two' is not a whole number"),
+])
+def test_out_of_range_flags_are_usage_errors_not_tracebacks(capsys, argv, message):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err and "Traceback" not in err and err.strip().splitlines()[-1].startswith("lenet5")
+
+
 def test_verify_fails_cleanly_on_an_empty_dir(tmp_path, capsys):
     assert main(["data", "verify", "--data-dir", str(tmp_path)]) == 1
     captured = capsys.readouterr()
