@@ -20,7 +20,8 @@ from typing import Any
 
 import torch
 
-from lenet5.checkpoint import save_csv, save_json, write_atomic
+from lenet5.atomic import write_atomic
+from lenet5.checkpoint import save_csv, save_json
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet5
 from lenet5.presets import get_preset

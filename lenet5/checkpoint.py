@@ -16,18 +16,9 @@ from typing import Any
 
 import torch
 
+from lenet5.atomic import write_atomic
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet5, ModelConfig
-
-
-def write_atomic(path: Path, write) -> None:
-    """Call write(tmp_path), then rename tmp_path to path."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:

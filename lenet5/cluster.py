@@ -24,7 +24,8 @@ from typing import Any
 import torch
 
 from lenet5.ablate import Job, reuse, run_job
-from lenet5.checkpoint import load_checkpoint, save_json, write_atomic
+from lenet5.atomic import write_atomic
+from lenet5.checkpoint import load_checkpoint, save_json
 from lenet5.errors import Lenet5Error
 from lenet5.train import CHECKPOINT
 

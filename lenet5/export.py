@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from lenet5.checkpoint import write_atomic
+from lenet5.atomic import write_atomic
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet5
 

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from lenet5.checkpoint import write_atomic  # noqa: E402
+from lenet5.atomic import write_atomic  # noqa: E402
 
 PAPER_TEST_ERROR = 0.95  # % (Sec. III-B)
 

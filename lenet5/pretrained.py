@@ -16,7 +16,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from lenet5.checkpoint import load_checkpoint, model_from_checkpoint, write_atomic
+from lenet5.atomic import write_atomic
+from lenet5.checkpoint import load_checkpoint, model_from_checkpoint
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet5, ModelConfig
 

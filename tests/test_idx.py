@@ -48,6 +48,8 @@ GOOD = idx_bytes(np.zeros((2, 3, 3), np.uint8))
     (b"\x00\x00\x07" + GOOD[3:], "wrong magic"),
     (GOOD[:3] + b"\x00", "0 dimensions"),
     (b"\x00", "not an IDX file"),
+    # dimensions whose product wraps int64 (2^32-1 x 2^32-1 x 2^31): np.prod made it negative, then a traceback
+    (b"\x00\x00\x08\x03" + b"\xff" * 8 + b"\x80\x00\x00\x00", "truncated: dimensions"),
 ])
 def test_corruptions_raise_clear_errors(raw, message):
     with pytest.raises(Lenet5Error, match=message):

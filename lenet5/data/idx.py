@@ -8,12 +8,14 @@ dimension, then the data in C order. MNIST uses only uint8 (code 0x08): images a
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 from pathlib import Path
 
 import numpy as np
 
+from lenet5.atomic import write_atomic
 from lenet5.errors import Lenet5Error
 
 # dtype code -> numpy dtype (big-endian where it matters)
@@ -46,7 +48,7 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
         raise Lenet5Error(f"{name}: truncated IDX header ({len(raw)} bytes, need {header})")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = DTYPES[code]
-    expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(dims) * dtype.itemsize  # Python ints: a crafted header cannot wrap around
     if len(raw) < expected:
         raise Lenet5Error(f"{name}: truncated: dimensions {dims} need {expected} bytes, file has {len(raw)}")
     if len(raw) > expected:
@@ -83,13 +85,12 @@ def idx_bytes(array: np.ndarray) -> bytes:
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     """Write an IDX file atomically (temporary name, then rename); `.gz` is compressed."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
+
+    def write(tmp: Path) -> None:
         with _open(tmp, "wb", path.suffix == ".gz") as f:
             f.write(idx_bytes(array))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    write_atomic(path, write)
 
 
 def check_labels(labels: np.ndarray, name: str, classes: int = 10) -> None:

@@ -23,7 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
+from lenet5.atomic import write_atomic
 from lenet5.data.datasets import (
     TEST_IMAGES,
     TEST_LABELS,
@@ -68,12 +70,7 @@ def install_file(spec: DatasetSpec, directory: Path, name: str, content: bytes) 
     if problem:
         raise Lenet5Error(f"{name}: {problem}")
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".{name}.part"
-    try:
-        tmp.write_bytes(content)
-        os.replace(tmp, directory / name)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(directory / name, lambda tmp: tmp.write_bytes(content))
 
 
 def from_mirrors(spec: DatasetSpec, directory: Path, log: Log) -> None:
@@ -159,9 +156,16 @@ ROUTES: dict[str, list[tuple[str, Callable[[DatasetSpec, Path, Log], None]]]] = 
 
 
 def fetch(name: str, data_dir: str | os.PathLike | None = None, log: Log = print) -> Path:
-    """Make sure the verified IDX files of dataset `name` are on disk; return their folder."""
+    """Make sure the verified IDX files of dataset `name` are on disk; return their folder. One
+    process fetches at a time (a lock file beside the folder); the others wait, then find the files."""
     spec = get_spec(name)
     directory = dataset_dir(spec, data_dir)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(directory.parent / f".{directory.name}.fetch.lock")):
+        return _fetch(spec, directory, log)
+
+
+def _fetch(spec: DatasetSpec, directory: Path, log: Log) -> Path:
     if all(problem is None for problem in verify(spec, directory).values()):
         log(f"{spec.name}: already in {directory}, checksums verified")
         return directory
