@@ -184,6 +184,52 @@ def test_bad_requests_are_json_errors(client):
     assert client.get("/api/nothing").json() == {"error": "Not Found"}
 
 
+def test_a_form_of_a_million_empty_parts_is_refused_at_once(client):
+    # 1.1 M parts of 9 bytes, under the 10 MB limit: parsed whole it held the event loop ~13 s
+    body = b"--x\r\n\r\n\r\n" * 1_100_000 + b"--x--\r\n"
+    start = time.perf_counter()
+    response = client.post("/api/predict", content=body, headers={"content-type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 400 and "more than 8 parts" in response.json()["error"]
+    assert time.perf_counter() - start < 3
+
+
+def test_hostile_form_headers_are_400_not_500(client):
+    long = client.post("/api/predict", content=b"--" + b"b" * 300 + b"--\r\n",
+                       headers={"content-type": "multipart/form-data; boundary=" + "b" * 300})
+    assert long.status_code == 400 and "malformed multipart form" in long.json()["error"]
+    huge = client.post("/api/predict", content=b"--x\r\nX-Junk: " + b"a" * 20_000 + b"\r\n\r\n\r\n--x--\r\n",
+                       headers={"content-type": "multipart/form-data; boundary=x"})
+    assert huge.status_code == 400 and "malformed multipart form" in huge.json()["error"]  # python-multipart's own limit
+
+
+def test_media_types_are_case_insensitive(client):
+    body, kind = multipart(canvas(7))
+    response = client.post("/api/predict", content=body, headers={"content-type": kind.replace("multipart/form-data", "Multipart/Form-Data")})
+    assert response.status_code == 200 and response.json()["digit"] == 7
+
+
+def test_a_body_that_trickles_in_is_cut_off_with_408(monkeypatch):
+    import anyio
+    from starlette.requests import Request
+
+    from lenet5.serve import upload
+
+    monkeypatch.setattr(upload, "BODY_SECONDS", 0.5)
+
+    async def receive():  # 10 bytes every 0.2 s, never done
+        await anyio.sleep(0.2)
+        return {"type": "http.request", "body": b"\0" * 10, "more_body": True}
+
+    request = Request({"type": "http", "method": "POST", "headers": [(b"content-type", b"image/png")]}, receive)
+    start = time.perf_counter()
+    with pytest.raises(upload.UploadTooSlow, match="over 0.5 s"):
+        anyio.run(upload.read_upload, request)
+    assert time.perf_counter() - start < 2
+    assert create_app().exception_handlers  # UploadTooSlow is a Lenet5Error: answered as JSON
+    from lenet5.serve.app import STATUS
+    assert STATUS[upload.UploadTooSlow] == 408
+
+
 def test_uploads_are_read_in_memory_never_written_to_disk(client, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("an upload was written to a temporary file")

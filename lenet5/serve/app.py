@@ -27,10 +27,10 @@ from lenet5.errors import Lenet5Error
 from lenet5.pretrained import BEST
 from lenet5.runtime import machine_cores
 from lenet5.serve.inference import ReadUnavailable, ServedModel, answer, image_to_input, load_models, pictures, read_amount
-from lenet5.serve.upload import UploadTooLarge, image_bytes, read_body
+from lenet5.serve.upload import UploadTooLarge, UploadTooSlow, read_upload
 
 STATIC = Path(__file__).parent / "static"
-STATUS = {UploadTooLarge: 413, ReadUnavailable: 501}  # other Lenet5Errors: 400
+STATUS = {UploadTooLarge: 413, UploadTooSlow: 408, ReadUnavailable: 501}  # other Lenet5Errors: 400
 IMAGE_BODY = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
                                        "properties": {"file": {"type": "string", "format": "binary"}}}},
@@ -57,9 +57,6 @@ def create_app(model_name: str = BEST) -> FastAPI:
         if name not in models:
             raise Lenet5Error(f"unknown model {name!r}; choose one of: {', '.join(models)}")
         return models[name]
-
-    async def upload(request: Request) -> tuple[str, bytes]:
-        return image_bytes(await read_body(request), request.headers.get("content-type", ""))
 
     @app.exception_handler(Lenet5Error)
     async def refuse(request: Request, error: Lenet5Error) -> JSONResponse:
@@ -101,7 +98,7 @@ def create_app(model_name: str = BEST) -> FastAPI:
         data URL `image` holding its `count` maps of `size` pixels square in rows of `columns`,
         1 px apart; dark = high."""
         served = choose(model)
-        name, data = await upload(request)
+        name, data = await read_upload(request)
 
         def work() -> dict:
             digit = image_to_input(data, name)
@@ -114,7 +111,7 @@ def create_app(model_name: str = BEST) -> FastAPI:
         """An image of a number written left to right -> `number`, `confidence` and per digit
         `digit`, `x0`, `x1` (its columns in the image) and `confidence`, read by lenet5.read's
         recognizer (`model`); 501 where this install has none."""
-        name, data = await upload(request)
+        name, data = await read_upload(request)
         return await to_thread.run_sync(read_amount, data, name, limiter=slots)
 
     return app

@@ -12,6 +12,7 @@ from lenet5.errors import Lenet5Error
 from lenet5.runtime import use_threads
 
 REQUEST_THREADS = 1  # PyTorch threads per request: concurrency comes from requests, not from one digit
+MAX_CONNECTIONS = 64  # past this many open connections and requests, uvicorn answers 503 at once
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -38,4 +39,5 @@ def url(sock: socket.socket) -> str:
 def run(app: FastAPI, sock: socket.socket) -> None:
     """Serve `app` on `sock` until Ctrl-C (uvicorn shuts down gracefully)."""
     use_threads(REQUEST_THREADS)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, limit_concurrency=MAX_CONNECTIONS,
+                                  timeout_keep_alive=5)).run(sockets=[sock])
