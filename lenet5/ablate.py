@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from scipy.stats import t as student_t
 
 from lenet5.atomic import write_atomic
 from lenet5.checkpoint import save_csv, save_json
@@ -170,16 +171,6 @@ def run_study(variants: list[Variant], seeds: int, epochs: int, out: Path, worke
 
 # --- the report ----------------------------------------------------------------------------
 
-# two-sided 95% quantiles of Student's t by degrees of freedom (Welch's df rounded down)
-T975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23,
-        12: 2.18, 15: 2.13, 20: 2.09, 30: 2.04}
-
-
-def t975(df: float) -> float:
-    eligible = [k for k in T975 if k <= max(1, math.floor(df))]
-    return T975[max(eligible)] if df < 60 else 1.96
-
-
 def difference_interval(a: list[float], b: list[float]) -> tuple[float, float] | None:
     """Mean(a) - mean(b) with a Welch 95% interval; None with fewer than two seeds a side."""
     if len(a) < 2 or len(b) < 2:
@@ -189,7 +180,7 @@ def difference_interval(a: list[float], b: list[float]) -> tuple[float, float] |
     if va + vb == 0:
         return diff, 0.0
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    return diff, t975(df) * math.sqrt(va + vb)
+    return diff, float(student_t.ppf(0.975, df)) * math.sqrt(va + vb)  # Welch's df as it is, not rounded down
 
 
 def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -57,8 +57,18 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return state
 
 
-def model_from_checkpoint(state: dict[str, Any]) -> LeNet5:
+def model_from_checkpoint(state: dict[str, Any], source: str = "checkpoint") -> LeNet5:
     """Rebuild the network from a checkpoint alone."""
-    model = LeNet5(ModelConfig(**state["model_config"]))
-    model.load_state_dict(state["model"])
+    return build_model(state["model_config"], state["model"], source)
+
+
+def build_model(config: Any, weights: dict[str, torch.Tensor], source: str) -> LeNet5:
+    """The network of a stored config with its stored weights, in eval mode; a file from another
+    version of lenet5 (fields or tensors this one does not know) is one Lenet5Error naming `source`."""
+    try:
+        model = LeNet5(ModelConfig(**config))
+        model.load_state_dict(weights)
+    except (TypeError, ValueError, KeyError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise Lenet5Error(f"{source}: made by another version of lenet5, or damaged ({first})") from None
     return model.eval()

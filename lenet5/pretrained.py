@@ -17,9 +17,9 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from lenet5.atomic import write_atomic
-from lenet5.checkpoint import load_checkpoint, model_from_checkpoint
+from lenet5.checkpoint import build_model, load_checkpoint, model_from_checkpoint
 from lenet5.errors import Lenet5Error
-from lenet5.model import LeNet5, ModelConfig
+from lenet5.model import LeNet5
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 # What `lenet5 predict` reads with unless told otherwise: the paper's network trained on
@@ -57,9 +57,7 @@ def read_weights(path: Path) -> tuple[LeNet5, dict[str, Any]]:
         raise Lenet5Error(f"{path}: no model_config in its metadata")
     if meta.get("classes", 10) != 10:
         raise Lenet5Error(f"{path}: a reader of whole numbers, not a digit model: use it with lenet5 read --model")
-    model = LeNet5(ModelConfig(**meta["model_config"]))
-    model.load_state_dict(tensors)
-    return model.eval(), meta
+    return build_model(meta["model_config"], tensors, str(path)), meta
 
 
 def load_pretrained(name: str = BEST) -> LeNet5:
@@ -84,7 +82,7 @@ def load_model(spec: str | os.PathLike) -> tuple[LeNet5, dict[str, Any]]:
         raise Lenet5Error(f"{spec}: no shipped model of that name ({', '.join(shipped()) or 'none'}), and no such file or run directory")
     state = load_checkpoint(path)
     history = state.get("history") or [{}]
-    return model_from_checkpoint(state), {"source": str(path), "model_config": state["model_config"],
+    return model_from_checkpoint(state, str(path)), {"source": str(path), "model_config": state["model_config"],
                                           "train_config": state.get("train_config"), "seed": state.get("seed"),
                                           "test_error": history[-1].get("test_error"), "epoch": state.get("epoch"),
                                           **state.get("rounding", {})}

@@ -1,8 +1,10 @@
 import csv
 import dataclasses
 import shutil
+import statistics
 
 import pytest
+from scipy.stats import t as student_t
 
 from lenet5.ablate import BY_NAME, VARIANTS, difference_interval, run_study, select
 from lenet5.errors import Lenet5Error
@@ -39,7 +41,13 @@ def test_unknown_variant_is_a_clear_error():
 
 def test_difference_interval():
     d, half = difference_interval([1.0, 1.2, 1.1], [1.0, 1.0, 1.0])
-    assert d == pytest.approx(0.1) and 0.1 < half < 0.4
+    assert d == pytest.approx(0.1) and half == pytest.approx(4.3027 * 0.1 / 3**0.5, rel=1e-4)  # t(0.975, df 2)
+    # unequal variances: Welch's df = 2.92, not rounded down to 2 (t 4.30, 35% too wide)
+    d, half = difference_interval([0.8, 0.9, 0.7], [1.0, 1.1, 1.04])
+    va, vb = 0.01 / 3, statistics.variance([1.0, 1.1, 1.04]) / 3
+    df = (va + vb) ** 2 / (va**2 / 2 + vb**2 / 2)
+    assert 2 < df < 3 and half == pytest.approx(float(student_t.ppf(0.975, df)) * (va + vb) ** 0.5, rel=1e-9)
+    assert half < 0.8 * 4.3027 * (va + vb) ** 0.5
     assert difference_interval([1.0], [1.0, 2.0]) is None
 
 

@@ -131,3 +131,26 @@ def test_the_default_reads_digits_written_and_scanned_as_people_do(mnist_dir, tm
     read = predict_images(load_pretrained(), paths)
     right = np.mean([r.digit == int(digits.test_labels[i]) for i, r in enumerate(read)])
     assert right >= least, (name, right)
+
+
+def test_weights_and_checkpoints_from_another_version_are_one_line_errors(tmp_path, capsys):
+    import json
+
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(WEIGHTS_DIR / f"{BEST}.safetensors"), framework="pt") as f:
+        meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    newer = tmp_path / "newer.safetensors"  # a config field this version does not know
+    save_file(tensors, str(newer), metadata={**meta, "model_config": json.dumps({**json.loads(meta["model_config"]), "dropout": 0.1})})
+    fewer = tmp_path / "fewer.safetensors"  # a tensor missing
+    save_file({k: v for k, v in list(tensors.items())[1:]}, str(fewer), metadata=meta)
+    old = tmp_path / "old.pt"
+    torch.save({"model": tensors, "model_config": {"maps": 6}}, old)
+    image = tmp_path / "seven.png"
+    render(np.full((28, 28), 0, np.uint8) | np.eye(28, dtype=np.uint8) * 255, image)
+    for path in (newer, fewer, old):
+        assert main(["predict", str(image), "--model", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(path) in err and "another version of lenet5" in err and "Traceback" not in err
