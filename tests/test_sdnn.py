@@ -278,6 +278,9 @@ def test_held_out_bands_are_read_as_read_number_reads_them():
     from lenet5.read.train_sdnn import read_bands
 
     model = SDNN((6, 16, 60, 42), seed=5)
+    with torch.no_grad():  # an untrained SDNN reads "between" everywhere: make its columns disagree
+        model.output.weight.mul_(40)
+        model.output.bias[NONE] = -2.0
     rng = np.random.default_rng(0)
     bands = [((rng.random((HEIGHT, w)) * 255).astype(np.uint8), "") for w in (48, 80, 64)]
     one_by_one = []
@@ -286,3 +289,4 @@ def test_held_out_bands_are_read_as_read_number_reads_them():
         with torch.no_grad():
             one_by_one.append("".join(str(s.digit) for s in read_columns(column_log_probs(model, inputs))[0]))
     assert read_bands(model, bands, batch_size=3) == one_by_one
+    assert all(one_by_one) and len(set(one_by_one)) >= 2, one_by_one  # real strings, not "" == ""
