@@ -25,11 +25,13 @@ from pathlib import Path
 
 import torch
 
+from lenet5.atomic import write_atomic
 from lenet5.model import LeNet5, ModelConfig
 
 SOURCE = Path(__file__).with_name("fused.c")
 # -fopenmp: the kernel's threads are PyTorch's own OpenMP threads (the loader finds torch's libgomp
 # already in the process), so the two never compete for cores; without OpenMP it runs on one thread.
+COMPILE_SECONDS = 120  # a compiler still running after this is given up on
 FLAG_SETS = (("-O3", "-march=native", "-fopenmp"), ("-O3", "-march=native"), ("-O3",))
 LOSSES = {"map": 0, "mse": 1}  # fused.c's codes for eq. 9 and eq. 8
 PAPER_LAYERS = {"activation": "scaled-tanh", "pooling": "subsampling", "c3": "table", "head": "rbf"}
@@ -61,22 +63,50 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lenet5" / "kernels"
 
 
+def private_temp_dir() -> Path:
+    """Where kernels go when the cache cannot be written (a read-only home): one folder per user
+    in the temporary directory, shared by that user's processes, not one left behind by each."""
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"lenet5-kernels-{user}"
+
+
 def _build(compiler: str, flags: tuple[str, ...], folder: Path) -> Path | None:
     """fused.c compiled with `flags` into `folder` (cached by source, compiler, flags and CPU;
-    written atomically, as parallel runs may build at once), or None if the compiler refuses."""
-    version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
+    written atomically, as parallel runs may build at once), or None if the compiler refuses or
+    takes over COMPILE_SECONDS. A refusal is remembered beside the cache (`.failed`), so the
+    next process does not try again; a cached file is used only if it is safe (`trusted`)."""
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=COMPILE_SECONDS).stdout
     key = hashlib.sha256("\0".join([SOURCE.read_text(), version, " ".join(flags), _machine()]).encode()).hexdigest()[:16]
-    target = folder / f"fused-{key}.so"
-    if target.exists():
+    target, failed = folder / f"fused-{key}.so", folder / f"fused-{key}.failed"
+    if target.exists() and trusted(target):
         return target
-    folder.mkdir(parents=True, exist_ok=True)
+    if failed.exists():
+        return None
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         out = Path(tmp) / target.name
         command = [compiler, *flags, "-shared", "-fPIC", "-std=gnu11", "-o", str(out), str(SOURCE), "-lm"]
-        if subprocess.run(command, capture_output=True).returncode != 0:
+        try:
+            built = subprocess.run(command, capture_output=True, timeout=COMPILE_SECONDS).returncode == 0
+        except subprocess.TimeoutExpired:
+            built = False
+        if not built:
+            write_atomic(failed, lambda path: path.write_text(" ".join(command) + "\n"))
             return None
+        os.chmod(out, 0o755)
         os.replace(out, target)
-    return target
+    return target if trusted(target) else None
+
+
+def trusted(path: Path) -> bool:
+    """Whether a compiled kernel may be loaded: it and its folder belong to this user, and no one
+    else can write either (a shared or planted cache would run another's code in this process)."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for p in (path, path.parent):
+        info = p.stat()
+        if (uid is not None and info.st_uid != uid) or info.st_mode & 0o022:
+            return False
+    return True
 
 
 def build(folder: Path) -> ctypes.CDLL | None:
@@ -108,10 +138,10 @@ def _load(path: Path) -> ctypes.CDLL:
 @functools.cache
 def library() -> ctypes.CDLL | None:
     """fused.c compiled for this machine (built on first use), or None when no C compiler builds it."""
-    for folder in (cache_dir, lambda: Path(tempfile.mkdtemp(prefix="lenet5-kernels-"))):
+    for folder in (cache_dir, private_temp_dir):
         try:
             return build(folder())
-        except OSError:  # an unwritable cache (then build for this process only), a compiler that will not run
+        except (OSError, subprocess.SubprocessError):  # an unwritable cache (then the private temporary one), a compiler that will not run
             continue
     return None
 

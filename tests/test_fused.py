@@ -1,5 +1,7 @@
 """lenet5/fused.c against autograd on the reference modules, and the determinism it promises."""
 
+import time
+
 import pytest
 import torch
 
@@ -103,3 +105,45 @@ def test_pytorch_path_on_request(tiny_data_dir, tmp_path, monkeypatch):
     trainer = train_tiny(tmp_path / "r", tiny_data_dir, 1)
     assert trainer.fused is None and trainer.rounding["kernel"] == "pytorch"
     assert not trainer.optimizer.defaults["fused"]  # PyTorch's own per-parameter AdamW, as before
+
+
+def fake_compiler(tmp_path, body: str) -> str:
+    """A `cc` that answers --version and otherwise runs `body`, logging each compile to calls.log."""
+    cc = tmp_path / "cc"
+    cc.write_text(f'#!/bin/sh\nif [ "$1" = "--version" ]; then echo fake 1.0; exit 0; fi\necho x >> {tmp_path}/calls.log\n{body}\n')
+    cc.chmod(0o755)
+    return str(cc)
+
+
+def test_a_failed_build_is_remembered_not_retried_by_every_process(tmp_path):
+    cc = fake_compiler(tmp_path, "exit 1")
+    folder = tmp_path / "kernels"
+    assert fused._build(cc, ("-O3",), folder) is None
+    assert fused._build(cc, ("-O3",), folder) is None  # a second process: no second compile
+    assert (tmp_path / "calls.log").read_text().count("x") == 1 and list(folder.glob("*.failed"))
+
+
+def test_a_compiler_that_hangs_is_given_up_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(fused, "COMPILE_SECONDS", 1)
+    cc = fake_compiler(tmp_path, "sleep 30")
+    start = time.perf_counter()
+    assert fused._build(cc, ("-O3",), tmp_path / "kernels") is None
+    assert time.perf_counter() - start < 10
+
+
+def test_only_a_kernel_nobody_else_can_write_is_loaded(tmp_path):
+    folder = tmp_path / "kernels"
+    folder.mkdir(mode=0o700)
+    so = folder / "fused-x.so"
+    so.write_bytes(b"")
+    so.chmod(0o755)
+    assert fused.trusted(so)
+    so.chmod(0o757)  # anyone may replace its code
+    assert not fused.trusted(so)
+    so.chmod(0o755)
+    folder.chmod(0o777)  # anyone may swap the file
+    assert not fused.trusted(so)
+
+
+def test_the_fallback_folder_is_one_per_user_not_one_per_process():
+    assert fused.private_temp_dir() == fused.private_temp_dir()
