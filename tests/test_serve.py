@@ -136,7 +136,10 @@ def test_models_health_and_docs(client):
     paper = next(m for m in models["models"] if m["name"] == "paper")
     assert paper["parameters"] == 60_000 and paper["head"] == "rbf" and 0 < paper["test_error"] < 0.01
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text and "/static/docs/swagger-ui-bundle.js" in docs.text
+    assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200  # served from the package: works offline
+    assert client.get("/static/docs/swagger-ui.css").status_code == 200
     spec = client.get("/openapi.json").json()
     assert {"/api/predict", "/api/read", "/api/models", "/healthz"} <= set(spec["paths"])
     assert "multipart/form-data" in spec["paths"]["/api/predict"]["post"]["requestBody"]["content"]

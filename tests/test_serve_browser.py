@@ -218,3 +218,13 @@ def test_it_fits_a_phone_and_a_finger_draws(browser, server):
     assert wait_until_read(page, before) == "1"
     assert page.evaluate("window.scrollY") == 0  # the finger drew instead of scrolling the page
     context.close()
+
+
+def test_the_api_docs_render_offline(browser, server):
+    # Swagger UI from the swagger-ui-bundle package: this machine reaches no CDN, so a blank page meant a CDN
+    page = browser.new_page()
+    page.goto(server + "docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=15_000)
+    assert "lenet5" in page.inner_text(".swagger-ui .info .title")
+    assert page.locator(".opblock-summary-path", has_text="/api/predict").count() == 1
+    page.close()

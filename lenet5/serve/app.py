@@ -18,9 +18,11 @@ from pathlib import Path
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from swagger_ui_bundle import swagger_ui_path
 
 from lenet5 import __version__
 from lenet5.errors import Lenet5Error
@@ -48,8 +50,21 @@ def create_app(model_name: str = BEST) -> FastAPI:
     # Image work runs in threads, at most one per core: more would not read faster, and a large
     # photo takes a few hundred MB while it is prepared (36 M pixels: 0.6 GB), so this bounds memory.
     slots = CapacityLimiter(machine_cores())
-    app = FastAPI(title="lenet5", version=__version__,
+    app = FastAPI(title="lenet5", version=__version__, docs_url=None, redoc_url=None,
                   description="LeNet-5 (LeCun et al. 1998) reads handwritten digits: draw one at /.")
+
+    # /docs from the swagger-ui-bundle package, not a CDN: it works offline
+    app.mount("/static/docs", StaticFiles(directory=swagger_ui_path), name="docs-files")
+
+    @app.get("/openapi-3.0.json", include_in_schema=False)
+    async def openapi_for_docs() -> dict:
+        # the packaged Swagger UI (4.15) reads OpenAPI 3.0 only; this schema uses nothing of 3.1 it cannot show
+        return {**app.openapi(), "openapi": "3.0.3"}
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi-3.0.json", title="lenet5 API", swagger_js_url="/static/docs/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/docs/swagger-ui.css", swagger_favicon_url="/static/docs/favicon-32x32.png")
 
     def choose(name: str | None) -> ServedModel:
         if name is None:
