@@ -50,6 +50,7 @@ def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
     """The one decoding path of `load_image` and `decode_image`."""
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # PIL's notes on damaged files: the result, or an error, says it
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as image:
                 if image.width * image.height > MAX_PIXELS:

@@ -19,6 +19,7 @@ from PIL import Image
 # Stroke width of MNIST's training digits (`stroke_width` on the 28x28 images, where the digit's box
 # is 20 px): 5th percentile 1.99, median 2.60, 95th percentile 3.87 (the first 20,000 digits).
 MNIST_WIDTH = (1.99, 3.87)
+MAX_CHANGE = 3  # MNIST px per side at most: past that the "strokes" are blots or noise, not a pen
 WORK = 4  # the stroke is normalized with the digit's box WORK x 20 px on its long side
 
 
@@ -64,7 +65,7 @@ def normalize_width(ink: np.ndarray, box: float, widths: tuple[float, float] = M
     low, high = widths
     if target is None:
         target = high if width > high else low
-    radius = round(abs(width - target) / 2 * box / 20)  # px per side, at this scale
+    radius = min(round(abs(width - target) / 2 * box / 20), round(MAX_CHANGE * box / 20))  # px per side, at this scale
     if radius == 0:
         return ink
     return disc_filter(ink, radius, np.minimum if width > high else np.maximum)
