@@ -197,6 +197,15 @@ def outcome(ray, ref, job: Job) -> dict[str, Any]:
                           "the passes it synced are kept: run the study again to resume") from None
 
 
+def mailbox_on_this_node(ray):
+    """A Mailbox actor on the driver's own node: it has no restarts (what it holds would be lost),
+    so it lives where the study does; a worker node that leaves takes no results with it."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+    return ray.remote(Mailbox).options(num_cpus=0, scheduling_strategy=here).remote()
+
+
 def run_on_ray(jobs: list[Job], out: Path, address: str, storage: Path | None, threads: int) -> list[dict[str, Any]]:
     """Every job's result, in order: finished runs in `out` read back here, the rest trained as
     Ray tasks of `threads` CPUs (and a GPU each for a cuda job), their run directories in `out`."""
@@ -207,7 +216,7 @@ def run_on_ray(jobs: list[Job], out: Path, address: str, storage: Path | None, t
         with connected(ray, address):
             need = check_fits(ray, threads, todo[0].device)
             if storage is None and address != "local":
-                store = MailboxStore(ray.remote(Mailbox).options(num_cpus=0).remote())
+                store = MailboxStore(mailbox_on_this_node(ray))
             else:  # a local Ray's workers see the study folder
                 store = FolderStore(storage or out)
             names = [job.run_dir.name for job in todo]

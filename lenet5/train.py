@@ -390,3 +390,6 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
     probe = run_dir if run_dir.exists() else next((p for p in run_dir.parents if p.exists()), Path("."))
     if not os.access(probe, os.W_OK):
         raise Lenet5Error(f"cannot write to {probe}")
+    if resume and run_dir.is_dir():
+        for stale in run_dir.glob(".*.tmp"):  # write_atomic's temporaries of a run killed while writing
+            stale.unlink(missing_ok=True)

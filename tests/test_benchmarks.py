@@ -69,3 +69,10 @@ def test_readers_benchmark_scores_every_shipped_model(tiny_data_dir):
     rows = [line.split() for line in result.stdout.splitlines()[2:]]
     assert [row[0] for row in rows] == shipped()
     assert all(len([v for v in row if v.endswith("%")]) == 4 for row in rows)
+
+
+def test_training_killed_at_20_random_moments_resumes_to_the_same_weights(tiny_data_dir):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "faults.py"), "--kills", "20", "--data-dir", str(tiny_data_dir),
+                             "--", "--epochs", "12", "--threads", "1"], capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "20/20 killed and resumed runs ended with the undisturbed run's weights" in result.stdout
