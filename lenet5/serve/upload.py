@@ -7,6 +7,7 @@ it is refused at once instead of parsed whole (python-multipart limits each part
 from __future__ import annotations
 
 import anyio
+import anyio.to_thread
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
@@ -49,7 +50,7 @@ async def read_upload(request: Request) -> tuple[str, bytes]:
                 if size > limit:
                     raise too_large()
                 if form is not None:
-                    form.write(chunk)
+                    await anyio.to_thread.run_sync(form.write, chunk)  # parsing off the event loop
                 else:
                     chunks.append(chunk)
     except TimeoutError:
