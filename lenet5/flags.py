@@ -30,63 +30,32 @@ def configs_from_args(args: argparse.Namespace):
 
 
 def add_switches(p: argparse.ArgumentParser, train: bool) -> None:
-    """One flag per config field; unset flags keep the preset's value."""
-    from lenet5.model import CHOICES, ModelConfig
-    from lenet5.presets import ALIASES, DISTORTIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
+    """One flag per config field, its help and choices from the field's own description
+    (lenet5/options.py); unset flags keep the preset's value."""
+    from lenet5.model import ModelConfig
+    from lenet5.presets import ALIASES, DISTORTIONS, PRESETS, TrainConfig
 
     default = "paper, or paper-distort with --distort" if train else "paper"
     p.add_argument("--preset", default=None, metavar="PRESET",
                    help=f"named configuration: {', '.join(PRESETS)} (also: {', '.join(ALIASES)}) (default: {default})")
-    g = p.add_argument_group("model switches (default: the preset's)")
-    for f in fields(ModelConfig):
-        flag = "--" + f.name.replace("_", "-")
-        if f.name in CHOICES:
-            g.add_argument(flag, choices=CHOICES[f.name], default=None, help=f"{FIELD_HELP[f.name]} (default: the preset's)")
-        else:
-            g.add_argument(flag, type=float, default=None, help=f"{FIELD_HELP[f.name]} (default: the preset's)")
+    _add_fields(p.add_argument_group("model switches (default: the preset's)"), ModelConfig)
     if not train:
         return
     g = p.add_argument_group("training (default: the preset's)")
-    choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES}
-    for f in fields(TrainConfig):
-        if f.name in ("distort", "dataset"):
+    _add_fields(g, TrainConfig, skip=("distort",))
+    g.add_argument("--distort", nargs="?", const="fresh", choices=DISTORTIONS, default=None,
+                   help="random affine distortions: fresh draws each pass, the paper's fixed pool, or fresh plus random pens "
+                        "and scans (default: none; --distort alone: fresh); without --preset it trains preset paper-distort "
+                        "(no weight decay)")
+
+
+def _add_fields(group, config_class: type, skip: tuple[str, ...] = ()) -> None:
+    for f in fields(config_class):
+        if f.name in skip:
             continue
         kind = {"int": int, "float": float, "str": str}[f.type]
-        g.add_argument("--" + f.name.replace("_", "-"), type=kind, choices=choices.get(f.name), default=None,
-                       help=f"{TRAIN_HELP[f.name]} (default: the preset's)")
-    g.add_argument("--distort", nargs="?", const="fresh", choices=DISTORTIONS, default=None,
-                   help="random affine distortions: fresh draws each pass, or the paper's fixed pool (default: none; --distort alone: fresh); "
-                        "without --preset it trains preset paper-distort (no weight decay)")
-    g.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None, help="dataset (default: mnist)")
-
-
-FIELD_HELP = {
-    "activation": "squashing function: paper 1.7159 tanh(2a/3) | tanh | relu | blog (row-linear + scaled tanh)",
-    "pooling": "S2/S4: paper trainable subsampling | avg | max | blog (sum + row-linear)",
-    "c3": "C3 wiring: paper Table I | full",
-    "head": "output: paper RBF with the Fig. 3 bitmaps | softmax",
-    "loss": "map (eq. 9) | mse (eq. 8) | cross-entropy (softmax head)",
-    "j": "eq. 9's rubbish-class constant",
-    "input": "pad-32 (paper: -0.1 background, 1.175 ink) | resize-32 (normalize 0.5/0.5)",
-    "init": "paper U(+-2.4/F_in) | paper-sqrt U(+-2.4/sqrt F_in) | pytorch",
-    "bias_init": "zero | fan-in (same range as the weights)",
-}
-TRAIN_HELP = {
-    "optimizer": "sdlm (the paper's algorithm; preset paper-sdlm) | adam | sgd",
-    "epochs": "passes over the training set",
-    "batch_size": "patterns per update",
-    "schedule": "paper (sdlm's eta by pass) | warmup-cosine | constant",
-    "eta_scale": "sdlm: factor on the paper's eta schedule",
-    "mu": "sdlm: damping mu in eta / (mu + h_kk)",
-    "curvature_patterns": "sdlm: patterns h_kk is estimated on before each pass",
-    "lr": "adam/sgd: peak learning rate",
-    "momentum": "sgd momentum",
-    "weight_decay": "adam: decoupled weight decay (AdamW) | sgd: coupled L2",
-    "warmup_epochs": "warmup-cosine: passes of linear warm-up",
-    "holdout": "keep the last N training digits out and report val_error on them",
-    "train_limit": "train on the first N digits only (0: all)",
-    "test_limit": "score the first N test digits only (0: all)",
-}
+        group.add_argument("--" + f.name.replace("_", "-"), type=kind, choices=f.metadata.get("choices"), default=None,
+                           help=f"{f.metadata['help']} (default: the preset's)")
 
 
 def add_threads(p: argparse.ArgumentParser, what: str = "") -> None:

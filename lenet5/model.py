@@ -18,6 +18,7 @@ import torch.nn as nn
 
 from lenet5.data.feed import INPUTS
 from lenet5.errors import Lenet5Error
+from lenet5.options import choices_of, option, validate
 from lenet5.layers import (
     AvgPool,
     Conv,
@@ -33,16 +34,6 @@ from lenet5.layers import (
     c3_mask,
 )
 
-CHOICES = {
-    "activation": ("scaled-tanh", "tanh", "relu", "blog"),
-    "pooling": ("subsampling", "avg", "max", "blog"),
-    "c3": ("table", "full"),
-    "head": ("rbf", "softmax"),
-    "loss": ("map", "mse", "cross-entropy"),
-    "input": ("pad-32", "resize-32"),
-    "init": ("paper", "paper-sqrt", "pytorch"),
-    "bias_init": ("zero", "fan-in"),
-}
 LOSSES_OF_HEAD = {"rbf": ("map", "mse"), "softmax": ("cross-entropy",)}
 
 
@@ -50,26 +41,31 @@ LOSSES_OF_HEAD = {"rbf": ("map", "mse"), "softmax": ("cross-entropy",)}
 class ModelConfig:
     """The network. Defaults are the paper's choices (Sec. II-B, II-C, Appendix A)."""
 
-    activation: str = "scaled-tanh"  # f after C1..F6: paper 1.7159 tanh(2/3 a) | tanh | relu | blog (row linear + f)
-    pooling: str = "subsampling"  # S2/S4: paper 2x2 sum x coefficient + bias | avg | max | blog (sum + row linear)
-    c3: str = "table"  # C3 wiring: paper Table I (1,516 params) | full 6->16 (2,416)
-    head: str = "rbf"  # output: paper RBF against the Fig. 3 bitmaps | softmax (linear 84->10)
-    loss: str = "map"  # paper eq. 9 (MAP) | mse (eq. 8) | cross-entropy (softmax head)
-    j: float = 0.1  # eq. 9's "rubbish class" constant; the paper gives no value (ours: docs/deviations.md)
-    input: str = "pad-32"  # paper: pad 28->32, background -0.1, ink 1.175 | resize-32 with (0.5, 0.5) normalization
-    init: str = "paper"  # weights U(+-2.4/F_in) (Appendix A) | paper-sqrt U(+-2.4/sqrt F_in) | pytorch default
-    bias_init: str = "zero"  # biases: zero (the paper is silent) | fan-in (same range as the weights)
+    activation: str = option("scaled-tanh", "squashing function after C1..F6: paper 1.7159 tanh(2a/3) | tanh | relu | "
+                                            "blog (row-linear + scaled tanh)", ("scaled-tanh", "tanh", "relu", "blog"))
+    pooling: str = option("subsampling", "S2/S4: paper trainable subsampling (2x2 sum x coefficient + bias) | avg | max | "
+                                         "blog (sum + row-linear)", ("subsampling", "avg", "max", "blog"))
+    c3: str = option("table", "C3 wiring: paper Table I (1,516 params) | full 6->16 (2,416)", ("table", "full"))
+    head: str = option("rbf", "output: paper RBF against the Fig. 3 bitmaps | softmax (linear 84->10)", ("rbf", "softmax"))
+    loss: str = option("map", "paper eq. 9 (MAP) | mse (eq. 8) | cross-entropy (softmax head)", ("map", "mse", "cross-entropy"))
+    # the paper gives no value of j (ours: docs/deviations.md)
+    j: float = option(0.1, "eq. 9's rubbish-class constant")
+    input: str = option("pad-32", "paper: pad 28->32, background -0.1, ink 1.175 | resize-32 (normalize 0.5/0.5)",
+                        ("pad-32", "resize-32"))
+    init: str = option("paper", "weights: paper U(+-2.4/F_in) (Appendix A) | paper-sqrt U(+-2.4/sqrt F_in) | pytorch",
+                       ("paper", "paper-sqrt", "pytorch"))
+    bias_init: str = option("zero", "biases: zero (the paper is silent) | fan-in (same range as the weights)", ("zero", "fan-in"))
 
     def __post_init__(self):
-        for field, valid in CHOICES.items():
-            value = getattr(self, field)
-            if value not in valid:
-                raise Lenet5Error(f"unknown {field} {value!r}; choose one of: {', '.join(valid)}")
+        validate(self)
         if self.loss not in LOSSES_OF_HEAD[self.head]:
             raise Lenet5Error(f"loss {self.loss!r} does not fit the {self.head} head; use one of: {', '.join(LOSSES_OF_HEAD[self.head])}")
 
     def replace(self, **changes) -> ModelConfig:
         return dataclasses.replace(self, **changes)
+
+
+CHOICES = choices_of(ModelConfig)
 
 
 def activation(kind: str, width: int) -> nn.Module:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from lenet5.errors import Lenet5Error
 from lenet5.model import ModelConfig
+from lenet5.options import AT_LEAST_0, AT_LEAST_1, POSITIVE, option, validate
 
 OPTIMIZERS = ("sdlm", "adam", "sgd")
 SCHEDULES = ("paper", "warmup-cosine", "constant")
@@ -27,38 +28,31 @@ DISTORTIONS = ("none", "fresh", "pool", "pens")
 class TrainConfig:
     """How to train. Defaults are the paper's (Sec. III-A, Appendix C)."""
 
-    optimizer: str = "sdlm"  # paper: Stochastic Diagonal Levenberg-Marquardt | adam | sgd (with momentum)
-    epochs: int = 20  # passes over the training set (paper: 20)
-    batch_size: int = 1  # patterns per update (paper: 1, online)
-    schedule: str = "paper"  # sdlm: the paper's eta by pass | adam/sgd: warmup-cosine | constant
-    eta_scale: float = 1.0  # sdlm: multiplies the paper's eta schedule
-    mu: float = 0.02  # sdlm: damping in eps_k = eta / (mu + h_kk) (Appendix C)
-    curvature_patterns: int = 500  # sdlm: patterns h_kk is averaged over before each pass
-    lr: float = 1e-3  # adam/sgd: peak learning rate
-    momentum: float = 0.9  # sgd
-    weight_decay: float = 0.0  # adam: decoupled, w <- w - lr * weight_decay * w (AdamW) | sgd: coupled L2; paper: none
-    warmup_epochs: float = 1.0  # warmup-cosine: passes of linear warm-up
-    distort: str = "none"  # none | fresh (new draws each pass) | pool (paper: 540,000 fixed copies) | pens (fresh + pens and scans)
-    holdout: int = 0  # keep the last N training digits out, to choose settings on (val_error)
-    train_limit: int = 0  # use only the first N training digits (0: all)
-    test_limit: int = 0  # score only the first N test digits (0: all)
-    dataset: str = "mnist"  # mnist | fashion-mnist
+    optimizer: str = option("sdlm", "sdlm (the paper's Stochastic Diagonal Levenberg-Marquardt; preset paper-sdlm) | adam | "
+                                    "sgd (with momentum)", OPTIMIZERS)
+    epochs: int = option(20, "passes over the training set (paper: 20)", check=AT_LEAST_1)
+    batch_size: int = option(1, "patterns per update (paper: 1, online)", check=AT_LEAST_1)
+    schedule: str = option("paper", "paper (sdlm's eta by pass) | warmup-cosine | constant (adam/sgd)", SCHEDULES)
+    eta_scale: float = option(1.0, "sdlm: factor on the paper's eta schedule", check=POSITIVE)
+    mu: float = option(0.02, "sdlm: damping mu in eps_k = eta / (mu + h_kk) (Appendix C)", check=POSITIVE)
+    curvature_patterns: int = option(500, "sdlm: patterns h_kk is estimated on before each pass", check=AT_LEAST_1)
+    lr: float = option(1e-3, "adam/sgd: peak learning rate", check=POSITIVE)
+    momentum: float = option(0.9, "sgd momentum")
+    weight_decay: float = option(0.0, "adam: decoupled weight decay, w <- w - lr * weight_decay * w (AdamW) | sgd: coupled L2; "
+                                      "paper: none", check=AT_LEAST_0)
+    warmup_epochs: float = option(1.0, "warmup-cosine: passes of linear warm-up")
+    distort: str = option("none", "none | fresh (new draws each pass) | pool (paper: 540,000 fixed copies) | "
+                                  "pens (fresh, plus random pens and scans)", DISTORTIONS)
+    holdout: int = option(0, "keep the last N training digits out and report val_error on them, to choose settings on")
+    train_limit: int = option(0, "train on the first N digits only (0: all)")
+    test_limit: int = option(0, "score the first N test digits only (0: all)")
+    dataset: str = option("mnist", "mnist | fashion-mnist", ("mnist", "fashion-mnist"))
 
     def __post_init__(self):
-        for field, valid in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("distort", DISTORTIONS)):
-            if getattr(self, field) not in valid:
-                raise Lenet5Error(f"unknown {field} {getattr(self, field)!r}; choose one of: {', '.join(valid)}")
+        validate(self)
         if (self.optimizer == "sdlm") != (self.schedule == "paper"):
             raise Lenet5Error("the paper's eta schedule goes with sdlm, and only with it: for SDLM use --preset paper-sdlm; "
                               "adam/sgd use warmup-cosine or constant")
-        for field in ("epochs", "batch_size", "curvature_patterns"):
-            if getattr(self, field) < 1:
-                raise Lenet5Error(f"{field} must be at least 1, got {getattr(self, field)}")
-        for field in ("eta_scale", "mu", "lr"):
-            if not getattr(self, field) > 0:
-                raise Lenet5Error(f"{field} must be positive, got {getattr(self, field)}")
-        if not self.weight_decay >= 0:
-            raise Lenet5Error(f"weight_decay must be 0 or more, got {self.weight_decay}")
         if self.weight_decay and self.optimizer == "sdlm":
             raise Lenet5Error(f"weight_decay {self.weight_decay} goes with adam or sgd; SDLM (Appendix C) has none: "
                               "use --preset paper-sdlm, or add --weight-decay 0")
