@@ -20,11 +20,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from lenet5.conditions import LINE_CONDITIONS
 from lenet5.data.sources import fetch_and_load
 from lenet5.data.strips import Style, make_strip
+from lenet5.evaluate import calibration_error, rejection_curve
 from lenet5.read import load_reader, read_images, read_number
 from lenet5.read.recognizer import DEFAULT_READER
 from lenet5.runtime import DEFAULT_THREADS, use_threads
@@ -69,6 +71,44 @@ def timing(model, digits, labels, seed: int, runs: int = 20) -> list[float]:
     return seconds
 
 
+def report_confidence(confidences: list[float], exact: list[bool], thresholds: list[float], curve: str | None) -> None:
+    """How far the confidence can be trusted: calibration, and what rejecting the least confident buys."""
+    confidence, correct = torch.tensor(confidences, dtype=torch.float64), torch.tensor(exact)
+    ece, bins = calibration_error(correct, confidence)
+    print(f"confidence: expected calibration error {100 * ece:.1f} points (10 bins); per bin: "
+          + ", ".join(f"{b['low']:.1f}-{b['high']:.1f}: {b['count']} read, {100 * b['accuracy']:.0f}% exact at {b['confidence']:.2f}"
+                      for b in bins))
+    rejection = rejection_curve(correct, confidence)
+    for target in (0.01, 0.005, 0.001):
+        print(f"for {100 * target:g}% errors among the accepted: reject below {rejection.threshold_for(target):.4f}, "
+              f"accepting {100 * (1 - rejection.needed_for(target)):.1f}%")
+    for t in thresholds:
+        kept = confidence >= t
+        error = (~correct[kept]).double().mean().item() if kept.any() else 0.0
+        print(f"rejecting below {t:g}: accepted {100 * kept.double().mean().item():.1f}%, "
+              f"errors among them {100 * error:.2f}% ({int((~correct[kept]).sum())} of {int(kept.sum())})")
+    if curve:
+        plot_confidence(rejection, bins, Path(curve))
+
+
+def plot_confidence(rejection, bins: list[dict], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
+    left.plot(100 * rejection.rejected.numpy(), 100 * rejection.error.numpy())
+    for target in (1, 0.5, 0.1):
+        left.axhline(target, color="grey", lw=0.5, ls="--")
+    left.set(xlabel="amounts rejected %", ylabel="errors among the accepted %", ylim=(0, None), xlim=(0, 50),
+             title="rejecting the least confident")
+    right.plot([0, 1], [0, 1], color="grey", lw=0.5)
+    right.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-")
+    right.set(xlabel="confidence", ylabel="read exactly", title="reliability", xlim=(0, 1), ylim=(0, 1))
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--amounts", type=int, default=1000, help="amounts to write and read (default: 1000)")
@@ -80,6 +120,9 @@ def main() -> None:
     parser.add_argument("--held-out", action="store_true",
                         help="amounts of the last 10,000 *training* digits (held out from the readers' training), to choose "
                              "settings on (default: test digits)")
+    parser.add_argument("--thresholds", type=float, nargs="*", default=[],
+                        help="confidences below which to reject (chosen on held-out amounts): accepted share and error at each")
+    parser.add_argument("--curve", default=None, help="write the rejection curve and reliability plot to this PNG")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
     args = parser.parse_args()
     threads = use_threads(DEFAULT_THREADS)
@@ -108,6 +151,8 @@ def main() -> None:
     exact = np.mean([ok for oks in by_length.values() for ok in oks])
     print(f"| all | {args.amounts} | {100 * exact:.1f}% |")
     print(f"digit accuracy (1 - edit distance / digits): {100 * (1 - edits / total):.2f}% of {total} digits")
+    report_confidence([r.confidence or 0.0 for r in readings], [r.number == truth[n] for n, r in zip(truth, readings)],
+                      args.thresholds, args.curve)
     seconds = timing(model, test, test_labels, args.seed + 1)
     print(f"one 5-digit amount, 600x200 px PNG: median {1000 * statistics.median(seconds):.1f} ms, "
           f"max {1000 * max(seconds):.1f} ms over {len(seconds)} amounts (file decode included)")

@@ -10,7 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from lenet5.errors import Lenet5Error
-from lenet5.flags import add_data_dir, add_switches, add_threads, at_least, configs_from_args, device, port, preset_name
+from lenet5.flags import (add_data_dir, add_switches, add_threads, at_least, configs_from_args, device, non_negative, port,
+                          preset_name, probability)
 from lenet5.runtime import keep_freed_memory, machine_cores, use_threads
 
 
@@ -178,7 +179,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     print(f"lenet5: reading with {info['source']}" + (f" (MNIST test error {100 * error:.2f}%)" if error is not None else ""),
           file=sys.stderr)
     results = predict_images(model, args.images)
-    good = print_per_file(results, args.json, lambda r: f"{r.digit} (confidence {r.confidence:.2f})")
+    good = print_per_file(results, args.json, lambda r: f"{r.digit} (confidence {r.confidence:.2f})", args.reject_below)
     if args.show and good:
         items = [(r.file, load_image(r.file), model.prepare(r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
         plot_predictions(items, Path(args.show), smaller_wins=model.config.head == "rbf")
@@ -186,15 +187,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return exit_status(results, good)
 
 
-def print_per_file(results: list, as_json: bool, answer) -> list:
-    """One line, or one JSON object, per image; returns the results that have no error."""
+def print_per_file(results: list, as_json: bool, answer, reject_below: float | None = None) -> list:
+    """One line, or one JSON object, per image; returns the results that have no error. With
+    `reject_below`, a reading less confident than that is marked rejected (for a person to read)."""
     for r in results:
+        rejected = reject_below is not None and r.error is None and r.confidence < reject_below
         if as_json:
-            print(json.dumps(r.as_dict()))
+            print(json.dumps({**r.as_dict(), **({"rejected": rejected} if reject_below is not None and r.error is None else {})}))
         elif r.error:
             print(f"{r.file}: error: {r.error}")
         else:
-            print(f"{r.file}: {answer(r)}")
+            print(f"{r.file}: {'rejected: ' if rejected else ''}{answer(r)}")
     return [r for r in results if r.error is None]
 
 
@@ -214,7 +217,7 @@ def cmd_read(args: argparse.Namespace) -> int:
     model, info = load_reader(args.model)
     print(f"lenet5: reading with {info['source']}", file=sys.stderr)
     results = read_images(model, args.images)
-    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f})")
+    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f})", args.reject_below)
     if args.show and good:
         plot_readings([(Path(r.file).name, load_image(r.file), r) for r in good], Path(args.show))
         print(f"wrote {args.show}", file=sys.stderr)
@@ -402,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=BEST, help=f"shipped model name, checkpoint or run directory (default: {BEST}, the best shipped reader)")
     p.add_argument("--json", action="store_true", help="one JSON object per image (default: one line of text)")
     p.add_argument("--show", default=None, help="also write a PNG of each input, what the network saw and its scores (default: none)")
+    p.add_argument("--reject-below", type=non_negative, default=None, metavar="MARGIN",
+                   help="mark readings whose confidence (the margin between the best two scores, the paper's rejection "
+                        "score) is below this as rejected; docs/reading.md gives the margins for 1%% and 0.5%% error (default: none)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("read", help="read whole numbers: one line of handwritten digits per image")
@@ -411,6 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"lenet5 train-reader (default: {DEFAULT_READER})")
     p.add_argument("--json", action="store_true", help="one JSON object per image (default: one line of text)")
     p.add_argument("--show", default=None, help="also write a PNG of each image with the digits read boxed (default: none)")
+    p.add_argument("--reject-below", type=probability, default=None, metavar="P",
+                   help="mark readings whose confidence (the probability of the string read) is below P as rejected, "
+                        "for a person to read; docs/reading.md gives P for 1%%, 0.5%% and 0.1%% error among the rest (default: none)")
     p.set_defaults(func=cmd_read)
 
     p = sub.add_parser("robustness", help="test error under shifts, scaling, rotation, squeezing, stroke width and noise")

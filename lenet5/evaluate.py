@@ -54,11 +54,17 @@ class Rejection:
     rejected: torch.Tensor  # (N + 1,) fraction of the set rejected
     error: torch.Tensor  # (N + 1,) error on the digits kept (the paper's measure)
     misread: torch.Tensor  # (N + 1,) wrong and kept, as a fraction of the whole set (never rises)
+    threshold: torch.Tensor  # (N + 1,) the least confidence kept (inf: all rejected); ties in confidence rejected together
 
     def needed_for(self, target: float = REJECTION_TARGET) -> float:
         """Smallest rejected fraction whose error on the kept digits is <= target."""
         ok = (self.error <= target).nonzero()
         return self.rejected[ok[0, 0]].item()
+
+    def threshold_for(self, target: float = REJECTION_TARGET) -> float:
+        """The confidence below which to reject so the kept error is <= target (on this set)."""
+        ok = (self.error <= target).nonzero()
+        return self.threshold[ok[0, 0]].item()
 
 
 def rejection_curve(correct: torch.Tensor, confidence: torch.Tensor) -> Rejection:
@@ -67,7 +73,25 @@ def rejection_curve(correct: torch.Tensor, confidence: torch.Tensor) -> Rejectio
     wrong_kept = torch.cat([torch.zeros(1), (~correct[order]).float().cumsum(0)]).flip(0)  # k rejected
     kept = torch.arange(n, -1, -1, dtype=torch.float32)
     error = torch.where(kept > 0, wrong_kept / kept.clamp(min=1), torch.zeros(1))
-    return Rejection(torch.arange(n + 1) / n, error, wrong_kept / n)
+    least_kept = torch.cat([confidence[order].flip(0).double(), torch.tensor([float("inf")], dtype=torch.float64)])
+    return Rejection(torch.arange(n + 1) / n, error, wrong_kept / n, least_kept)
+
+
+def calibration_error(correct: torch.Tensor, confidence: torch.Tensor, bins: int = 10) -> tuple[float, list[dict]]:
+    """Expected calibration error of probabilities `confidence` (N,) against `correct` (N,): the
+    mean over equal-width bins of |accuracy - mean confidence|, weighted by the bin's share;
+    and per bin (for a reliability plot) its range, count, mean confidence and accuracy."""
+    edges = torch.linspace(0, 1, bins + 1)
+    index = torch.bucketize(confidence.double().clamp(0, 1), edges[1:-1].double(), right=True)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        inside = index == b
+        if inside.any():
+            mean_conf, accuracy = confidence[inside].double().mean().item(), correct[inside].double().mean().item()
+            ece += inside.double().mean().item() * abs(accuracy - mean_conf)
+            rows.append({"low": edges[b].item(), "high": edges[b + 1].item(), "count": int(inside.sum()),
+                         "confidence": mean_conf, "accuracy": accuracy})
+    return ece, rows
 
 
 @dataclass(frozen=True)

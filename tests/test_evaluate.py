@@ -3,7 +3,7 @@ import torch
 
 from lenet5.data.datasets import load_digits
 from lenet5.data.feed import pad32
-from lenet5.evaluate import confusion_matrix, evaluate, rejection_curve, wilson_interval
+from lenet5.evaluate import calibration_error, confusion_matrix, evaluate, rejection_curve, wilson_interval
 from lenet5.pretrained import load_pretrained
 from lenet5.report import write_evaluation
 
@@ -14,6 +14,18 @@ def test_rejection_curve_by_hand():
     r = rejection_curve(correct, confidence)
     torch.testing.assert_close(r.error, torch.tensor([0.4, 0.25, 1 / 3, 0.0, 0.0, 0.0]))
     assert r.needed_for(0.0) == pytest.approx(0.6)
+    assert r.threshold_for(0.0) == pytest.approx(0.8)  # keep 0.9 and 0.8, reject 0.7, 0.5, 0.1
+    assert r.threshold_for(0.3) == pytest.approx(0.5)  # keep four (0.9, 0.8, 0.7, 0.5), one of them wrong: 25%
+
+
+def test_calibration_error_by_hand():
+    correct = torch.tensor([True, False, True, True])
+    confidence = torch.tensor([0.9, 0.2, 0.8, 0.4])
+    ece, bins = calibration_error(correct, confidence)
+    assert ece == pytest.approx(0.25 * (0.2 + 0.6 + 0.2 + 0.1))
+    assert [b["count"] for b in bins] == [1, 1, 1, 1] and bins[1]["accuracy"] == 1.0
+    perfect, _ = calibration_error(torch.tensor([True] * 9 + [False]), torch.full((10,), 0.9))
+    assert perfect == pytest.approx(0.0, abs=1e-6)
 
 
 def test_wilson_interval_and_confusion():

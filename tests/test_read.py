@@ -234,3 +234,18 @@ def test_cli_reads_a_folder_with_bad_files_among_good_ones(test_amounts, tmp_pat
     assert set(out[0]) == {"file", "number", "confidence", "digits", "error"}
     assert set(out[0]["digits"][0]) == {"digit", "x0", "x1", "confidence"}
     assert show.is_file() and Image.open(show).size[0] > 100
+
+
+@pytest.mark.mnist
+def test_reject_below_marks_doubtful_readings_and_keeps_the_exit_status(test_amounts, capsys):
+    files = [str(f) for f in list(test_amounts)[:6]]
+    assert main(["read", *files, "--json"]) == 0
+    plain = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    cut = sorted(o["confidence"] for o in plain)[3]  # three below, three at or above
+    assert main(["read", *files, "--json", "--reject-below", str(cut)]) == 0
+    marked = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o["rejected"] for o in marked] == [o["confidence"] < cut for o in plain] and sum(o["rejected"] for o in marked) == 3
+    assert [o["number"] for o in marked] == [o["number"] for o in plain]  # still says what it read
+    assert main(["read", *files, "--reject-below", str(cut)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(": rejected: " in line for line in lines) == 3
