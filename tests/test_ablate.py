@@ -86,3 +86,38 @@ def test_diverged_runs_are_recorded_not_fatal(tiny_data_dir, tmp_path, monkeypat
     assert not any(r["ran"] for r in again)
     rows = ablate.summarize(results)
     assert rows[0]["mean"] is None and rows[0]["diverged"] == 2
+
+
+def test_a_study_killed_at_random_and_restarted_ends_as_an_undisturbed_one(tiny_data_dir, tmp_path):
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    study = ["-m", "lenet5", "ablate", "--only", "paper", "pooling-max", "--seeds", "2", "--epochs", "6", "--workers", "2",
+             "--data-dir", str(tiny_data_dir)]
+
+    def run(out, kill_after=None):
+        process = subprocess.Popen([sys.executable, *study, "--out", str(out)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
+        if kill_after is not None:
+            time.sleep(kill_after)
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)  # the study and its workers, mid-run
+        _, err = process.communicate()
+        return process.returncode, err
+
+    start = time.perf_counter()
+    assert run(tmp_path / "undisturbed")[0] == 0
+    wall = time.perf_counter() - start
+    rng = random.Random(1)
+    for k in range(3):
+        out = tmp_path / f"killed-{k}"
+        run(out, rng.uniform(0.2, 0.9) * wall)
+        code, err = run(out)
+        assert code == 0, err[-1000:]
+        with open(tmp_path / "undisturbed" / "results.csv") as a, open(out / "results.csv") as b:
+            expected = [(r["variant"], r["seed"], r["test_error"], r["train_error"]) for r in csv.DictReader(a)]
+            assert [(r["variant"], r["seed"], r["test_error"], r["train_error"]) for r in csv.DictReader(b)] == expected
