@@ -249,3 +249,17 @@ def test_reject_below_marks_doubtful_readings_and_keeps_the_exit_status(test_amo
     assert main(["read", *files, "--reject-below", str(cut)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert sum(": rejected: " in line for line in lines) == 3
+
+
+def test_strips_with_other_pens_and_without():
+    from lenet5.data.strips import restroke
+
+    digits, labels = synthetic_digits(40, 3)
+    plain = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0)))
+    unused = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0), pen_steps=(3,)))
+    assert np.array_equal(plain.image, unused.image)  # pens 0: no extra draw, the strips every other style made stay as they were
+    bar = np.zeros((20, 9), np.float32)
+    bar[2:18, 3:6] = 1
+    assert restroke(bar, 2).sum() > 1.4 * bar.sum() and restroke(bar, -1).sum() < 0.8 * bar.sum()
+    bold = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0), pens=1.0, pen_steps=(3,)))
+    assert bold.number == plain.number and not np.array_equal(bold.image, plain.image)

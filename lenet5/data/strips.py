@@ -39,6 +39,8 @@ class Style:
     dark_on_light: float = 0.75  # chance of dark ink on light paper (else light on dark)
     noise: tuple[float, float] = (0.0, 0.04)  # std of Gaussian noise, in [0, 1] grey
     jpeg: tuple[int, int] = (30, 95)  # JPEG quality
+    pens: float = 0.0  # chance that the amount is written with another pen (the same pen for all its digits)
+    pen_steps: tuple[int, ...] = (-1, 1, 2, 3)  # that pen's stroke change, half MNIST pixels per side (negative: finer)
 
 
 TRAINING = Style(lengths=(1, 8))  # the reader learns from every length it may meet
@@ -58,7 +60,9 @@ def make_strip(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
     """A random amount written with digits drawn from `digits` (N, 28, 28) uint8 (ink bright)."""
     n = int(rng.integers(style.lengths[0], style.lengths[1] + 1))
     picks = rng.integers(0, len(digits), size=n)
-    ink, owner = compose([digit_ink(digits[i], rng, style) for i in picks], rng, style)
+    # drawn only where pens are asked for, so the strips of every other style stay as they were
+    pen = int(rng.choice(style.pen_steps)) if style.pens > 0 and rng.random() < style.pens else 0
+    ink, owner = compose([restroke(digit_ink(digits[i], rng, style), pen) for i in picks], rng, style)
     image, owner = scan(ink, owner, rng, style)
     return Strip(image, "".join(str(int(labels[i])) for i in picks), owner)
 
@@ -74,6 +78,19 @@ def digit_ink(digit: np.ndarray, rng: np.random.Generator, style: Style) -> np.n
     if rng.random() < style.broken:
         ink = cut_stroke(ink, rng)
     return ink
+
+
+def restroke(ink: np.ndarray, half_pixels: int) -> np.ndarray:
+    """Ink [0, 1] with its strokes `half_pixels` / 2 px wider per side (negative: finer), at 2x."""
+    if half_pixels == 0:
+        return ink
+    pad = abs(half_pixels)
+    big = Image.fromarray(np.pad(ink, pad), mode="F").resize(((ink.shape[1] + 2 * pad) * 2, (ink.shape[0] + 2 * pad) * 2),
+                                                           Image.Resampling.BILINEAR)
+    grow = ImageFilter.MaxFilter(3) if half_pixels > 0 else ImageFilter.MinFilter(3)
+    for _ in range(abs(half_pixels)):
+        big = big.filter(grow)
+    return np.asarray(big.resize((ink.shape[1] + 2 * pad, ink.shape[0] + 2 * pad), Image.Resampling.BOX)).clip(0, 1).astype(np.float32)
 
 
 def cut_stroke(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -48,6 +48,7 @@ class SDNNTraining:
     # share of the training strips' gaps where neighbours touch or overlap (the benchmark's: 1/3): held-out
     # strips read exactly, 160,000 strips, 8 passes, one seed each: 1/3 (seed 0) 89.6%, 1/2 (seed 1) 90.9%
     joined: float = 0.5
+    pens: float = 0.0  # share of the training strips written with another pen (lenet5/data/strips.py's Style.pens)
     workers: int = 2  # processes making strips (the strips do not depend on it)
 
 
@@ -111,12 +112,13 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         raise Lenet5Error(f"holdout {config.holdout} leaves no training digits out of {len(digits)}")
     keep = len(digits) - config.holdout
     start = time.time()
-    if not 0 <= config.joined <= 1:
-        raise Lenet5Error(f"joined must be a share between 0 and 1, not {config.joined}")
+    for name in ("joined", "pens"):
+        if not 0 <= getattr(config, name) <= 1:
+            raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
         raise Lenet5Error(f"seed must be 0 or more and strips 1 or more (seed {seed}, strips {config.strips}, "
                           f"held-out strips {config.val_strips})")
-    style = dataclasses.replace(TRAINING, joined=config.joined)
+    style = dataclasses.replace(TRAINING, joined=config.joined, pens=config.pens)
     train = make_bands(digits[:keep], labels[:keep], config.strips, seed, style, config.workers)
     val = make_bands(digits[keep:], labels[keep:], config.val_strips, seed + 1, Style(), config.workers)
     if not train or not val:
