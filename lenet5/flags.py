@@ -98,23 +98,22 @@ def device(text: str) -> str:
     return text
 
 
-def probability(text: str) -> float:
-    """An argparse type: a number in [0, 1]."""
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 1:
+
+
+def probability(text: str) -> float:
+    """An argparse type: a number in [0, 1]."""
+    if not 0 <= (value := _number(text)) <= 1:
         raise argparse.ArgumentTypeError(f"{value:g} is not a probability (0 to 1)")
     return value
 
 
 def non_negative(text: str) -> float:
-    """An argparse type: a number >= 0 (NaN refused)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
+    """An argparse type: a finite number >= 0 (NaN refused)."""
+    if not 0 <= (value := _number(text)) < float("inf"):
         raise argparse.ArgumentTypeError(f"{value:g} is not a number 0 or more")
     return value
