@@ -5,6 +5,7 @@ crash leaves the old file (or none), never half of one."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -35,14 +36,10 @@ def _umask() -> int:
 
 
 def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a file system that cannot open folders is left as it is."""
-    try:
+    """Make the rename itself durable (POSIX); a file system that cannot open or sync folders is left as it is."""
+    with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -90,7 +90,7 @@ def http_server():
                 time.sleep(pause)
 
         def log_message(self, *args):
-            pass
+            return None  # quiet: no request lines in the test output
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
