@@ -36,7 +36,7 @@ from lenet5.data.datasets import load_digits
 from lenet5.data.sources import fetch_and_load
 from lenet5.export import export_onnx
 from lenet5.losses import pattern_loss
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 from lenet5.predict import predict_images
 from lenet5.presets import PRESETS
 from lenet5.pretrained import load_pretrained
@@ -80,7 +80,7 @@ def synchronize(device: str) -> None:
 
 
 def time_baseline(images, labels, passes: int, device: str = "cpu") -> list[float]:
-    model = LeNet5(PRESETS["blog"].model, seed=0).to(device)
+    model = LeNet(PRESETS["blog"].model, seed=0).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = pattern_loss("cross-entropy", 0.0)
     loader = torch.utils.data.DataLoader(PILDigits(images, labels), batch_size=BATCH, shuffle=True)
@@ -268,7 +268,7 @@ def main() -> None:
     for label, threads, device, times, preset, extra in rows:
         seconds = statistics.median(times) * scale
         speedup = base[(threads, device)] / seconds
-        madds = sum(r.connections for r in layer_table(LeNet5(PRESETS[preset].model)))
+        madds = sum(r.connections for r in layer_table(LeNet(PRESETS[preset].model)))
         floor = 3 * madds * 60_000 / rate[threads] if device == "cpu" else None  # forward + two backward products per connection
         share = "" if extra is None else f"{100 * extra / seconds:7.1f}%"
         floors = f"{floor:8.2f} {seconds / floor:6.1f}x" if floor else f"{'':8s} {'':7s}"

@@ -18,7 +18,7 @@ import torch
 
 from lenet5.atomic import write_atomic
 from lenet5.errors import Lenet5Error
-from lenet5.model import LeNet5, ModelConfig
+from lenet5.model import LeNet, ModelConfig
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -57,16 +57,16 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return state
 
 
-def model_from_checkpoint(state: dict[str, Any], source: str = "checkpoint") -> LeNet5:
+def model_from_checkpoint(state: dict[str, Any], source: str = "checkpoint") -> LeNet:
     """Rebuild the network from a checkpoint alone."""
     return build_model(state["model_config"], state["model"], source)
 
 
-def build_model(config: Any, weights: dict[str, torch.Tensor], source: str) -> LeNet5:
+def build_model(config: Any, weights: dict[str, torch.Tensor], source: str) -> LeNet:
     """The network of a stored config with its stored weights, in eval mode; a file from another
     version of lenet5 (fields or tensors this one does not know) is one Lenet5Error naming `source`."""
     try:
-        model = LeNet5(ModelConfig(**config))
+        model = LeNet(ModelConfig(**config))
         model.load_state_dict(weights)
     except (TypeError, ValueError, KeyError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import torch
 
 from lenet5.fused import FusedNet, applies
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 
 REJECTION_TARGET = 0.005  # Fig. 10: the rejection needed to reach 0.5% error
 
 
 @torch.no_grad()
-def predict_all(model: LeNet5, inputs: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+def predict_all(model: LeNet, inputs: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Classes and confidences (N,) for network inputs (N, 1, 32, 32), in batches; the paper's
     network on a CPU runs through lenet5/fused.c (scores agree with PyTorch's to float32 precision;
     on the 10,000 test digits, the shipped models' classes are the same)."""
@@ -28,7 +28,7 @@ def predict_all(model: LeNet5, inputs: torch.Tensor, batch_size: int = 1000) -> 
     return torch.cat([c for c, _ in parts]), torch.cat([m for _, m in parts])
 
 
-def error_rate(model: LeNet5, inputs: torch.Tensor, labels: torch.Tensor) -> float:
+def error_rate(model: LeNet, inputs: torch.Tensor, labels: torch.Tensor) -> float:
     """Fraction of the set the network gets wrong."""
     classes, _ = predict_all(model, inputs)
     return (classes != labels).float().mean().item()
@@ -117,7 +117,7 @@ class Evaluation:
                 "confusion": self.confusion.tolist()}
 
 
-def evaluate(model: LeNet5, inputs: torch.Tensor, labels: torch.Tensor) -> Evaluation:
+def evaluate(model: LeNet, inputs: torch.Tensor, labels: torch.Tensor) -> Evaluation:
     predicted, confidence = predict_all(model, inputs)
     correct = predicted == labels
     wrong = int((~correct).sum())

@@ -21,15 +21,16 @@ import torch.nn as nn
 
 from lenet5.atomic import write_atomic
 from lenet5.errors import Lenet5Error
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 
 FORMATS = ("onnx", "torchscript")
 
 
 class Scores(nn.Module):
-    """LeNet5 for a fixed 32x32 input: digits (B, 1, 32, 32) -> scores (B, 10), features (B, 84)."""
+    """LeNet for its fixed input: digits (B, 1, 32, 32) -> scores (B, 10), features (B, 84) (what
+    the output layer reads: F6 for LeNet-5)."""
 
-    def __init__(self, model: LeNet5):
+    def __init__(self, model: LeNet):
         super().__init__()
         self.model = model
 
@@ -38,8 +39,13 @@ class Scores(nn.Module):
         return self.model.output(features).flatten(1), features.flatten(1)
 
 
-def export_onnx(model: LeNet5, path: Path) -> None:
-    example = torch.zeros(2, 1, 32, 32)
+def example_input(model: LeNet) -> torch.Tensor:
+    size = model.architecture.size  # 32 for LeNet-5
+    return torch.zeros(2, 1, size, size)
+
+
+def export_onnx(model: LeNet, path: Path) -> None:
+    example = example_input(model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         write_atomic(path, lambda tmp: torch.onnx.export(
@@ -47,10 +53,10 @@ def export_onnx(model: LeNet5, path: Path) -> None:
             dynamic_axes={"digits": {0: "batch"}, "scores": {0: "batch"}, "features": {0: "batch"}}, dynamo=False))
 
 
-def export_torchscript(model: LeNet5, path: Path) -> None:
+def export_torchscript(model: LeNet, path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.13 deprecates TorchScript; it still works
-        traced = torch.jit.trace(Scores(model).eval(), torch.zeros(2, 1, 32, 32))
+        traced = torch.jit.trace(Scores(model).eval(), example_input(model))
     write_atomic(path, lambda tmp: traced.save(str(tmp)))
 
 
@@ -84,7 +90,7 @@ class Parity:
         return self.features < 1e-4 and self.scores_within
 
 
-def export(model: LeNet5, fmt: str, path: Path, check_inputs: torch.Tensor) -> Parity:
+def export(model: LeNet, fmt: str, path: Path, check_inputs: torch.Tensor) -> Parity:
     """Write `model` as `fmt` to `path` and compare its outputs with PyTorch's on
     `check_inputs`; the file is removed when they disagree."""
     if fmt not in EXPORTERS:

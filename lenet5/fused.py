@@ -3,7 +3,7 @@ and gradients, and inference scores, without autograd or PyTorch's per-operator 
 
 Used where it applies: a CPU run of a network with the paper's layers (scaled tanh, trainable
 subsampling, Table I, RBF head; loss eq. 9 or eq. 8), i.e. the presets `paper`, `paper-distort`
-and `paper-sdlm`. It computes what LeNet5 and the loss compute, in its own rounding: gradients
+and `paper-sdlm`. It computes what LeNet and the loss compute, in its own rounding: gradients
 agree with autograd's to float32 precision (tests/test_fused.py); a seed gives the same weights
 run after run, on any thread count (SDLM's curvature pass still runs through PyTorch, so
 `paper-sdlm` repeats at the same thread count), but not the weights of the PyTorch path.
@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from lenet5.atomic import write_atomic
-from lenet5.model import LeNet5, ModelConfig
+from lenet5.model import LeNet, ModelConfig
 
 SOURCE = Path(__file__).with_name("fused.c")
 # -fopenmp: the kernel's threads are PyTorch's own OpenMP threads (the loader finds torch's libgomp
@@ -34,7 +34,7 @@ SOURCE = Path(__file__).with_name("fused.c")
 COMPILE_SECONDS = 120  # a compiler still running after this is given up on
 FLAG_SETS = (("-O3", "-march=native", "-fopenmp"), ("-O3", "-march=native"), ("-O3",))
 LOSSES = {"map": 0, "mse": 1}  # fused.c's codes for eq. 9 and eq. 8
-PAPER_LAYERS = {"activation": "scaled-tanh", "pooling": "subsampling", "c3": "table", "head": "rbf"}
+PAPER_LAYERS = {"architecture": "lenet5", "activation": "scaled-tanh", "pooling": "subsampling", "c3": "table", "head": "rbf"}
 
 
 def supports(config: ModelConfig) -> bool:
@@ -42,7 +42,7 @@ def supports(config: ModelConfig) -> bool:
     return all(getattr(config, k) == v for k, v in PAPER_LAYERS.items()) and config.loss in LOSSES
 
 
-def applies(model: LeNet5, device: torch.device | str = "cpu") -> bool:
+def applies(model: LeNet, device: torch.device | str = "cpu") -> bool:
     """Whether to run `model` on `device` through the kernel: a supported network on the CPU, a
     compiler to build it, and LENET5_KERNEL not set to `pytorch`."""
     if torch.device(device).type != "cpu" or not supports(model.config) or os.environ.get("LENET5_KERNEL") == "pytorch":
@@ -147,10 +147,10 @@ def library() -> ctypes.CDLL | None:
 
 
 class FusedNet:
-    """A LeNet5 as fused.c reads it: pointers to its parameters (updated in place by the
+    """A LeNet as fused.c reads it: pointers to its parameters (updated in place by the
     optimizer, so they stay valid), scratch memory per thread, and gradient buffers."""
 
-    def __init__(self, model: LeNet5, threads: int | None = None):
+    def __init__(self, model: LeNet, threads: int | None = None):
         assert supports(model.config) and library() is not None
         self.lib, self.model = library(), model
         self.params = list(model.parameters())
@@ -165,7 +165,7 @@ class FusedNet:
         self.group_grads = torch.empty(0)
 
     def scores(self, inputs: torch.Tensor) -> torch.Tensor:
-        """RBF penalties (N, 10) for inputs (N, 1, 32, 32), as LeNet5.forward gives them."""
+        """RBF penalties (N, 10) for inputs (N, 1, 32, 32), as LeNet.forward gives them."""
         inputs = inputs.to(torch.float32).contiguous()
         assert inputs.shape[1:] == (1, 32, 32), inputs.shape
         out = torch.empty(len(inputs), 10)

@@ -195,6 +195,21 @@ class RowLinear(nn.Module):
 # --- pooling without weights ---------------------------------------------------------------
 
 
+class Fan(nn.Module):
+    """Each map handed on `copies` times, side by side: LeNet-4's S2 maps "connected in pairs"
+    to each C1 map (Sec. III-C-7). Routing only: no weights, no connections of its own."""
+
+    def __init__(self, copies: int):
+        super().__init__()
+        self.copies = copies
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.repeat_interleave(self.copies, dim=1)
+
+    def squared(self, s: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return s.repeat_interleave(self.copies, dim=1)
+
+
 class SumPool(nn.Module):
     """Sum of each 2x2 block (the blog's LPPool2d with p=1)."""
 
@@ -255,10 +270,11 @@ class RBFOutput(nn.Module):
 
 
 class SoftmaxOutput(Conv):
-    """A full connection F6 -> 10 logits (to be read through a softmax); a 1x1 convolution."""
+    """A full connection F6 -> 10 logits (to be read through a softmax): a 1x1 convolution, or
+    one as wide as the maps it reads (`kernel`) where no fully connected layer comes before it."""
 
-    def __init__(self, inputs: int = 84, classes: int = 10):
-        super().__init__(inputs, classes, kernel=1)
+    def __init__(self, inputs: int = 84, classes: int = 10, kernel: int = 1):
+        super().__init__(inputs, classes, kernel=kernel)
 
     def to_logits(self, y: torch.Tensor) -> torch.Tensor:
         return y

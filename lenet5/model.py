@@ -1,4 +1,6 @@
-"""LeNet-5 (LeCun, Bottou, Bengio, Haffner 1998, Sec. II-B), assembled from a config.
+"""LeNet-5 (LeCun, Bottou, Bengio, Haffner 1998, Sec. II-B), assembled from a config; the
+other networks of Sec. III-C (LeNet-4, LeNet-1, the fully connected nets) from the same
+constructor with another `architecture` (lenet5/architectures.py).
 
     input 1@32x32 -> C1 6@28x28 -> S2 6@14x14 -> C3 16@10x10 -> S4 16@5x5 -> C5 120@1x1
           -> F6 84 -> output 10 (RBF against the bitmaps of Fig. 3)
@@ -16,12 +18,14 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from lenet5.data.feed import INPUTS
+from lenet5.architectures import ARCHITECTURES, Architecture
+from lenet5.data.feed import INPUT_SIZES, INPUTS
 from lenet5.errors import Lenet5Error
 from lenet5.options import choices_of, option, validate
 from lenet5.layers import (
     AvgPool,
     Conv,
+    Fan,
     MaxPool,
     RBFOutput,
     ReLU,
@@ -50,14 +54,21 @@ class ModelConfig:
     loss: str = option("map", "paper eq. 9 (MAP) | mse (eq. 8) | cross-entropy (softmax head)", ("map", "mse", "cross-entropy"))
     # the paper gives no value of j (ours: docs/deviations.md)
     j: float = option(0.1, "eq. 9's rubbish-class constant")
-    input: str = option("pad-32", "paper: pad 28->32, background -0.1, ink 1.175 | resize-32 (normalize 0.5/0.5)",
-                        ("pad-32", "resize-32"))
+    input: str = option("pad-32", "paper: pad 28->32, background -0.1, ink 1.175 | resize-32 (normalize 0.5/0.5) | "
+                                  "center-16 (LeNet-1: 16x16 in 28x28) | raw-28 | deslant-20 (Sec. III-C)", tuple(INPUTS))
     init: str = option("paper", "weights: paper U(+-2.4/F_in) (Appendix A) | paper-sqrt U(+-2.4/sqrt F_in) | pytorch",
                        ("paper", "paper-sqrt", "pytorch"))
     bias_init: str = option("zero", "biases: zero (the paper is silent) | fan-in (same range as the weights)", ("zero", "fan-in"))
+    architecture: str = option("lenet5", "maps per layer and wiring (lenet5/architectures.py): lenet5 (Fig. 2) | lenet4 | "
+                                         "lenet1 | the fully connected nets of Fig. 9", tuple(ARCHITECTURES))
 
     def __post_init__(self):
         validate(self)
+        size = ARCHITECTURES[self.architecture].size
+        if INPUT_SIZES[self.input] != size:
+            fits = ", ".join(k for k, v in INPUT_SIZES.items() if v == size)
+            raise Lenet5Error(f"{self.architecture} reads {size}x{size} inputs; input {self.input!r} gives "
+                              f"{INPUT_SIZES[self.input]}x{INPUT_SIZES[self.input]}: use one of: {fits}")
         if self.loss not in LOSSES_OF_HEAD[self.head]:
             raise Lenet5Error(f"loss {self.loss!r} does not fit the {self.head} head; use one of: {', '.join(LOSSES_OF_HEAD[self.head])}")
 
@@ -75,32 +86,50 @@ def activation(kind: str, width: int) -> nn.Module:
     return {"scaled-tanh": ScaledTanh, "tanh": Tanh, "relu": ReLU}[kind]()
 
 
-def pooling(kind: str, maps: int, width: int) -> nn.Module:
-    """S2/S4 for `maps` maps that are `width` wide after pooling."""
+def pooling(kind: str, maps: int, width: int, copies: int = 1) -> nn.Module:
+    """S2/S4 for `maps` maps that are `width` wide after pooling, each input map read by `copies` of them."""
     if kind == "blog":
-        return nn.Sequential(SumPool(), RowLinear(width))
-    return {"subsampling": lambda: Subsampling(maps), "avg": AvgPool, "max": MaxPool}[kind]()
+        pool = nn.Sequential(SumPool(), RowLinear(width))
+    else:
+        pool = {"subsampling": lambda: Subsampling(maps), "avg": AvgPool, "max": MaxPool}[kind]()
+    return pool if copies == 1 else nn.Sequential(Fan(copies), pool)
 
 
-class LeNet5(nn.Sequential):
-    """The network of Fig. 2. Layers are named as in the paper (`model.C3`, `model.F6`, ...);
-    the activation after layer X is `X_f`."""
+class LeNet(nn.Sequential):
+    """A network of `lenet5/architectures.py` (LeNet-5 of Fig. 2 by default), built from its
+    architecture and the model config. Layers are named as in the paper (`model.C3`,
+    `model.F6`, ...; H1, H2 in a fully connected network); the activation after layer X is `X_f`.
+    `classes`: outputs of a softmax head (the readers' 11); `architecture` overrides the config's
+    (the SDNN's widened maps)."""
 
-    def __init__(self, config: ModelConfig = ModelConfig(), seed: int = 0, size: int = 32):
-        c1, s2 = size - 4, (size - 4) // 2  # 28, 14
-        c3, s4 = s2 - 4, (s2 - 4) // 2  # 10, 5
-        c5 = s4 - 4  # 1: C5 reads all of S4 at 32x32 input
-        mask = c3_mask() if config.c3 == "table" else None
-        head = RBFOutput() if config.head == "rbf" else SoftmaxOutput()
+    def __init__(self, config: ModelConfig = ModelConfig(), seed: int = 0, classes: int = 10,
+                 architecture: Architecture | None = None):
         super().__init__()
+        arch = self.architecture = architecture or ARCHITECTURES[config.architecture]
         self.config = config
-        self.C1, self.C1_f = Conv(1, 6), activation(config.activation, c1)  # (B, 6, 28, 28)
-        self.S2, self.S2_f = pooling(config.pooling, 6, s2), activation(config.activation, s2)  # (B, 6, 14, 14)
-        self.C3, self.C3_f = Conv(6, 16, mask=mask), activation(config.activation, c3)  # (B, 16, 10, 10)
-        self.S4, self.S4_f = pooling(config.pooling, 16, s4), activation(config.activation, s4)  # (B, 16, 5, 5)
-        self.C5, self.C5_f = Conv(16, 120), activation(config.activation, c5)  # (B, 120, 1, 1)
-        self.F6, self.F6_f = Conv(120, 84, kernel=1), activation(config.activation, c5)  # (B, 84, 1, 1)
-        self.output = head  # (B, 10, 1, 1)
+        side, inputs = arch.size, 1
+        if arch.maps:
+            c1, s2, c3, _ = arch.maps
+            table = arch.table() if config.c3 == "table" else None
+            mask = None if table is None else c3_mask(table, s2)
+            side = arch.size - 4  # 28
+            self.C1, self.C1_f = Conv(1, c1), activation(config.activation, side)  # (B, 6, 28, 28)
+            side //= 2  # 14
+            self.S2, self.S2_f = pooling(config.pooling, s2, side, arch.copies), activation(config.activation, side)  # (B, 6, 14, 14)
+            side -= 4  # 10
+            self.C3, self.C3_f = Conv(s2, c3, mask=mask), activation(config.activation, side)  # (B, 16, 10, 10)
+            side //= 2  # 5
+            self.S4, self.S4_f = pooling(config.pooling, c3, side), activation(config.activation, side)  # (B, 16, 5, 5)
+            inputs = c3
+        names = ("C5", "F6") if arch.maps else ("H1", "H2")
+        for name, width in zip(names, arch.hidden):  # C5 reads all of S4 at the native size: a 5x5 convolution
+            setattr(self, name, Conv(inputs, width, kernel=side))  # (B, 120, 1, 1), then (B, 84, 1, 1)
+            setattr(self, f"{name}_f", activation(config.activation, 1))
+            side, inputs = 1, width
+        if config.head == "rbf" and (inputs, classes) != (RBFOutput().prototypes.shape[1], 10):
+            raise Lenet5Error(f"the RBF head reads 84 units into 10 classes (Fig. 3's bitmaps); "
+                              f"{config.architecture} gives {inputs}: use --head softmax")
+        self.output = RBFOutput() if config.head == "rbf" else SoftmaxOutput(inputs, classes, kernel=side)  # (B, 10, 1, 1)
         initialize(self, torch.Generator().manual_seed(seed))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -157,7 +186,10 @@ def weighted_layers(model: nn.Module) -> list[nn.Module]:
     return [m for m in model.modules() if hasattr(m, "affine")]
 
 
-def initialize(model: "LeNet5", generator: torch.Generator) -> None:
+LeNet5 = LeNet  # the name of the releases before LeNet-1 and LeNet-4: the default config builds LeNet-5
+
+
+def initialize(model: LeNet, generator: torch.Generator) -> None:
     """Draw the weights (and biases) as `model.config.init` and `bias_init` say (Appendix A:
     uniform in +-2.4/F_i, F_i the fan-in of the unit; the paper is silent on biases)."""
     config = model.config

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from lenet5.errors import Lenet5Error
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 from lenet5.preprocess import image_to_digit
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
@@ -45,7 +45,7 @@ def expand(paths: list[str | os.PathLike]) -> list[Path]:
 
 
 @torch.no_grad()
-def predict_images(model: LeNet5, paths: list[str | os.PathLike]) -> list[Prediction]:
+def predict_images(model: LeNet, paths: list[str | os.PathLike]) -> list[Prediction]:
     """One Prediction per image; an unreadable image gets `error` and the others still run."""
     files = expand(paths)
     if not files:

@@ -142,3 +142,20 @@ def get_preset(name: str) -> Preset:
         return PRESETS[canonical_name(name)]
     except KeyError:
         raise Lenet5Error(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None
+
+
+def training_settings(model: ModelConfig, train: TrainConfig, seed: int) -> dict[str, Any]:
+    """What a Trainer writes to config.json."""
+    return {"model": dataclasses.asdict(model), "train": dataclasses.asdict(train), "seed": seed}
+
+
+def same_settings(saved: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether a run's config.json holds `wanted`; a training run's configs are compared as
+    configs, so a run made before a field was added (with its default) still counts."""
+    if set(saved) == set(wanted) == {"model", "train", "seed"}:
+        try:
+            return (ModelConfig(**saved["model"]), TrainConfig(**saved["train"]), saved["seed"]) == \
+                (ModelConfig(**wanted["model"]), TrainConfig(**wanted["train"]), wanted["seed"])
+        except (TypeError, ValueError):  # a field this version no longer has
+            return False
+    return saved == wanted

@@ -19,7 +19,7 @@ from safetensors.torch import save_file
 from lenet5.atomic import write_atomic
 from lenet5.checkpoint import build_model, load_checkpoint, model_from_checkpoint
 from lenet5.errors import Lenet5Error
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 # What `lenet5 predict` reads with unless told otherwise: the paper's network trained on
@@ -32,7 +32,7 @@ def shipped() -> list[str]:
     return sorted(p.stem for p in WEIGHTS_DIR.glob("*.safetensors"))
 
 
-def save_weights(model: LeNet5, path: Path, meta: dict[str, Any]) -> None:
+def save_weights(model: LeNet, path: Path, meta: dict[str, Any]) -> None:
     """Weights as safetensors with string metadata (values JSON-encoded)."""
     tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     metadata = {k: json.dumps(v) for k, v in meta.items()}
@@ -51,7 +51,7 @@ def read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any
     return tensors, meta
 
 
-def read_weights(path: Path) -> tuple[LeNet5, dict[str, Any]]:
+def read_weights(path: Path) -> tuple[LeNet, dict[str, Any]]:
     tensors, meta = read_safetensors(path)
     if "model_config" not in meta:
         raise Lenet5Error(f"{path}: no model_config in its metadata")
@@ -60,12 +60,12 @@ def read_weights(path: Path) -> tuple[LeNet5, dict[str, Any]]:
     return build_model(meta["model_config"], tensors, str(path)), meta
 
 
-def load_pretrained(name: str = BEST) -> LeNet5:
+def load_pretrained(name: str = BEST) -> LeNet:
     """A shipped, trained LeNet-5 (see `shipped()`; default: the best reader), ready for inference."""
     return load_model(name)[0]
 
 
-def load_model(spec: str | os.PathLike) -> tuple[LeNet5, dict[str, Any]]:
+def load_model(spec: str | os.PathLike) -> tuple[LeNet, dict[str, Any]]:
     """A model from a shipped name, a checkpoint file, a run directory or a .safetensors file;
     returns it in eval mode with what is known about it."""
     spec_str = str(spec)

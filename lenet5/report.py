@@ -8,7 +8,7 @@ import torch
 
 from lenet5.checkpoint import save_json
 from lenet5.evaluate import Evaluation
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 from lenet5.plots import plot_confusion, plot_feature_maps, plot_gallery, plot_prototypes, plot_rejection
 
 
@@ -33,14 +33,14 @@ def format_confusion(confusion: torch.Tensor) -> str:
 
 
 @torch.no_grad()
-def write_feature_maps(model: LeNet5, digit: torch.Tensor, out: Path, title: str) -> None:
+def write_feature_maps(model: LeNet, digit: torch.Tensor, out: Path, title: str) -> None:
     """The maps of C1, S2, C3 and S4 (after squashing) for one uint8 digit (28, 28)."""
     x = model.prepare(digit[None])
     maps = {name: m[0] for name, m in model.eval().feature_maps(x).items()}
     plot_feature_maps(maps, x[0, 0], out, title)
 
 
-def write_prototypes(model: LeNet5, out: Path) -> bool:
+def write_prototypes(model: LeNet, out: Path) -> bool:
     """The RBF bitmaps, when the model has an RBF head."""
     prototypes = getattr(model.output, "prototypes", None)
     if prototypes is None:

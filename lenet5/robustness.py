@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from lenet5.evaluate import error_rate
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 
 CHARACTER = 20  # px: an MNIST digit's height, what "half a character" is half of
 
@@ -98,7 +98,7 @@ TRANSFORMATIONS = [
 
 
 @torch.no_grad()
-def robustness(model: LeNet5, images: torch.Tensor, labels: torch.Tensor) -> list[dict]:
+def robustness(model: LeNet, images: torch.Tensor, labels: torch.Tensor) -> list[dict]:
     """Error rate of `model` on uint8 digits (N, 28, 28) under every transformation and strength."""
     rows = []
     for t in TRANSFORMATIONS:

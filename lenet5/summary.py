@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 
 
 @dataclass(frozen=True)
@@ -17,10 +17,11 @@ class LayerRow:
     connections: int  # per digit; a bias counts as one connection, as in the paper
 
 
-def layer_table(model: LeNet5, batch: int = 1, size: int = 32) -> list[LayerRow]:
+def layer_table(model: LeNet, batch: int = 1, size: int | None = None) -> list[LayerRow]:
     """One row per layer that has parameters or connections (activations without weights
-    are folded into the layer before them)."""
+    are folded into the layer before them), for inputs of side `size` (the network's own)."""
     rows = []
+    size = size or model.architecture.size
     x = torch.zeros(batch, 1, size, size)
     with torch.no_grad():
         for name, child in model.named_children():

@@ -32,10 +32,10 @@ from lenet5.evaluate import error_rate
 from lenet5.fused import FusedNet, applies
 from lenet5.graphed import GraphedStep, graphable
 from lenet5.losses import pattern_loss
-from lenet5.model import LeNet5, ModelConfig
+from lenet5.model import LeNet, ModelConfig
 from lenet5.optim import SDLM, paper_eta
 from lenet5.plots import plot_curves
-from lenet5.presets import TrainConfig
+from lenet5.presets import TrainConfig, same_settings, training_settings
 from lenet5.runtime import keep_freed_memory, repeatable_convolutions
 
 class Diverged(Lenet5Error):
@@ -71,7 +71,7 @@ def splits(digits: Digits, config: TrainConfig) -> dict[str, Split]:
     return out
 
 
-def make_optimizer(model: LeNet5, config: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
+def make_optimizer(model: LeNet, config: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
     """The optimizer of `config`. fused: Adam/AdamW/SGD update every parameter in one kernel
     (PyTorch's `fused=True`, where this PyTorch has it for the device), in other rounding than
     the default per-parameter loop; used where the gradients come from lenet5/fused.c or a GPU,
@@ -123,7 +123,7 @@ def learning_rate(config: TrainConfig, step: int, total: int, per_pass: int) -> 
     return config.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
-def eps_span(optimizer: SDLM, model: LeNet5) -> tuple[float, float]:
+def eps_span(optimizer: SDLM, model: LeNet) -> tuple[float, float]:
     """Smallest and largest eps_k over the real parameters (C3's disconnected kernels excluded)."""
     masks = {model.C3.weight: model.C3.mask.expand_as(model.C3.weight).bool()}
     values = [optimizer.step_sizes(p)[masks[p]] if p in masks else optimizer.step_sizes(p).flatten()
@@ -167,7 +167,7 @@ class Trainer:
         keep_freed_memory()
         repeatable_convolutions(self.device)
         self.loss_fn = pattern_loss(model_config.loss, model_config.j)
-        self.model = LeNet5(model_config, seed=seed).to(self.device)
+        self.model = LeNet(model_config, seed=seed).to(self.device)
         self.data = self._load_data(data_dir)
         self.fused = FusedNet(self.model) if applies(self.model, self.device) else None  # the paper's network on a CPU
         # adam on a GPU: each step one CUDA graph (made on the first pass, for its training tensors),
@@ -204,7 +204,8 @@ class Trainer:
         }
 
     def restore(self, state: dict[str, Any]) -> int:
-        if state["model_config"] != dataclasses.asdict(self.model_config) or state["train_config"] != dataclasses.asdict(self.config) or state["seed"] != self.seed:
+        if not same_settings(training_settings(self.model_config, self.config, self.seed),
+                             {"model": state["model_config"], "train": state["train_config"], "seed": state["seed"]}):
             raise Lenet5Error(f"{self.run_dir} holds a run with other settings; resume it with the same flags or use another --out")
         self.model.load_state_dict(state["model"])
         chosen = implementation(self.optimizer)

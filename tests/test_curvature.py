@@ -6,7 +6,7 @@ import torch.nn as nn
 
 from lenet5.curvature import _squared_pass, diagonal_curvature
 from lenet5.layers import Conv, ScaledTanh, Subsampling
-from lenet5.model import LeNet5, ModelConfig
+from lenet5.model import LeNet, ModelConfig
 
 
 def test_one_layer_matches_brute_force_gauss_newton():
@@ -65,7 +65,7 @@ def test_two_layer_recursion_matches_hand_loops():
 
 def test_quadratic_model_curvature_is_analytic():
     """A linear F6-only path into the MSE loss: h = 2 f'(a)^2 x^2 averaged over patterns."""
-    model = LeNet5(ModelConfig(loss="mse"), seed=0).double()
+    model = LeNet(ModelConfig(loss="mse"), seed=0).double()
     x = torch.randn(5, 1, 32, 32, dtype=torch.float64)
     h = diagonal_curvature(model, x)
     with torch.no_grad():
@@ -80,18 +80,18 @@ def test_quadratic_model_curvature_is_analytic():
 def test_every_parameter_gets_a_nonnegative_estimate_and_masked_ones_are_zero():
     for config in (ModelConfig(), ModelConfig(activation="relu", pooling="max", c3="full", head="softmax", loss="cross-entropy"),
                    ModelConfig(activation="blog", pooling="blog", head="softmax", loss="cross-entropy")):
-        model = LeNet5(config, seed=0)
+        model = LeNet(config, seed=0)
         h = diagonal_curvature(model, torch.randn(8, 1, 32, 32))
         params = [p for p in model.parameters()]
         assert set(h) == set(params), config
         assert all((v >= 0).all() and v.shape == p.shape for p, v in h.items())
-    model = LeNet5()
+    model = LeNet()
     h = diagonal_curvature(model, torch.randn(8, 1, 32, 32))
     assert (h[model.C3.weight][model.C3.mask.expand_as(model.C3.weight) == 0] == 0).all()
 
 
 def test_curvature_pass_leaves_model_gradients_alone():
-    model = LeNet5()
+    model = LeNet()
     diagonal_curvature(model, torch.randn(4, 1, 32, 32))
     assert all(p.grad is None for p in model.parameters())
     assert isinstance(model.C1, nn.Module)

@@ -7,13 +7,13 @@ from lenet5.checkpoint import load_checkpoint
 from lenet5.cli import main
 from lenet5.errors import Lenet5Error
 from lenet5.export import export
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 from lenet5.presets import PRESETS
 from lenet5.pretrained import load_pretrained
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
-@pytest.mark.parametrize("model", [lambda: load_pretrained("paper"), lambda: LeNet5(PRESETS["modern"].model, seed=0)])
+@pytest.mark.parametrize("model", [lambda: load_pretrained("paper"), lambda: LeNet(PRESETS["modern"].model, seed=0)])
 def test_export_parity_with_dynamic_batch(tmp_path, fmt, model):
     model = model()
     x = torch.randn(300, 1, 32, 32)

@@ -8,7 +8,7 @@ import torch
 from lenet5 import fused
 from lenet5.evaluate import predict_all
 from lenet5.losses import pattern_loss
-from lenet5.model import LeNet5, ModelConfig
+from lenet5.model import LeNet, ModelConfig
 from lenet5.presets import PRESETS
 from lenet5.train import Trainer
 
@@ -16,9 +16,9 @@ pytestmark = pytest.mark.skipif(fused.library() is None, reason="no C compiler t
 QUIET = dict(progress=False, log=lambda s: None)
 
 
-def trained_a_little(config: ModelConfig) -> LeNet5:
+def trained_a_little(config: ModelConfig) -> LeNet:
     """A network off its initial weights, so that every layer's gradient is non-trivial."""
-    model = LeNet5(config, seed=3)
+    model = LeNet(config, seed=3)
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
@@ -73,7 +73,7 @@ def test_scores_equal_the_modules_and_predict_all_uses_them(monkeypatch):
 
 def test_no_compiler_means_pytorch(monkeypatch):
     monkeypatch.setattr(fused, "library", lambda: None)
-    assert not fused.applies(LeNet5(ModelConfig()))
+    assert not fused.applies(LeNet(ModelConfig()))
 
 
 def train_tiny(run_dir, data_dir, threads: int, preset: str = "paper") -> Trainer:

@@ -12,7 +12,7 @@ import lenet5.train
 from lenet5.checkpoint import load_checkpoint
 from lenet5.graphed import GraphedStep, graphable, undo_steps
 from lenet5.losses import pattern_loss
-from lenet5.model import LeNet5, ModelConfig
+from lenet5.model import LeNet, ModelConfig
 from lenet5.presets import PRESETS
 from lenet5.train import Trainer, implementation, keep_implementation, make_optimizer
 
@@ -37,7 +37,7 @@ def test_graphs_are_for_adam_on_a_gpu_on_undistorted_digits(monkeypatch):
 @pytest.mark.parametrize("steps_before", [0, 2])
 def test_undo_steps_puts_weights_and_adam_state_back(steps_before):
     torch.manual_seed(0)
-    model = LeNet5(ModelConfig(), seed=1)
+    model = LeNet(ModelConfig(), seed=1)
     optimizer = adamw(model)
     x, y = torch.randn(8, 1, 32, 32), torch.randint(0, 10, (8,))
     loss = pattern_loss("map", 0.1)
@@ -62,7 +62,7 @@ def test_undo_steps_puts_weights_and_adam_state_back(steps_before):
         for k, v in optimizer.state[p].items():
             assert torch.equal(v, state[p][k] if steps_before else torch.zeros_like(v))
     # a step from the undone state is the step a fresh optimizer would take
-    twin = LeNet5(ModelConfig(), seed=1)
+    twin = LeNet(ModelConfig(), seed=1)
     twin.load_state_dict(model.state_dict())
     twin_opt = adamw(twin)
     if steps_before:
@@ -79,7 +79,7 @@ def test_undo_steps_puts_weights_and_adam_state_back(steps_before):
 def test_a_resumed_optimizer_keeps_this_runs_implementation(saved_fused, fused):
     """load_state_dict takes the saved run's groups whole (fused or not): a resume puts back
     this run's choice, and Adam's step counts where that implementation keeps them."""
-    model = LeNet5(ModelConfig(), seed=1)
+    model = LeNet(ModelConfig(), seed=1)
     saved = adamw(model, fused=saved_fused)
     pattern_loss("map", 0.1)(model(torch.randn(4, 1, 32, 32)), torch.tensor([0, 1, 2, 3])).mean().backward()
     saved.step()
@@ -103,7 +103,7 @@ def test_the_buffered_step_is_the_plain_adamw_step():
     order = torch.randperm(40).view(5, 8)
     rates = [1e-3, 2e-3, 3e-3, 2e-3, 1e-3]
     loss = pattern_loss("map", 0.1)
-    model, reference = LeNet5(ModelConfig(), seed=2), LeNet5(ModelConfig(), seed=2)
+    model, reference = LeNet(ModelConfig(), seed=2), LeNet(ModelConfig(), seed=2)
     optimizer, by_hand = adamw(model), adamw(reference)
     step = GraphedStep(model, optimizer, loss, inputs, labels, steps=5, batch_size=8, capture=False)
     step.load(order, rates)
@@ -158,7 +158,7 @@ def test_the_captured_graph_is_the_step_op_by_op():
     rates = [2e-3 * (i + 1) / 8 for i in range(8)]
     results = []
     for capture in (True, False):
-        model = LeNet5(ModelConfig(), seed=4).cuda()
+        model = LeNet(ModelConfig(), seed=4).cuda()
         optimizer = adamw(model, fused=True)
         step = GraphedStep(model, optimizer, pattern_loss("map", 0.1), inputs, labels, 8, 32, capture=capture)
         step.load(order, rates)

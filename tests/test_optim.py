@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lenet5.curvature import diagonal_curvature
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 from lenet5.optim import ETA_SCHEDULE, SDLM, paper_eta
 
 
@@ -49,7 +49,7 @@ def test_step_before_curvature_fails_loudly_and_bad_hyperparameters_raise():
 
 def test_state_dict_round_trip_keeps_stepping_identically():
     torch.manual_seed(0)
-    a, b = LeNet5(seed=0), LeNet5(seed=0)
+    a, b = LeNet(seed=0), LeNet(seed=0)
     x, t = torch.randn(8, 1, 32, 32), torch.randint(0, 10, (8,))
     opt_a = SDLM(a.parameters())
     opt_a.set_curvature(diagonal_curvature(a, x))
@@ -70,7 +70,7 @@ def test_summed_batch_step_is_the_sum_of_per_pattern_steps():
     from lenet5.losses import map_loss
 
     x, t = torch.randn(6, 1, 32, 32), torch.randint(0, 10, (6,))
-    model = LeNet5(seed=0)
+    model = LeNet(seed=0)
     h = diagonal_curvature(model, x)
     expected = {n: p.detach().clone() for n, p in model.named_parameters()}
     for i in range(6):

@@ -103,10 +103,10 @@ def test_a_run_that_diverges_stops_with_a_hint(tiny_data_dir, tmp_path, preset, 
 
 
 def test_weight_decay_is_adamw_for_adam_and_refused_for_sdlm():
-    from lenet5.model import LeNet5
+    from lenet5.model import LeNet
     from lenet5.train import make_optimizer
 
-    model = LeNet5(ModelConfig())
+    model = LeNet(ModelConfig())
     adam = PRESETS["paper"].train.replace(weight_decay=0.0)
     assert type(make_optimizer(model, adam)) is torch.optim.Adam
     decayed = make_optimizer(model, adam.replace(weight_decay=0.01))

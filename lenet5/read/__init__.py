@@ -21,7 +21,7 @@ import torch
 
 from lenet5.data.feed import BACKGROUND, INK
 from lenet5.errors import Lenet5Error
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 from lenet5.predict import expand
 from lenet5.preprocess import load_image
 from lenet5.read.recognizer import DEFAULT_READER, load_reader, reader_network, shipped_readers
@@ -88,7 +88,7 @@ def read_number(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -
     return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits)
 
 
-def read_segmented(model: LeNet5, line: Line) -> tuple[list[Found], float]:
+def read_segmented(model: LeNet, line: Line) -> tuple[list[Found], float]:
     """Heuristic over-segmentation: the digits on the best path through the candidate segments,
     boxed around their atoms, and the path's log-probability."""
     pieces = atoms(line)

@@ -20,8 +20,7 @@ from typing import Any
 import torch
 
 from lenet5.errors import Lenet5Error
-from lenet5.layers import SoftmaxOutput
-from lenet5.model import LeNet5, ModelConfig, initialize
+from lenet5.model import LeNet, ModelConfig
 from lenet5.pretrained import WEIGHTS_DIR, read_safetensors, save_weights
 from lenet5.read.classes import CLASSES
 from lenet5.read.sdnn import SDNN
@@ -33,12 +32,9 @@ READERS_DIR = WEIGHTS_DIR / "readers"
 DEFAULT_READER = "amounts"  # the SDNN
 
 
-def reader_network(seed: int = 0) -> LeNet5:
+def reader_network(seed: int = 0) -> LeNet:
     """A fresh recognizer: LeNet-5 whose output layer gives 11 logits (B, 11)."""
-    model = LeNet5(READER_CONFIG, seed=seed)
-    model.output = SoftmaxOutput(84, CLASSES)
-    initialize(model, torch.Generator().manual_seed(seed))
-    return model
+    return LeNet(READER_CONFIG, seed=seed, classes=CLASSES)
 
 
 def shipped_readers() -> list[str]:
@@ -53,7 +49,7 @@ def save_reader(model: torch.nn.Module, path: Path, meta: dict[str, Any]) -> Non
 
 def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dict[str, Any]]:
     """A reader from a shipped name (see `shipped_readers()`) or a .safetensors file, in eval mode:
-    an SDNN, or a segment recognizer (a LeNet5) for heuristic over-segmentation."""
+    an SDNN, or a segment recognizer (a LeNet) for heuristic over-segmentation."""
     path = READERS_DIR / f"{spec}.safetensors" if str(spec) in shipped_readers() else Path(spec)
     if not path.is_file():
         raise Lenet5Error(f"{spec}: no shipped reader of that name ({', '.join(shipped_readers()) or 'none'}), and no such file")

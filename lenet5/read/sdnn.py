@@ -25,8 +25,8 @@ import torch
 
 from lenet5.data import feed
 from lenet5.errors import Lenet5Error
-from lenet5.layers import Conv, ScaledTanh, SoftmaxOutput, Subsampling, c3_mask
-from lenet5.model import ModelConfig, initialize
+from lenet5.architectures import sweep
+from lenet5.model import LeNet, ModelConfig
 from lenet5.read.classes import CLASSES, NONE
 from lenet5.read.segment import DIGIT_HEIGHT, INK, Line
 
@@ -42,30 +42,27 @@ BEAM = 8  # strings kept by the search for the likeliest string
 SURE_NOT = 1e-4  # a digit less likely than this at an output does not start or go on there
 
 
-class SDNN(torch.nn.Sequential):
+# Deviation: init U(+-2.4/sqrt F_in). With the literal 2.4/F_in the swept network never left
+# "between everywhere" (held-out strips read exactly: 0.0% after 4 passes of 20,000 strips;
+# 65.2% after 6 passes with this init, the paper's maps).
+# Deviation: a softmax over the ten digits and "between" instead of the RBF bitmaps: Fig. 3 has
+# no bitmap for "no digit here", and the paths' probabilities need one.
+SDNN_CONFIG = ModelConfig(head="softmax", loss="cross-entropy", init="paper-sqrt")
+
+
+class SDNN(LeNet):
     """LeNet-5's layers (Fig. 2: C1, S2, C3, S4, C5, F6, scaled tanh) with `maps` = the number of
     maps of C1, C3, C5 and F6, and a softmax over 10 digits + between. With the paper's maps C3 is
     wired by Table I; wider ones connect C3 to every S2 map. (B, 1, 32, W) -> (B, 11, 1, windows(W)).
     The shipped SDNN has more maps than Fig. 2: see SDNNTraining.maps in train_sdnn.py."""
 
     def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0):
-        super().__init__()
-        c1, c3, c5, f6 = maps
         self.maps = tuple(maps)
-        # Deviation: init U(+-2.4/sqrt F_in). With the literal 2.4/F_in the swept network never
-        # left "between everywhere" (held-out strips read exactly: 0.0% after 4 passes of 20,000
-        # strips; 65.2% after 6 passes with this init, the paper's maps).
-        self.config = ModelConfig(head="softmax", loss="cross-entropy", init="paper-sqrt")
-        self.C1, self.C1_f = Conv(1, c1), ScaledTanh()
-        self.S2, self.S2_f = Subsampling(c1), ScaledTanh()
-        self.C3, self.C3_f = Conv(c1, c3, mask=c3_mask() if self.maps[:2] == PAPER_MAPS[:2] else None), ScaledTanh()
-        self.S4, self.S4_f = Subsampling(c3), ScaledTanh()
-        self.C5, self.C5_f = Conv(c3, c5), ScaledTanh()
-        self.F6, self.F6_f = Conv(c5, f6, kernel=1), ScaledTanh()
-        # Deviation: a softmax over the ten digits and "between" instead of the RBF bitmaps: Fig. 3
-        # has no bitmap for "no digit here", and the paths' probabilities need one.
-        self.output = SoftmaxOutput(f6, CLASSES)
-        initialize(self, torch.Generator().manual_seed(seed))
+        super().__init__(SDNN_CONFIG, seed, classes=CLASSES, architecture=sweep(self.maps))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, 32, W) -> (B, 11, 1, windows(W)), one column of outputs even for a 32 px band."""
+        return torch.nn.Sequential.forward(self, x)
 
 
 def band(line: Line) -> np.ndarray:

@@ -19,7 +19,7 @@ import torch
 
 from lenet5.data.strips import TRAINING, Strip, Style, make_strip
 from lenet5.errors import Lenet5Error
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 from lenet5.presets import PAPER_TRAINING
 from lenet5.read import as_inputs, read_number
 from lenet5.read.classes import NONE
@@ -109,12 +109,12 @@ def segment_set(digits: np.ndarray, labels: np.ndarray, count: int, seed: int, s
     return torch.from_numpy(np.concatenate(fields)), torch.from_numpy(np.concatenate(targets))
 
 
-def exact_rate(model: LeNet5, strips: list[Strip]) -> float:
+def exact_rate(model: LeNet, strips: list[Strip]) -> float:
     """Share of strips read exactly right."""
     return sum(read_or_none(model, s) == s.number for s in strips) / len(strips)
 
 
-def read_or_none(model: LeNet5, strip: Strip) -> str | None:
+def read_or_none(model: LeNet, strip: Strip) -> str | None:
     """The number read in a strip, or None where no digits were found (which counts as wrong)."""
     try:
         return read_number(model, strip.image.astype(np.float32) / 255).number
@@ -123,7 +123,7 @@ def read_or_none(model: LeNet5, strip: Strip) -> str | None:
 
 
 def train_reader(digits: np.ndarray, labels: np.ndarray, config: ReaderTraining, seed: int = 0,
-                 log: Callable[[str], None] = print) -> tuple[LeNet5, list[dict]]:
+                 log: Callable[[str], None] = print) -> tuple[LeNet, list[dict]]:
     """Train a recognizer on strips of digits[:-holdout], score whole strips of the held-out
     digits after each pass. Returns the model and one history row per pass."""
     if config.holdout >= len(digits):

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from lenet5.errors import Lenet5Error
-from lenet5.model import LeNet5
+from lenet5.model import LeNet
 from lenet5.preprocess import decode_image, grey_to_digit
 from lenet5.pretrained import load_model, shipped
 from lenet5.read import load_reader, read_number
@@ -32,7 +32,7 @@ class ServedModel:
     """A model the server reads with, and what is known about it (from `load_model`)."""
 
     name: str
-    model: LeNet5
+    model: LeNet
     info: dict[str, Any]
 
     def describe(self) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def image_to_input(data: bytes, name: str) -> torch.Tensor:
 
 
 @torch.no_grad()
-def answer(model: LeNet5, digit: torch.Tensor) -> dict[str, Any]:
+def answer(model: LeNet, digit: torch.Tensor) -> dict[str, Any]:
     """One uint8 digit (28, 28) -> digit, confidence (the margin between the best two scores, as
     `lenet5 predict` gives), the ten scores (RBF penalties, smaller wins; or logits) and, for a
     softmax head, the ten probabilities."""
@@ -72,7 +72,7 @@ def answer(model: LeNet5, digit: torch.Tensor) -> dict[str, Any]:
 
 
 @torch.no_grad()
-def pictures(model: LeNet5, digit: torch.Tensor) -> dict[str, Any]:
+def pictures(model: LeNet, digit: torch.Tensor) -> dict[str, Any]:
     """What the network saw (its 32x32 input) and the maps of C1, S2, C3 and S4, as PNG data
     URLs, dark = high as in `lenet5 show`, each map stretched over its own range. A layer is one
     PNG (one image per layer, not per map, keeps an update fast): its maps in rows of `columns`,
