@@ -4,31 +4,27 @@ presets `paper-sdlm` (the paper's own SDLM training) and `paper-distort`, plus `
 
 Every run is an ordinary run directory (`OUT/runs/<variant>-seed<k>`): a finished run whose
 config matches is not run again, an interrupted one resumes from its checkpoint. The runs go
-`workers` at a time on this machine, or as tasks on a Ray cluster (lenet5/cluster.py).
+`workers` at a time on this machine, or as tasks on a Ray cluster: lenet5/study.py runs them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 import statistics
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 from scipy.stats import t as student_t
 
 from lenet5.atomic import write_atomic
 from lenet5.checkpoint import save_csv, save_json
 from lenet5.errors import Lenet5Error
-from lenet5.model import LeNet5
-from lenet5.presets import get_preset
+from lenet5.model import LeNet
+from lenet5.presets import get_preset, training_settings
 from lenet5.runtime import DEFAULT_THREADS
+from lenet5.study import Job, run_jobs, train_run
 from lenet5.summary import layer_table
-from lenet5.train import Diverged, Trainer
 
 # SGD's peak rate, chosen on a held-out split (last 10,000 training digits): 0.003 val 1.29%,
 # 0.001 val 1.46% (4 passes); 0.01 collapsed to chance at the end of the warm-up in all three
@@ -88,58 +84,25 @@ def select(names: list[str] | None) -> list[Variant]:
     return [BY_NAME[n] for n in names]
 
 
-@dataclass(frozen=True)
-class Job:
-    variant: str
-    seed: int
-    epochs: int
-    out: Path
-    data_dir: str | None
-    train_limit: int = 0
-    test_limit: int = 0
-    device: str = "cpu"
-
-    @property
-    def run_dir(self) -> Path:
-        return self.out / "runs" / f"{self.variant}-seed{self.seed}"
+FINISHED = "metrics.json"  # a run with this file (and its config.json) is done
 
 
-def _init_worker(threads: int) -> None:
-    torch.set_num_threads(threads)
+def configs(job: Job):
+    return BY_NAME[job.row].configs(job.epochs, job.train_limit, job.test_limit)
 
 
-def reuse(job: Job) -> dict[str, Any] | None:
-    """The result of a finished run with the job's config in its run directory, else None."""
-    model_config, train_config = BY_NAME[job.variant].configs(job.epochs, job.train_limit, job.test_limit)
-    wanted = {"model": dataclasses.asdict(model_config), "train": dataclasses.asdict(train_config), "seed": job.seed}
-    metrics, config = job.run_dir / "metrics.json", job.run_dir / "config.json"
-    if metrics.exists() and config.exists() and json.loads(config.read_text()) == wanted:
-        return result(job, json.loads(metrics.read_text()), ran=False)
-    return None
+def settings(job: Job) -> dict[str, Any]:
+    return training_settings(*configs(job), job.seed)
 
 
-def run_job(job: Job, after_pass=None) -> dict[str, Any]:
-    """Train one (variant, seed), resuming from its checkpoint, or read back its finished run.
-    `after_pass` is called once each pass's checkpoint is on disk."""
-    finished = reuse(job)
-    if finished is not None:
-        return finished
-    model_config, train_config = BY_NAME[job.variant].configs(job.epochs, job.train_limit, job.test_limit)
-    trainer = Trainer(model_config, train_config, job.seed, job.run_dir, job.data_dir, job.device, progress=False,
-                      log=lambda s: print(f"[{job.variant} seed {job.seed}] {s}", flush=True), after_pass=after_pass)
-    try:
-        summary = trainer.fit(resume=True)
-    except Diverged as e:  # a result of the study, not a failure of it: recorded, not re-run
-        print(f"[{job.variant} seed {job.seed}] {e}", flush=True)
-        summary = {"diverged_in_pass": e.epoch, "test_error": None, "train_error": None, "seconds_per_pass": None}
-        save_json(job.run_dir / "metrics.json", summary)  # beside the config.json that fit wrote first
-    return result(job, summary, ran=True)
+def execute(job: Job, after_pass=None) -> dict[str, Any]:
+    return train_run(job, *configs(job), after_pass=after_pass)
 
 
 def result(job: Job, summary: dict[str, Any], ran: bool) -> dict[str, Any]:
     """One row of results.csv (`ran`: trained now rather than reused; not written)."""
-    variant = BY_NAME[job.variant]
-    model = LeNet5(variant.configs(job.epochs, job.train_limit, job.test_limit)[0])
+    variant = BY_NAME[job.row]
+    model = LeNet(configs(job)[0])
     rows = layer_table(model)
     return {"variant": variant.name, "description": variant.description, "seed": job.seed,
             "diverged_in_pass": summary.get("diverged_in_pass"), "test_error": summary["test_error"], "train_error": summary["train_error"],
@@ -152,19 +115,9 @@ def run_study(variants: list[Variant], seeds: int, epochs: int, out: Path, worke
               threads: int = DEFAULT_THREADS, device: str = "cpu", ray_address: str | None = None,
               storage: Path | None = None) -> list[dict[str, Any]]:
     """Every (variant, seed) run, each on `threads` threads: `workers` at a time on this machine,
-    or, given `ray_address` ("local" for a new local Ray, "auto", "ray://host:port"), as tasks on
-    that Ray cluster, their runs synced through `storage` (lenet5/cluster.py)."""
-    jobs = [Job(v.name, s, epochs, out, data_dir, train_limit, test_limit, device) for v in variants for s in range(seeds)]
-    if ray_address is not None:
-        from lenet5.cluster import run_on_ray
-
-        results = run_on_ray(jobs, out, ray_address, storage, threads)
-    elif workers == 1:
-        _init_worker(threads)
-        results = [run_job(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(threads,)) as pool:
-            results = list(pool.map(run_job, jobs))
+    or as tasks on a Ray cluster (lenet5/study.py); then the report in `out`."""
+    jobs = [Job("ablate", v.name, s, epochs, out, data_dir, train_limit, test_limit, device) for v in variants for s in range(seeds)]
+    results = run_jobs(jobs, workers, threads, ray_address, storage)
     write_results(results, out)
     return results
 

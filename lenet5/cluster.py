@@ -1,5 +1,5 @@
-"""The ablation study on a Ray cluster (https://docs.ray.io): each (variant, seed) job is a Ray
-task, and the study's results and run directories come back to the machine that started it.
+"""A study on a Ray cluster (https://docs.ray.io): each (row, seed) job is a Ray task, and the
+study's results and run directories come back to the machine that started it.
 
 A task trains in a folder of its own worker and, after every pass, syncs the run directory
 (checkpoint, metrics, config) to a store: a folder every node sees (`--storage`, or the study
@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from lenet5.ablate import Job, reuse, run_job
+from lenet5.study import Job, reuse, run_job
 from lenet5.atomic import write_atomic
 from lenet5.checkpoint import load_checkpoint, save_json
 from lenet5.errors import Lenet5Error
