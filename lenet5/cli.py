@@ -36,11 +36,11 @@ def cmd_data_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from lenet5.model import LeNet5
+    from lenet5.model import LeNet
     from lenet5.summary import format_table, layer_table
 
     model_config, _ = configs_from_args(args)
-    rows = layer_table(LeNet5(model_config))
+    rows = layer_table(LeNet(model_config))
     if args.json:
         print(json.dumps({"config": asdict(model_config), "layers": [asdict(r) for r in rows],
                           "parameters": sum(r.parameters for r in rows), "connections": sum(r.connections for r in rows)}, indent=2))
@@ -323,11 +323,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ablate(args: argparse.Namespace) -> int:
-    from lenet5.ablate import markdown, run_study, select, summarize
-
-    if args.seeds < 1 or args.epochs < 1 or args.workers < 1 or args.threads < 1:
-        raise Lenet5Error("--seeds, --epochs, --workers and --threads must be at least 1")
+def check_study(args: argparse.Namespace) -> None:
+    """The flags of a study (ablate, compare) that argparse cannot check alone."""
     if args.ray is None:  # here, on this machine's cores; on Ray, the cluster checks what a task asks for
         if args.storage is not None:
             raise Lenet5Error("--storage goes with --ray: it is where a cluster's workers sync their runs")
@@ -337,17 +334,43 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         check_device(args.device)
     elif args.workers != 1:
         raise Lenet5Error("--workers is for runs on this machine; with --ray the cluster's free CPUs decide how many go at once")
+
+
+def study_where(args: argparse.Namespace) -> str:
+    where = f"{args.workers} workers" if args.ray is None else f"Ray ({args.ray}), each run"
+    return f"{where} x {args.threads} threads on {args.device}"
+
+
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from lenet5.ablate import markdown, run_study, select, summarize
+
+    check_study(args)
     variants = select(args.only)
     out = Path(args.out)
-    where = f"{args.workers} workers" if args.ray is None else f"Ray ({args.ray}), each run"
-    print(f"ablation: {len(variants)} variants x {args.seeds} seeds, {args.epochs} passes, "
-          f"{where} x {args.threads} threads on {args.device} -> {out}")
+    print(f"ablation: {len(variants)} variants x {args.seeds} seeds, {args.epochs} passes, {study_where(args)} -> {out}")
     results = run_study(variants, args.seeds, args.epochs, out, args.workers, args.data_dir, args.train_limit, args.test_limit,
                         threads=args.threads, device=args.device, ray_address=args.ray,
                         storage=None if args.storage is None else Path(args.storage))
     print(markdown(summarize(results)))
     print(f"{sum(r['ran'] for r in results)} runs trained, {sum(not r['ran'] for r in results)} reused; "
           f"wrote {out}/results.csv, ablation.md, ablation.png")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from lenet5.compare import run_compare, select
+    from lenet5.compare.report import markdown
+
+    check_study(args)
+    rows = select(args.only)
+    out = Path(args.out)
+    print(f"comparison: {len(rows)} rows x {args.seeds} seeds, {args.epochs} passes a network, {study_where(args)} -> {out}")
+    results, summary = run_compare(rows, args.seeds, args.epochs, out, args.workers, args.data_dir, args.train_limit,
+                                   args.test_limit, threads=args.threads, device=args.device, ray_address=args.ray,
+                                   storage=None if args.storage is None else Path(args.storage))
+    print(markdown(summary))
+    print(f"{sum(r['ran'] for r in results)} runs made, {sum(not r['ran'] for r in results)} reused; "
+          f"wrote {out}/results.csv, compare.md, fig9.png, fig10.png" + (", fig6.md, fig6.png" if (out / "fig6.md").exists() else ""))
     return 0
 
 
@@ -364,6 +387,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
           flush=True)
     run(app, sock)
     return 0
+
+
+def add_study(p: argparse.ArgumentParser, out: str, metavar: str, what: str, seeds: int) -> None:
+    """The flags every study (ablate, compare) takes."""
+    p.add_argument("--seeds", type=at_least(1), default=seeds, help=f"seeds per row (default: {seeds})")
+    p.add_argument("--epochs", type=at_least(1), default=20, help="passes per training run (default: 20)")
+    p.add_argument("--workers", type=at_least(1), default=1, help="runs in parallel on this machine (default: 1)")
+    add_threads(p, what="per run")
+    p.add_argument("--device", type=device, default="cpu", help="cpu or cuda; on Ray, cuda asks one GPU per run (default: cpu)")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="run each job as a task on the Ray cluster at ADDRESS (auto, ray://host:10001), or on a new "
+                        "local Ray without one; needs pip install -e '.[cluster]' (default: off, runs on this machine)")
+    p.add_argument("--storage", default=None, metavar="PATH",
+                   help="with --ray: a folder this machine and every node see, where each run is synced after every "
+                        "pass (default: the study folder on a local Ray, else runs travel back to this machine)")
+    p.add_argument("--out", default=out, help=f"study folder (default: {out})")
+    p.add_argument("--only", nargs="+", default=None, metavar=metavar, help=f"run only these {what} (default: all)")
+    p.add_argument("--train-limit", type=at_least(0), default=0, help="train on the first N digits only (default: 0, all)")
+    p.add_argument("--test-limit", type=at_least(0), default=0, help="score the first N test digits only (default: 0, all)")
+    add_data_dir(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -456,23 +499,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("ablate", help="paper, paper with one choice swapped, blog and modern, over several seeds")
-    p.add_argument("--seeds", type=at_least(1), default=3, help="seeds per variant (default: 3)")
-    p.add_argument("--epochs", type=int, default=20, help="passes per run (default: 20)")
-    p.add_argument("--workers", type=at_least(1), default=1, help="runs in parallel on this machine (default: 1)")
-    add_threads(p, what="per run")
-    p.add_argument("--device", type=device, default="cpu", help="cpu or cuda; on Ray, cuda asks one GPU per run (default: cpu)")
-    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                   help="run each job as a task on the Ray cluster at ADDRESS (auto, ray://host:10001), or on a new "
-                        "local Ray without one; needs pip install -e '.[cluster]' (default: off, runs on this machine)")
-    p.add_argument("--storage", default=None, metavar="PATH",
-                   help="with --ray: a folder this machine and every node see, where each run is synced after every "
-                        "pass (default: the study folder on a local Ray, else runs travel back to this machine)")
-    p.add_argument("--out", default="runs/ablation", help="study folder (default: runs/ablation)")
-    p.add_argument("--only", nargs="+", default=None, metavar="VARIANT", help="run only these variants (default: all)")
-    p.add_argument("--train-limit", type=int, default=0, help="train on the first N digits only (default: 0, all)")
-    p.add_argument("--test-limit", type=int, default=0, help="score the first N test digits only (default: 0, all)")
-    add_data_dir(p)
+    add_study(p, "runs/ablation", "VARIANT", "variants", seeds=3)
     p.set_defaults(func=cmd_ablate)
+
+    p = sub.add_parser("compare", help="the paper's Section III: LeNet-1, LeNet-4, boosted LeNet-4 and the other classifiers "
+                                       "of Fig. 9-12 beside the paper's figures, and Fig. 6")
+    add_study(p, "runs/compare", "ROW", "rows or groups (fig9, fig6)", seeds=1)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("serve", help="a web page to draw a digit and watch LeNet-5 read it, layer by layer; and its HTTP API")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
