@@ -13,7 +13,10 @@ inference: PyTorch, the fused kernel and, when onnxruntime is installed, the ONN
 GPU, the baseline, `paper` (at both batch sizes, and op by op), the other presets and inference
 once more on it; `--gpu-only` times only those. Prints tables and writes JSON.
 
-    python benchmarks/speed.py [--passes 3] [--digits 60000] [--out speed.json] [--gpu-only]
+    python benchmarks/speed.py [--passes 3] [--digits 60000] [--out speed.json] [--gpu-only] [--isa x86-64-v3]
+
+--isa x86-64-v3 (or x86-64-v2) times this machine as an AVX2 (or SSE4.2) one would run: fused.c
+built for that CPU level, PyTorch's kernels, oneDNN and MKL held to the same instructions.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import contextlib
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +49,9 @@ from lenet5.summary import layer_table
 from lenet5.train import Trainer, cpu_name
 
 BATCH = 128
+# what each CPU level allows each library: PyTorch's ATen, oneDNN (convolutions), MKL (matmul)
+ISA_ENV = {"x86-64-v3": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+           "x86-64-v2": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}}
 BASELINE = "baseline (PIL Dataset + DataLoader, blog model, Adam)"
 TIMED = ("paper-sdlm", "blog", "modern")  # at all threads; paper-distort: paper plus the distortions' cost
 
@@ -216,7 +223,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("speed.json"), help="JSON output (default: speed.json)")
     parser.add_argument("--gpu-only", action="store_true",
                         help="only the GPU rows and GPU inference (a GPU machine whose CPU rows are measured elsewhere)")
+    parser.add_argument("--isa", choices=["native", *ISA_ENV], default="native",
+                        help="time as a machine with only these instructions would run (default: native, this CPU's own)")
     args = parser.parse_args()
+    if args.isa != "native" and os.environ.get("LENET5_MARCH") != args.isa:
+        # the libraries read their limits when they load: start again with them set
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "LENET5_MARCH": args.isa, **ISA_ENV[args.isa]})
     if args.gpu_only and not torch.cuda.is_available():
         parser.error("--gpu-only: PyTorch sees no CUDA device")
     data = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
@@ -258,12 +270,13 @@ def main() -> None:
     base = {(threads, device): statistics.median(times) * scale for label, threads, device, times, _, _ in rows if label == BASELINE}
     build = None if args.gpu_only else build_seconds()
     gpu = f"; GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
-    print(f"torch {torch.__version__}, {cpu_name()}, {cores} cores{gpu}; fp32 matmul "
+    isa = "" if args.isa == "native" else f" run as {args.isa} (fused.c -march={args.isa}, {ISA_ENV[args.isa]})"
+    print(f"torch {torch.__version__}, {cpu_name()}{isa}, {cores} cores{gpu}; fp32 matmul "
           + (", ".join(f"{r / 1e9:.1f} G multiply-adds/s on {t} thread{'s' if t > 1 else ''}" for t, r in rate.items()) or "not measured")
           + f"; batch {BATCH} unless said; seconds per pass over 60,000 digits (median of {args.passes})"
           + ("" if build is None else f"; building lenet5/fused.c on first use: {build:.1f} s"))
     print(f"{'pipeline':55s} {'device':>7s} {'threads':>7s} {'s/pass':>7s} {'digits/s':>9s} {'speed-up':>8s} {'floor s':>8s} {'x floor':>7s} {'ckpt+csv':>8s}")
-    report = {"cpu": cpu_name(), "cores": cores, "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    report = {"cpu": cpu_name(), "isa": args.isa, "cores": cores, "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
               "matmul_multiply_adds_per_s": {str(t): r for t, r in rate.items()}, "fused_build_s": build, "rows": []}
     for label, threads, device, times, preset, extra in rows:
         seconds = statistics.median(times) * scale

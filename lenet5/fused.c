@@ -10,8 +10,7 @@
    8 groups by its size alone, each group's gradient is summed in sample order, and the groups
    are added in group order.
 
-   Vectors of 16 floats (GCC/Clang vector extensions; the compiler maps them onto the CPU's SIMD
-   registers). Layouts (float32): an input is 32x32; C1's maps are 28 rows of 32 (columns 28..31
+   Vectors of the CPU's own width (GCC/Clang vector extensions, see VW below). Layouts (float32): an input is 32x32; C1's maps are 28 rows of 32 (columns 28..31
    unused), S2's 14 rows of 16, C3's 10x10 flat in 112, S4's 16x5x5 flat as PyTorch flattens it.
    Unused columns let every row be read as whole vectors; their gradients are kept at 0. */
 
@@ -45,24 +44,28 @@ int lenet5_grad_floats(void) {
     return n;
 }
 
-/* tanh as a rational function (Eigen's float tanh): within 4e-7 of tanh, NaN stays NaN */
+/* tanh as a rational function (Eigen's float tanh): within 4e-7 of tanh, NaN stays NaN. The
+   same steps on one float (tanh_r) and on a vector (tanh_v, squash's loop): Y is clamped to
+   +-TANH_CLAMP, the polynomials are evaluated in y^2, tiny inputs pass through. */
+#define TANH_CLAMP 7.90531110763549805f
+#define TANH_SMALL 0.0004f
+#define TANH_RATIO(y, y2, T) ({                                                   \
+    T p_ = (y2) * -2.76076847742355e-16f + 2.00018790482477e-13f;                  \
+    p_ = p_ * (y2) - 8.60467152213735e-11f;                                        \
+    p_ = p_ * (y2) + 5.12229709037114e-08f;                                        \
+    p_ = p_ * (y2) + 1.48572235717979e-05f;                                        \
+    p_ = p_ * (y2) + 6.37261928875436e-04f;                                        \
+    p_ = p_ * (y2) + 4.89352455891786e-03f;                                        \
+    T q_ = (y2) * 1.19825839466702e-06f + 1.18534705686654e-04f;                   \
+    q_ = q_ * (y2) + 2.26843463243900e-03f;                                        \
+    q_ = q_ * (y2) + 4.89352518554385e-03f;                                        \
+    (y) * p_ / q_; })
+
 static inline float tanh_r(float x) {
-    const float c = 7.90531110763549805f;
-    float y = x > c ? c : x;
-    y = y < -c ? -c : y;
-    const float y2 = y * y;
-    float p = -2.76076847742355e-16f;
-    p = p * y2 + 2.00018790482477e-13f;
-    p = p * y2 - 8.60467152213735e-11f;
-    p = p * y2 + 5.12229709037114e-08f;
-    p = p * y2 + 1.48572235717979e-05f;
-    p = p * y2 + 6.37261928875436e-04f;
-    p = p * y2 + 4.89352455891786e-03f;
-    float q = 1.19825839466702e-06f;
-    q = q * y2 + 1.18534705686654e-04f;
-    q = q * y2 + 2.26843463243900e-03f;
-    q = q * y2 + 4.89352518554385e-03f;
-    return fabsf(x) < 0.0004f ? x : y * p / q;
+    float y = x > TANH_CLAMP ? TANH_CLAMP : x;
+    y = y < -TANH_CLAMP ? -TANH_CLAMP : y;
+    const float r = TANH_RATIO(y, y * y, float);
+    return fabsf(x) < TANH_SMALL ? x : r;
 }
 
 /* One sample's maps: what the backward pass reads. t* = tanh(S a) of each layer (f = A t). */
@@ -96,68 +99,109 @@ size_t lenet5_work_bytes(void) { return sizeof(Tile) + 64; }
 
 static Tile *tile_of(void *work) { return (Tile *)(((uintptr_t)work + 63) & ~(uintptr_t)63); }
 
-/* 16 floats that the compiler keeps in vector registers (two on AVX2, one on AVX-512) */
-typedef float vf __attribute__((vector_size(64)));
+/* Vectors of VW floats, the CPU's own width, chosen when the file is compiled: 16 with AVX-512,
+   8 with AVX/AVX2, 4 otherwise (SSE2, NEON). A wider vector than the CPU has would live in
+   memory, not registers (GCC lowers it piecewise through the stack: 7x slower on AVX2).
 
-static inline vf load(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
-static inline void store(float *p, vf v) { memcpy(p, &v, sizeof v); }
-typedef float vf8 __attribute__((vector_size(32)));  /* the 8 floats after 16s: F6 reads 120 = 7 x 16 + 8 */
-typedef float vf4 __attribute__((vector_size(16)));
-static inline vf8 load8(const float *p) { vf8 v; memcpy(&v, p, sizeof v); return v; }
-static inline void store8(float *p, vf8 v) { memcpy(p, &v, sizeof v); }
-static inline float lanes_sum8(vf8 a) {
-    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
-    return (b[0] + b[1]) + (b[2] + b[3]);
+   Sums are written over blocks of 16 floats (LANES), each block held in 16 / VW vectors, and
+   reduced in one fixed order (halves added pairwise: 16 -> 8 -> 4 -> 1), so every width adds the
+   same numbers in the same order: the results do not depend on the vector width. */
+#if defined(__AVX512F__)
+#define VW 16
+#elif defined(__AVX__)
+#define VW 8
+#else
+#define VW 4
+#endif
+#define TW (VW < 8 ? VW : 8)  /* the vectors of an 8-float tail: F6 reads 120 = 7 x 16 + 8 */
+enum { LANES = 16, NV = LANES / VW, NT = 8 / TW, BW = 2 * VW };  /* BW: columns a register block holds */
+typedef float vn __attribute__((vector_size(VW * 4)));
+typedef float vt __attribute__((vector_size(TW * 4)));
+
+static inline vn load(const float *p) { vn v; memcpy(&v, p, sizeof v); return v; }
+static inline void store(float *p, vn v) { memcpy(p, &v, sizeof v); }
+static inline vt loadt(const float *p) { vt v; memcpy(&v, p, sizeof v); return v; }
+static inline void storet(float *p, vt v) { memcpy(p, &v, sizeof v); }
+
+static inline float sum8(const float *a) {  /* 8 -> 4 -> 1 */
+    const float b0 = a[0] + a[4], b1 = a[1] + a[5], b2 = a[2] + a[6], b3 = a[3] + a[7];
+    return (b0 + b1) + (b2 + b3);
 }
-static inline float lanes_sum(vf v) {  /* halves added pairwise: 16 -> 8 -> 4 -> 1 */
-    return lanes_sum8(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+static inline float sum16(const float *a) {  /* 16 -> 8, then sum8 */
+    float b[8];
+    for (int i = 0; i < 8; i++) b[i] = a[i] + a[i + 8];
+    return sum8(b);
+}
+static inline float lanes_sum(const vn v[NV]) {  /* one block of 16 lanes held in NV vectors */
+    float a[LANES];
+    memcpy(a, v, sizeof a);
+    return sum16(a);
+}
+static inline float tail_sum(const vt v[NT]) {  /* 8 lanes held in NT vectors */
+    float a[8];
+    memcpy(a, v, sizeof a);
+    return sum8(a);
+}
+
+typedef int32_t vni __attribute__((vector_size(VW * 4)));
+static inline vn pick(vni m, vn a, vn b) { return (vn)(((vni)a & m) | ((vni)b & ~m)); }  /* m ? a : b, lane by lane */
+
+static inline vn tanh_v(vn x) {  /* tanh_r on every lane, without branches (AVX2 has no masked division) */
+    const vn clamp = (vn){0} + TANH_CLAMP;
+    vn y = pick(x > clamp, clamp, x);
+    y = pick(y < -clamp, -clamp, y);
+    const vn r = TANH_RATIO(y, y * y, vn);
+    const vn magnitude = (vn)((vni)x & 0x7fffffff);
+    return pick(magnitude < (vn){0} + TANH_SMALL, x, r);
 }
 
 /* t[i] = tanh(S a[i]) for n values, in place */
 static void squash(float *restrict a, int n) {
-    for (int i = 0; i < n; i++) a[i] = tanh_r(S * a[i]);
+    int i = 0;
+    for (; i + VW <= n; i += VW) store(a + i, tanh_v(S * load(a + i)));
+    for (; i < n; i++) a[i] = tanh_r(S * a[i]);
 }
 
 /* --- forward -------------------------------------------------------------------------------- */
 
 static void c1_forward(const float *restrict img, const float *restrict w, const float *restrict b, float t1[C1M][C1][C1W]) {
-    for (int r = 0; r < C1; r++) {
-        vf acc[C1M][2];
-        for (int c = 0; c < C1M; c++) acc[c][0] = acc[c][1] = (vf){0} + b[c];
-        for (int ky = 0; ky < 5; ky++)
-            for (int kx = 0; kx < 5; kx++) {
-                const float *row = img + (r + ky) * IN + kx;
-                const vf lo = load(row), hi = load(row + 16);
-                for (int c = 0; c < C1M; c++) {
-                    const float wk = w[c * 25 + ky * 5 + kx];
-                    acc[c][0] += wk * lo;
-                    acc[c][1] += wk * hi;
+    for (int r = 0; r < C1; r++)
+        for (int x0 = 0; x0 < C1W; x0 += BW) {  /* 6 maps x 2 vectors of accumulators: 12 of the 16 (AVX2) or 32 (AVX-512) registers */
+            vn acc[C1M][2];
+            for (int c = 0; c < C1M; c++) acc[c][0] = acc[c][1] = (vn){0} + b[c];
+            for (int ky = 0; ky < 5; ky++)
+                for (int kx = 0; kx < 5; kx++) {
+                    const float *row = img + (r + ky) * IN + kx + x0;
+                    const vn lo = load(row), hi = load(row + VW);
+                    for (int c = 0; c < C1M; c++) {
+                        const float wk = w[c * 25 + ky * 5 + kx];
+                        acc[c][0] += wk * lo;
+                        acc[c][1] += wk * hi;
+                    }
                 }
+            for (int c = 0; c < C1M; c++) {
+                store(&t1[c][r][x0], acc[c][0]);
+                store(&t1[c][r][x0 + VW], acc[c][1]);
             }
-        for (int c = 0; c < C1M; c++) {
-            store(&t1[c][r][0], acc[c][0]);
-            store(&t1[c][r][16], acc[c][1]);
         }
-    }
     squash(&t1[0][0][0], C1M * C1 * C1W);
 }
-
-static const vf KEEP14 = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};  /* S2's 14 columns of 16 */
 
 static void s2_forward(Maps *m, const float *coef, const float *bias, float x2[C1M][S2_PLANE]) {
     for (int c = 0; c < C1M; c++)
         for (int i = 0; i < S2; i++) {
             /* two C1 rows added, then neighbouring columns: 32 columns -> 16 sums (the last two unused) */
-            const vf lo = load(&m->t1[c][2 * i][0]) + load(&m->t1[c][2 * i + 1][0]);
-            const vf hi = load(&m->t1[c][2 * i][16]) + load(&m->t1[c][2 * i + 1][16]);
-            const vf s = A * (__builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30) +
-                              __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31));
-            store(m->sum2[c][i], s);
-            store(m->t2[c][i], coef[c] * s + bias[c]);
+            const float *r0 = m->t1[c][2 * i], *r1 = m->t1[c][2 * i + 1];
+            for (int q = 0; q < S2W; q++) {
+                const float s = A * ((r0[2 * q] + r1[2 * q]) + (r0[2 * q + 1] + r1[2 * q + 1]));
+                m->sum2[c][i][q] = s;
+                m->t2[c][i][q] = coef[c] * s + bias[c];
+            }
         }
     squash(&m->t2[0][0][0], C1M * S2 * S2W);
     for (int c = 0; c < C1M; c++) {
-        for (int i = 0; i < S2; i++) store(&x2[c][i * S2W], A * load(m->t2[c][i]) * KEEP14);
+        for (int i = 0; i < S2; i++)
+            for (int q = 0; q < S2W; q++) x2[c][i * S2W + q] = q < S2 ? A * m->t2[c][i][q] : 0.0f;  /* S2's 14 columns of 16 */
         memset(&x2[c][S2 * S2W], 0, sizeof(float) * (S2_PLANE - S2 * S2W));
     }
 }
@@ -168,22 +212,22 @@ static void c3_forward(Maps *m, const float x2[C1M][S2_PLANE], const float *rest
        tap (ky, kx) meets over C3's 10x10 outputs are then the 100 floats from xs[i][kx] + 10 ky. */
     for (int i = 0; i < C1M; i++)
         for (int kx = 0; kx < 5; kx++) {
-            for (int r = 0; r < S2; r++) store(&m->xs[i][kx][r * C3], load(&x2[i][r * S2W + kx]));
+            for (int r = 0; r < S2; r++) memcpy(&m->xs[i][kx][r * C3], &x2[i][r * S2W + kx], sizeof(float) * LANES);
             memset(&m->xs[i][kx][S2 * C3], 0, sizeof(float) * (XS - S2 * C3));
         }
     for (int o = 0; o < C3M; o++) {
-        vf acc[C3P / 16];
-        for (int v = 0; v < C3P / 16; v++) acc[v] = (vf){0} + b[o];
+        vn acc[C3P / VW];
+        for (int v = 0; v < C3P / VW; v++) acc[v] = (vn){0} + b[o];
         for (int i = 0; i < C1M; i++) {
             if (!table[o * C1M + i]) continue;
             for (int ky = 0; ky < 5; ky++)
                 for (int kx = 0; kx < 5; kx++) {
                     const float wk = w[(o * C1M + i) * 25 + ky * 5 + kx];
                     const float *in = &m->xs[i][kx][ky * C3];
-                    for (int v = 0; v < C3P / 16; v++) acc[v] += wk * load(in + 16 * v);
+                    for (int v = 0; v < C3P / VW; v++) acc[v] += wk * load(in + VW * v);
                 }
         }
-        for (int v = 0; v < C3P / 16; v++) store(&m->t3[o][16 * v], acc[v]);
+        for (int v = 0; v < C3P / VW; v++) store(&m->t3[o][VW * v], acc[v]);
     }
     squash(&m->t3[0][0], C3M * C3P);
 }
@@ -205,18 +249,20 @@ static void s4_forward(Maps *m, const float *coef, const float *bias, float *res
 /* t[n][o] = tanh(S (b[o] + sum_k w[o][k] x[n][k])), y = A t, for the tile's n samples; len % 8 == 0 */
 static void full_forward(int n, int outs, int len, const float *restrict x, const float *restrict w,
                          const float *restrict b, float *restrict t, float *restrict y) {
-    const int tail = len - len % 16;
+    const int tail = len - len % LANES;
     for (int o = 0; o < outs; o++) {
-        vf acc[TILE] = {{0}};
-        vf8 acc8[TILE] = {{0}};
+        vn acc[TILE][NV] = {{{0}}};
+        vt acct[TILE][NT] = {{{0}}};
         const float *wo = w + o * len;
-        for (int k = 0; k < tail; k += 16) {
-            const vf wv = load(wo + k);
-            for (int s = 0; s < n; s++) acc[s] += wv * load(x + s * len + k);
-        }
+        for (int k = 0; k < tail; k += LANES)
+            for (int v = 0; v < NV; v++) {
+                const vn wv = load(wo + k + VW * v);
+                for (int s = 0; s < n; s++) acc[s][v] += wv * load(x + s * len + k + VW * v);
+            }
         if (tail < len)
-            for (int s = 0; s < n; s++) acc8[s] = load8(wo + tail) * load8(x + s * len + tail);
-        for (int s = 0; s < n; s++) t[s * outs + o] = b[o] + (lanes_sum(acc[s]) + lanes_sum8(acc8[s]));
+            for (int s = 0; s < n; s++)
+                for (int v = 0; v < NT; v++) acct[s][v] = loadt(wo + tail + TW * v) * loadt(x + s * len + tail + TW * v);
+        for (int s = 0; s < n; s++) t[s * outs + o] = b[o] + (lanes_sum(acc[s]) + tail_sum(acct[s]));
     }
     squash(t, n * outs);
     for (int i = 0; i < n * outs; i++) y[i] = A * t[i];
@@ -260,36 +306,36 @@ static void rbf(const float *x6, const float *proto, float *y) {
    first tile); dx[n][k] = sum_o w[o][k] d[n][o]; len % 8 == 0 */
 static void full_backward(int n, int outs, int len, const float *restrict x, const float *restrict w,
                           const float *restrict d, int first, float *restrict dw, float *restrict db, float *restrict dx) {
-    const int tail = len - len % 16;
+    const int tail = len - len % LANES;
     for (int o = 0; o < outs; o++) {
         float *dwo = dw + o * len;
-        for (int k = 0; k < tail; k += 16) {
-            vf acc = first ? (vf){0} : load(dwo + k);
+        for (int k = 0; k < tail; k += VW) {
+            vn acc = first ? (vn){0} : load(dwo + k);
             for (int s = 0; s < n; s++) acc += d[s * outs + o] * load(x + s * len + k);
             store(dwo + k, acc);
         }
-        if (tail < len) {
-            vf8 acc = first ? (vf8){0} : load8(dwo + tail);
-            for (int s = 0; s < n; s++) acc += d[s * outs + o] * load8(x + s * len + tail);
-            store8(dwo + tail, acc);
+        for (int k = tail; k < len; k += TW) {
+            vt acc = first ? (vt){0} : loadt(dwo + k);
+            for (int s = 0; s < n; s++) acc += d[s * outs + o] * loadt(x + s * len + k);
+            storet(dwo + k, acc);
         }
         float bias = first ? 0 : db[o];
         for (int s = 0; s < n; s++) bias += d[s * outs + o];
         db[o] = bias;
     }
-    for (int k = 0; k < tail; k += 16) {
-        vf acc[TILE] = {{0}};
+    for (int k = 0; k < tail; k += VW) {
+        vn acc[TILE] = {{0}};
         for (int o = 0; o < outs; o++) {
-            const vf wv = load(w + o * len + k);
+            const vn wv = load(w + o * len + k);
             for (int s = 0; s < n; s++) acc[s] += d[s * outs + o] * wv;
         }
         for (int s = 0; s < n; s++) store(dx + s * len + k, acc[s]);
     }
-    if (tail < len) {
-        vf8 acc[TILE] = {{0}};
+    for (int k = tail; k < len; k += TW) {
+        vt acc[TILE] = {{0}};
         for (int o = 0; o < outs; o++)
-            for (int s = 0; s < n; s++) acc[s] += d[s * outs + o] * load8(w + o * len + tail);
-        for (int s = 0; s < n; s++) store8(dx + s * len + tail, acc[s]);
+            for (int s = 0; s < n; s++) acc[s] += d[s * outs + o] * loadt(w + o * len + k);
+        for (int s = 0; s < n; s++) storet(dx + s * len + k, acc[s]);
     }
 }
 
@@ -322,14 +368,14 @@ static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t
     }
     /* C3's weights: sum over positions of da3 x (S2's outputs shifted by the tap) */
     for (int o = 0; o < C3M; o++) {
-        vf da[C3P / 16];
-        for (int v = 0; v < C3P / 16; v++) da[v] = load(&t->da3[o][16 * v]);
         for (int i = 0; i < C1M; i++) {
             if (!table[o * C1M + i]) continue;
             for (int ky = 0; ky < 5; ky++) {
-                vf acc[5] = {{0}};
-                for (int v = 0; v < C3P / 16; v++)
-                    for (int kx = 0; kx < 5; kx++) acc[kx] += da[v] * load(&m->xs[i][kx][ky * C3 + 16 * v]);
+                vn acc[5][NV] = {{{0}}};  /* lane l of each block of 16 sums the positions l, l + 16, ... */
+                for (int v = 0; v < C3P / VW; v++) {
+                    const vn da = load(&t->da3[o][VW * v]);
+                    for (int kx = 0; kx < 5; kx++) acc[kx][v % NV] += da * load(&m->xs[i][kx][ky * C3 + VW * v]);
+                }
                 for (int kx = 0; kx < 5; kx++) g[W3][(o * C1M + i) * 25 + ky * 5 + kx] += lanes_sum(acc[kx]);
             }
         }
@@ -339,54 +385,68 @@ static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t
     for (int o = 0; o < C3M; o++)
         for (int r = 0; r < C3; r++) memcpy(&t->pad3[o][r][PAD], &t->da3[o][r * C3], sizeof(float) * C3);
     for (int i = 0; i < C1M; i++) {
-        vf acc[S2] = {{0}};
-        for (int o = 0; o < C3M; o++) {
-            if (!table[o * C1M + i]) continue;
-            for (int ky = 0; ky < 5; ky++)
-                for (int kx = 0; kx < 5; kx++) {
-                    const float wk = p[W3][(o * C1M + i) * 25 + ky * 5 + kx];
-                    for (int r = 0; r < C3; r++) acc[r + ky] += wk * load(&t->pad3[o][r][PAD - kx]);
-                }
+        for (int x0 = 0; x0 < S2W; x0 += VW) {  /* one vector of columns at a time: 14 accumulators */
+            vn acc[S2] = {{0}};
+            for (int o = 0; o < C3M; o++) {
+                if (!table[o * C1M + i]) continue;
+                for (int ky = 0; ky < 5; ky++)
+                    for (int kx = 0; kx < 5; kx++) {
+                        const float wk = p[W3][(o * C1M + i) * 25 + ky * 5 + kx];
+                        for (int r = 0; r < C3; r++) acc[r + ky] += wk * load(&t->pad3[o][r][PAD - kx + x0]);
+                    }
+            }
+            for (int y = 0; y < S2; y++) store(&t->dx2[i][y * S2W + x0], acc[y]);
         }
-        for (int y = 0; y < S2; y++) store(&t->dx2[i][y * S2W], acc[y]);
     }
     /* S2, then C1's sums a */
     for (int c = 0; c < C1M; c++) {
-        vf dcoef = {0}, dbias = {0}, bias = {0};
+        float dcoef[LANES] = {0}, dbias[LANES] = {0}, bias[LANES] = {0};  /* per column of S2 (of C1, folded: l and l + 16) */
         for (int i = 0; i < S2; i++) {
-            const vf th = load(m->t2[c][i]);
-            const vf dp2 = load(&t->dx2[c][i * S2W]) * AS * (1 - th * th) * KEEP14;
-            dcoef += dp2 * load(m->sum2[c][i]);
-            dbias += dp2;
-            /* each S2 unit's gradient times its coefficient, on its two columns of C1 */
-            const vf u = dp2 * (p[W2][c] * AS);
-            const vf lo = __builtin_shufflevector(u, u, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
-            const vf hi = __builtin_shufflevector(u, u, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
-            for (int r = 2 * i; r < 2 * i + 2; r++) {
-                const vf t0 = load(&m->t1[c][r][0]), t1 = load(&m->t1[c][r][16]);
-                const vf d0 = lo * (1 - t0 * t0), d1 = hi * (1 - t1 * t1);
-                store(&t->da1[c][r][0], d0);
-                store(&t->da1[c][r][16], d1);
-                bias += d0 + d1;
+            float u[S2W];
+            for (int q = 0; q < S2W; q++) {
+                const float th = m->t2[c][i][q];
+                const float dp2 = q < S2 ? t->dx2[c][i * S2W + q] * AS * (1 - th * th) : 0.0f;  /* S2's 14 columns of 16 */
+                dcoef[q] += dp2 * m->sum2[c][i][q];
+                dbias[q] += dp2;
+                u[q] = dp2 * (p[W2][c] * AS);  /* each S2 unit's gradient times its coefficient, on its two columns of C1 */
             }
+            for (int r = 2 * i; r < 2 * i + 2; r++)
+                for (int l = 0; l < LANES; l++) {
+                    const float t0 = m->t1[c][r][l], t1 = m->t1[c][r][l + LANES];
+                    const float d0 = u[l / 2] * (1 - t0 * t0), d1 = u[(l + LANES) / 2] * (1 - t1 * t1);
+                    t->da1[c][r][l] = d0;
+                    t->da1[c][r][l + LANES] = d1;
+                    bias[l] += d0 + d1;
+                }
         }
-        g[W2][c] += lanes_sum(dcoef);
-        g[B2][c] += lanes_sum(dbias);
-        g[B1][c] += lanes_sum(bias);
+        g[W2][c] += sum16(dcoef);
+        g[B2][c] += sum16(dbias);
+        g[B1][c] += sum16(bias);
     }
     /* C1's weights */
     for (int c = 0; c < C1M; c++)
         for (int ky = 0; ky < 5; ky++) {
-            vf acc[5][2] = {{{0}}};
-            for (int r = 0; r < C1; r++) {
-                const vf lo = load(&t->da1[c][r][0]), hi = load(&t->da1[c][r][16]);
-                const float *row = m->img + (r + ky) * IN;
+            float cols[5][C1W];  /* per tap, per column of C1: the sum over rows */
+            for (int x0 = 0; x0 < C1W; x0 += BW) {
+                vn acc[5][2] = {{{0}}};
+                for (int r = 0; r < C1; r++) {
+                    const float *row = m->img + (r + ky) * IN + x0;
+                    const vn lo = load(&t->da1[c][r][x0]), hi = load(&t->da1[c][r][x0 + VW]);
+                    for (int kx = 0; kx < 5; kx++) {
+                        acc[kx][0] += lo * load(row + kx);
+                        acc[kx][1] += hi * load(row + kx + VW);
+                    }
+                }
                 for (int kx = 0; kx < 5; kx++) {
-                    acc[kx][0] += lo * load(row + kx);
-                    acc[kx][1] += hi * load(row + kx + 16);
+                    store(&cols[kx][x0], acc[kx][0]);
+                    store(&cols[kx][x0 + VW], acc[kx][1]);
                 }
             }
-            for (int kx = 0; kx < 5; kx++) g[W1][c * 25 + ky * 5 + kx] += lanes_sum(acc[kx][0] + acc[kx][1]);
+            for (int kx = 0; kx < 5; kx++) {
+                float folded[LANES];
+                for (int l = 0; l < LANES; l++) folded[l] = cols[kx][l] + cols[kx][l + LANES];  /* columns l and l + 16 */
+                g[W1][c * 25 + ky * 5 + kx] += sum16(folded);
+            }
         }
 }
 

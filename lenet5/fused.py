@@ -32,7 +32,10 @@ SOURCE = Path(__file__).with_name("fused.c")
 # -fopenmp: the kernel's threads are PyTorch's own OpenMP threads (the loader finds torch's libgomp
 # already in the process), so the two never compete for cores; without OpenMP it runs on one thread.
 COMPILE_SECONDS = 120  # a compiler still running after this is given up on
-FLAG_SETS = (("-O3", "-march=native", "-fopenmp"), ("-O3", "-march=native"), ("-O3",))
+# LENET5_MARCH: the CPU to build for (default: this one); x86-64-v3 builds for any AVX2 machine,
+# x86-64-v2 for older ones (benchmarks/speed.py --isa times this machine as one of those).
+MARCH = f"-march={os.environ.get('LENET5_MARCH') or 'native'}"
+FLAG_SETS = (("-O3", MARCH, "-fopenmp"), ("-O3", MARCH), ("-O3",))
 LOSSES = {"map": 0, "mse": 1}  # fused.c's codes for eq. 9 and eq. 8
 PAPER_LAYERS = {"architecture": "lenet5", "activation": "scaled-tanh", "pooling": "subsampling", "c3": "table", "head": "rbf"}
 

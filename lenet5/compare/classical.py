@@ -21,6 +21,7 @@ CANDIDATES = 50  # nearest neighbours kept per test digit: the votes, and each c
 CHUNK = 500  # test digits per distance matrix
 PCA_COMPONENTS = 40
 RBF_CENTRES = 100  # per class: "10 groups of 100"
+SVM_GAMMA = "scale"  # 1 / (D var(x)); 1 / D left the kernel nearly constant (test error 5.6% on 10,000 digits)
 SVM_TRAIN = 10_000  # the SVM is trained on the first N training digits: libsvm on all 60,000 takes hours on 2 cores
 RIDGE = 1e-3  # the regularized pseudo-inverse's lambda, relative to the mean of the Gram matrix's diagonal
 
@@ -149,13 +150,14 @@ def pairwise(train_images, train_labels, test_images, seed) -> Outcome:
 
 
 def svm_poly4(train_images, train_labels, test_images, seed) -> Outcome:
-    """A support vector machine with the kernel (x.y / D + 1)^4 (libsvm through scikit-learn),
-    one-vs-one, on the first SVM_TRAIN training digits."""
+    """A support vector machine with the kernel (gamma x.y + 1)^4, gamma = 1 / (D var(x)) (scikit-
+    learn's "scale": x.y gamma is about 1 for two digits that overlap), libsvm through
+    scikit-learn, one-vs-one, on the first SVM_TRAIN training digits."""
     from sklearn.svm import SVC
 
     n = min(SVM_TRAIN, len(train_images))
     x = pixels(train_images[:n])
-    model = SVC(kernel="poly", degree=4, gamma=1.0 / x.shape[1], coef0=1.0, C=10.0, decision_function_shape="ovr")
+    model = SVC(kernel="poly", degree=4, gamma=SVM_GAMMA, coef0=1.0, C=10.0, decision_function_shape="ovr")
     model.fit(x, train_labels[:n].numpy())
     vectors = model.support_vectors_.shape[0]
     d = x.shape[1]

@@ -37,11 +37,17 @@ CLASSICAL = {"pairwise": classical.pairwise, "knn": classical.knn_pixels, "desla
 ON_LENET4 = ("lenet4-knn", "lenet4-local")  # methods that read the LeNet-4 run
 LOCAL_NEIGHBOURS = 100  # local learning: training digits each test digit's linear classifier is fitted on
 LOCAL_RIDGE = 1e-2  # its ridge, relative to the mean of the Gram matrix's diagonal
-# the settings a classical row depends on, stored in its config.json so a changed one is re-run
-CONSTANTS = {"k": classical.K, "candidates": classical.CANDIDATES, "pca": classical.PCA_COMPONENTS,
-             "rbf_centres": classical.RBF_CENTRES, "svm_train": classical.SVM_TRAIN, "ridge": classical.RIDGE,
-             "tangent_candidates": tangent.CANDIDATES, "local": [LOCAL_NEIGHBOURS, LOCAL_RIDGE],
-             "boost": [boosting.PATTERNS, boosting.MAX_DRAWS]}
+# the constants each method depends on, stored in its rows' config.json: a changed one is re-run
+CONSTANTS = {"knn": {"k": classical.K, "candidates": classical.CANDIDATES},
+             "deslant-knn": {"k": classical.K, "candidates": classical.CANDIDATES, "crop": 20},
+             "pca-quadratic": {"components": classical.PCA_COMPONENTS, "ridge": classical.RIDGE},
+             "rbf": {"centres": classical.RBF_CENTRES, "ridge": classical.RIDGE},
+             "pairwise": {"alpha": 1.0},
+             "svm": {"train": classical.SVM_TRAIN, "gamma": classical.SVM_GAMMA, "degree": 4, "C": 10.0},
+             "tangent": {"candidates": tangent.CANDIDATES, "k": classical.K, "smooth": tangent.SMOOTH},
+             "lenet4-knn": {"k": classical.K, "candidates": classical.CANDIDATES},
+             "lenet4-local": {"neighbours": LOCAL_NEIGHBOURS, "ridge": LOCAL_RIDGE},
+             "boosted": {"patterns": boosting.PATTERNS, "max_draws": boosting.MAX_DRAWS}}
 
 
 def limit(row: Row, job: Job) -> int:
@@ -68,7 +74,7 @@ def settings(job: Job) -> dict[str, Any]:
     if row.method == "boosted":
         nets = {"nets": training_settings(*configs(dataclasses.replace(row, distort=True), job, "lenet4"), job.seed)}
     return {"row": row.name, "method": row.method, "seed": job.seed, "train_limit": limit(row, job),
-            "test_limit": job.test_limit, "epochs": job.epochs, "constants": CONSTANTS, **nets}
+            "test_limit": job.test_limit, "epochs": job.epochs, "constants": CONSTANTS[row.method], **nets}
 
 
 # --- running a row ---------------------------------------------------------------------------
