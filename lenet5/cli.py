@@ -59,11 +59,11 @@ def check_device(device: str) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from lenet5.runtime import nondeterministic_operation, use_deterministic_algorithms
-    from lenet5.train import Trainer, check_run_dir
+    from lenet5.train import Trainer, check_run_dir, default_threads
 
     model_config, train_config = configs_from_args(args)
     check_device(args.device)
-    threads = use_threads(args.threads)
+    threads = use_threads(args.threads if args.threads is not None else default_threads(model_config, train_config, args.device))
     if args.deterministic:
         use_deterministic_algorithms()
     name = preset_name(args)
@@ -436,7 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run directory (default: runs/PRESET-seedSEED)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint (default: off)")
     p.add_argument("--device", type=device, default="cpu", help="cpu or cuda; on cuda adam's steps run as one CUDA graph (default: cpu)")
-    add_threads(p)
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (default: every core this process may use where the weights do not depend on the "
+                        "count, as for runs through fused.c without SDLM; else 1, since the count changes PyTorch's rounding)")
     p.add_argument("--deterministic", action="store_true",
                    help="PyTorch's deterministic algorithms for every operation, or a one-line refusal (default: off; "
                         "CUDA runs repeat without it through cuDNN's deterministic convolutions, the CPU always)")

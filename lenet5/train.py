@@ -36,7 +36,7 @@ from lenet5.model import LeNet, ModelConfig
 from lenet5.optim import SDLM, paper_eta
 from lenet5.plots import plot_curves
 from lenet5.presets import TrainConfig, same_settings, training_settings
-from lenet5.runtime import keep_freed_memory, repeatable_convolutions
+from lenet5.runtime import keep_freed_memory, machine_cores, repeatable_convolutions
 
 class Diverged(Lenet5Error):
     """The training loss stopped being finite."""
@@ -154,6 +154,18 @@ def rounding(device: torch.device, kernel: str = "pytorch") -> dict[str, Any]:
     return {"threads": torch.get_num_threads(), "device": str(device), "device_name": name,
             "deterministic": torch.are_deterministic_algorithms_enabled(),
             "cudnn_deterministic": torch.backends.cudnn.deterministic, "kernel": kernel}
+
+
+def thread_invariant(model_config: ModelConfig, config: TrainConfig, device: str | torch.device) -> bool:
+    """Whether a run's weights do not depend on the thread count: its steps go through fused.c
+    (whose gradients do not) and no PyTorch pass feeds them (SDLM's curvature pass does)."""
+    return config.optimizer != "sdlm" and applies(LeNet(model_config), device)
+
+
+def default_threads(model_config: ModelConfig, config: TrainConfig, device: str | torch.device) -> int:
+    """`--threads` when not given: every core this process may use where the weights do not depend
+    on the count, else 1 (so that a seed's weights repeat on any machine)."""
+    return machine_cores() if thread_invariant(model_config, config, device) else 1
 
 
 class Trainer:

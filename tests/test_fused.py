@@ -1,5 +1,6 @@
 """lenet5/fused.c against autograd on the reference modules, and the determinism it promises."""
 
+import json
 import time
 
 import pytest
@@ -147,3 +148,18 @@ def test_only_a_kernel_nobody_else_can_write_is_loaded(tmp_path):
 
 def test_the_fallback_folder_is_one_per_user_not_one_per_process():
     assert fused.private_temp_dir() == fused.private_temp_dir()
+
+
+def test_train_uses_every_core_by_default_where_the_weights_do_not_depend_on_it(tiny_data_dir, tmp_path):
+    from lenet5.cli import main
+    from lenet5.runtime import machine_cores
+
+    common = ["train", "--epochs", "1", "--data-dir", str(tiny_data_dir), "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "auto")]) == 0
+    assert main([*common, "--out", str(tmp_path / "one"), "--threads", "1"]) == 0
+    assert main([*common, "--preset", "modern", "--out", str(tmp_path / "modern")]) == 0
+    runs = {name: json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("auto", "one", "modern")}
+    assert runs["auto"]["threads"] == machine_cores() and runs["one"]["threads"] == 1
+    assert runs["modern"]["threads"] == 1  # the PyTorch path: its rounding depends on the count
+    weights = [torch.load(tmp_path / name / "checkpoint.pt", weights_only=False)["model"] for name in ("auto", "one")]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
