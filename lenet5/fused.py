@@ -9,19 +9,26 @@ run after run, on any thread count (SDLM's curvature pass still runs through PyT
 `paper-sdlm` repeats at the same thread count), but not the weights of the PyTorch path.
 Built on first use with the machine's C compiler (about 2 s) into ~/.cache/lenet5/kernels;
 without a compiler, or with LENET5_KERNEL=pytorch, everything runs through PyTorch as before.
+
+Never slower than PyTorch: on first use at a thread count, a few training steps are timed both
+ways (CHOICE_STEPS) and the faster path is kept beside the kernel, so the choice, and with it a
+seed's weights, stays the same on this machine from then on. LENET5_KERNEL=fused forces the kernel.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
+import json
 import os
 import platform
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -47,10 +54,71 @@ def supports(config: ModelConfig) -> bool:
 
 def applies(model: LeNet, device: torch.device | str = "cpu") -> bool:
     """Whether to run `model` on `device` through the kernel: a supported network on the CPU, a
-    compiler to build it, and LENET5_KERNEL not set to `pytorch`."""
-    if torch.device(device).type != "cpu" or not supports(model.config) or os.environ.get("LENET5_KERNEL") == "pytorch":
+    compiler to build it, and the kernel faster than PyTorch here (`choice`), unless LENET5_KERNEL
+    says `fused` or `pytorch`."""
+    forced = os.environ.get("LENET5_KERNEL")
+    if torch.device(device).type != "cpu" or not supports(model.config) or forced == "pytorch" or library() is None:
         return False
-    return library() is not None
+    return forced == "fused" or choice(torch.get_num_threads())["kernel"] == "fused.c"
+
+
+def timing_of(model: LeNet, device: torch.device | str = "cpu") -> dict[str, Any] | None:
+    """The timing that chose the path of `model` on `device` (see `choice`); None where nothing
+    was timed (not a network for the kernel, no compiler, or LENET5_KERNEL set)."""
+    if torch.device(device).type != "cpu" or not supports(model.config) or os.environ.get("LENET5_KERNEL") or library() is None:
+        return None
+    return choice(torch.get_num_threads())
+
+
+CHOICE_STEPS = 12  # timed training steps of batch 32 each way (after 3 warm-up steps): about 0.1 s
+
+
+def _step_ms(step) -> float:
+    import time
+
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(CHOICE_STEPS):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return 1000 * sorted(times)[len(times) // 2]
+
+
+def time_both(threads: int) -> dict[str, float]:
+    """Median ms of one batch-32 gradient of the paper's network through fused.c and through autograd."""
+    from lenet5.losses import pattern_loss
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        model = LeNet(ModelConfig(), 0)
+        g = torch.Generator().manual_seed(0)
+        x, y = torch.randn(32, 1, 32, 32, generator=g), torch.randint(0, 10, (32,), generator=g)
+        net, loss = FusedNet(model, threads), pattern_loss("map", 0.1)
+        fused_ms = _step_ms(lambda: net.gradients(x, y, None, 1 / 32))
+        model.zero_grad(set_to_none=True)
+        pytorch_ms = _step_ms(lambda: loss(model(x), y).mean().backward())
+    finally:
+        torch.set_num_threads(before)
+    return {"fused_ms": fused_ms, "pytorch_ms": pytorch_ms}
+
+
+@functools.cache
+def choice(threads: int) -> dict[str, Any]:
+    """Which path trains faster on this machine at `threads` threads: {"kernel": "fused.c" or
+    "pytorch", "fused_ms", "pytorch_ms"}, timed once and kept beside the kernel."""
+    path = Path(library()._name).with_suffix(f".threads{threads}.json")
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    timed = time_both(threads)
+    made = {"kernel": "fused.c" if timed["fused_ms"] <= timed["pytorch_ms"] else "pytorch", **timed}
+    with contextlib.suppress(OSError):  # a cache we cannot write: timed again by the next process
+        write_atomic(path, lambda tmp: tmp.write_text(json.dumps(made) + "\n"))
+    return made
 
 
 def _machine() -> str:

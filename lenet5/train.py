@@ -29,7 +29,7 @@ from lenet5.data.feed import shuffled_batches
 from lenet5.data.sources import fetch_and_load
 from lenet5.errors import Lenet5Error
 from lenet5.evaluate import error_rate
-from lenet5.fused import FusedNet, applies
+from lenet5.fused import FusedNet, applies, timing_of
 from lenet5.graphed import GraphedStep, graphable
 from lenet5.losses import pattern_loss
 from lenet5.model import LeNet, ModelConfig
@@ -190,6 +190,9 @@ class Trainer:
         # threads and modes are set before a Trainer is made
         kernel = "fused.c" if self.fused else "cuda-graph" if self.graphable else "pytorch"
         self.rounding = rounding(self.device, kernel)
+        timing = timing_of(self.model, self.device)
+        if timing is not None:  # why this path: fused.c and PyTorch timed on this machine (lenet5/fused.py)
+            self.rounding["kernel_timing_ms"] = {"fused.c": timing["fused_ms"], "pytorch": timing["pytorch_ms"]}
         self.optimizer = make_optimizer(self.model, config, fused=self.fused is not None or self.device.type == "cuda")
         self.generator = torch.Generator().manual_seed(seed + 1)  # data order, distortions, curvature samples
         self.history: list[dict[str, Any]] = []

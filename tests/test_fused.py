@@ -163,3 +163,26 @@ def test_train_uses_every_core_by_default_where_the_weights_do_not_depend_on_it(
     assert runs["modern"]["threads"] == 1  # the PyTorch path: its rounding depends on the count
     weights = [torch.load(tmp_path / name / "checkpoint.pt", weights_only=False)["model"] for name in ("auto", "one")]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_the_faster_path_is_chosen_once_and_kept(monkeypatch, tmp_path, tiny_data_dir):
+    monkeypatch.delenv("LENET5_KERNEL", raising=False)
+    lib = fused.library()
+    if lib is None:
+        pytest.skip("no C compiler")
+    fake = tmp_path / "fused-x.so"
+    monkeypatch.setattr(fused, "library", lambda: type("Lib", (), {"_name": str(fake)})())
+    fused.choice.cache_clear()
+    monkeypatch.setattr(fused, "time_both", lambda threads: {"fused_ms": 3.0, "pytorch_ms": 1.0})
+    assert fused.choice(1) == {"kernel": "pytorch", "fused_ms": 3.0, "pytorch_ms": 1.0}
+    assert json.loads((tmp_path / "fused-x.threads1.json").read_text())["kernel"] == "pytorch"
+    fused.choice.cache_clear()
+    monkeypatch.setattr(fused, "time_both", lambda threads: pytest.fail("timed again"))
+    assert fused.choice(1)["kernel"] == "pytorch"  # read back: the choice, and the weights, stay
+    monkeypatch.setattr(fused, "library", lambda: lib)
+    monkeypatch.setattr(fused, "choice", lambda threads: {"kernel": "pytorch", "fused_ms": 3.0, "pytorch_ms": 1.0})
+    trainer = train_tiny(tmp_path / "slow", tiny_data_dir, 1)
+    assert trainer.fused is None and trainer.rounding["kernel"] == "pytorch"
+    assert trainer.rounding["kernel_timing_ms"] == {"fused.c": 3.0, "pytorch": 1.0}
+    monkeypatch.setenv("LENET5_KERNEL", "fused")
+    assert fused.applies(LeNet(ModelConfig()))  # forced
