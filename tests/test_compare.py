@@ -119,3 +119,15 @@ def test_without_scikit_learn_a_classical_row_is_a_one_line_error(monkeypatch, t
     monkeypatch.setitem(sys.modules, "sklearn", None)
     with pytest.raises(Lenet5Error, match=r"scikit-learn.*pip install -e \"\.\[sklearn\]\""):
         run_compare(select(["pca-quadratic"]), 1, 1, tmp_path)
+
+
+@pytest.mark.parametrize("method", ["pca-quadratic", "rbf", "pairwise", "svm", "deslant-knn", "tangent"])
+def test_each_classical_method_reads_easy_digits(method):
+    pytest.importorskip("sklearn")
+    from lenet5.compare.study import CLASSICAL
+
+    train_x, train_y = synthetic_digits(400, 0)
+    test_x, test_y = synthetic_digits(100, 1)
+    outcome = CLASSICAL[method](torch.from_numpy(train_x), torch.from_numpy(train_y).long(), torch.from_numpy(test_x), 0)
+    assert outcome.scores.shape == (100, 10) and outcome.variables > 0 and outcome.multiply_adds > 0
+    assert (outcome.scores.argmax(1) == torch.from_numpy(test_y).long()).float().mean() > 0.9
