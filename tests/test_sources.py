@@ -114,3 +114,38 @@ def test_downloads_stream_and_stop_at_bombs_oversize_and_trickles(http_server):
     routes["/cut.gz"] = (gzip.compress(b"y" * 5000)[:-12], 0)
     with pytest.raises(Lenet5Error, match="cut short"):
         sources.download_gzip(url + "/cut.gz", 5000)
+
+
+@pytest.mark.mnist
+def test_two_processes_fetching_at_once_fetch_once_and_both_find_the_files(tmp_path, monkeypatch, mnist_dir):
+    """Two workers of a study on a machine without MNIST (threads here: the lock is a file lock,
+    taken by each fetch through its own open file, as another process would)."""
+    import shutil
+    import threading
+    import time
+
+    calls = []
+
+    def slow_copy(spec, directory, log):
+        calls.append(threading.get_ident())
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in spec.files:
+            time.sleep(0.1)  # long enough for the other fetch to arrive meanwhile
+            shutil.copy(mnist_dir / "mnist" / name, directory / name)
+
+    monkeypatch.setitem(sources.ROUTES, "mnist", [("a slow copy", slow_copy)])
+    results, errors = [], []
+
+    def fetch():
+        try:
+            results.append(sources.fetch("mnist", tmp_path, log=lambda s: None))
+        except Exception as e:  # noqa: BLE001 - the test reports any failure
+            errors.append(e)
+
+    threads = [threading.Thread(target=fetch) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 2 and len(calls) == 1
+    assert not any(sources.verify(sources.get_spec("mnist"), results[0]).values())
