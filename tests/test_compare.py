@@ -2,6 +2,7 @@ import csv
 import json
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -131,3 +132,14 @@ def test_each_classical_method_reads_easy_digits(method):
     outcome = CLASSICAL[method](torch.from_numpy(train_x), torch.from_numpy(train_y).long(), torch.from_numpy(test_x), 0)
     assert outcome.scores.shape == (100, 10) and outcome.variables > 0 and outcome.multiply_adds > 0
     assert (outcome.scores.argmax(1) == torch.from_numpy(test_y).long()).float().mean() > 0.9
+
+
+def test_summed_margins_count_for_the_favoured_class_and_against_the_other():
+    margins = np.zeros((1, 45))
+    margins[0, 0] = 2.0  # the unit of the pair (0, 1)
+    first = classical.summed_margins(margins, first_wins_when_positive=True)[0]
+    assert first[0] == 2.0 and first[1] == -2.0 and first[2:].abs().sum() == 0
+    second = classical.summed_margins(margins, first_wins_when_positive=False)[0]
+    assert second[0] == -2.0 and second[1] == 2.0
+    margins[0, 44] = -1.0  # the pair (8, 9), favouring 9 when the first class wins on positive margins
+    assert classical.summed_margins(margins, first_wins_when_positive=True)[0, 9] == 1.0

@@ -132,7 +132,7 @@ def plot_fig6(points: list[dict[str, Any]], path: Path) -> None:
         ax.plot([p["train_digits"] for p in ps], [p["test_error"] for p in ps], "o-", color=colour, label=f"test, {what}")
         train = [p for p in ps if p["train_error"] is not None]
         ax.plot([p["train_digits"] for p in train], [p["train_error"] for p in train], "s--", color=colour, alpha=0.6,
-                label=f"training (last pass), {what}")
+                label=f"training (last pass, digits as presented), {what}")
     ax.set_xlim(0, 100_000)
     ax.set_xlabel("training set size")
     ax.set_ylabel("error (%)")
