@@ -143,3 +143,12 @@ def test_summed_margins_count_for_the_favoured_class_and_against_the_other():
     assert second[0] == -2.0 and second[1] == 2.0
     margins[0, 44] = -1.0  # the pair (8, 9), favouring 9 when the first class wins on positive margins
     assert classical.summed_margins(margins, first_wins_when_positive=True)[0, 9] == 1.0
+
+
+def test_pairwise_scores_let_votes_decide_and_margins_break_ties():
+    margins = np.full((2, 45), 0.1)  # every unit favours the pair's first class a little: class 0 wins all 9
+    margins[1, :9] = -5.0  # digit 1: class 0 loses its 9 units by far
+    scores = classical.pairwise_scores(margins, first_wins_when_positive=True)
+    assert scores[0].argmax() == 0 and scores[0, 0].floor() == 9
+    assert scores[1].argmax() == 1  # now class 1 has 9 votes (8 won plus the one against class 0)
+    assert ((scores - (scores + 0.5).floor()).abs() < 0.5).all()  # the margins never move a class by half a vote

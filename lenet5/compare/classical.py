@@ -21,7 +21,10 @@ CANDIDATES = 50  # nearest neighbours kept per test digit: the votes, and each c
 CHUNK = 500  # test digits per distance matrix
 PCA_COMPONENTS = 40
 RBF_CENTRES = 100  # per class: "10 groups of 100"
-SVM_GAMMA = "scale"  # 1 / (D var(x)); 1 / D left the kernel nearly constant (test error 5.6% on 10,000 digits)
+# The SVM's kernel, chosen on held-out digits (trained on the first 10,000, scored on training
+# digits 50,000-54,999): cos(x, y)^4 2.76%; (x.y / (D var x) + 1)^4 3.86% (C 10 or 100: the
+# same, the digits are separated); its homogeneous form 5.30%; (cos + 1)^4 3.38%.
+SVM_C = 10.0
 SVM_TRAIN = 60_000  # the SVM is trained on the first N training digits
 RIDGE = 1e-3  # the regularized pseudo-inverse's lambda, relative to the mean of the Gram matrix's diagonal
 
@@ -148,6 +151,17 @@ def summed_margins(margins: np.ndarray, first_wins_when_positive: bool) -> torch
     return torch.from_numpy(scores)
 
 
+def pairwise_scores(margins: np.ndarray, first_wins_when_positive: bool) -> torch.Tensor:
+    """(N, 10) from the 45 pairwise margins: each class's votes (the units that favour it), plus
+    its summed margins scaled, over the whole set at once, to under half a vote: votes decide,
+    the margins break ties and rank the doubtful digits for rejection."""
+    sign = 1.0 if first_wins_when_positive else -1.0
+    votes = summed_margins(np.sign(sign * margins), True)  # +1 for the favoured class, -1 for the other
+    votes = (votes + 9) / 2  # -> the number of units that favour each class, 0..9
+    summed = summed_margins(margins, first_wins_when_positive)
+    return votes + summed / (2 * (1 + summed.abs().max()))
+
+
 def pairwise(train_images, train_labels, test_images, seed) -> Outcome:
     """45 linear units, unit i/j trained on the digits of classes i and j only (by ridge
     regression onto +-1, scikit-learn's one-vs-one), combined by their summed margins."""
@@ -158,23 +172,26 @@ def pairwise(train_images, train_labels, test_images, seed) -> Outcome:
     model = OneVsOneClassifier(RidgeClassifier(alpha=1.0)).fit(x, train_labels.numpy())
     margins = np.stack([unit.decision_function(test) for unit in model.estimators_], 1)  # positive: the pair's second class
     d = x.shape[1]
-    return Outcome(summed_margins(margins, first_wins_when_positive=False), 45 * (d + 1), 45 * (d + 1),
-                   "ridge units (alpha 1), their margins summed per class")
+    return Outcome(pairwise_scores(margins, first_wins_when_positive=False), 45 * (d + 1), 45 * (d + 1),
+                   "ridge units (alpha 1); votes, ties and rejection by the summed margins")
 
 
 def svm_poly4(train_images, train_labels, test_images, seed) -> Outcome:
-    """A support vector machine with the kernel (gamma x.y + 1)^4, gamma = 1 / (D var(x)) (scikit-
-    learn's "scale": x.y gamma is about 1 for two digits that overlap), libsvm through
-    scikit-learn, one-vs-one, on the first SVM_TRAIN training digits (all of MNIST's)."""
+    """A support vector machine with the kernel (x.y / (|x| |y|))^4, libsvm through scikit-learn,
+    one-vs-one, on the first SVM_TRAIN training digits (all of MNIST's)."""
     from sklearn.svm import SVC
 
     n = min(SVM_TRAIN, len(train_images))
-    x = pixels(train_images[:n])
-    model = SVC(kernel="poly", degree=4, gamma=SVM_GAMMA, coef0=1.0, C=10.0, decision_function_shape="ovo")
+    x = unit_rows(pixels(train_images[:n]))
+    model = SVC(kernel="poly", degree=4, gamma=1.0, coef0=0.0, C=SVM_C, decision_function_shape="ovo")
     model.fit(x, train_labels[:n].numpy())
     vectors = model.support_vectors_.shape[0]
     d = x.shape[1]
-    margins = model.decision_function(pixels(test_images))  # libsvm's one-vs-one: positive for the pair's first class
+    margins = model.decision_function(unit_rows(pixels(test_images)))  # libsvm's one-vs-one: positive for the pair's first class
     limit = "" if n == len(train_images) else f"trained on the first {n:,} training digits; "
-    return Outcome(summed_margins(margins, first_wins_when_positive=True), vectors * (d + 1), vectors * (d + 1),
-                   f"{limit}{vectors:,} support vectors; one-vs-one, margins summed per class")
+    return Outcome(pairwise_scores(margins, first_wins_when_positive=True), vectors * (d + 1), vectors * (d + 1),
+                   f"{limit}{vectors:,} support vectors; kernel cos(x, y)^4, one-vs-one votes")
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
