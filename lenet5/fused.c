@@ -132,15 +132,31 @@ static inline float sum16(const float *a) {  /* 16 -> 8, then sum8 */
     for (int i = 0; i < 8; i++) b[i] = a[i] + a[i + 8];
     return sum8(b);
 }
-static inline float lanes_sum(const vn v[NV]) {  /* one block of 16 lanes held in NV vectors */
-    float a[LANES];
-    memcpy(a, v, sizeof a);
-    return sum16(a);
+typedef float v4 __attribute__((vector_size(16)));
+static inline float sum4(v4 b) { return (b[0] + b[1]) + (b[2] + b[3]); }
+#if TW == 8
+static inline v4 half8(vt a) {  /* 8 -> 4: lanes i and i + 4 */
+    return __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+}
+#endif
+/* one block of 16 lanes held in NV vectors, summed in registers in sum16's order */
+static inline float lanes_sum(const vn v[NV]) {
+#if VW == 16
+    const vt h = __builtin_shufflevector(v[0], v[0], 0, 1, 2, 3, 4, 5, 6, 7) +
+                 __builtin_shufflevector(v[0], v[0], 8, 9, 10, 11, 12, 13, 14, 15);
+    return sum4(half8(h));
+#elif VW == 8
+    return sum4(half8(v[0] + v[1]));
+#else
+    return sum4((v[0] + v[2]) + (v[1] + v[3]));
+#endif
 }
 static inline float tail_sum(const vt v[NT]) {  /* 8 lanes held in NT vectors */
-    float a[8];
-    memcpy(a, v, sizeof a);
-    return sum8(a);
+#if TW == 8
+    return sum4(half8(v[0]));
+#else
+    return sum4(v[0] + v[1]);
+#endif
 }
 
 typedef int32_t vni __attribute__((vector_size(VW * 4)));
@@ -410,14 +426,16 @@ static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t
                 dbias[q] += dp2;
                 u[q] = dp2 * (p[W2][c] * AS);  /* each S2 unit's gradient times its coefficient, on its two columns of C1 */
             }
-            for (int r = 2 * i; r < 2 * i + 2; r++)
-                for (int l = 0; l < LANES; l++) {
-                    const float t0 = m->t1[c][r][l], t1 = m->t1[c][r][l + LANES];
-                    const float d0 = u[l / 2] * (1 - t0 * t0), d1 = u[(l + LANES) / 2] * (1 - t1 * t1);
-                    t->da1[c][r][l] = d0;
-                    t->da1[c][r][l + LANES] = d1;
-                    bias[l] += d0 + d1;
+            float twice[C1W];  /* each S2 unit's value on its two columns of C1 */
+            for (int x = 0; x < C1W; x++) twice[x] = u[x / 2];
+            for (int r = 2 * i; r < 2 * i + 2; r++) {
+                for (int x = 0; x < C1W; x += VW) {
+                    const vn th = load(&m->t1[c][r][x]);
+                    store(&t->da1[c][r][x], load(twice + x) * (1 - th * th));
                 }
+                for (int l = 0; l < LANES; l += VW)
+                    store(bias + l, load(bias + l) + (load(&t->da1[c][r][l]) + load(&t->da1[c][r][l + LANES])));
+            }
         }
         g[W2][c] += sum16(dcoef);
         g[B2][c] += sum16(dbias);
