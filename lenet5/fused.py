@@ -87,19 +87,21 @@ def _step_ms(step) -> float:
 
 
 def time_both(threads: int) -> dict[str, float]:
-    """Median ms of one batch-32 gradient of the paper's network through fused.c and through autograd."""
+    """Median ms of one batch-32 gradient of the paper's network through fused.c and through
+    autograd, at `threads` threads (also when first asked for under no_grad or inference mode)."""
     from lenet5.losses import pattern_loss
 
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        model = LeNet(ModelConfig(), 0)
-        g = torch.Generator().manual_seed(0)
-        x, y = torch.randn(32, 1, 32, 32, generator=g), torch.randint(0, 10, (32,), generator=g)
-        net, loss = FusedNet(model, threads), pattern_loss("map", 0.1)
-        fused_ms = _step_ms(lambda: net.gradients(x, y, None, 1 / 32))
-        model.zero_grad(set_to_none=True)
-        pytorch_ms = _step_ms(lambda: loss(model(x), y).mean().backward())
+        with torch.inference_mode(False), torch.enable_grad():
+            model = LeNet(ModelConfig(), 0)
+            g = torch.Generator().manual_seed(0)
+            x, y = torch.randn(32, 1, 32, 32, generator=g), torch.randint(0, 10, (32,), generator=g)
+            net, loss = FusedNet(model, threads), pattern_loss("map", 0.1)
+            fused_ms = _step_ms(lambda: net.gradients(x, y, None, 1 / 32))
+            model.zero_grad(set_to_none=True)
+            pytorch_ms = _step_ms(lambda: loss(model(x), y).mean().backward())
     finally:
         torch.set_num_threads(before)
     return {"fused_ms": fused_ms, "pytorch_ms": pytorch_ms}

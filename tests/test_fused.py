@@ -186,3 +186,12 @@ def test_the_faster_path_is_chosen_once_and_kept(monkeypatch, tmp_path, tiny_dat
     assert trainer.rounding["kernel_timing_ms"] == {"fused.c": 3.0, "pytorch": 1.0}
     monkeypatch.setenv("LENET5_KERNEL", "fused")
     assert fused.applies(LeNet(ModelConfig()))  # forced
+
+
+def test_the_first_timing_may_come_under_no_grad_and_inference_mode(monkeypatch):
+    if fused.library() is None:
+        pytest.skip("no C compiler")
+    with torch.no_grad():
+        assert set(fused.time_both(1)) == {"fused_ms", "pytorch_ms"}
+    with torch.inference_mode():
+        assert fused.time_both(1)["pytorch_ms"] > 0
