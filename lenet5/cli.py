@@ -298,6 +298,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    import torch
+
     from lenet5.data.sources import fetch_and_load
     from lenet5.export import export
     from lenet5.pretrained import load_model, save_weights
@@ -316,8 +318,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     check = model.prepare(digits.test_images[:1000])
     parity = export(model, args.format, out, check)
-    print(f"wrote {out}: {args.format}, input 'digits' float32 (B, 1, 32, 32) in the '{model.config.input}' convention, "
-          f"outputs 'scores' (B, 10) and 'features' (B, 84)")
+    size = model.architecture.size
+    with torch.no_grad():
+        features = model.features(torch.zeros(1, 1, size, size)).numel()  # what the output layer reads: F6's 84 for LeNet-5
+    print(f"wrote {out}: {args.format}, input 'digits' float32 (B, 1, {size}, {size}) in the '{model.config.input}' convention, "
+          f"outputs 'scores' (B, 10) and 'features' (B, {features})")
     print(f"parity with PyTorch on 1,000 test digits: features max |diff| {parity.features:.1e}, "
           f"scores max |diff| {parity.scores:.1e} (relative {parity.scores_relative:.1e})")
     return 0
