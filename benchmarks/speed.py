@@ -14,6 +14,7 @@ GPU, the baseline, `paper` (at both batch sizes, and op by op), the other preset
 once more on it; `--gpu-only` times only those. Prints tables and writes JSON.
 
     python benchmarks/speed.py [--passes 3] [--digits 60000] [--out speed.json] [--gpu-only] [--isa x86-64-v3]
+                               [--also-isa x86-64-v3]   # this CPU, then the same run as an AVX2 one
 
 --isa x86-64-v3 (or x86-64-v2) times this machine as an AVX2 (or SSE4.2) one would run: fused.c
 built for that CPU level, PyTorch's kernels, oneDNN and MKL held to the same instructions.
@@ -26,6 +27,7 @@ import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -225,12 +227,27 @@ def main() -> None:
                         help="only the GPU rows and GPU inference (a GPU machine whose CPU rows are measured elsewhere)")
     parser.add_argument("--isa", choices=["native", *ISA_ENV], default="native",
                         help="time as a machine with only these instructions would run (default: native, this CPU's own)")
+    parser.add_argument("--also-isa", choices=list(ISA_ENV), nargs="*", default=[],
+                        help="after this run, the same run again as these CPU levels, tables and JSON beside it (default: none)")
     args = parser.parse_args()
     if args.isa != "native" and os.environ.get("LENET5_MARCH") != args.isa:
         # the libraries read their limits when they load: start again with them set
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "LENET5_MARCH": args.isa, **ISA_ENV[args.isa]})
     if args.gpu_only and not torch.cuda.is_available():
         parser.error("--gpu-only: PyTorch sees no CUDA device")
+    if args.also_isa:
+        run(args)
+        base = [a for a in sys.argv[1:] if a not in ("--also-isa", *args.also_isa)]
+        for isa in args.also_isa:
+            print(f"\n--- the same run as {isa} ---", flush=True)
+            out = args.out.with_name(f"{args.out.stem}-{isa}{args.out.suffix}")
+            subprocess.run([sys.executable, __file__, *base, "--isa", isa, "--out", str(out)], check=True)
+        return
+    run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """One run's tables and JSON, on this process's instructions."""
     data = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = data.train_images[: args.digits], data.train_labels[: args.digits]
     scale = 60_000 / args.digits

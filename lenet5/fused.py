@@ -112,10 +112,10 @@ def choice(threads: int) -> dict[str, Any]:
     """Which path trains faster on this machine at `threads` threads: {"kernel": "fused.c" or
     "pytorch", "fused_ms", "pytorch_ms"}, timed once and kept beside the kernel."""
     path = Path(library()._name).with_suffix(f".threads{threads}.json")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        pass
+    with contextlib.suppress(OSError, ValueError):  # not timed on this machine yet, or an unreadable record: time again
+        kept = json.loads(path.read_text())
+        if isinstance(kept, dict) and kept.get("kernel") in ("fused.c", "pytorch"):
+            return kept
     timed = time_both(threads)
     made = {"kernel": "fused.c" if timed["fused_ms"] <= timed["pytorch_ms"] else "pytorch", **timed}
     with contextlib.suppress(OSError):  # a cache we cannot write: timed again by the next process

@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 
 from lenet5.architectures import ARCHITECTURES, Architecture
+from lenet5.bitmaps import PROTOTYPES
 from lenet5.data.feed import INPUT_SIZES, INPUTS
 from lenet5.errors import Lenet5Error
 from lenet5.options import choices_of, option, validate
@@ -126,7 +127,7 @@ class LeNet(nn.Sequential):
             setattr(self, name, Conv(inputs, width, kernel=side))  # (B, 120, 1, 1), then (B, 84, 1, 1)
             setattr(self, f"{name}_f", activation(config.activation, 1))
             side, inputs = 1, width
-        if config.head == "rbf" and (inputs, classes) != (RBFOutput().prototypes.shape[1], 10):
+        if config.head == "rbf" and (classes, inputs) != tuple(PROTOTYPES.shape):  # (10, 84)
             raise Lenet5Error(f"the RBF head reads 84 units into 10 classes (Fig. 3's bitmaps); "
                               f"{config.architecture} gives {inputs}: use --head softmax")
         self.output = RBFOutput() if config.head == "rbf" else SoftmaxOutput(inputs, classes, kernel=side)  # (B, 10, 1, 1)
