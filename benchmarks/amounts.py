@@ -28,7 +28,7 @@ from lenet5.data.sources import fetch_and_load
 from lenet5.data.strips import Style, make_strip
 from lenet5.evaluate import calibration_error, rejection_curve
 from lenet5.read import load_reader, read_images, read_number
-from lenet5.read.recognizer import DEFAULT_READER
+from lenet5.read.weights import DEFAULT_READER
 from lenet5.runtime import DEFAULT_THREADS, use_threads
 
 

@@ -93,7 +93,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.checkpoint import save_json
     from lenet5.data.sources import fetch_and_load
-    from lenet5.read.recognizer import save_reader
+    from lenet5.read.weights import save_reader
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -110,7 +110,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
     start_from = None
     if args.start_from is not None:
-        from lenet5.read.recognizer import load_reader
+        from lenet5.read.weights import load_reader
         from lenet5.read.sdnn import SDNN
 
         start_from, start_meta = load_reader(args.start_from)
@@ -132,9 +132,9 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True),
                                     start_from=start_from)
     else:
-        from lenet5.read.train import ReaderTraining, train_reader
+        from lenet5.read.train_hos import HOSTraining, train_reader
 
-        config = ReaderTraining(**given)
+        config = HOSTraining(**given)
         model, history = train_reader(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
     command = "lenet5 train-reader " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train-reader"] else ""
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
@@ -416,7 +416,7 @@ def add_study(p: argparse.ArgumentParser, out: str, metavar: str, what: str, see
 
 def build_parser() -> argparse.ArgumentParser:
     from lenet5.pretrained import BEST
-    from lenet5.read.recognizer import DEFAULT_READER
+    from lenet5.read.weights import DEFAULT_READER
 
     parser = argparse.ArgumentParser(prog="lenet5", description="LeNet-5 (LeCun et al. 1998) in PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

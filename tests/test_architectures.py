@@ -5,7 +5,7 @@ from lenet5.architectures import ARCHITECTURES, LENET1_TABLE, LENET4_TABLE, swee
 from lenet5.data.deslant import deslant, slant
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet, ModelConfig
-from lenet5.read.recognizer import reader_network
+from lenet5.read import reader_network
 from lenet5.read.sdnn import SDNN
 from lenet5.summary import layer_table
 

@@ -105,7 +105,7 @@ def test_upload_parser(body, boundary):
 @settings(settings.get_profile(PROFILE))
 @given(st.integers(8, 60), st.integers(8, 200), st.integers(0, 2**32 - 1))
 def test_reading_a_line_of_any_grey_image(h, w, seed):
-    from lenet5.read.segment import normalize
+    from lenet5.read.line import normalize
 
     rng = np.random.default_rng(seed)
     grey = np.clip(0.9 - (rng.random((h, w)) < rng.random()) * rng.random((h, w)), 0, 1).astype(np.float32)

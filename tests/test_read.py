@@ -15,12 +15,13 @@ from pathlib import Path
 from lenet5.cli import main
 from lenet5.data.strips import Style, make_strip
 from lenet5.errors import Lenet5Error
-from lenet5.read import as_inputs, load_reader, read_images, read_number, reader_network
+from lenet5.read import load_reader, read_images, read_number, reader_network
 from lenet5.read.classes import CLASSES, NONE
-from lenet5.read.recognizer import READERS_DIR
+from lenet5.read.line import DIGIT_HEIGHT, Line, label_components, normalize
+from lenet5.read.oversegment import CONTEXT, FIELD, Atom, as_inputs, atoms, candidates, cut_columns, render
 from lenet5.read.search import SKIP_PRIOR, best_path
-from lenet5.read.segment import CONTEXT, DIGIT_HEIGHT, FIELD, Atom, Line, atoms, candidates, cut_columns, label_components, normalize, render
-from lenet5.read.train import segment_examples
+from lenet5.read.train_hos import segment_examples
+from lenet5.read.weights import READERS_DIR
 from tests.conftest import synthetic_digits
 
 

@@ -10,25 +10,10 @@ from lenet5.data.strips import Style
 from lenet5.errors import Lenet5Error
 from lenet5.read import load_reader, reader_network
 from lenet5.read.classes import CLASSES, NONE
-from lenet5.read.recognizer import save_reader
-from lenet5.read.sdnn import (
-    HEIGHT,
-    PAD,
-    PAPER_MAPS,
-    SDNN,
-    STRIDE,
-    as_batch,
-    band,
-    align,
-    centre_of,
-    column_log_probs,
-    likeliest_string,
-    phases,
-    read_columns,
-    string_log_probs,
-    windows,
-)
-from lenet5.read.segment import Line
+from lenet5.read.decode import align, likeliest_string, read_columns, string_log_probs
+from lenet5.read.line import Line
+from lenet5.read.sdnn import HEIGHT, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of, column_log_probs, phases, windows
+from lenet5.read.weights import save_reader
 from lenet5.read.train_sdnn import SDNNTraining, make_bands, train_sdnn
 from tests.conftest import synthetic_digits
 
@@ -63,9 +48,11 @@ def test_steep_slopes_are_straightened_only_so_far_and_short_lines_not_at_all():
     assert short[-1] - short[0] == pytest.approx(0.1 * 16, abs=1.0)
 
 
-def test_a_band_without_ink_is_refused():
-    with pytest.raises(Lenet5Error, match="no digits"):
-        band(Line(np.zeros((30, 80), np.float32), 1.0, (0.0, 0.0)))
+def test_a_line_without_ink_gives_a_blank_band_of_whole_windows():
+    blank = band(Line(np.zeros((30, 80), np.float32), 1.0, (0.0, 0.0)))
+    assert blank.shape == band(Line(np.pad(np.ones((30, 1), np.float32), ((0, 0), (40, 39))), 1.0, (0.0, 0.0))).shape
+    assert blank.shape[0] == HEIGHT and (blank.shape[1] - HEIGHT) % STRIDE == 0 and blank.shape[1] >= 80 + 2 * PAD
+    assert not blank.any()
 
 
 def test_output_t_sees_band_columns_4t_to_4t_plus_32():
@@ -206,7 +193,7 @@ class Spiky(torch.nn.Module):
 
 
 def test_read_line_boxes_each_digit_in_the_ink_nearest_its_outputs(monkeypatch):
-    from lenet5 import read
+    from lenet5.read import reading as read
     from lenet5.read.sdnn import read_line
 
     ink = np.zeros((24, 41), np.float32)

@@ -22,26 +22,20 @@ import torch
 
 from lenet5.data.strips import TRAINING, Style, make_strip
 from lenet5.errors import Lenet5Error
-from lenet5.presets import PAPER_TRAINING
 from lenet5.read.classes import NONE
-from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, column_log_probs, phases, read_columns
-from lenet5.read.segment import normalize
-from lenet5.train import learning_rate
+from lenet5.read.decode import read_columns
+from lenet5.read.fit import ReaderTraining, fit, split
+from lenet5.read.line import normalize
+from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, column_log_probs, phases
 
 Band = tuple[np.ndarray, str]  # (32, W) uint8 ink, and the digits it shows
 
 
 @dataclass(frozen=True)
-class SDNNTraining:
-    """How the SDNN is trained (the paper preset's optimizer and schedule, on strips)."""
+class SDNNTraining(ReaderTraining):
+    """How the SDNN is trained (the paper preset's optimizer and schedule, on strips of similar width
+    batched together; ReaderTraining's defaults are the SDNN's)."""
 
-    strips: int = 160_000  # training strips drawn from MNIST's training digits (100,000: held-out 86.1%, 160,000: 87.9%)
-    val_strips: int = 1_000  # held-out strips (from the last `holdout` training digits), read after each pass
-    holdout: int = 10_000  # training digits kept out of the strips, for the held-out strips
-    epochs: int = 8
-    batch_size: int = 32  # strips of similar width batched together
-    lr: float = 2e-3  # AdamW, one pass of warm-up, then cosine to 0 (as the paper preset)
-    weight_decay: float = 0.1
     # Deviation: C1, C3, C5, F6 maps; the paper's are 6, 16, 120, 84. Held-out strips read exactly
     # after 6 passes of 20,000 strips: paper maps 65.2%, (16, 48, 200, 120) 70.4%, these 73.2%.
     maps: tuple[int, int, int, int] = (32, 64, 256, 128)
@@ -63,9 +57,12 @@ def _one_band(job: tuple[int, int]) -> Band | None:
     seed, k = job
     strip = make_strip(_SOURCE["digits"], _SOURCE["labels"], np.random.default_rng([seed, k]), _SOURCE["style"])
     try:
-        ink = band(normalize(strip.image.astype(np.float32) / 255))
-    except Lenet5Error:  # a strip whose ink vanished under noise: nothing to learn from
+        line = normalize(strip.image.astype(np.float32) / 255)
+    except Lenet5Error:  # ink_map: a blank strip
+        line = None
+    if line is None:  # the strip's ink vanished under noise: nothing to learn from
         return None
+    ink = band(line)
     return (ink * 255).round().astype(np.uint8), strip.number
 
 
@@ -108,9 +105,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     """Train an SDNN on strips of digits[:-holdout]; read held-out strips after each pass.
     `start_from`: go on training that SDNN (its maps, not config.maps) on this seed's strips,
     with a fresh optimizer and schedule. Returns the model (eval mode) and one history row per pass."""
-    if config.holdout >= len(digits):
-        raise Lenet5Error(f"holdout {config.holdout} leaves no training digits out of {len(digits)}")
-    keep = len(digits) - config.holdout
+    (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     start = time.time()
     for name in ("joined", "pens"):
         if not 0 <= getattr(config, name) <= 1:
@@ -119,38 +114,24 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         raise Lenet5Error(f"seed must be 0 or more and strips 1 or more (seed {seed}, strips {config.strips}, "
                           f"held-out strips {config.val_strips})")
     style = dataclasses.replace(TRAINING, joined=config.joined, pens=config.pens)
-    train = make_bands(digits[:keep], labels[:keep], config.strips, seed, style, config.workers)
-    val = make_bands(digits[keep:], labels[keep:], config.val_strips, seed + 1, Style(), config.workers)
+    train = make_bands(train_digits, train_labels, config.strips, seed, style, config.workers)
+    val = make_bands(val_digits, val_labels, config.val_strips, seed + 1, Style(), config.workers)
     if not train or not val:
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
     model = SDNN(config.maps, seed) if start_from is None else copy.deepcopy(start_from)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    schedule = PAPER_TRAINING.replace(epochs=config.epochs, lr=config.lr)
     by_width = sorted(range(len(train)), key=lambda i: (train[i][0].shape[1], i))
     batches = [by_width[i: i + config.batch_size] for i in range(0, len(by_width), config.batch_size)]
-    generator = torch.Generator().manual_seed(seed + 2)
-    history, step, total = [], 0, len(batches) * config.epochs
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        start, loss_sum = time.time(), torch.zeros(())
-        for b in torch.randperm(len(batches), generator=generator).tolist():
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(schedule, step, total, len(batches))
-            inputs, windows, targets, lengths = batch_of([train[i] for i in batches[b]])
-            loss = torch.nn.functional.ctc_loss(column_log_probs(model, inputs), targets, windows, lengths,
-                                                blank=NONE, zero_infinity=True)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach()
-            step += 1
-        model.eval()
-        read = read_bands(model, val)
-        row = {"epoch": epoch, "loss": float(loss_sum) / len(batches),
-               "val_exact": sum(r == n for r, (_, n) in zip(read, val)) / len(val), "seconds": time.time() - start}
-        history.append(row)
-        log(f"pass {epoch}: loss {row['loss']:.4f}, held-out amounts read exactly {100 * row['val_exact']:.1f}% "
-            f"({row['seconds']:.0f} s)")
-    return model.eval(), history
 
+    def loss_of(batch: list[int]) -> tuple[torch.Tensor, int, None]:
+        inputs, windows, targets, lengths = batch_of([train[i] for i in batch])
+        loss = torch.nn.functional.ctc_loss(column_log_probs(model, inputs), targets, windows, lengths,
+                                            blank=NONE, zero_infinity=True)
+        return loss, len(batch), None
+
+    def validate(m: SDNN) -> float:
+        return sum(r == n for r, (_, n) in zip(read_bands(m, val), val)) / len(val)
+
+    history = fit(model, config, seed, lambda g: (batches[b] for b in torch.randperm(len(batches), generator=g).tolist()),
+                  len(batches), loss_of, validate, log)
+    return model.eval(), history

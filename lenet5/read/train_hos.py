@@ -20,12 +20,12 @@ import torch
 from lenet5.data.strips import TRAINING, Strip, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet
-from lenet5.presets import PAPER_TRAINING
-from lenet5.read import as_inputs, read_number
 from lenet5.read.classes import NONE
+from lenet5.read.fit import ReaderTraining, fit, split
+from lenet5.read.line import normalize
+from lenet5.read.oversegment import as_inputs, atoms, candidates, render
+from lenet5.read.reading import read_number
 from lenet5.read.recognizer import reader_network
-from lenet5.read.segment import atoms, candidates, normalize, render
-from lenet5.train import learning_rate
 
 DIGIT_SHARE = 0.7  # a digit's segment: at least this share of its ink is one digit's,
 DIGIT_COVER = 0.85  # it holds at least this share of that digit's ink,
@@ -36,16 +36,13 @@ PER_DIGIT = 3  # segments kept per digit written: a wide digit has many near-ide
 
 
 @dataclass(frozen=True)
-class ReaderTraining:
-    """How the recognizer is trained (the paper preset's optimizer, on segments)."""
+class HOSTraining(ReaderTraining):
+    """How the segment recognizer is trained (the paper preset's optimizer, on segments)."""
 
     strips: int = 25_000  # training strips drawn from MNIST's training digits
     val_strips: int = 500  # held-out strips (from the last `holdout` training digits) read whole after each pass
-    holdout: int = 10_000  # training digits kept out of the strips, for the held-out strips
     epochs: int = 7  # passes over the segments
-    batch_size: int = 64
-    lr: float = 2e-3  # AdamW, one pass of warm-up, then cosine (as the paper preset)
-    weight_decay: float = 0.1
+    batch_size: int = 64  # segments
 
 
 def segment_examples(strip: Strip, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +52,9 @@ def segment_examples(strip: Strip, rng: np.random.Generator) -> tuple[np.ndarray
     per digit segment are kept at random, half of them the hardest kind: a whole digit joined
     to most of another."""
     line = normalize(strip.image.astype(np.float32) / 255)
-    pieces = atoms(line)
+    pieces = [] if line is None else atoms(line)
+    if not pieces:  # the strip's ink vanished under noise: nothing to learn from
+        return np.zeros((0, 32, 32), dtype=np.uint8), np.zeros(0, dtype=np.int64)
     spans = candidates(pieces)
     n_digits = len(strip.number)
     mass = np.zeros((len(pieces), n_digits))
@@ -122,41 +121,21 @@ def read_or_none(model: LeNet, strip: Strip) -> str | None:
         return None
 
 
-def train_reader(digits: np.ndarray, labels: np.ndarray, config: ReaderTraining, seed: int = 0,
+def train_reader(digits: np.ndarray, labels: np.ndarray, config: HOSTraining, seed: int = 0,
                  log: Callable[[str], None] = print) -> tuple[LeNet, list[dict]]:
     """Train a recognizer on strips of digits[:-holdout], score whole strips of the held-out
     digits after each pass. Returns the model and one history row per pass."""
-    if config.holdout >= len(digits):
-        raise Lenet5Error(f"holdout {config.holdout} leaves no training digits out of {len(digits)}")
-    keep = len(digits) - config.holdout
-    fields, targets = segment_set(digits[:keep], labels[:keep], config.strips, seed, log=log)
+    (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
+    fields, targets = segment_set(train_digits, train_labels, config.strips, seed, log=log)
     val_rng = np.random.default_rng(seed + 1)
-    val = [make_strip(digits[keep:], labels[keep:], val_rng, Style()) for _ in range(config.val_strips)]
+    val = [make_strip(val_digits, val_labels, val_rng, Style()) for _ in range(config.val_strips)]
     log(f"{len(targets):,} segments ({(targets == NONE).float().mean():.0%} none) from {config.strips:,} strips")
     model = reader_network(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    schedule = PAPER_TRAINING.replace(epochs=config.epochs, lr=config.lr)
-    generator = torch.Generator().manual_seed(seed + 2)
-    per_pass = math.ceil(len(targets) / config.batch_size)
-    history, step = [], 0
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        start, wrong, total_loss = time.time(), 0, 0.0
-        for batch in torch.randperm(len(targets), generator=generator).split(config.batch_size):
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(schedule, step, per_pass * config.epochs, per_pass)
-            logits = model(as_inputs(fields[batch].float().numpy() / 255))
-            loss = torch.nn.functional.cross_entropy(logits, targets[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            total_loss += loss.item() * len(batch)
-            wrong += int((logits.argmax(1) != targets[batch]).sum())
-        model.eval()
-        row = {"epoch": epoch, "loss": total_loss / len(targets), "segment_error": wrong / len(targets),
-               "val_exact": exact_rate(model, val), "seconds": time.time() - start}
-        history.append(row)
-        log(f"pass {epoch}: loss {row['loss']:.4f}, segment error {100 * row['segment_error']:.2f}%, "
-            f"held-out amounts read exactly {100 * row['val_exact']:.1f}% ({row['seconds']:.0f} s)")
+
+    def loss_of(batch: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+        logits = model(as_inputs(fields[batch].float().numpy() / 255))
+        return torch.nn.functional.cross_entropy(logits, targets[batch]), len(batch), int((logits.argmax(1) != targets[batch]).sum())
+
+    history = fit(model, config, seed, lambda g: torch.randperm(len(targets), generator=g).split(config.batch_size),
+                  math.ceil(len(targets) / config.batch_size), loss_of, lambda m: exact_rate(m, val), log)
     return model.eval(), history

@@ -1,0 +1,122 @@
+"""The line at digit scale, shared by both readers: a grey image of one line of digits -> its
+ink, scaled so that its digits are as high as MNIST's (20 px), with the map back to the image's
+pixels. The SDNN (sdnn.py) sweeps LeNet-5 along it; over-segmentation (oversegment.py) cuts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from lenet5.preprocess import ink_map
+from lenet5.strokes import WORK, normalize_width, stroke_width, unblock
+
+DIGIT_HEIGHT = 20  # px: a digit's height in the work image, as in MNIST's 20x20 box
+INK = 0.3  # ink above this counts for components and boxes
+COARSE_HEIGHT = 64  # px: the ink's height when the digits' height is first estimated
+MARGIN = 2  # px of paper kept around the ink
+# Stroke width of the readers' training lines at work scale (`stroke_width`, MNIST's units), over 150
+# strips of held-out training digits in lenet5/data/strips.py's style: median 3.48, 85th percentile
+# about 4.2 (a marker's lines: median 4.63). Lines wider than 4.0 are thinned to 3.2: on 300 held-out
+# amounts (seed 99) normal / marker read exactly 91.0 / 86.3%; thinning above 4.2 to 3.48: 91.0 / 86.0%;
+# never thinning: 91.3 / 83.3%.
+LINE_WIDTH, LINE_WIDTH_TARGET = (0.0, 4.0), 3.2
+
+
+@dataclass
+class Line:
+    """A line of ink at work scale: ink [0, 1] (H, W) with paper 0; a work pixel (y, x) came
+    from (y, x) * scale + offset in the image (offset = (top, left))."""
+
+    ink: np.ndarray
+    scale: float
+    offset: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A digit read in a line, with its box [x0, x1) x [y0, y1) in work pixels and its probability."""
+
+    digit: int
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+    p: float
+
+
+Box = tuple[int, int, int, int]  # rows [top, bottom), columns [left, right)
+
+
+def label_components(binary: np.ndarray) -> np.ndarray:
+    """8-connected components: (H, W) int labels, 0 for paper, each component one positive value.
+    Every pixel takes the smallest label in its 3x3 window, then jumps to the label of the pixel
+    that label names (pointer jumping), until nothing changes."""
+    h, w = binary.shape
+    big = h * w + 1
+    labels = np.where(binary, np.arange(1, h * w + 1).reshape(h, w), big)
+    padded = np.full((h + 2, w + 2), big, dtype=labels.dtype)
+    while True:
+        padded[1:-1, 1:-1] = labels
+        smallest = padded[:h, :w].copy()
+        for dy, dx in [(dy, dx) for dy in range(3) for dx in range(3)][1:]:
+            np.minimum(smallest, padded[dy: dy + h, dx: dx + w], out=smallest)
+        flat = np.append(np.where(binary, smallest, big).ravel(), big)
+        jumped = np.where(binary, flat[np.minimum(flat[:-1], big) - 1].reshape(h, w), big)
+        if np.array_equal(jumped, labels):
+            return np.where(binary, labels, 0)
+        labels = jumped
+
+
+def resample(ink: np.ndarray, factor: float) -> np.ndarray:
+    h, w = ink.shape
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX
+                                                                              if factor < 1 else Image.Resampling.BILINEAR))
+
+
+def ink_box(ink: np.ndarray) -> Box | None:
+    """The box around the ink above INK, or None where there is none."""
+    rows, cols = np.nonzero(ink > INK)
+    if len(rows) == 0:
+        return None
+    return rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+
+
+def digit_height(ink: np.ndarray, box: Box) -> float:
+    """The height of the line's digits in px of `ink` (its ink inside `box`): the median height of
+    its tall components (broken pieces and specks are shorter, and a drifting baseline makes the
+    whole line taller)."""
+    top, bottom, left, right = box
+    factor = min(1.0, COARSE_HEIGHT / (bottom - top))
+    coarse = resample(ink[top:bottom, left:right], factor) if factor < 1 else ink[top:bottom, left:right]
+    labels = label_components(coarse > INK)
+    rows, cols = np.nonzero(labels)
+    _, k = np.unique(labels[rows, cols], return_inverse=True)
+    lowest, highest = np.full(k.max() + 1, rows.max()), np.zeros(k.max() + 1, dtype=rows.dtype)
+    np.minimum.at(lowest, k, rows)
+    np.maximum.at(highest, k, rows)
+    heights = (highest - lowest + 1).astype(np.float64)
+    tall = heights[heights >= 0.5 * heights.max()]
+    return float(np.median(tall)) / factor
+
+
+def normalize(grey: np.ndarray) -> Line | None:
+    """Grey image [0, 1] (H, W), either polarity -> the line of ink at work scale (None: no ink
+    above INK, nothing to read)."""
+    ink = ink_map(unblock(grey))
+    box = ink_box(ink)
+    if box is None:
+        return None
+    factor = DIGIT_HEIGHT / digit_height(ink, box)
+    top, bottom, left, right = box
+    pad = round(MARGIN / factor)
+    top, left = max(0, top - pad), max(0, left - pad)
+    crop = ink[top: bottom + pad, left: right + pad]
+    work = resample(crop, factor).clip(0, 1)
+    if stroke_width(work) > LINE_WIDTH[1]:  # a marker's line: its strokes thinned at 4x
+        fine = normalize_width(resample(crop, WORK * factor), WORK * DIGIT_HEIGHT, LINE_WIDTH, LINE_WIDTH_TARGET)
+        work = np.asarray(Image.fromarray(fine, mode="F").resize(work.shape[::-1], Image.Resampling.BOX)).clip(0, 1)
+    return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)))

@@ -1,0 +1,86 @@
+"""One line of handwritten digits in, its digit string out: `read_number` with either reader
+(the SDNN, sdnn.py, or over-segmentation, oversegment.py), and `read_images` for files."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from lenet5.errors import Lenet5Error
+from lenet5.predict import expand
+from lenet5.preprocess import load_image
+from lenet5.read.line import normalize
+from lenet5.read.oversegment import read_segmented
+from lenet5.read.sdnn import SDNN, read_line
+
+
+@dataclass(frozen=True)
+class ReadDigit:
+    """One digit read, with its columns [x0, x1) and rows [y0, y1) in the image's pixels."""
+
+    digit: int
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+    confidence: float  # the network's probability of this digit (SDNN: where it is surest)
+
+    def as_dict(self) -> dict:
+        return {"digit": self.digit, "x0": self.x0, "x1": self.x1, "confidence": round(self.confidence, 4)}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was read in one image: the number, the probability of the whole path, its digits."""
+
+    file: str | None = None
+    number: str | None = None
+    confidence: float | None = None
+    digits: list[ReadDigit] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "number": self.number,
+                "confidence": None if self.confidence is None else round(self.confidence, 4),
+                "digits": [d.as_dict() for d in self.digits], "error": self.error}
+
+
+@torch.no_grad()
+def read_number(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -> Reading:
+    """Read one line of digits with a reader from `load_reader` (an SDNN, or a segment
+    recognizer). image: a file, or grey float32 (H, W) in [0, 1], either polarity.
+    Raises Lenet5Error when the image shows no digits."""
+    grey = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image, dtype=np.float32)
+    if grey.ndim != 2:
+        raise Lenet5Error(f"expected a grey image (H, W), got shape {grey.shape}")
+    line = normalize(grey)
+    found, log_p = [], 0.0
+    if line is not None:
+        found, log_p = (read_line if isinstance(model, SDNN) else read_segmented)(model, line)
+    if not found:
+        raise Lenet5Error("no digits found (no ink above the paper's level, or only specks)")
+    top, left = line.offset
+    s = line.scale
+    digits = [ReadDigit(f.digit, int(left + f.x0 * s), int(math.ceil(left + f.x1 * s)), int(top + f.y0 * s),
+                        int(math.ceil(top + f.y1 * s)), f.p) for f in found]
+    return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits)
+
+
+def read_images(model: torch.nn.Module, paths: list[str | os.PathLike]) -> list[Reading]:
+    """One Reading per image file (folders give their images); an unreadable one gets `error`."""
+    files = expand(paths)
+    if not files:
+        raise Lenet5Error("no image files given (or the folders hold none)")
+    out = []
+    for f in files:
+        try:
+            reading = read_number(model, f)
+            out.append(Reading(str(f), reading.number, reading.confidence, reading.digits))
+        except Lenet5Error as e:
+            message = str(e)
+            out.append(Reading(str(f), error=message if message.startswith(str(f)) else f"{f}: {message}"))
+    return out
