@@ -149,6 +149,42 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate_reader(args: argparse.Namespace) -> int:
+    from lenet5.data.sources import fetch_and_load
+    from lenet5.read.committee import join
+    from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
+    from lenet5.read.weights import load_reader, save_reader
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    loaded = [load_reader(spec) for spec in args.model]
+    try:
+        model = join([m for m, _ in loaded])
+    except ValueError as e:
+        raise Lenet5Error(f"--model: {e}") from None
+    threads = use_threads(args.threads)
+    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
+    print(f"writing {args.amounts:,} held-out amounts (the last 10,000 training digits, seed {args.seed})", flush=True)
+    amounts = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), args.amounts, args.seed)
+    trust = measure_trust(model, amounts, log=lambda s: print(s, flush=True))
+    print(f"calibration error (10 bins): {100 * trust.ece_before:.1f} points before, {100 * trust.ece_after:.1f} after "
+          f"(Platt a {trust.calibration.a:.3f}, b {trust.calibration.b:.3f}; fitted on these amounts)")
+    for t in TARGETS:
+        print(f"for {100 * t:g}% errors among the accepted: --reject-below {trust.thresholds[t]:.4f}, "
+              f"accepting {100 * trust.accepted[t]:.1f}% of these amounts")
+    command = "lenet5 calibrate-reader " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["calibrate-reader"] else ""
+    made_by = [{k: meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from", "members")}
+               for _, meta in loaded]
+    meta = {"command": command, "threads": threads, "members_made_by": made_by,
+            "calibration": {**trust.calibration.as_dict(), "fitted_on": {"amounts": args.amounts, "seed": args.seed,
+                                                                      "digits": "the last 10,000 MNIST training digits"}},
+            "held_out": trust.as_dict(), "held_out_exact": trust.exact}
+    save_reader(model, out, meta)
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_distortions(args: argparse.Namespace) -> int:
     import torch
 
@@ -472,6 +508,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mark readings whose confidence (the probability of the string read) is below P as rejected, "
                         "for a person to read; docs/reading.md gives P for 1%%, 0.5%% and 0.1%% error among the rest (default: none)")
     p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("calibrate-reader", help="join readers into a committee and calibrate its confidence on held-out amounts")
+    p.add_argument("--model", nargs="+", default=[DEFAULT_READER], metavar="READER",
+                   help="shipped readers or .safetensors files; several SDNNs read as one committee (default: "
+                        f"{DEFAULT_READER})")
+    p.add_argument("--amounts", type=at_least(2), default=2000,
+                   help="held-out amounts (of the last 10,000 training digits) to fit and measure on (default: 2000)")
+    p.add_argument("--seed", type=at_least(0), default=99, help="seed of those amounts (default: 99)")
+    p.add_argument("--out", required=True, help="the calibrated reader's weights file to write")
+    add_threads(p)
+    add_data_dir(p)
+    p.set_defaults(func=cmd_calibrate_reader)
 
     p = sub.add_parser("robustness", help="test error under shifts, scaling, rotation, squeezing, stroke width and noise")
     p.add_argument("models", nargs="*", help="shipped model names, checkpoints or run directories (default: every shipped model)")

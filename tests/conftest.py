@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny synthetic digit sets on disk, and real MNIST fetched once per session."""
+"""Shared fixtures: tiny synthetic digit sets on disk, real MNIST fetched once per session, and a fake SDNN."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import torch
+
 from lenet5.data.datasets import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
 from lenet5.data.idx import write_idx
+from lenet5.read.classes import CLASSES, NONE
+from lenet5.read.sdnn import windows
 
 
 def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -22,11 +26,25 @@ def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+class Spiky(torch.nn.Module):
+    """A fake SDNN: between everywhere except digit `d` at outputs `at[d]`."""
+
+    def __init__(self, at: dict[int, list[int]]):
+        super().__init__()
+        self.at = at
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.full((x.shape[0], CLASSES, 1, windows(x.shape[-1])), -5.0)
+        out[:, NONE] = 5.0
+        for digit, ts in self.at.items():
+            out[:, digit, 0, ts] = 10.0
+            out[:, NONE, 0, ts] = 0.0
+        return out
+
+
 @pytest.fixture(autouse=True)
 def restore_torch_settings(monkeypatch):
     """In-process CLI calls set threads and deterministic modes; each test starts from the same."""
-    import torch
-
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     threads, cudnn = torch.get_num_threads(), (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
     yield

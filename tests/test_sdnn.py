@@ -15,7 +15,7 @@ from lenet5.read.line import Line
 from lenet5.read.sdnn import HEIGHT, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of, column_log_probs, phases, windows
 from lenet5.read.weights import save_reader
 from lenet5.read.train_sdnn import SDNNTraining, make_bands, train_sdnn
-from tests.conftest import synthetic_digits
+from tests.conftest import Spiky, synthetic_digits
 
 
 def slanted_line(slope: float, width: int = 120, bars: int = 5) -> Line:
@@ -174,22 +174,6 @@ def test_the_sdnn_learns_from_strings_alone_and_round_trips_through_a_file(tmp_p
     assert isinstance(loaded, SDNN) and info["method"] == "sdnn" and loaded.maps == (6, 16, 60, 42)
     x = torch.randn(1, 1, HEIGHT, 64)
     assert torch.equal(loaded(x), model(x))
-
-
-class Spiky(torch.nn.Module):
-    """A fake SDNN: between everywhere except digit `d` at outputs `at[d]`."""
-
-    def __init__(self, at: dict[int, list[int]]):
-        super().__init__()
-        self.at = at
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.full((x.shape[0], CLASSES, 1, windows(x.shape[-1])), -5.0)
-        out[:, NONE] = 5.0
-        for digit, ts in self.at.items():
-            out[:, digit, 0, ts] = 10.0
-            out[:, NONE, 0, ts] = 0.0
-        return out
 
 
 def test_read_line_boxes_each_digit_in_the_ink_nearest_its_outputs(monkeypatch):

@@ -13,6 +13,8 @@ import torch
 from lenet5.errors import Lenet5Error
 from lenet5.predict import expand
 from lenet5.preprocess import load_image
+from lenet5.calibration import Platt
+from lenet5.read.committee import Committee
 from lenet5.read.line import normalize
 from lenet5.read.oversegment import read_segmented
 from lenet5.read.sdnn import SDNN, read_line
@@ -51,23 +53,25 @@ class Reading:
 
 @torch.no_grad()
 def read_number(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -> Reading:
-    """Read one line of digits with a reader from `load_reader` (an SDNN, or a segment
-    recognizer). image: a file, or grey float32 (H, W) in [0, 1], either polarity.
-    Raises Lenet5Error when the image shows no digits."""
+    """Read one line of digits with a reader from `load_reader` (an SDNN, a committee of them, or
+    a segment recognizer). image: a file, or grey float32 (H, W) in [0, 1], either polarity.
+    The confidence is the reader's probability of the whole reading through its `calibration`
+    (none: the probability itself). Raises Lenet5Error when the image shows no digits."""
     grey = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image, dtype=np.float32)
     if grey.ndim != 2:
         raise Lenet5Error(f"expected a grey image (H, W), got shape {grey.shape}")
     line = normalize(grey)
     found, log_p = [], 0.0
     if line is not None:
-        found, log_p = (read_line if isinstance(model, SDNN) else read_segmented)(model, line)
+        found, log_p = (read_line if isinstance(model, (SDNN, Committee)) else read_segmented)(model, line)
     if not found:
         raise Lenet5Error("no digits found (no ink above the paper's level, or only specks)")
     top, left = line.offset
     s = line.scale
     digits = [ReadDigit(f.digit, int(left + f.x0 * s), int(math.ceil(left + f.x1 * s)), int(top + f.y0 * s),
                         int(math.ceil(top + f.y1 * s)), f.p) for f in found]
-    return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits)
+    calibration = getattr(model, "calibration", Platt())  # set by load_reader from the file
+    return Reading(None, "".join(str(d.digit) for d in digits), calibration(math.exp(log_p)), digits)
 
 
 def read_images(model: torch.nn.Module, paths: list[str | os.PathLike]) -> list[Reading]:

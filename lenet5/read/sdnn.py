@@ -131,8 +131,9 @@ def ink_rows(line: Line, x0: int, x1: int) -> tuple[int, int] | None:
 
 
 @torch.no_grad()
-def read_line(model: SDNN, line: Line) -> tuple[list[Found], float]:
-    """The likeliest string in one line, its digits left to right, boxed where its best path puts
+def read_line(model: torch.nn.Module, line: Line) -> tuple[list[Found], float]:
+    """The likeliest string in one line read by an SDNN (or a committee of them, whose first
+    member's outputs then place the digits), its digits left to right, boxed where its best path puts
     them: each digit's columns run from halfway to its left neighbour's centre to halfway to its
     right one's (the line's ends for the first and last), narrowed to the ink there; and the
     string's log-probability (over every output, the paper around the line included)."""

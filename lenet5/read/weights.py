@@ -1,6 +1,8 @@
 """The readers' weights files: the shipped ones (lenet5/weights/readers/) and any made by
-`lenet5 train-reader`. A file says which reader it holds in its metadata ("method": "sdnn", with
-the SDNN's maps, or "hos", a segment recognizer) and `classes` = 11 (ten digits and none).
+`lenet5 train-reader` or `lenet5 calibrate`. A file says which reader it holds in its metadata
+("method": "sdnn", with the SDNN's `maps`, or a committee's `members`, each one SDNN's maps; or
+"hos", a segment recognizer), `classes` = 11 (ten digits and none), and, once calibrated, the
+map from the reader's probability of a reading to the confidence it reports (`calibration`).
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from typing import Any
 
 import torch
 
+from lenet5.calibration import Platt
 from lenet5.errors import Lenet5Error
 from lenet5.pretrained import WEIGHTS_DIR, read_safetensors, save_weights
 from lenet5.read.classes import CLASSES
+from lenet5.read.committee import Committee
 from lenet5.read.recognizer import reader_network
 from lenet5.read.sdnn import SDNN
 
@@ -25,14 +29,39 @@ def shipped_readers() -> list[str]:
 
 
 def save_reader(model: torch.nn.Module, path: Path, meta: dict[str, Any]) -> None:
-    """Weights and metadata of a reader: an SDNN (its `maps` recorded) or a segment recognizer."""
-    method = {"method": "sdnn", "maps": list(model.maps)} if isinstance(model, SDNN) else {"method": "hos"}
+    """Weights and metadata of a reader: an SDNN (its `maps` recorded), a committee of SDNNs
+    (each member's maps) or a segment recognizer."""
+    if isinstance(model, Committee):
+        method = {"method": "sdnn", "members": [list(m.maps) for m in model.members]}
+    else:
+        method = {"method": "sdnn", "maps": list(model.maps)} if isinstance(model, SDNN) else {"method": "hos"}
     save_weights(model, path, {"classes": CLASSES, **method, **meta})
+
+
+def reader_of(meta: dict[str, Any]) -> torch.nn.Module:
+    """The untrained network a reader file's metadata describes."""
+    if meta.get("method") != "sdnn":
+        return reader_network()
+    if "members" in meta:
+        return Committee([SDNN(tuple(int(m) for m in maps)) for maps in meta["members"]])
+    return SDNN(tuple(int(m) for m in meta["maps"]))
+
+
+def calibration_of(meta: dict[str, Any]) -> Platt:
+    """The file's calibration (the identity where it has none)."""
+    c = meta.get("calibration")
+    if c is None:
+        return Platt()
+    if c.get("method") != "platt" or not float(c["a"]) > 0:
+        raise ValueError(f"unknown calibration {c}")
+    return Platt(float(c["a"]), float(c["b"]))
 
 
 def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dict[str, Any]]:
     """A reader from a shipped name (see `shipped_readers()`) or a .safetensors file, in eval mode:
-    an SDNN, or a segment recognizer (a LeNet) for heuristic over-segmentation."""
+    an SDNN, a committee of SDNNs, or a segment recognizer (a LeNet) for heuristic
+    over-segmentation. Its `calibration` (a Platt map, the identity for an uncalibrated file)
+    turns the probability of a reading into the confidence `read_number` reports."""
     path = READERS_DIR / f"{spec}.safetensors" if str(spec) in shipped_readers() else Path(spec)
     if not path.is_file():
         raise Lenet5Error(f"{spec}: no shipped reader of that name ({', '.join(shipped_readers()) or 'none'}), and no such file")
@@ -41,8 +70,9 @@ def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dic
         raise Lenet5Error(f"{path}: not a reader of whole numbers (a digit model has no 'none' class; "
                           "make one with lenet5 train-reader)")
     try:
-        model = SDNN(tuple(int(m) for m in meta["maps"])) if meta.get("method") == "sdnn" else reader_network()
+        model = reader_of(meta)
         model.load_state_dict(tensors)
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        model.calibration = calibration_of(meta)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
         raise Lenet5Error(f"{path}: a damaged reader file ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
     return model.eval(), {"source": f"shipped:{spec}" if path.parent == READERS_DIR else str(path), "method": "hos", **meta}

@@ -1,0 +1,98 @@
+"""How far a reader's confidence can be trusted, measured and fitted on held-out amounts.
+
+Held-out amounts are written with the last `holdout` MNIST *training* digits, which no reader
+learned from (fit.py), in lenet5/data/strips.py's default style (the benchmark's), saved as
+JPEG and decoded, as `lenet5 read` sees a file. On them: the reader's probability of each
+reading against whether it is exact; a Platt map fitted to it (lenet5/calibration.py); and the
+confidences below which to reject for 1%, 0.5% and 0.1% errors among the readings kept.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+from lenet5.calibration import Platt, fit_platt
+from lenet5.data.strips import Style, make_strip
+from lenet5.errors import Lenet5Error
+from lenet5.evaluate import calibration_error, rejection_curve
+from lenet5.preprocess import decode_image
+from lenet5.read.fit import ReaderTraining, split
+from lenet5.read.reading import read_number
+
+TARGETS = (0.01, 0.005, 0.001)  # errors among the accepted readings: the check reader's 1%, Fig. 10's 0.5%, and a tenth
+JPEG_QUALITY = 95  # as benchmarks/amounts.py writes its files
+
+
+def held_out_amounts(digits: np.ndarray, labels: np.ndarray, count: int, seed: int,
+                     holdout: int = ReaderTraining.holdout) -> list[tuple[np.ndarray, str]]:
+    """`count` amounts of the last `holdout` training digits: grey images [0, 1] as decoded from
+    their JPEG files, and their numbers."""
+    _, (val_digits, val_labels) = split(digits, labels, ReaderTraining(holdout=holdout))
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(count):
+        strip = make_strip(val_digits, val_labels, rng, Style())
+        data = io.BytesIO()
+        Image.fromarray(strip.image).save(data, format="JPEG", quality=JPEG_QUALITY)
+        out.append((decode_image(data.getvalue(), f"amount {k}"), strip.number))
+    return out
+
+
+def probabilities(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reader's own probability of each reading, uncalibrated (N,), and whether it is exact (N,);
+    an amount where no digits are found counts as read wrong at probability 0."""
+    kept = getattr(model, "calibration", Platt())
+    model.calibration = Platt()
+    try:
+        p, exact = [], []
+        for grey, number in amounts:
+            try:
+                reading = read_number(model, grey)
+                p.append(reading.confidence)
+                exact.append(reading.number == number)
+            except Lenet5Error:
+                p.append(0.0)
+                exact.append(False)
+    finally:
+        model.calibration = kept
+    return torch.tensor(p, dtype=torch.float64), torch.tensor(exact)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What held-out amounts say of a reader's confidence."""
+
+    amounts: int
+    exact: float  # share read exactly
+    calibration: Platt
+    ece_before: float  # expected calibration error (10 bins) of the raw probability
+    ece_after: float  # ... of the calibrated confidence
+    thresholds: dict[float, float]  # target error -> the calibrated confidence below which to reject
+    accepted: dict[float, float]  # target error -> share of the amounts kept at that threshold
+
+    def as_dict(self) -> dict:
+        return {"amounts": self.amounts, "exact": self.exact, "ece_before": self.ece_before, "ece_after": self.ece_after,
+                "reject_below": {f"{100 * t:g}%": self.thresholds[t] for t in TARGETS},
+                "accepted": {f"{100 * t:g}%": self.accepted[t] for t in TARGETS}}
+
+
+def measure_trust(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]],
+                  log: Callable[[str], None] = lambda s: None) -> Trust:
+    """Fit the reader's Platt map on `amounts` and measure its calibration and rejection there."""
+    p, exact = probabilities(model, amounts)
+    log(f"read {len(amounts):,} held-out amounts: {100 * exact.double().mean():.1f}% exactly")
+    if exact.all() or not exact.any():
+        raise Lenet5Error(f"all {len(amounts)} held-out amounts were read {'right' if exact.all() else 'wrong'}: "
+                          "nothing to calibrate on; read more of them (--amounts)")
+    platt = fit_platt(p, exact)
+    calibrated = torch.tensor([platt(float(q)) for q in p], dtype=torch.float64)
+    curve = rejection_curve(exact, calibrated)
+    return Trust(len(amounts), exact.double().mean().item(), platt, calibration_error(exact, p)[0],
+                 calibration_error(exact, calibrated)[0], {t: curve.threshold_for(t) for t in TARGETS},
+                 {t: 1 - curve.needed_for(t) for t in TARGETS})

@@ -1,0 +1,79 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lenet5.calibration import Platt
+from lenet5.read import load_reader, read_number, reader_network
+from lenet5.read.committee import Committee, join
+from lenet5.read.line import Line
+from lenet5.read.sdnn import PAPER_MAPS, SDNN, band, read_line, windows
+from lenet5.read.weights import save_reader
+from tests.conftest import Spiky
+
+
+def line_of_two_bars() -> Line:
+    ink = np.zeros((24, 60), np.float32)
+    ink[2:22, 10:13] = ink[2:22, 40:43] = 1.0
+    return Line(ink, 1.0, (0.0, 0.0))
+
+
+def test_members_read_the_same_band_one_after_the_other():
+    a, b = SDNN(PAPER_MAPS, seed=0), SDNN(PAPER_MAPS, seed=1)
+    x = torch.randn(3, 1, 32, 72)
+    out = Committee([a, b])(x)
+    assert out.shape == (6, 11, 1, windows(72))
+    assert torch.equal(out[:3], a(x)) and torch.equal(out[3:], b(x))
+
+
+def test_two_members_that_place_a_string_at_other_columns_still_agree_on_it():
+    # Column averaging would blur the two spikes; at the level of strings both read "3" surely.
+    line = line_of_two_bars()
+    t = windows(band(line).shape[1])
+    early, late = Spiky({3: [2]}), Spiky({3: [t - 3]})
+    found, log_p = read_line(Committee([early, late]), line)
+    alone, log_alone = read_line(early, line)
+    assert [f.digit for f in found] == [f.digit for f in alone] == [3]
+    assert log_p == pytest.approx(log_alone, abs=1e-6)
+    averaged = torch.logsumexp(torch.stack([early(torch.zeros(1, 1, 32, band(line).shape[1])),
+                                            late(torch.zeros(1, 1, 32, band(line).shape[1]))]), 0)
+    assert averaged.argmax(1).eq(3).sum() == 2  # the columns of both, each at half the probability
+
+
+def test_members_that_disagree_halve_the_probability_of_each_string():
+    line = line_of_two_bars()
+    found, log_p = read_line(Committee([Spiky({3: [2]}), Spiky({5: [2]})]), line)
+    _, log_alone = read_line(Spiky({3: [2]}), line)
+    assert len(found) == 1 and log_p == pytest.approx(log_alone + math.log(0.5), abs=1e-3)
+
+
+def test_join_flattens_committees_and_refuses_the_segment_recognizer():
+    a, b, c = (SDNN(PAPER_MAPS, seed=s) for s in range(3))
+    joined = join([Committee([a, b]), c])
+    assert isinstance(joined, Committee) and list(joined.members) == [a, b, c]
+    assert join([a]) is a
+    with pytest.raises(ValueError, match="only SDNNs"):
+        join([a, reader_network()])
+
+
+def test_a_calibrated_committee_round_trips_through_its_file(tmp_path):
+    model = Committee([SDNN(PAPER_MAPS, seed=0), SDNN(PAPER_MAPS, seed=1)])
+    save_reader(model, tmp_path / "c.safetensors", {"calibration": {"method": "platt", "a": 0.5, "b": 1.0}})
+    loaded, meta = load_reader(tmp_path / "c.safetensors")
+    assert isinstance(loaded, Committee) and meta["members"] == [list(PAPER_MAPS)] * 2
+    assert loaded.calibration == Platt(0.5, 1.0)
+    x = torch.randn(1, 1, 32, 64)
+    assert torch.equal(loaded(x), model(x))
+    image = np.ones((60, 200), np.float32)
+    image[15:45, 50:56] = image[15:45, 120:126] = 0.0
+    raw = read_number(model, image)  # no calibration attached: the probability itself
+    assert read_number(loaded, image).confidence == pytest.approx(Platt(0.5, 1.0)(raw.confidence), rel=1e-5)
+
+
+def test_a_file_with_an_unknown_calibration_is_one_clear_error(tmp_path):
+    from lenet5.errors import Lenet5Error
+
+    save_reader(SDNN(PAPER_MAPS), tmp_path / "r.safetensors", {"calibration": {"method": "platt", "a": -1, "b": 0}})
+    with pytest.raises(Lenet5Error, match="damaged reader file"):
+        load_reader(tmp_path / "r.safetensors")

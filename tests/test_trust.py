@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from lenet5.calibration import Platt
+from lenet5.cli import main
+from lenet5.read import Reading, load_reader
+from lenet5.read import trust
+from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
+from tests.conftest import synthetic_digits
+
+
+def test_held_out_amounts_come_from_the_last_digits_only_and_repeat_for_a_seed():
+    digits, labels = synthetic_digits(300, seed=0)
+    labels[:200] = 1  # the training part: all ones; the held-out 100 are mixed
+    amounts = held_out_amounts(digits, labels, 20, seed=5, holdout=100)
+    again = held_out_amounts(digits, labels, 20, seed=5, holdout=100)
+    assert len(amounts) == 20 and all(3 <= len(n) <= 6 for _, n in amounts)
+    assert any(set(n) != {"1"} for _, n in amounts)
+    assert all(g.dtype == np.float32 and g.ndim == 2 and 0 <= g.min() and g.max() <= 1 for g, _ in amounts)
+    assert all(np.array_equal(a, b) and m == n for (a, m), (b, n) in zip(amounts, again))
+
+
+def test_an_overconfident_reader_is_calibrated_and_its_thresholds_meet_their_targets(monkeypatch):
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.5, 1.0, 4000)
+    right = rng.uniform(size=4000) < p ** 3  # right less often than it says
+    amounts = [(np.full((4, 4), k, np.float32), "12" if ok else "13") for k, ok in enumerate(right)]
+    by_image = {k: q for k, q in enumerate(p)}
+    monkeypatch.setattr(trust, "read_number", lambda model, grey: Reading(None, "12", float(by_image[int(grey[0, 0])])))
+    model = type("Reader", (), {"calibration": Platt(3.0, 1.0)})()
+    result = measure_trust(model, amounts)
+    assert model.calibration == Platt(3.0, 1.0)  # its own map is put back after reading raw probabilities
+    assert result.exact == pytest.approx(right.mean())
+    assert result.ece_after < result.ece_before / 3 and result.ece_before > 0.1
+    calibrated = np.array([result.calibration(q) for q in p])
+    for t in TARGETS:
+        kept = calibrated >= result.thresholds[t]
+        assert kept.mean() == pytest.approx(result.accepted[t])
+        assert (~right[kept]).mean() <= t if kept.any() else result.accepted[t] == 0
+
+
+def test_calibrate_reader_needs_held_out_digits(tiny_data_dir, tmp_path, capsys):
+    assert main(["calibrate-reader", "--amounts", "10", "--out", str(tmp_path / "r.safetensors"),
+                 "--data-dir", str(tiny_data_dir)]) == 1
+    assert "holdout 10000 leaves no training digits" in capsys.readouterr().err
+    assert not (tmp_path / "r.safetensors").exists()
+
+
+def test_calibrate_reader_refuses_to_join_over_segmentation(tmp_path, capsys):
+    assert main(["calibrate-reader", "--model", "amounts", "amounts-hos", "--out", str(tmp_path / "r.safetensors")]) == 1
+    assert "only SDNNs" in capsys.readouterr().err
+
+
+def test_calibrate_reader_writes_a_calibrated_reader_of_real_amounts(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "calibrated.safetensors"
+    assert main(["calibrate-reader", "--amounts", "60", "--seed", "3", "--out", str(out), "--data-dir", str(mnist_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "--reject-below" in printed and "calibration error" in printed
+    model, meta = load_reader(out)
+    assert model.calibration == Platt(meta["calibration"]["a"], meta["calibration"]["b"]) != Platt()
+    assert meta["calibration"]["fitted_on"]["amounts"] == 60 and 0.5 < meta["held_out_exact"] <= 1
+    assert meta["members_made_by"][0]["source"] == "shipped:amounts"
+
+
+def test_a_reader_never_wrong_on_the_amounts_cannot_be_calibrated_on_them(monkeypatch):
+    from lenet5.errors import Lenet5Error
+
+    monkeypatch.setattr(trust, "read_number", lambda model, grey: Reading(None, "12", 0.9))
+    with pytest.raises(Lenet5Error, match="all 3 held-out amounts were read right"):
+        measure_trust(type("Reader", (), {})(), [(np.zeros((4, 4), np.float32), "12")] * 3)
