@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from lenet5.errors import Lenet5Error
 from lenet5.model import ModelConfig

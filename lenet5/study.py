@@ -19,7 +19,8 @@ from typing import Any
 import torch
 
 from lenet5.checkpoint import save_json
-from lenet5.presets import same_settings
+from lenet5.model import ModelConfig
+from lenet5.presets import TrainConfig, same_settings
 from lenet5.runtime import DEFAULT_THREADS
 from lenet5.train import Diverged, Trainer
 
