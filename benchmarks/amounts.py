@@ -120,8 +120,9 @@ def main() -> None:
     parser.add_argument("--held-out", action="store_true",
                         help="amounts of the last 10,000 *training* digits (held out from the readers' training), to choose "
                              "settings on (default: test digits)")
-    parser.add_argument("--thresholds", type=float, nargs="*", default=[],
-                        help="confidences below which to reject (chosen on held-out amounts): accepted share and error at each")
+    parser.add_argument("--thresholds", type=float, nargs="*", default=None,
+                        help="confidences below which to reject (chosen on held-out amounts): accepted share and error at "
+                             "each (default: those a calibrated reader's file names, from lenet5 calibrate-reader)")
     parser.add_argument("--curve", default=None, help="write the rejection curve and reliability plot to this PNG")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
     args = parser.parse_args()
@@ -130,6 +131,9 @@ def main() -> None:
     test, test_labels = ((digits.train_images[-10_000:].numpy(), digits.train_labels[-10_000:].numpy()) if args.held_out
                          else (digits.test_images.numpy(), digits.test_labels.numpy()))
     model, info = load_reader(args.model)
+    thresholds = args.thresholds
+    if thresholds is None:  # a calibrated reader's own, chosen on its held-out amounts
+        thresholds = list(info.get("held_out", {}).get("reject_below", {}).values())
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.write or tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -152,7 +156,7 @@ def main() -> None:
     print(f"| all | {args.amounts} | {100 * exact:.1f}% |")
     print(f"digit accuracy (1 - edit distance / digits): {100 * (1 - edits / total):.2f}% of {total} digits")
     report_confidence([r.confidence or 0.0 for r in readings], [r.number == truth[n] for n, r in zip(truth, readings)],
-                      args.thresholds, args.curve)
+                      thresholds, args.curve)
     seconds = timing(model, test, test_labels, args.seed + 1)
     print(f"one 5-digit amount, 600x200 px PNG: median {1000 * statistics.median(seconds):.1f} ms, "
           f"max {1000 * max(seconds):.1f} ms over {len(seconds)} amounts (file decode included)")

@@ -33,6 +33,19 @@ class Platt:
         return {"method": "platt", "a": self.a, "b": self.b}
 
 
+@dataclass(frozen=True)
+class Temperature:
+    """Scores as logits (larger wins) -> probabilities softmax(logits / T)."""
+
+    T: float = 1.0
+
+    def __call__(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(logits.double() / self.T, dim=-1)
+
+    def as_dict(self) -> dict:
+        return {"method": "temperature", "T": self.T}
+
+
 def logit(p: torch.Tensor) -> torch.Tensor:
     p = p.double().clamp(EDGE, 1 - EDGE)
     return torch.log(p) - torch.log1p(-p)

@@ -185,6 +185,45 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate_model(args: argparse.Namespace) -> int:
+    from lenet5.calibration import Temperature
+    from lenet5.data.sources import fetch_and_load
+    from lenet5.evaluate import digit_trust
+    from lenet5.pretrained import load_model, save_weights
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    twin, info = load_model(args.model)
+    train_config = info.get("train_config") or {}
+    holdout = int(train_config.get("holdout") or 0)
+    if not holdout:
+        raise Lenet5Error(f"--model {args.model}: trained on every training digit, none held out to calibrate on "
+                          "(train it with --holdout 10000)")
+    model, meta = load_model(args.weights) if args.weights else (twin, info)
+    if model.config != twin.config:
+        raise Lenet5Error(f"--weights {args.weights}: another network than --model's ({model.config} against {twin.config})")
+    use_threads(args.threads)
+    digits = fetch_and_load(train_config.get("dataset", "mnist"), args.data_dir, log=lambda s: None)
+    n = int(train_config.get("train_limit") or 0) or len(digits.train_images)
+    images, labels = digits.train_images[n - holdout: n], digits.train_labels[n - holdout: n]  # as lenet5 train held them out
+    trust = digit_trust(twin, twin.prepare(images), labels)
+    print(f"{holdout:,} held-out digits of {info['source']}: temperature {trust.temperature:.3f}; calibration error "
+          f"(10 bins) {100 * trust.ece_before:.2f} points before, {100 * trust.ece_after:.2f} after")
+    for t, p in trust.thresholds.items():
+        print(f"for {100 * t:g}% errors among the accepted digits: probability {p:.4f}, accepting {100 * trust.accepted[t]:.1f}%")
+    command = "lenet5 calibrate-model " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["calibrate-model"] else ""
+    kept = {k: v for k, v in meta.items() if k not in ("source", "calibration")}
+    kept.setdefault("model_config", dataclasses.asdict(model.config))
+    save_weights(model, out, {**kept, "calibration": {**Temperature(trust.temperature).as_dict(), "command": command,
+                                                       "fitted_on": f"the last {holdout:,} training digits, held out "
+                                                                    f"from {info['source']}",
+                                                       "twin": {"seed": info.get("seed"), "train_config": train_config,
+                                                                "test_error": info.get("test_error")}}})
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_distortions(args: argparse.Namespace) -> int:
     import torch
 
@@ -216,7 +255,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     print(f"lenet5: reading with {info['source']}" + (f" (MNIST test error {100 * error:.2f}%)" if error is not None else ""),
           file=sys.stderr)
     results = predict_images(model, args.images)
-    good = print_per_file(results, args.json, lambda r: f"{r.digit} (confidence {r.confidence:.2f})", args.reject_below)
+    good = print_per_file(results, args.json, lambda r: f"{r.digit} (confidence {r.confidence:.2f}"
+                          + ("" if r.probability is None else f", probability {r.probability:.3f}") + ")", args.reject_below)
     if args.show and good:
         items = [(r.file, load_image(r.file), model.prepare(r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
         plot_predictions(items, Path(args.show), smaller_wins=model.config.head == "rbf")
@@ -310,6 +350,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
           f"95% interval {100 * low:.2f}..{100 * high:.2f}%")
     print(format_confusion(result.confusion))
     print(f"rejection needed for 0.5% error on the rest: {100 * result.rejection.needed_for():.2f}% of the test digits")
+    if getattr(model, "calibration", None) is not None:
+        from lenet5.evaluate import probability_calibration
+
+        ece = probability_calibration(model, model.prepare(digits.test_images), digits.test_labels)
+        print(f"its calibrated probability (temperature {model.calibration.T:.3f}): calibration error {100 * ece:.2f} points (10 bins)")
     print(f"wrote {out}/confusion.png, misclassified.png, rejection.png, evaluation.json")
     return 0
 
@@ -520,6 +565,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_threads(p)
     add_data_dir(p)
     p.set_defaults(func=cmd_calibrate_reader)
+
+    p = sub.add_parser("calibrate-model", help="fit the temperature of a digit model's probability on held-out digits")
+    p.add_argument("--model", required=True,
+                   help="a run directory or file trained with --holdout N: its held-out digits fit the temperature")
+    p.add_argument("--weights", default=None,
+                   help="the model to write with that temperature, trained as --model but on every digit (a shipped name "
+                        "or file; default: --model itself)")
+    p.add_argument("--out", required=True, help="the weights file to write (.safetensors)")
+    add_threads(p)
+    add_data_dir(p)
+    p.set_defaults(func=cmd_calibrate_model)
 
     p = sub.add_parser("robustness", help="test error under shifts, scaling, rotation, squeezing, stroke width and noise")
     p.add_argument("models", nargs="*", help="shipped model names, checkpoints or run directories (default: every shipped model)")

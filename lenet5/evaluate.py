@@ -124,3 +124,40 @@ def evaluate(model: LeNet, inputs: torch.Tensor, labels: torch.Tensor) -> Evalua
     return Evaluation(len(labels), wrong / len(labels), wilson_interval(wrong, len(labels)),
                       confusion_matrix(labels, predicted), labels, predicted, confidence,
                       rejection_curve(correct, confidence))
+
+
+@dataclass(frozen=True)
+class DigitTrust:
+    """A digit model's probability on held-out digits, before and after temperature scaling."""
+
+    n: int
+    temperature: float
+    ece_before: float  # expected calibration error (10 bins) of softmax(logits)
+    ece_after: float  # ... of softmax(logits / T)
+    thresholds: dict[float, float]  # target error -> the calibrated probability below which to reject
+    accepted: dict[float, float]  # target error -> share of the digits kept there
+
+
+@torch.no_grad()
+def digit_trust(model: LeNet, inputs: torch.Tensor, labels: torch.Tensor,
+                targets: tuple[float, ...] = (0.01, REJECTION_TARGET, 0.001)) -> DigitTrust:
+    """Fit the temperature of the model's softmax on held-out inputs (N, 1, 32, 32) and labels (N,)."""
+    from lenet5.calibration import Temperature, fit_temperature
+
+    model.eval()
+    logits = model.logits(torch.cat([model(x) for x in inputs.split(1000)])).double()
+    t = fit_temperature(logits, labels)
+    before, after = Temperature(1.0)(logits), Temperature(t)(logits)
+    correct = after.argmax(1) == labels
+    curve = rejection_curve(correct, after.max(1).values)
+    return DigitTrust(len(labels), t, calibration_error(correct, before.max(1).values)[0],
+                      calibration_error(correct, after.max(1).values)[0], {x: curve.threshold_for(x) for x in targets},
+                      {x: 1 - curve.needed_for(x) for x in targets})
+
+
+@torch.no_grad()
+def probability_calibration(model: LeNet, inputs: torch.Tensor, labels: torch.Tensor) -> float:
+    """Expected calibration error (10 bins) of a calibrated model's probability of the digit it reads."""
+    model.eval()
+    p = model.calibration(model.logits(torch.cat([model(x) for x in inputs.split(1000)])))
+    return calibration_error(p.argmax(1) == labels, p.max(1).values)[0]

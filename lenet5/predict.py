@@ -20,6 +20,7 @@ class Prediction:
     file: str
     digit: int | None = None
     confidence: float | None = None  # margin between the best two scores
+    probability: float | None = None  # of the digit read, where the model's file carries a calibration
     scores: list[float] | None = None  # RBF penalties (smaller wins) or logits
     error: str | None = None
     seen: torch.Tensor | None = None  # the 28x28 digit the network read
@@ -30,6 +31,8 @@ class Prediction:
             out["error"] = self.error
         else:
             out.update(digit=self.digit, confidence=round(self.confidence, 4), scores=[round(s, 4) for s in self.scores])
+            if self.probability is not None:
+                out["probability"] = round(self.probability, 4)
         return out
 
 
@@ -60,6 +63,9 @@ def predict_images(model: LeNet, paths: list[str | os.PathLike]) -> list[Predict
         batch = model.prepare(torch.stack(list(digits.values())))
         scores = model.eval()(batch)
         classes, margins = model.decide(scores)
+        calibration = getattr(model, "calibration", None)  # set by read_weights from the file's metadata
+        p = None if calibration is None else calibration(model.logits(scores)).max(dim=1).values
         for i, (f, digit) in enumerate(digits.items()):
-            results[f] = Prediction(str(f), int(classes[i]), float(margins[i]), scores[i].tolist(), seen=digit)
+            results[f] = Prediction(str(f), int(classes[i]), float(margins[i]), None if p is None else float(p[i]),
+                                    scores[i].tolist(), seen=digit)
     return [results[f] for f in files]

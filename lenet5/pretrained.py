@@ -18,6 +18,7 @@ from safetensors.torch import save_file
 
 from lenet5.atomic import write_atomic
 from lenet5.checkpoint import build_model, load_checkpoint, model_from_checkpoint
+from lenet5.calibration import Temperature
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet
 
@@ -57,7 +58,13 @@ def read_weights(path: Path) -> tuple[LeNet, dict[str, Any]]:
         raise Lenet5Error(f"{path}: no model_config in its metadata")
     if meta.get("classes", 10) != 10:
         raise Lenet5Error(f"{path}: a reader of whole numbers, not a digit model: use it with lenet5 read --model")
-    return build_model(meta["model_config"], tensors, str(path)), meta
+    model = build_model(meta["model_config"], tensors, str(path))
+    calibration = meta.get("calibration")
+    if calibration is not None:
+        if calibration.get("method") != "temperature" or not float(calibration.get("T", 0)) > 0:
+            raise Lenet5Error(f"{path}: an unknown calibration in its metadata ({calibration})")
+        model.calibration = Temperature(float(calibration["T"]))  # predict's probability; see lenet5/calibration.py
+    return model, meta
 
 
 def load_pretrained(name: str = BEST) -> LeNet:

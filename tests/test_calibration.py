@@ -1,4 +1,7 @@
+import json
 import math
+
+import numpy as np
 
 import pytest
 import torch
@@ -41,3 +44,38 @@ def test_fit_temperature_recovers_the_scale_of_overconfident_logits():
     z = torch.randn(20_000, 10, generator=g, dtype=torch.float64) * 2
     labels = torch.multinomial(torch.softmax(z, dim=1), 1, generator=g)[:, 0]
     assert fit_temperature(3 * z, labels) == pytest.approx(3.0, rel=0.05)
+
+
+def test_calibrate_model_fits_on_the_runs_held_out_digits_and_predict_reports_the_probability(tiny_data_dir, tmp_path, capsys):
+    from PIL import Image
+
+    from lenet5.cli import main
+    from lenet5.calibration import Temperature
+    from lenet5.pretrained import load_model
+
+    run = tmp_path / "run"
+    assert main(["train", "--epochs", "2", "--holdout", "96", "--quiet", "--threads", "1", "--data-dir", str(tiny_data_dir),
+                 "--out", str(run)]) == 0
+    out = tmp_path / "calibrated.safetensors"
+    capsys.readouterr()
+    assert main(["calibrate-model", "--model", str(run), "--out", str(out), "--data-dir", str(tiny_data_dir)]) == 0
+    assert "96 held-out digits" in capsys.readouterr().out
+    model, meta = load_model(out)
+    assert isinstance(model.calibration, Temperature) and model.calibration.T == meta["calibration"]["T"] > 0
+    assert "held out from" in meta["calibration"]["fitted_on"]
+    image = tmp_path / "bar.png"
+    canvas = np.full((56, 56), 255, np.uint8)
+    canvas[14:18, 8:48] = 0
+    Image.fromarray(canvas).save(image)
+    assert main(["predict", str(image), "--model", str(out), "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert 0.1 <= answer["probability"] <= 1
+    assert main(["evaluate", str(out), "--out", str(tmp_path / "eval"), "--data-dir", str(tiny_data_dir)]) == 0
+    assert "its calibrated probability" in capsys.readouterr().out
+
+
+def test_calibrate_model_needs_a_run_that_held_digits_out(tmp_path, capsys):
+    from lenet5.cli import main
+
+    assert main(["calibrate-model", "--model", "paper", "--out", str(tmp_path / "x.safetensors")]) == 1
+    assert "none held out" in capsys.readouterr().err and not (tmp_path / "x.safetensors").exists()
