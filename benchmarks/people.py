@@ -13,9 +13,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from lenet5.conditions import CONDITIONS
 from lenet5.data.sources import fetch_and_load
+from lenet5.evaluate import calibration_error
 from lenet5.predict import predict_images
 from lenet5.pretrained import BEST, load_model, shipped
 from lenet5.runtime import DEFAULT_THREADS, use_threads
@@ -76,7 +78,7 @@ def main() -> None:
     print(f"MNIST {'held-out training' if args.held_out else 'test'} digits from {args.start}, rendered as PNG files, {threads} thread")
     print("| condition | digits | " + " | ".join(m + (" (default)" if m == BEST else "") for m in models) + " |")
     print("|---|---|" + "---|" * len(models))
-    examples = []
+    examples, calibration = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for k, c in enumerate(conditions):
             n = args.photos if c.name == "photo" else args.digits
@@ -90,9 +92,18 @@ def main() -> None:
                 right.append(np.mean([r.digit == t for r, t in zip(read, truth)]))
                 if m == (args.models or [BEST])[0]:
                     examples.append((c.name, paths[0], read[0], int(truth[0])))
+                    if all(r.probability is not None for r in read):  # a calibrated model: how far its probability holds here
+                        ece, _ = calibration_error(torch.tensor([r.digit == t for r, t in zip(read, truth)]),
+                                                   torch.tensor([r.probability for r in read], dtype=torch.float64))
+                        calibration.append((c.name, n, np.mean([r.probability for r in read]), right[-1], ece))
             print(f"| {c.name} ({c.description}) | {n} | " + " | ".join(f"{100 * r:.1f}%" for r in right) + " |", flush=True)
         if args.figure:
             figure(Path(args.figure), examples)
+    if calibration:
+        print(f"\n{(args.models or [BEST])[0]}'s calibrated probability (fitted on clean held-out digits) under each condition:")
+        print("| condition | digits | mean probability | read right | calibration error (10 bins) |\n|---|---|---|---|---|")
+        for name, n, p, right, ece in calibration:
+            print(f"| {name} | {n} | {100 * p:.1f}% | {100 * right:.1f}% | {100 * ece:.1f} points |")
 
 
 if __name__ == "__main__":
