@@ -10,7 +10,7 @@ from lenet5.data.strips import Style
 from lenet5.errors import Lenet5Error
 from lenet5.read import load_reader, reader_network
 from lenet5.read.classes import CLASSES, NONE
-from lenet5.read.decode import align, likeliest_string, read_columns, string_log_probs
+from lenet5.read.decode import read_columns
 from lenet5.read.line import Line
 from lenet5.read.sdnn import HEIGHT, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of, column_log_probs, phases, windows
 from lenet5.read.weights import save_reader
@@ -82,69 +82,12 @@ def test_the_swept_network_gives_eleven_scores_every_four_pixels():
     assert {k: v.shape for k, v in model.state_dict().items()} == {k: v.shape for k, v in reader_network().state_dict().items()}
 
 
-def scores(labels: list[int], p: float = 0.9) -> torch.Tensor:
-    out = torch.full((len(labels), CLASSES), float(np.log((1 - p) / (CLASSES - 1))))
-    out[torch.arange(len(labels)), torch.tensor(labels)] = float(np.log(p))
-    return out
-
-
-def test_a_clear_line_reads_its_runs_with_between_before_a_repeated_digit():
-    spikes, log_p = read_columns(scores([NONE, 3, 3, NONE, 3, NONE, NONE, 5, 5, 7, NONE]))
-    assert [s.digit for s in spikes] == [3, 3, 5, 7]
-    assert [(s.t0, s.t1) for s in spikes] == [(1, 3), (4, 5), (7, 9), (9, 10)]
-    assert 11 * np.log(0.9) < log_p < 0  # the string's probability: more than its best path's alone
-    spikes, log_p = read_columns(scores([NONE] * 5))
-    assert spikes == [] and log_p == pytest.approx(5 * np.log(0.9), abs=1e-5)  # one path spells nothing
-
-
-def probabilities(rows: list[dict[int, float]]) -> torch.Tensor:
-    out = torch.full((len(rows), CLASSES), 1e-9)
-    for t, row in enumerate(rows):
-        for c, p in row.items():
-            out[t, c] = p
-    return out.log()
-
-
-def test_the_likeliest_string_sums_its_paths_where_the_best_path_reads_nothing():
-    # "between" is the likeliest label at every output (best path: nothing), but the paths that
-    # spell "3" together are likelier (0.309) than "between" three times (0.064)
-    lp = probabilities([{NONE: 0.4, 3: 0.35, 5: 0.25}] * 3)
-    string, log_p = likeliest_string(lp)
-    paths_of_3 = 0.35 * 0.4 * 0.4 * 3 + 0.35 * 0.35 * 0.4 * 2 + 0.35 ** 3  # 3bb b3b bb3, 33b b33, 333
-    assert string == (3,) and log_p == pytest.approx(np.log(paths_of_3), rel=1e-4)
-    assert [(s.digit, s.t0, s.t1) for s in align(lp, string)] == [(3, 0, 1)]  # its best path: 3, between, between
-    both = torch.stack([lp, probabilities([{NONE: 0.9, 3: 0.1}] * 3)], dim=1)  # (T, 2 readings, 11)
-    got = string_log_probs(both, [(3,), (), (3, 3, 3, 3)])
-    assert got[0, 0] == pytest.approx(np.log(paths_of_3), rel=1e-6)
-    assert got[1, 0] == pytest.approx(3 * np.log(0.4), rel=1e-6) and got[1, 1] == pytest.approx(3 * np.log(0.9), rel=1e-6)
-    assert got[2].isinf().all()  # four 3s need seven outputs (between the repeats): three cannot spell them
-
-
 def test_phases_shift_the_band_by_each_pixel_of_a_stride():
     b = np.arange(HEIGHT * 48, dtype=np.float32).reshape(HEIGHT, 48)
     shifted = phases(b)
     assert len(shifted) == STRIDE and all(p.shape == b.shape for p in shifted)
     for s, p in enumerate(shifted):
         assert (p[:, :s] == 0).all() and np.array_equal(p[:, s:], b[:, : 48 - s])
-
-
-def test_the_readings_at_each_offset_vote_with_their_probabilities():
-    # offset 0 reads "7" (barely), offsets 1-3 read "71": "71" has the higher mean probability
-    weak = probabilities([{7: 0.9, NONE: 0.1}, {NONE: 0.55, 1: 0.45}])
-    strong = probabilities([{7: 0.9, NONE: 0.1}, {1: 0.8, NONE: 0.2}])
-    spikes, log_p = read_columns(torch.stack([weak, strong, strong, strong], dim=1))
-    assert [(s.digit, s.t0, s.t1) for s in spikes] == [(7, 0, 1), (1, 1, 2)]  # placed by offset 0's best path for "71"
-    assert log_p == pytest.approx(np.log((0.9 * 0.45 + 3 * 0.9 * 0.8) / 4), rel=1e-5)
-    assert [s.digit for s in read_columns(weak)[0]] == [7]  # offset 0 alone
-
-
-def test_alignment_puts_each_digit_where_it_is_likeliest_and_repeats_need_between():
-    lp = probabilities([{NONE: 0.9, 7: 0.1}, {7: 0.8, NONE: 0.2}, {7: 0.6, NONE: 0.4}, {7: 0.9, NONE: 0.1},
-                        {NONE: 0.9, 1: 0.1}, {1: 0.7, NONE: 0.3}])
-    assert [(s.digit, s.t0, s.t1) for s in align(lp, (7, 1))] == [(7, 1, 4), (1, 5, 6)]
-    assert [(s.digit, s.t0, s.t1) for s in align(lp, (7, 7, 1))] == [(7, 1, 2), (7, 3, 4), (1, 5, 6)]
-    assert likeliest_string(lp)[0] == (7, 1)
-    assert align(lp, ()) == []
 
 
 def body_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -234,15 +177,6 @@ def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():
     assert all(torch.allclose(went_on.state_dict()[k], before[k], atol=1e-6) for k in before)  # lr ~0: barely moved
     moved, _ = train_sdnn(digits, labels, config, seed=4, log=lambda s: None, start_from=first)
     assert not torch.equal(moved.C1.weight, before["C1.weight"])
-
-
-def test_a_string_offset_0_cannot_spell_is_placed_where_another_offset_reads_it():
-    nothing = torch.full((3, CLASSES), -float("inf"))
-    nothing[:, NONE] = 0.0  # offset 0: certainly no digit
-    five = probabilities([{NONE: 0.9, 5: 0.1}, {5: 0.99, NONE: 0.01}, {NONE: 0.9, 5: 0.1}])
-    spikes, log_p = read_columns(torch.stack([nothing, five, five, five], dim=1))
-    assert [(s.digit, s.t0, s.t1, s.shift) for s in spikes] == [(5, 1, 2, 1)]  # offset 1's outputs, 1 px right
-    assert np.isfinite(log_p)
 
 
 def test_held_out_bands_are_read_as_read_number_reads_them():
