@@ -79,3 +79,26 @@ def test_calibrate_model_needs_a_run_that_held_digits_out(tmp_path, capsys):
 
     assert main(["calibrate-model", "--model", "paper", "--out", str(tmp_path / "x.safetensors")]) == 1
     assert "none held out" in capsys.readouterr().err and not (tmp_path / "x.safetensors").exists()
+
+
+def test_predict_rejects_by_probability_or_by_margin_and_refuses_an_uncalibrated_probability(tmp_path, capsys):
+    from PIL import Image
+
+    from lenet5.cli import main
+
+    canvas = np.full((56, 56), 255, np.uint8)
+    canvas[10:46, 26:30] = 0  # a clear "1"
+    Image.fromarray(canvas).save(tmp_path / "one.png")
+    smudge = np.full((56, 56), 255, np.uint8)
+    smudge[20:36, 20:36] = 100  # a grey square: no digit anyone would trust
+    Image.fromarray(smudge).save(tmp_path / "smudge.png")
+    files = [str(tmp_path / "one.png"), str(tmp_path / "smudge.png")]
+    capsys.readouterr()
+    assert main(["predict", *files, "--json", "--reject-below", "0.9"]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o["rejected"] for o in out] == [o["probability"] < 0.9 for o in out]
+    assert out[0]["digit"] == 1 and not out[0]["rejected"] and out[1]["probability"] < out[0]["probability"]
+    assert main(["predict", *files, "--json", "--reject-below-margin", "1e9"]) == 0
+    assert all(json.loads(line)["rejected"] for line in capsys.readouterr().out.splitlines())
+    assert main(["predict", *files, "--model", "paper", "--reject-below", "0.9"]) == 1
+    assert "has no calibrated probability" in capsys.readouterr().err

@@ -55,7 +55,9 @@ def test_bad_input_is_one_line_and_exit_1(capsys, argv, message):
     (["ablate", "--seeds", "two"], "'two' is not a whole number"),
     (["read", "x.png", "--reject-below", "1.5"], "1.5 is not a probability (0 to 1)"),
     (["read", "x.png", "--reject-below", "nan"], "nan is not a probability"),
-    (["predict", "x.png", "--reject-below", "-1"], "-1 is not a number 0 or more"),
+    (["predict", "x.png", "--reject-below-margin", "-1"], "-1 is not a number 0 or more"),
+    (["predict", "x.png", "--reject-below", "2"], "2 is not a probability"),
+    (["predict", "x.png", "--reject-below", "0.9", "--reject-below-margin", "1"], "not allowed with argument"),
 ])
 def test_out_of_range_flags_are_usage_errors_not_tracebacks(capsys, argv, message):
     with pytest.raises(SystemExit) as stop:

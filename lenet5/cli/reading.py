@@ -23,12 +23,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lenet5.preprocess import load_image
 
     model, info = load_model(args.model)
+    if args.reject_below is not None and getattr(model, "calibration", None) is None:
+        raise Lenet5Error(f"--reject-below: {info['source']} has no calibrated probability (make one with lenet5 "
+                          "calibrate-model), reject by the paper's score with --reject-below-margin")
     error = info.get("test_error")
     print(f"lenet5: reading with {info['source']}" + (f" (MNIST test error {100 * error:.2f}%)" if error is not None else ""),
           file=sys.stderr)
     results = predict_images(model, args.images)
+    doubtful = (None if args.reject_below is None and args.reject_below_margin is None else
+                (lambda r: r.probability < args.reject_below) if args.reject_below is not None else
+                (lambda r: r.confidence < args.reject_below_margin))
     good = print_per_file(results, args.json, lambda r: f"{r.digit} (confidence {r.confidence:.2f}"
-                          + ("" if r.probability is None else f", probability {r.probability:.3f}") + ")", args.reject_below)
+                          + ("" if r.probability is None else f", probability {r.probability:.3f}") + ")", doubtful)
     if args.show and good:
         items = [(r.file, load_image(r.file), model.prepare(r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
         plot_predictions(items, Path(args.show), smaller_wins=model.config.head == "rbf")
@@ -36,13 +42,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return exit_status(results, good)
 
 
-def print_per_file(results: list, as_json: bool, answer, reject_below: float | None = None) -> list:
+def print_per_file(results: list, as_json: bool, answer, doubtful=None) -> list:
     """One line, or one JSON object, per image; returns the results that have no error. With
-    `reject_below`, a reading less confident than that is marked rejected (for a person to read)."""
+    `doubtful` (a reading -> bool), the doubtful readings are marked rejected (for a person to read)."""
     for r in results:
-        rejected = reject_below is not None and r.error is None and r.confidence < reject_below
+        rejected = doubtful is not None and r.error is None and doubtful(r)
         if as_json:
-            print(json.dumps({**r.as_dict(), **({"rejected": rejected} if reject_below is not None and r.error is None else {})}))
+            print(json.dumps({**r.as_dict(), **({"rejected": rejected} if doubtful is not None and r.error is None else {})}))
         elif r.error:
             print(f"{r.file}: error: {r.error}")
         else:
@@ -66,7 +72,8 @@ def cmd_read(args: argparse.Namespace) -> int:
     model, info = load_reader(args.model)
     print(f"lenet5: reading with {info['source']}", file=sys.stderr)
     results = read_images(model, args.images)
-    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f})", args.reject_below)
+    doubtful = None if args.reject_below is None else (lambda r: r.confidence < args.reject_below)
+    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f})", doubtful)
     if args.show and good:
         plot_readings([(Path(r.file).name, load_image(r.file), r) for r in good], Path(args.show))
         print(f"wrote {args.show}", file=sys.stderr)
@@ -217,9 +224,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=BEST, help=f"shipped model name, checkpoint or run directory (default: {BEST}, the best shipped reader)")
     p.add_argument("--json", action="store_true", help="one JSON object per image (default: one line of text)")
     p.add_argument("--show", default=None, help="also write a PNG of each input, what the network saw and its scores (default: none)")
-    p.add_argument("--reject-below", type=non_negative, default=None, metavar="MARGIN",
-                   help="mark readings whose confidence (the margin between the best two scores, the paper's rejection "
-                        "score) is below this as rejected; docs/reading.md gives the margins for 1%% and 0.5%% error (default: none)")
+    reject = p.add_mutually_exclusive_group()
+    reject.add_argument("--reject-below", type=probability, default=None, metavar="P",
+                        help="mark readings whose calibrated probability is below P as rejected (a model whose file "
+                             "carries a calibration, as the shipped paper-pens does); docs/reading.md gives P for 0.5%% and "
+                             "0.1%% error (default: none)")
+    reject.add_argument("--reject-below-margin", type=non_negative, default=None, metavar="MARGIN",
+                        help="the same by the margin between the best two scores, the paper's rejection score, for any "
+                             "model (default: none)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("read", help="read whole numbers: one line of handwritten digits per image")
