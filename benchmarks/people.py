@@ -92,10 +92,11 @@ def main() -> None:
                 right.append(np.mean([r.digit == t for r, t in zip(read, truth)]))
                 if m == (args.models or [BEST])[0]:
                     examples.append((c.name, paths[0], read[0], int(truth[0])))
-                    if all(r.probability is not None for r in read):  # a calibrated model: how far its probability holds here
-                        ece, _ = calibration_error(torch.tensor([r.digit == t for r, t in zip(read, truth)]),
-                                                   torch.tensor([r.probability for r in read], dtype=torch.float64))
-                        calibration.append((c.name, n, np.mean([r.probability for r in read]), right[-1], ece))
+                    if getattr(model, "calibration", None) is not None:  # a calibrated model: how far its probability holds here
+                        kept = [(r, t) for r, t in zip(read, truth) if r.error is None]
+                        ece, _ = calibration_error(torch.tensor([r.digit == t for r, t in kept]),
+                                                   torch.tensor([r.probability for r, _ in kept], dtype=torch.float64))
+                        calibration.append((c.name, n, np.mean([r.probability for r, _ in kept]), right[-1], ece))
             print(f"| {c.name} ({c.description}) | {n} | " + " | ".join(f"{100 * r:.1f}%" for r in right) + " |", flush=True)
         if args.figure:
             figure(Path(args.figure), examples)

@@ -68,6 +68,8 @@ def fit_platt(confidence: torch.Tensor, correct: torch.Tensor) -> Platt:
 
     optimizer.step(closure)
     a, b = params.detach().tolist()
+    if not (0 < a < math.inf and math.isfinite(b)):  # a confidence that ranks readings backwards, or a failed fit
+        raise ValueError(f"no order-keeping calibration fits these readings (a {a:.3g}, b {b:.3g})")
     return Platt(a, b)
 
 
@@ -85,4 +87,7 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
         return loss
 
     optimizer.step(closure)
-    return float(log_t.detach().exp())
+    t = float(log_t.detach().exp())
+    if not 0 < t < math.inf:
+        raise ValueError(f"no temperature fits these scores (T {t:.3g})")
+    return t

@@ -8,6 +8,7 @@ it reached and the command that made it.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,13 @@ def read_weights(path: Path) -> tuple[LeNet, dict[str, Any]]:
     model = build_model(meta["model_config"], tensors, str(path))
     calibration = meta.get("calibration")
     if calibration is not None:
-        if calibration.get("method") != "temperature" or not float(calibration.get("T", 0)) > 0:
-            raise Lenet5Error(f"{path}: an unknown calibration in its metadata ({calibration})")
-        model.calibration = Temperature(float(calibration["T"]))  # predict's probability; see lenet5/calibration.py
+        try:
+            t = float(calibration["T"]) if calibration.get("method") == "temperature" else math.nan
+        except (AttributeError, KeyError, TypeError, ValueError):
+            t = math.nan
+        if not 0 < t < math.inf:
+            raise Lenet5Error(f"{path}: an unknown calibration in its metadata ({str(calibration)[:200]})")
+        model.calibration = Temperature(t)  # predict's probability; see lenet5/calibration.py
     return model, meta
 
 

@@ -102,3 +102,22 @@ def test_predict_rejects_by_probability_or_by_margin_and_refuses_an_uncalibrated
     assert all(json.loads(line)["rejected"] for line in capsys.readouterr().out.splitlines())
     assert main(["predict", *files, "--model", "paper", "--reject-below", "0.9"]) == 1
     assert "has no calibrated probability" in capsys.readouterr().err
+
+
+def test_exported_weights_keep_the_calibration(tmp_path):
+    from lenet5.cli import main
+    from lenet5.pretrained import load_model
+
+    assert main(["export", "paper-pens", "--format", "safetensors", "--out", str(tmp_path / "w.safetensors")]) == 0
+    assert load_model(tmp_path / "w.safetensors")[0].calibration == load_model("paper-pens")[0].calibration
+
+
+def test_a_damaged_calibration_is_one_clear_error(tmp_path):
+    from lenet5.errors import Lenet5Error
+    from lenet5.pretrained import load_model, save_weights
+
+    model, meta = load_model("paper")
+    for bad in ("T=3", {"method": "temperature", "T": "warm"}, {"method": "temperature", "T": -1}):
+        save_weights(model, tmp_path / "w.safetensors", {**{k: v for k, v in meta.items() if k != "source"}, "calibration": bad})
+        with pytest.raises(Lenet5Error, match="unknown calibration"):
+            load_model(tmp_path / "w.safetensors")

@@ -77,3 +77,12 @@ def test_a_file_with_an_unknown_calibration_is_one_clear_error(tmp_path):
     save_reader(SDNN(PAPER_MAPS), tmp_path / "r.safetensors", {"calibration": {"method": "platt", "a": -1, "b": 0}})
     with pytest.raises(Lenet5Error, match="damaged reader file"):
         load_reader(tmp_path / "r.safetensors")
+
+
+def test_held_out_bands_are_read_by_the_whole_committee_not_its_first_member():
+    from lenet5.read.train_sdnn import read_bands
+
+    strip = (band(line_of_two_bars()) * 255).astype(np.uint8)
+    outvoted = Committee([Spiky({5: [2]}), Spiky({3: [2]}), Spiky({3: [2]})])
+    assert read_bands(outvoted, [(strip, "3"), (strip, "3")], batch_size=1) == ["3", "3"]
+    assert read_bands(Spiky({5: [2]}), [(strip, "5")]) == ["5"]

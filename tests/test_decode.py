@@ -72,3 +72,15 @@ def test_a_string_offset_0_cannot_spell_is_placed_where_another_offset_reads_it(
     spikes, log_p = read_columns(torch.stack([nothing, five, five, five], dim=1))
     assert [(s.digit, s.t0, s.t1, s.shift) for s in spikes] == [(5, 1, 2, 1)]  # offset 1's outputs, 1 px right
     assert np.isfinite(log_p)
+
+
+def test_a_committees_reading_is_placed_at_its_own_pixel_offset():
+    nothing = torch.full((3, CLASSES), -float("inf"))
+    nothing[:, NONE] = 0.0  # certainly no digit: this reading cannot spell "5"
+    five = probabilities([{NONE: 0.9, 5: 0.1}, {5: 0.99, NONE: 0.01}, {NONE: 0.9, 5: 0.1}])
+    surest = probabilities([{NONE: 0.95, 5: 0.05}, {5: 0.999, NONE: 0.001}, {NONE: 0.95, 5: 0.05}])
+    readings = torch.stack([nothing, five, five, five, five, surest, five, five], dim=1)
+    spikes, _ = read_columns(readings, offsets=4)  # two networks at 4 offsets: reading 5 is the second one's at 1 px
+    assert [(s.digit, s.shift) for s in spikes] == [(5, 1)]
+    spikes, _ = read_columns(readings)  # one network at 8 offsets: reading 5 is 5 px
+    assert [(s.digit, s.shift) for s in spikes] == [(5, 5)]

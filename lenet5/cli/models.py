@@ -41,6 +41,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     out = Path(args.out or f"eval-{Path(str(args.model)).stem}")
     summary = write_evaluation(result, digits.test_images, out, f"{args.model} on {args.dataset}")
     summary["model"] = info["source"]
+    if getattr(model, "calibration", None) is not None:
+        from lenet5.evaluate import probability_calibration
+
+        summary["probability_calibration_error"] = probability_calibration(model, model.prepare(digits.test_images),
+                                                                           digits.test_labels)
     if args.json:
         print(json.dumps({k: v for k, v in summary.items() if k != "confusion"}))
         return 0
@@ -49,11 +54,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
           f"95% interval {100 * low:.2f}..{100 * high:.2f}%")
     print(format_confusion(result.confusion))
     print(f"rejection needed for 0.5% error on the rest: {100 * result.rejection.needed_for():.2f}% of the test digits")
-    if getattr(model, "calibration", None) is not None:
-        from lenet5.evaluate import probability_calibration
-
-        ece = probability_calibration(model, model.prepare(digits.test_images), digits.test_labels)
-        print(f"its calibrated probability (temperature {model.calibration.T:.3f}): calibration error {100 * ece:.2f} points (10 bins)")
+    if "probability_calibration_error" in summary:
+        print(f"its calibrated probability (temperature {model.calibration.T:.3f}): calibration error "
+              f"{100 * summary['probability_calibration_error']:.2f} points (10 bins)")
     print(f"wrote {out}/confusion.png, misclassified.png, rejection.png, evaluation.json")
     return 0
 
@@ -90,7 +93,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
     if args.format == "safetensors":
         meta = {k: info[k] for k in ("model_config", "train_config", "seed", "test_error", "epoch",
-                                     "threads", "device", "device_name", "deterministic") if info.get(k) is not None}
+                                     "threads", "device", "device_name", "deterministic", "calibration") if info.get(k) is not None}
         meta.update(parameters=model.num_parameters(), command=args.made_by or "", preset=args.preset_name or "")
         save_weights(model, out, meta)
         print(f"wrote {out} ({model.num_parameters():,} parameters)")

@@ -197,7 +197,10 @@ def cmd_calibrate_model(args: argparse.Namespace) -> int:
     digits = fetch_and_load(train_config.get("dataset", "mnist"), args.data_dir, log=lambda s: None)
     n = int(train_config.get("train_limit") or 0) or len(digits.train_images)
     images, labels = digits.train_images[n - holdout: n], digits.train_labels[n - holdout: n]  # as lenet5 train held them out
-    trust = digit_trust(twin, twin.prepare(images), labels)
+    try:
+        trust = digit_trust(twin, twin.prepare(images), labels)
+    except ValueError as e:
+        raise Lenet5Error(f"--model {args.model}: {e}") from None
     print(f"{holdout:,} held-out digits of {info['source']}: temperature {trust.temperature:.3f}; calibration error "
           f"(10 bins) {100 * trust.ece_before:.2f} points before, {100 * trust.ece_after:.2f} after")
     for t, p in trust.thresholds.items():

@@ -110,17 +110,19 @@ def string_log_probs(log_probs: torch.Tensor, strings: list[tuple[int, ...]]) ->
     return -nll.view(len(strings), readings)
 
 
-def read_columns(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[list[Spike], float]:
-    """log_probs (T, P, 11), the line read at P pixel offsets (see `phases`; or (T, 11), one) ->
-    the digits of the likeliest string where its best path at offset 0 puts them (or at the offset
-    likeliest to spell it, where offset 0 cannot), and the string's
-    log-probability. Each offset proposes its likeliest string; a string's probability is its
-    mean over the offsets."""
+def read_columns(log_probs: torch.Tensor, beam: int = BEAM, offsets: int | None = None) -> tuple[list[Spike], float]:
+    """log_probs (T, P, 11), P readings of the line (or (T, 11), one): each network's reading at
+    `offsets` pixel offsets (see `sdnn.phases`; None: all P are one network's, reading k at k px),
+    network after network -> the digits of the likeliest string where its best path in reading 0
+    puts them (or in the reading likeliest to spell it, where reading 0 cannot), and the string's
+    log-probability. Each reading proposes its likeliest string; a string's probability is its
+    mean over the readings."""
     if log_probs.dim() == 2:
         log_probs = log_probs[:, None]
     strings = list(dict.fromkeys(likeliest_string(log_probs[:, k], beam)[0] for k in range(log_probs.shape[1])))
-    each = string_log_probs(log_probs, strings)  # (strings, offsets)
+    each = string_log_probs(log_probs, strings)  # (strings, readings)
     scores = torch.logsumexp(each, dim=1) - math.log(log_probs.shape[1])
     best = int(scores.argmax())
-    where = 0 if torch.isfinite(each[best, 0]) else int(each[best].argmax())  # offset 0 cannot spell it: the likeliest that can
-    return align(log_probs[:, where], strings[best], shift=where), float(scores[best])
+    where = 0 if torch.isfinite(each[best, 0]) else int(each[best].argmax())  # reading 0 cannot spell it: the likeliest that can
+    shift = where % (offsets or log_probs.shape[1])
+    return align(log_probs[:, where], strings[best], shift=shift), float(scores[best])

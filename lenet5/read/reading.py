@@ -29,7 +29,8 @@ class ReadDigit:
     x1: int
     y0: int
     y1: int
-    confidence: float  # the network's probability of this digit (SDNN: where it is surest)
+    confidence: float  # the network's probability of this digit, uncalibrated (SDNN: where it is surest, in the
+    # reading that places the digits: a committee's first member at offset 0)
 
     def as_dict(self) -> dict:
         return {"digit": self.digit, "x0": self.x0, "x1": self.x1, "confidence": round(self.confidence, 4)}

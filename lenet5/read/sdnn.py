@@ -138,7 +138,7 @@ def read_line(model: torch.nn.Module, line: Line) -> tuple[list[Found], float]:
     right one's (the line's ends for the first and last), narrowed to the ink there; and the
     string's log-probability (over every output, the paper around the line included)."""
     batch, _ = as_batch(phases(band(line)))
-    spikes, log_p = read_columns(column_log_probs(model.eval(), batch))
+    spikes, log_p = read_columns(column_log_probs(model.eval(), batch), offsets=STRIDE)
     w = line.ink.shape[1]
     centres = [min(max(centre_of((s.t0 + s.t1 - 1) / 2) - s.shift, 0.0), w - 1.0) for s in spikes]
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]

@@ -60,7 +60,7 @@ def _one_band(job: tuple[int, int]) -> Band | None:
         line = normalize(strip.image.astype(np.float32) / 255)
     except Lenet5Error:  # ink_map: a blank strip
         line = None
-    if line is None:  # the strip's ink vanished under noise: nothing to learn from
+    if line is None or line.ink.sum() <= 0:  # the strip's ink vanished under noise: nothing to learn from
         return None
     ink = band(line)
     return (ink * 255).round().astype(np.uint8), strip.number
@@ -88,15 +88,18 @@ def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tenso
 
 
 @torch.no_grad()
-def read_bands(model: SDNN, bands: list[Band], batch_size: int = 16) -> list[str]:
-    """The digit string read in each band, as `read_number` reads it (at every pixel offset)."""
+def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) -> list[str]:
+    """The digit string read in each band by an SDNN or a committee, as `read_number` reads it
+    (every network at every pixel offset)."""
     out = []
     for i in range(0, len(bands), batch_size):
         chunk = bands[i: i + batch_size]
         inputs, windows = as_batch([p.astype(np.float32) / 255 for b, _ in chunk for p in phases(b)])
-        log_probs = column_log_probs(model, inputs)
-        out += ["".join(str(s.digit) for s in read_columns(log_probs[: windows[STRIDE * j], STRIDE * j: STRIDE * (j + 1)])[0])
-                for j in range(len(chunk))]
+        log_probs = column_log_probs(model, inputs)  # (T, networks x bands x offsets, 11), network-major
+        by_network = log_probs.view(log_probs.shape[0], -1, len(inputs), log_probs.shape[2])
+        for j in range(len(chunk)):
+            readings = by_network[: windows[STRIDE * j], :, STRIDE * j: STRIDE * (j + 1)].flatten(1, 2)
+            out.append("".join(str(s.digit) for s in read_columns(readings, offsets=STRIDE)[0]))
     return out
 
 

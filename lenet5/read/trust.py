@@ -90,7 +90,10 @@ def measure_trust(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]],
     if exact.all() or not exact.any():
         raise Lenet5Error(f"all {len(amounts)} held-out amounts were read {'right' if exact.all() else 'wrong'}: "
                           "nothing to calibrate on; read more of them (--amounts)")
-    platt = fit_platt(p, exact)
+    try:
+        platt = fit_platt(p, exact)
+    except ValueError as e:
+        raise Lenet5Error(f"calibrating on {len(amounts)} held-out amounts: {e}") from None
     calibrated = torch.tensor([platt(float(q)) for q in p], dtype=torch.float64)
     curve = rejection_curve(exact, calibrated)
     return Trust(len(amounts), exact.double().mean().item(), platt, calibration_error(exact, p)[0],

@@ -1,5 +1,5 @@
 """The readers' weights files: the shipped ones (lenet5/weights/readers/) and any made by
-`lenet5 train-reader` or `lenet5 calibrate`. A file says which reader it holds in its metadata
+`lenet5 train-reader` or `lenet5 calibrate-reader`. A file says which reader it holds in its metadata
 ("method": "sdnn", with the SDNN's `maps`, or a committee's `members`, each one SDNN's maps; or
 "hos", a segment recognizer), `classes` = 11 (ten digits and none), and, once calibrated, the
 map from the reader's probability of a reading to the confidence it reports (`calibration`).
@@ -7,6 +7,7 @@ map from the reader's probability of a reading to the confidence it reports (`ca
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,10 @@ def calibration_of(meta: dict[str, Any]) -> Platt:
     c = meta.get("calibration")
     if c is None:
         return Platt()
-    if c.get("method") != "platt" or not float(c["a"]) > 0:
-        raise ValueError(f"unknown calibration {c}")
-    return Platt(float(c["a"]), float(c["b"]))
+    a, b = float(c["a"]), float(c["b"])
+    if c.get("method") != "platt" or not (0 < a < math.inf and math.isfinite(b)):
+        raise ValueError(f"unknown calibration {str(c)[:200]}")
+    return Platt(a, b)
 
 
 def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dict[str, Any]]:
