@@ -70,6 +70,7 @@ def test_predict_reads_drawn_digits_with_the_default_model(client, digit):
     best, second = np.sort(scores)[:2]
     assert body["confidence"] == pytest.approx(second - best, abs=2e-4) and body["confidence"] > 5
     assert "maps" not in body and "probabilities" not in body
+    assert 0.5 < body["probability"] <= 1  # paper-pens' calibrated probability of the digit read
 
 
 @pytest.mark.parametrize("factor,centre", [(0.2, (0.25, 0.25)), (0.45, (0.7, 0.65)), (1.25, (0.5, 0.5))])

@@ -108,7 +108,8 @@ def create_app(model_name: str = BEST) -> FastAPI:
     async def predict(request: Request, maps: bool = False, model: str | None = None) -> dict:
         """An image of one digit (any size; dark on light or the reverse) -> `digit`,
         `confidence` (margin between the best two scores), `scores` (RBF penalties, smaller
-        wins, or logits; `smaller_wins` says which) and for softmax models `probabilities`.
+        wins, or logits; `smaller_wins` says which), for softmax models `probabilities`, and for a
+        calibrated model (`paper-pens`) `probability`, the calibrated probability of the digit read.
         `maps=1` adds `seen` (the 32x32 input) and `maps`: per layer (C1, S2, C3, S4) one PNG
         data URL `image` holding its `count` maps of `size` pixels square in rows of `columns`,
         1 px apart; dark = high."""

@@ -61,13 +61,16 @@ def image_to_input(data: bytes, name: str) -> torch.Tensor:
 def answer(model: LeNet, digit: torch.Tensor) -> dict[str, Any]:
     """One uint8 digit (28, 28) -> digit, confidence (the margin between the best two scores, as
     `lenet5 predict` gives), the ten scores (RBF penalties, smaller wins; or logits) and, for a
-    softmax head, the ten probabilities."""
+    softmax head, the ten probabilities; where the model's file carries a calibration, the
+    calibrated probability of the digit read, as `lenet5 predict` prints it."""
     scores = model(model.prepare(digit[None]))  # (1, 10)
     classes, margins = model.decide(scores)
     out = {"digit": int(classes[0]), "confidence": round(float(margins[0]), 4),
            "scores": [round(s, 4) for s in scores[0].tolist()], "smaller_wins": model.config.head == "rbf"}
     if model.config.head == "softmax":
         out["probabilities"] = [round(p, 4) for p in scores[0].softmax(0).tolist()]
+    if getattr(model, "calibration", None) is not None:
+        out["probability"] = round(float(model.calibration(model.logits(scores))[0].max()), 4)
     return out
 
 
