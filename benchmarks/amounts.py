@@ -103,7 +103,9 @@ def plot_confidence(rejection, bins: list[dict], path: Path) -> None:
     left.set(xlabel="amounts rejected %", ylabel="errors among the accepted %", ylim=(0, None), xlim=(0, 50),
              title="rejecting the least confident")
     right.plot([0, 1], [0, 1], color="grey", lw=0.5)
-    right.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-")
+    right.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "-", color="C0", lw=0.8)
+    right.scatter([b["confidence"] for b in bins], [b["accuracy"] for b in bins], s=[8 + b["count"] / 2 for b in bins],
+                  color="C0", zorder=3)  # area ~ the amounts in the bin: the few below 0.5 say little
     right.set(xlabel="confidence", ylabel="read exactly", title="reliability", xlim=(0, 1), ylim=(0, 1))
     fig.tight_layout()
     fig.savefig(path, dpi=150)
