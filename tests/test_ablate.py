@@ -125,3 +125,49 @@ def test_a_study_killed_at_random_and_restarted_ends_as_an_undisturbed_one(tiny_
         with open(tmp_path / "undisturbed" / "results.csv") as a, open(out / "results.csv") as b:
             expected = [(r["variant"], r["seed"], r["test_error"], r["train_error"]) for r in csv.DictReader(a)]
             assert [(r["variant"], r["seed"], r["test_error"], r["train_error"]) for r in csv.DictReader(b)] == expected
+
+
+@pytest.mark.mnist
+def test_a_study_on_a_machine_without_mnist_killed_while_fetching_or_training_ends_as_an_undisturbed_one(tmp_path):
+    """Two workers fetch MNIST into an empty folder (one at a time, under the lock) and train; the
+    whole process group is killed at random moments, the fetch's included, and the study restarted."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from lenet5.data.datasets import MNIST, verify
+
+    study = ["-m", "lenet5", "ablate", "--only", "paper", "--seeds", "2", "--epochs", "2", "--workers", "2",
+             "--train-limit", "600", "--test-limit", "200"]
+
+    def run(out, data, kill_after=None):
+        process = subprocess.Popen([sys.executable, *study, "--out", str(out), "--data-dir", str(data)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        if kill_after == "fetching":  # as soon as the fetch has put something in the empty folder
+            while process.poll() is None and not (data.exists() and any(data.rglob("*"))):
+                time.sleep(0.01)
+            time.sleep(0.2)
+        elif kill_after is not None:
+            time.sleep(kill_after)
+        if kill_after is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        _, err = process.communicate()
+        return process.returncode, err
+
+    start = time.perf_counter()
+    assert run(tmp_path / "undisturbed", tmp_path / "data-undisturbed")[0] == 0, "the undisturbed study failed"
+    wall = time.perf_counter() - start
+    rng = random.Random(2)
+    for k, moment in enumerate(["fetching", rng.uniform(0.3, 0.8) * wall]):
+        out, data = tmp_path / f"killed-{k}", tmp_path / f"data-{k}"
+        killed, _ = run(out, data, moment)
+        assert killed == -signal.SIGKILL  # it was still running
+        code, err = run(out, data)
+        assert code == 0, err[-1000:]
+        assert not any(verify(MNIST, data / "mnist").values())  # every file there and verified
+        with open(tmp_path / "undisturbed" / "results.csv") as a, open(out / "results.csv") as b:
+            expected = [(r["variant"], r["seed"], r["test_error"], r["train_error"]) for r in csv.DictReader(a)]
+            assert [(r["variant"], r["seed"], r["test_error"], r["train_error"]) for r in csv.DictReader(b)] == expected
