@@ -28,6 +28,7 @@ from lenet5.data.sources import fetch_and_load
 from lenet5.data.strips import Style, make_strip
 from lenet5.evaluate import calibration_error, rejection_curve
 from lenet5.read import load_reader, read_images, read_number
+from lenet5.read.trust import amount_files
 from lenet5.read.weights import DEFAULT_READER
 from lenet5.runtime import DEFAULT_THREADS, use_threads
 
@@ -41,16 +42,14 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def write_amounts(folder: Path, count: int, seed: int, digits, labels, style: Style = Style(), pen: str = "normal") -> dict[str, str]:
+def write_amounts(folder: Path, count: int, seed: int, digits, labels, pen: str = "normal") -> dict[str, str]:
     """`count` amounts as JPEG files in `folder` (and labels.csv), written with `pen` (a line
     condition of lenet5/conditions.py); returns file name -> number."""
-    rng = np.random.default_rng(seed)
     truth = {}
-    for k in range(count):
-        strip = make_strip(digits, labels, rng, style)
+    for k, (data, number) in enumerate(amount_files(digits, labels, count, seed, pen)):
         name = f"amount-{k:05d}.jpg"
-        Image.fromarray(LINE_CONDITIONS[pen](strip.image)).save(folder / name, quality=95)
-        truth[name] = strip.number
+        (folder / name).write_bytes(data)
+        truth[name] = number
     (folder / "labels.csv").write_text("file,number\n" + "".join(f"{f},{n}\n" for f, n in truth.items()))
     return truth
 

@@ -10,6 +10,7 @@ Two maps, each fitted by maximum likelihood (the log-loss) on held-out examples:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -51,23 +52,28 @@ def logit(p: torch.Tensor) -> torch.Tensor:
     return torch.log(p) - torch.log1p(-p)
 
 
-def fit_platt(confidence: torch.Tensor, correct: torch.Tensor) -> Platt:
-    """The Platt map that best predicts `correct` (N,) bool from `confidence` (N,) in [0, 1]."""
-    if len(confidence) < 2 or correct.all() or not correct.any():
-        raise ValueError("fitting a calibration needs at least one right and one wrong reading")
-    z, y = logit(confidence), correct.double()
-    params = torch.tensor([1.0, 0.0], dtype=torch.float64, requires_grad=True)
+def minimize(start: list[float], loss: Callable[[torch.Tensor], torch.Tensor]) -> list[float]:
+    """The parameters (float64) that minimize loss(params), from `start`, by L-BFGS with a line search."""
+    params = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([params], lr=1.0, max_iter=200, tolerance_grad=1e-12, tolerance_change=1e-14,
                                   line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(params[0] * z + params[1], y)
-        loss.backward()
-        return loss
+        value = loss(params)
+        value.backward()
+        return value
 
     optimizer.step(closure)
-    a, b = params.detach().tolist()
+    return params.detach().tolist()
+
+
+def fit_platt(confidence: torch.Tensor, correct: torch.Tensor) -> Platt:
+    """The Platt map that best predicts `correct` (N,) bool from `confidence` (N,) in [0, 1]."""
+    if len(confidence) < 2 or correct.all() or not correct.any():
+        raise ValueError("fitting a calibration needs at least one right and one wrong reading")
+    z, y = logit(confidence), correct.double()
+    a, b = minimize([1.0, 0.0], lambda ab: torch.nn.functional.binary_cross_entropy_with_logits(ab[0] * z + ab[1], y))
     if not (0 < a < math.inf and math.isfinite(b)):  # a confidence that ranks readings backwards, or a failed fit
         raise ValueError(f"no order-keeping calibration fits these readings (a {a:.3g}, b {b:.3g})")
     return Platt(a, b)
@@ -75,19 +81,9 @@ def fit_platt(confidence: torch.Tensor, correct: torch.Tensor) -> Platt:
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
     """The T > 0 that minimizes the log-loss of softmax(logits / T) on (N, C) logits and (N,) labels."""
-    log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_t], lr=1.0, max_iter=200, tolerance_grad=1e-12, tolerance_change=1e-14,
-                                  line_search_fn="strong_wolfe")
     x = logits.double()
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(x / log_t.exp(), labels)
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    t = float(log_t.detach().exp())
+    (log_t,) = minimize([0.0], lambda p: torch.nn.functional.cross_entropy(x / p[0].exp(), labels))
+    t = math.exp(log_t)
     if not 0 < t < math.inf:
         raise ValueError(f"no temperature fits these scores (T {t:.3g})")
     return t

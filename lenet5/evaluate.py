@@ -138,14 +138,12 @@ class DigitTrust:
     accepted: dict[float, float]  # target error -> share of the digits kept there
 
 
-@torch.no_grad()
 def digit_trust(model: LeNet, inputs: torch.Tensor, labels: torch.Tensor,
                 targets: tuple[float, ...] = (0.01, REJECTION_TARGET, 0.001)) -> DigitTrust:
     """Fit the temperature of the model's softmax on held-out inputs (N, 1, 32, 32) and labels (N,)."""
     from lenet5.calibration import Temperature, fit_temperature
 
-    model.eval()
-    logits = model.logits(torch.cat([model(x) for x in inputs.split(1000)])).double()
+    logits = logits_of(model, inputs)
     t = fit_temperature(logits, labels)
     before, after = Temperature(1.0)(logits), Temperature(t)(logits)
     correct = after.argmax(1) == labels
@@ -155,9 +153,14 @@ def digit_trust(model: LeNet, inputs: torch.Tensor, labels: torch.Tensor,
                       {x: 1 - curve.needed_for(x) for x in targets})
 
 
-@torch.no_grad()
 def probability_calibration(model: LeNet, inputs: torch.Tensor, labels: torch.Tensor) -> float:
     """Expected calibration error (10 bins) of a calibrated model's probability of the digit it reads."""
-    model.eval()
-    p = model.calibration(model.logits(torch.cat([model(x) for x in inputs.split(1000)])))
+    p = model.calibration(logits_of(model, inputs))
     return calibration_error(p.argmax(1) == labels, p.max(1).values)[0]
+
+
+@torch.no_grad()
+def logits_of(model: LeNet, inputs: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """The model's scores as logits (N, 10) float64 for inputs (N, 1, 32, 32), in batches, in eval mode."""
+    model.eval()
+    return model.logits(torch.cat([model(x) for x in inputs.split(batch_size)])).double()

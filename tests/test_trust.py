@@ -26,10 +26,10 @@ def test_an_overconfident_reader_is_calibrated_and_its_thresholds_meet_their_tar
     right = rng.uniform(size=4000) < p ** 3  # right less often than it says
     amounts = [(np.full((4, 4), k, np.float32), "12" if ok else "13") for k, ok in enumerate(right)]
     by_image = {k: q for k, q in enumerate(p)}
-    monkeypatch.setattr(trust, "read_number", lambda model, grey: Reading(None, "12", float(by_image[int(grey[0, 0])])))
+    monkeypatch.setattr(trust, "read_uncalibrated", lambda model, grey: Reading(None, "12", float(by_image[int(grey[0, 0])])))
     model = type("Reader", (), {"calibration": Platt(3.0, 1.0)})()
     result = measure_trust(model, amounts)
-    assert model.calibration == Platt(3.0, 1.0)  # its own map is put back after reading raw probabilities
+    assert model.calibration == Platt(3.0, 1.0)  # its own map is left as it was while raw probabilities are read
     assert result.exact == pytest.approx(right.mean())
     assert result.ece_after < result.ece_before / 3 and result.ece_before > 0.1
     calibrated = np.array([result.calibration(q) for q in p])
@@ -65,6 +65,6 @@ def test_calibrate_reader_writes_a_calibrated_reader_of_real_amounts(mnist_dir, 
 def test_a_reader_never_wrong_on_the_amounts_cannot_be_calibrated_on_them(monkeypatch):
     from lenet5.errors import Lenet5Error
 
-    monkeypatch.setattr(trust, "read_number", lambda model, grey: Reading(None, "12", 0.9))
+    monkeypatch.setattr(trust, "read_uncalibrated", lambda model, grey: Reading(None, "12", 0.9))
     with pytest.raises(Lenet5Error, match="all 3 held-out amounts were read right"):
         measure_trust(type("Reader", (), {})(), [(np.zeros((4, 4), np.float32), "12")] * 3)

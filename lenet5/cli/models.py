@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from lenet5.cli.common import output_file
 from lenet5.errors import Lenet5Error
 from lenet5.flags import (add_data_dir, add_switches, add_threads, configs_from_args, preset_name)
 from lenet5.runtime import use_threads
@@ -88,9 +89,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from lenet5.pretrained import load_model, save_weights
 
     model, info = load_model(args.model)
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    out = output_file(args.out)
     if args.format == "safetensors":
         meta = {k: info[k] for k in ("model_config", "train_config", "seed", "test_error", "epoch",
                                      "threads", "device", "device_name", "deterministic", "calibration") if info.get(k) is not None}

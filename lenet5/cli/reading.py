@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from lenet5.cli.common import command_line, output_file
 from lenet5.errors import Lenet5Error
 from lenet5.flags import (add_data_dir, add_threads, at_least, non_negative, probability)
 from lenet5.runtime import use_threads
@@ -85,9 +86,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.data.sources import fetch_and_load
     from lenet5.read.weights import save_reader
 
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    out = output_file(args.out)
     for name in ("strips", "epochs"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise Lenet5Error(f"--{name} must be 1 or more")
@@ -126,7 +125,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
         config = HOSTraining(**given)
         model, history = train_reader(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
-    command = "lenet5 train-reader " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train-reader"] else ""
+    command = command_line("train-reader")
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
             "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps)
     if start_from is not None:  # how the starting point was made, so the chain can be re-run
@@ -145,9 +144,7 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
     from lenet5.read.weights import load_reader, save_reader
 
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    out = output_file(args.out)
     loaded = [load_reader(spec) for spec in args.model]
     try:
         model = join([m for m, _ in loaded])
@@ -163,7 +160,7 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     for t in TARGETS:
         print(f"for {100 * t:g}% errors among the accepted: --reject-below {trust.thresholds[t]:.4f}, "
               f"accepting {100 * trust.accepted[t]:.1f}% of these amounts")
-    command = "lenet5 calibrate-reader " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["calibrate-reader"] else ""
+    command = command_line("calibrate-reader")
     made_by = [{k: meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from", "members")}
                for _, meta in loaded]
     meta = {"command": command, "threads": threads, "members_made_by": made_by,
@@ -181,9 +178,7 @@ def cmd_calibrate_model(args: argparse.Namespace) -> int:
     from lenet5.evaluate import digit_trust
     from lenet5.pretrained import load_model, save_weights
 
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    out = output_file(args.out)
     twin, info = load_model(args.model)
     train_config = info.get("train_config") or {}
     holdout = int(train_config.get("holdout") or 0)
@@ -205,7 +200,7 @@ def cmd_calibrate_model(args: argparse.Namespace) -> int:
           f"(10 bins) {100 * trust.ece_before:.2f} points before, {100 * trust.ece_after:.2f} after")
     for t, p in trust.thresholds.items():
         print(f"for {100 * t:g}% errors among the accepted digits: probability {p:.4f}, accepting {100 * trust.accepted[t]:.1f}%")
-    command = "lenet5 calibrate-model " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["calibrate-model"] else ""
+    command = command_line("calibrate-model")
     kept = {k: v for k, v in meta.items() if k not in ("source", "calibration")}
     kept.setdefault("model_config", dataclasses.asdict(model.config))
     save_weights(model, out, {**kept, "calibration": {**Temperature(trust.temperature).as_dict(), "command": command,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
@@ -52,12 +53,20 @@ class Reading:
                 "digits": [d.as_dict() for d in self.digits], "error": self.error}
 
 
-@torch.no_grad()
 def read_number(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -> Reading:
     """Read one line of digits with a reader from `load_reader` (an SDNN, a committee of them, or
     a segment recognizer). image: a file, or grey float32 (H, W) in [0, 1], either polarity.
     The confidence is the reader's probability of the whole reading through its `calibration`
     (none: the probability itself). Raises Lenet5Error when the image shows no digits."""
+    reading = read_uncalibrated(model, image)
+    calibration = getattr(model, "calibration", Platt())  # set by load_reader from the file
+    return dataclasses.replace(reading, confidence=calibration(reading.confidence))
+
+
+@torch.no_grad()
+def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -> Reading:
+    """`read_number` with the reader's own probability of the reading as its confidence (what a
+    calibration is fitted to)."""
     grey = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image, dtype=np.float32)
     if grey.ndim != 2:
         raise Lenet5Error(f"expected a grey image (H, W), got shape {grey.shape}")
@@ -71,8 +80,7 @@ def read_number(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -
     s = line.scale
     digits = [ReadDigit(f.digit, int(left + f.x0 * s), int(math.ceil(left + f.x1 * s)), int(top + f.y0 * s),
                         int(math.ceil(top + f.y1 * s)), f.p) for f in found]
-    calibration = getattr(model, "calibration", Platt())  # set by load_reader from the file
-    return Reading(None, "".join(str(d.digit) for d in digits), calibration(math.exp(log_p)), digits)
+    return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits)
 
 
 def read_images(model: torch.nn.Module, paths: list[str | os.PathLike]) -> list[Reading]:

@@ -10,7 +10,7 @@ confidences below which to reject for 1%, 0.5% and 0.1% errors among the reading
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,15 +18,28 @@ import torch
 from PIL import Image
 
 from lenet5.calibration import Platt, fit_platt
+from lenet5.conditions import LINE_CONDITIONS
 from lenet5.data.strips import Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.evaluate import calibration_error, rejection_curve
 from lenet5.preprocess import decode_image
 from lenet5.read.fit import ReaderTraining, split
-from lenet5.read.reading import read_number
+from lenet5.read.reading import read_uncalibrated
 
 TARGETS = (0.01, 0.005, 0.001)  # errors among the accepted readings: the check reader's 1%, Fig. 10's 0.5%, and a tenth
-JPEG_QUALITY = 95  # as benchmarks/amounts.py writes its files
+JPEG_QUALITY = 95  # the amounts' files, here and in benchmarks/amounts.py
+
+
+def amount_files(digits: np.ndarray, labels: np.ndarray, count: int, seed: int,
+                 pen: str = "normal") -> Iterator[tuple[bytes, str]]:
+    """`count` amounts of these digits in strips.py's default style, written with `pen` (a line
+    condition of lenet5/conditions.py), as JPEG files' bytes, with their numbers."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        strip = make_strip(digits, labels, rng, Style())
+        data = io.BytesIO()
+        Image.fromarray(LINE_CONDITIONS[pen](strip.image)).save(data, format="JPEG", quality=JPEG_QUALITY)
+        yield data.getvalue(), strip.number
 
 
 def held_out_amounts(digits: np.ndarray, labels: np.ndarray, count: int, seed: int,
@@ -34,33 +47,22 @@ def held_out_amounts(digits: np.ndarray, labels: np.ndarray, count: int, seed: i
     """`count` amounts of the last `holdout` training digits: grey images [0, 1] as decoded from
     their JPEG files, and their numbers."""
     _, (val_digits, val_labels) = split(digits, labels, ReaderTraining(holdout=holdout))
-    rng = np.random.default_rng(seed)
-    out = []
-    for k in range(count):
-        strip = make_strip(val_digits, val_labels, rng, Style())
-        data = io.BytesIO()
-        Image.fromarray(strip.image).save(data, format="JPEG", quality=JPEG_QUALITY)
-        out.append((decode_image(data.getvalue(), f"amount {k}"), strip.number))
-    return out
+    return [(decode_image(data, f"amount {k}"), number)
+            for k, (data, number) in enumerate(amount_files(val_digits, val_labels, count, seed))]
 
 
 def probabilities(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]]) -> tuple[torch.Tensor, torch.Tensor]:
     """The reader's own probability of each reading, uncalibrated (N,), and whether it is exact (N,);
     an amount where no digits are found counts as read wrong at probability 0."""
-    kept = getattr(model, "calibration", Platt())
-    model.calibration = Platt()
-    try:
-        p, exact = [], []
-        for grey, number in amounts:
-            try:
-                reading = read_number(model, grey)
-                p.append(reading.confidence)
-                exact.append(reading.number == number)
-            except Lenet5Error:
-                p.append(0.0)
-                exact.append(False)
-    finally:
-        model.calibration = kept
+    p, exact = [], []
+    for grey, number in amounts:
+        try:
+            reading = read_uncalibrated(model, grey)
+            p.append(reading.confidence)
+            exact.append(reading.number == number)
+        except Lenet5Error:
+            p.append(0.0)
+            exact.append(False)
     return torch.tensor(p, dtype=torch.float64), torch.tensor(exact)
 
 

@@ -1,0 +1,21 @@
+"""What several subcommands do alike: check where a file is to be written, and say how it was made."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from lenet5.errors import Lenet5Error
+
+
+def output_file(text: str) -> Path:
+    """--out as a path whose folder exists (the file is written last, atomically)."""
+    out = Path(text)
+    if not out.parent.is_dir():
+        raise Lenet5Error(f"--out {out}: folder {out.parent} does not exist")
+    return out
+
+
+def command_line(name: str) -> str:
+    """`lenet5 NAME ...` as it was typed, for a file's metadata ("" when called from Python)."""
+    return f"lenet5 {name} " + " ".join(sys.argv[2:]) if sys.argv[1:2] == [name] else ""
