@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 from lenet5.preprocess import ink_map
 from lenet5.strokes import WORK, normalize_width, stroke_width, unblock
@@ -51,23 +52,10 @@ Box = tuple[int, int, int, int]  # rows [top, bottom), columns [left, right)
 
 
 def label_components(binary: np.ndarray) -> np.ndarray:
-    """8-connected components: (H, W) int labels, 0 for paper, each component one positive value.
-    Every pixel takes the smallest label in its 3x3 window, then jumps to the label of the pixel
-    that label names (pointer jumping), until nothing changes."""
-    h, w = binary.shape
-    big = h * w + 1
-    labels = np.where(binary, np.arange(1, h * w + 1).reshape(h, w), big)
-    padded = np.full((h + 2, w + 2), big, dtype=labels.dtype)
-    while True:
-        padded[1:-1, 1:-1] = labels
-        smallest = padded[:h, :w].copy()
-        for dy, dx in [(dy, dx) for dy in range(3) for dx in range(3)][1:]:
-            np.minimum(smallest, padded[dy: dy + h, dx: dx + w], out=smallest)
-        flat = np.append(np.where(binary, smallest, big).ravel(), big)
-        jumped = np.where(binary, flat[np.minimum(flat[:-1], big) - 1].reshape(h, w), big)
-        if np.array_equal(jumped, labels):
-            return np.where(binary, labels, 0)
-        labels = jumped
+    """8-connected components: (H, W) int labels, 0 for paper, 1, 2, ... for the components in the
+    order a raster scan first meets them."""
+    labels, _ = ndimage.label(binary, structure=np.ones((3, 3), dtype=bool))
+    return labels
 
 
 def resample(ink: np.ndarray, factor: float) -> np.ndarray:
