@@ -1,6 +1,8 @@
 """The SDNN reader (Sec. VII): the band along the baseline, the swept network, the best path,
 the strips it learns from, and learning from strings alone."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -163,6 +165,41 @@ def test_the_same_seed_gives_the_same_weights():
     c, _ = train_sdnn(digits, labels, config, seed=4, log=lambda s: None)
     assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
     assert not torch.equal(a.C1.weight, c.C1.weight)
+
+
+def test_fresh_strips_replace_each_share_in_turn():
+    from lenet5.read.train_sdnn import fresh_slots
+
+    assert fresh_slots(10, 0.5, 2) == [0, 1, 2, 3, 4] and fresh_slots(10, 0.5, 3) == [5, 6, 7, 8, 9]
+    assert fresh_slots(10, 0.3, 4) == [6, 7, 8] and fresh_slots(10, 0.3, 5) == [9, 0, 1]
+    assert fresh_slots(10, 1.0, 7) == list(range(10)) and fresh_slots(10, 0.0, 2) == []
+
+
+def test_fresh_strips_are_drawn_one_pass_ahead_and_the_weights_do_not_depend_on_the_workers():
+    from lenet5.data.strips import TRAINING
+    from lenet5.read.train_sdnn import FreshStrips, _one_band, _start_worker
+
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=40, val_strips=5, holdout=50, epochs=3, batch_size=16, maps=(6, 16, 60, 42),
+                          workers=1, fresh=0.5)
+    bands = make_bands(digits[:150], labels[:150], 40, seed=3, style=TRAINING)
+    first = list(bands)
+    fresh = FreshStrips(bands, digits[:150], labels[:150], config, 3, TRAINING)
+    try:
+        assert fresh.for_pass(1) == first
+        second = list(fresh.for_pass(2))
+    finally:
+        fresh.close()
+    _start_worker(digits[:150], labels[:150], TRAINING)
+    assert [n for _, n in second[:20]] == [_one_band((3, 2, k))[1] for k in range(20)]
+    assert second[20:] == first[20:] and [n for _, n in second[:20]] != [n for _, n in first[:20]]
+    a, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    b, _ = train_sdnn(digits, labels, dataclasses.replace(config, workers=2), seed=3, log=lambda s: None)
+    same, _ = train_sdnn(digits, labels, dataclasses.replace(config, fresh=0.0), seed=3, log=lambda s: None)
+    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+    assert not torch.equal(a.C1.weight, same.C1.weight)
+    with pytest.raises(Lenet5Error, match="fresh must be a share"):
+        train_sdnn(digits, labels, dataclasses.replace(config, fresh=1.5), seed=3, log=lambda s: None)
 
 
 def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():

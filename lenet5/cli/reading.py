@@ -94,7 +94,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         raise Lenet5Error("--seed must be 0 or more")
     if args.lr is not None and not 0 < args.lr < float("inf"):
         raise Lenet5Error("--lr must be more than 0 and finite")
-    for name in ("joined", "pens"):
+    for name in ("joined", "pens", "fresh"):
         if getattr(args, name) is not None and (args.method != "sdnn" or not 0 <= getattr(args, name) <= 1):
             raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
     start_from = None
@@ -109,7 +109,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
     given = {k: v for k, v in (("strips", args.strips), ("epochs", args.epochs), ("lr", args.lr),
-                                        ("joined", args.joined), ("pens", args.pens)) if v is not None}
+                                        ("joined", args.joined), ("pens", args.pens),
+                                        ("fresh", args.fresh)) if v is not None}
     print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
           f"into {out}")
     if args.method == "sdnn":
@@ -258,6 +259,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "the benchmark's amounts have 1/3)")
     p.add_argument("--pens", type=float, default=None,
                    help="sdnn: share of the training strips written with another pen, wider or finer (default: 0)")
+    p.add_argument("--fresh", type=float, default=None,
+                   help="sdnn: share of the training strips drawn anew before each pass after the first, in turn, "
+                        "made while the pass before trains (default: 0, the same strips every pass)")
     p.add_argument("--start-from", default=None, metavar="READER",
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
                         "with a fresh schedule (default: a new network)")

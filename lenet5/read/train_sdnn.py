@@ -14,7 +14,7 @@ import copy
 import dataclasses
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +43,9 @@ class SDNNTraining(ReaderTraining):
     # strips read exactly, 160,000 strips, 8 passes, one seed each: 1/3 (seed 0) 89.6%, 1/2 (seed 1) 90.9%
     joined: float = 0.5
     pens: float = 0.0  # share of the training strips written with another pen (lenet5/data/strips.py's Style.pens)
+    # share of the training strips drawn anew before each pass after the first, in turn (0.5: pass 2 replaces
+    # the first half, pass 3 the second, ...), made one pass ahead by the `workers` while the network trains
+    fresh: float = 0.0
     workers: int = 2  # processes making strips (the strips do not depend on it)
 
 
@@ -53,9 +56,9 @@ def _start_worker(digits: np.ndarray, labels: np.ndarray, style: Style) -> None:
     _SOURCE.update(digits=digits, labels=labels, style=style)
 
 
-def _one_band(job: tuple[int, int]) -> Band | None:
-    seed, k = job
-    strip = make_strip(_SOURCE["digits"], _SOURCE["labels"], np.random.default_rng([seed, k]), _SOURCE["style"])
+def _one_band(job: tuple[int, ...]) -> Band | None:
+    """The band of the strip drawn from seed `job`: (seed, k) for strip k, (seed, pass, k) for a fresh one."""
+    strip = make_strip(_SOURCE["digits"], _SOURCE["labels"], np.random.default_rng(list(job)), _SOURCE["style"])
     try:
         line = normalize(strip.image.astype(np.float32) / 255)
     except Lenet5Error:  # ink_map: a blank strip
@@ -78,6 +81,44 @@ def make_bands(digits: np.ndarray, labels: np.ndarray, count: int, seed: int, st
         with multiprocessing.Pool(workers, _start_worker, (digits, labels, style)) as pool:
             out = pool.map(_one_band, jobs, chunksize=256)
     return [b for b in out if b is not None]
+
+
+def fresh_slots(strips: int, share: float, epoch: int) -> list[int]:
+    """The training strips drawn anew before pass `epoch` (2, 3, ...): `share` of them, in turn."""
+    m = round(share * strips)
+    return [(k + (epoch - 2) * m) % strips for k in range(min(m, strips))]
+
+
+class FreshStrips:
+    """Pass after pass, the training strips with `fresh_slots` of them drawn anew (strip k of pass p
+    from seed [seed, p, k]; a strip whose ink vanished keeps its old band), each pass's made by a
+    pool of processes while the pass before trains."""
+
+    def __init__(self, bands: list[Band], digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int,
+                 style: Style) -> None:
+        self.bands, self.config, self.seed = bands, config, seed
+        self.pool = multiprocessing.Pool(max(1, config.workers), _start_worker, (digits, labels, style))
+        self.pending: dict[int, object] = {}
+        self.ask(2)
+
+    def ask(self, epoch: int) -> None:
+        if self.config.fresh > 0 and epoch <= self.config.epochs:
+            jobs = [(self.seed, epoch, k) for k in fresh_slots(len(self.bands), self.config.fresh, epoch)]
+            self.pending[epoch] = self.pool.map_async(_one_band, jobs, chunksize=256)
+
+    def for_pass(self, epoch: int) -> list[Band]:
+        """The bands of pass `epoch`, asking for the next pass's."""
+        if epoch in self.pending:
+            slots = fresh_slots(len(self.bands), self.config.fresh, epoch)
+            for k, band in zip(slots, self.pending.pop(epoch).get()):
+                if band is not None:
+                    self.bands[k] = band
+            self.ask(epoch + 1)
+        return self.bands
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
 
 
 def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -110,7 +151,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     with a fresh optimizer and schedule. Returns the model (eval mode) and one history row per pass."""
     (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     start = time.time()
-    for name in ("joined", "pens"):
+    for name in ("joined", "pens", "fresh"):
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
@@ -123,11 +164,20 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
     model = SDNN(config.maps, seed) if start_from is None else copy.deepcopy(start_from)
-    by_width = sorted(range(len(train)), key=lambda i: (train[i][0].shape[1], i))
-    batches = [by_width[i: i + config.batch_size] for i in range(0, len(by_width), config.batch_size)]
+    fresh = FreshStrips(train, train_digits, train_labels, config, seed, style) if config.fresh > 0 else None
+    per_pass = -(-len(train) // config.batch_size)
+    epoch = 0
 
-    def loss_of(batch: list[int]) -> tuple[torch.Tensor, int, None]:
-        inputs, windows, targets, lengths = batch_of([train[i] for i in batch])
+    def order(generator: torch.Generator) -> Iterator[list[Band]]:
+        nonlocal epoch
+        epoch += 1
+        bands = train if fresh is None else fresh.for_pass(epoch)
+        by_width = sorted(range(len(bands)), key=lambda i: (bands[i][0].shape[1], i))
+        batches = [by_width[i: i + config.batch_size] for i in range(0, len(by_width), config.batch_size)]
+        return ([bands[i] for i in batches[b]] for b in torch.randperm(len(batches), generator=generator).tolist())
+
+    def loss_of(batch: list[Band]) -> tuple[torch.Tensor, int, None]:
+        inputs, windows, targets, lengths = batch_of(batch)
         loss = torch.nn.functional.ctc_loss(column_log_probs(model, inputs), targets, windows, lengths,
                                             blank=NONE, zero_infinity=True)
         return loss, len(batch), None
@@ -135,6 +185,9 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     def validate(m: SDNN) -> float:
         return sum(r == n for r, (_, n) in zip(read_bands(m, val), val)) / len(val)
 
-    history = fit(model, config, seed, lambda g: (batches[b] for b in torch.randperm(len(batches), generator=g).tolist()),
-                  len(batches), loss_of, validate, log)
+    try:
+        history = fit(model, config, seed, order, per_pass, loss_of, validate, log)
+    finally:
+        if fresh is not None:
+            fresh.close()
     return model.eval(), history
