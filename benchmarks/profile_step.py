@@ -39,16 +39,15 @@ def main() -> None:
     config = preset.train.replace(batch_size=args.batch, epochs=2, train_limit=args.digits, test_limit=100)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(preset.model, config, 0, Path(tmp), args.data_dir, progress=False)
-        train_inputs = trainer.inputs(trainer.data["train"].images)
         trainer.prepare_pass(1)
-        trainer.run_pass(1, train_inputs)  # warm-up
-        if trainer.fused is not None:  # name the kernel's calls in the profile
-            gradients = trainer.fused.gradients
-            trainer.fused.gradients = lambda *a: record_function("lenet5/fused.c")(gradients)(*a)
+        trainer.run_pass(1)  # warm-up
+        if trainer.steps.kernel == "fused.c":  # name the kernel's calls in the profile
+            gradients = trainer.steps.net.gradients
+            trainer.steps.net.gradients = lambda *a: record_function("lenet5/fused.c")(gradients)(*a)
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             t0 = time.perf_counter()
             trainer.prepare_pass(2)
-            trainer.run_pass(2, train_inputs)
+            trainer.run_pass(2)
             wall = time.perf_counter() - t0
     steps = -(-args.digits // args.batch)
     events = [e for e in prof.key_averages() if not e.key.startswith("ProfilerStep")]

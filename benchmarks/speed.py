@@ -114,13 +114,11 @@ def time_preset(name: str, data_dir, digits: int, passes: int, batch: int = BATC
     config = preset.train.replace(batch_size=batch, epochs=passes + 1, train_limit=digits, test_limit=1000)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(preset.model, config, 0, Path(tmp), data_dir, device=device, progress=False)
-        # as Trainer.fit: the whole set prepared once, unless each batch is distorted afresh
-        train_inputs = trainer.inputs(trainer.data["train"].images) if config.distort == "none" else None
         times, bookkeeping = [], []
         for epoch in range(1, passes + 2):
             t0 = time.perf_counter()
             trainer.prepare_pass(epoch)
-            row = trainer.run_pass(epoch, train_inputs)
+            row = trainer.run_pass(epoch)
             synchronize(device)
             t1 = time.perf_counter()
             trainer.record(epoch, row)

@@ -23,20 +23,19 @@ import lenet5
 from lenet5.checkpoint import load_checkpoint, save_checkpoint, save_csv, save_json
 from lenet5.curvature import diagonal_curvature
 from lenet5.data.datasets import Digits
-from lenet5.data.distort import distort, distorted_pool, draw_parameters
-from lenet5.data.pens import pens_and_scans
-from lenet5.data.feed import shuffled_batches
+from lenet5.data.distort import distorted_pool
+from lenet5.data.passes import Passes
 from lenet5.data.sources import fetch_and_load
 from lenet5.errors import Lenet5Error
 from lenet5.evaluate import error_rate
-from lenet5.fused import FusedNet, applies, timing_of
-from lenet5.graphed import GraphedStep, graphable
+from lenet5.fused import applies, timing_of
 from lenet5.losses import pattern_loss
 from lenet5.model import LeNet, ModelConfig
 from lenet5.optim import SDLM, paper_eta
 from lenet5.plots import plot_curves
 from lenet5.presets import TrainConfig, same_settings, training_settings
 from lenet5.runtime import keep_freed_memory, machine_cores, repeatable_convolutions
+from lenet5.steps import KERNELS, choose
 
 class Diverged(Lenet5Error):
     """The training loss stopped being finite."""
@@ -181,20 +180,20 @@ class Trainer:
         self.loss_fn = pattern_loss(model_config.loss, model_config.j)
         self.model = LeNet(model_config, seed=seed).to(self.device)
         self.data = self._load_data(data_dir)
-        self.fused = FusedNet(self.model) if applies(self.model, self.device) else None  # the paper's network on a CPU
-        # adam on a GPU: each step one CUDA graph (made on the first pass, for its training tensors),
-        # when a pass has at least one full batch
-        self.graphable = (graphable(self.device, config.optimizer, config.distort)
-                          and len(self.data["train"].labels) >= config.batch_size)
-        self.graphed: GraphedStep | None = None
-        # threads and modes are set before a Trainer is made
-        kernel = "fused.c" if self.fused else "cuda-graph" if self.graphable else "pytorch"
+        # which code computes the steps (lenet5/steps.py); threads and modes are set before a Trainer is made
+        kernel = choose(self.model, config.optimizer, config.distort, self.device, len(self.data["train"].labels),
+                        config.batch_size)
         self.rounding = rounding(self.device, kernel)
         timing = timing_of(self.model, self.device)
         if timing is not None:  # why this path: fused.c and PyTorch timed on this machine (lenet5/fused.py)
             self.rounding["kernel_timing_ms"] = {"fused.c": timing["fused_ms"], "pytorch": timing["pytorch_ms"]}
-        self.optimizer = make_optimizer(self.model, config, fused=self.fused is not None or self.device.type == "cuda")
+        self.optimizer = make_optimizer(self.model, config, fused=kernel == "fused.c" or self.device.type == "cuda")
+        # SDLM: the loss summed, so every pattern gets its own step eps_k (per-pattern semantics)
+        self.steps = KERNELS[kernel](self.model, self.optimizer, self.loss_fn, config.optimizer == "sdlm", self.device)
         self.generator = torch.Generator().manual_seed(seed + 1)  # data order, distortions, curvature samples
+        train = self.data["train"]
+        self.passes = Passes(train.images, train.labels, config.distort, config.batch_size, 1 + POOL_COPIES,
+                             self.generator, self.inputs, self.device)
         self.history: list[dict[str, Any]] = []
         self.step = 0
 
@@ -232,7 +231,7 @@ class Trainer:
         if before.get("kernel", "pytorch") != self.rounding["kernel"]:
             self.log(f"note: this run's steps were computed by {before.get('kernel', 'pytorch')} and now by "
                      f"{self.rounding['kernel']}: its rounding, and so its weights, will differ from an uninterrupted run")
-        elif before.get("threads") not in (None, self.rounding["threads"]) and (self.fused is None or self.config.optimizer == "sdlm"):
+        elif before.get("threads") not in (None, self.rounding["threads"]) and (self.steps.kernel != "fused.c" or self.config.optimizer == "sdlm"):
             self.log(f"note: this run began on {before['threads']} threads and resumes on {self.rounding['threads']}: "
                      "its rounding, and so its weights, will differ from an uninterrupted run")
         return state["epoch"]
@@ -250,96 +249,35 @@ class Trainer:
         low, high = eps_span(self.optimizer, self.model)
         return {"eta": eta, "eps_min": low, "eps_max": high}
 
-    def run_pass(self, epoch: int, train_inputs: torch.Tensor | None) -> dict[str, float]:
-        """One pass over the training set. `train_inputs`: the prepared training set (on the
-        device), or None when each batch is prepared afresh (distortions)."""
-        config, train = self.config, self.data["train"]
-        pool = config.distort == "pool"
-        n = len(train.labels) // (1 + POOL_COPIES) if pool else len(train.labels)  # presentations per pass
-        order = torch.randperm(len(train.labels), generator=self.generator)[:n] if pool else None
-        batches = list(shuffled_batches(n, config.batch_size, self.generator))
-        if train_inputs is not None and self.device.type != "cpu":  # the pass's order on the device in one copy
-            batches = list(torch.cat(batches).to(self.device).split(config.batch_size))
-        labels = train.labels.to(self.device)
+    def run_pass(self, epoch: int) -> dict[str, float]:
+        """One pass over the training set, step by step (lenet5/steps.py)."""
+        config = self.config
+        batches = self.passes.batches()
         total_steps = config.epochs * len(batches)
         rates = (None if config.optimizer == "sdlm" else  # adam/sgd: each step's rate (SDLM's eta is set per pass)
                  [learning_rate(config, self.step + i, total_steps, len(batches)) for i in range(len(batches))])
-        graphed = self._graphed(batches, rates, train_inputs, labels) if self.graphable and train_inputs is not None else None
-        # summed on the device and read once per pass: a GPU never waits for the host
-        loss_sum, wrong = graphed.sums() if graphed is not None else (
-            torch.zeros((), dtype=torch.float64, device=self.device), torch.zeros((), dtype=torch.int64, device=self.device))
+        self.steps.begin(batches, rates, self.passes)
         seen, t0, shown = 0, time.perf_counter(), time.perf_counter()
         bar = tqdm(batches, desc=f"pass {epoch}/{config.epochs}", unit="batch", disable=not self.progress, leave=False)
         self.model.train()
-        for i, idx in enumerate(bar):
+        for i, rows in enumerate(bar):
             if rates is not None:
                 for group in self.optimizer.param_groups:
                     group["lr"] = rates[i]
-            if graphed is not None and i < graphed.steps:
-                graphed.replay()  # a full batch: the captured step, which adds into loss_sum and wrong itself
-            else:
-                losses, mistakes = self._step(idx if order is None else order[idx], train_inputs, labels)
-                loss_sum += losses.sum()
-                wrong += mistakes.sum()
+            self.steps.take(i, rows, self.passes)
             self.step += 1
-            seen += len(idx)
+            seen += len(rows)
             if self.progress and time.perf_counter() - shown > 0.5:
+                loss_sum, wrong = self.steps.sums()
                 bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", err=f"{100 * wrong.item() / seen:.2f}%", refresh=False)
                 shown = time.perf_counter()
         bar.close()
+        loss_sum, wrong = self.steps.sums()
         loss_total, wrong_total = loss_sum.item(), wrong.item()
         if not math.isfinite(loss_total):
             raise Diverged(epoch, loss_total)
         return {"train_loss": loss_total / seen, "train_error": wrong_total / seen,
                 "patterns_per_s": seen / (time.perf_counter() - t0)}
-
-    def _step(self, idx: torch.Tensor, train_inputs: torch.Tensor | None, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One ordinary step on the training rows `idx`: the gradients (fused.c or autograd), then
-        the optimizer's step; each pattern's loss and whether it was misread (B,)."""
-        config = self.config
-        if train_inputs is not None:  # the batch is rows of the whole set
-            inputs, targets, rows = train_inputs, labels, idx
-        else:
-            images = self.data["train"].images[idx]
-            if config.distort in ("fresh", "pens"):
-                images = distort(images, draw_parameters(len(idx), self.generator))
-            if config.distort == "pens":
-                images = pens_and_scans(images, self.generator)
-            inputs, targets, rows = self.inputs(images), labels[idx], None
-        # SDLM: the loss summed, so every pattern gets its own step eps_k (per-pattern semantics)
-        summed = config.optimizer == "sdlm"
-        if self.fused is not None:
-            losses, mistakes = self.fused.gradients(inputs, targets, rows, 1.0 if summed else 1.0 / len(idx))
-        elif rows is None:
-            losses, mistakes = self._gradients(inputs, targets, summed)
-        else:
-            losses, mistakes = self._gradients(inputs[rows], targets[rows], summed)
-        self.optimizer.step()
-        return losses, mistakes
-
-    def _graphed(self, batches: list[torch.Tensor], rates: list[float], train_inputs: torch.Tensor,
-                 labels: torch.Tensor) -> GraphedStep:
-        """The captured step (lenet5/graphed.py), loaded with this pass's full batches and their
-        rates; captured on the first pass, and again should the pass's shape or training tensors
-        change. A short last batch (the batch size does not divide the set) is an ordinary step."""
-        size = self.config.batch_size
-        full = len(batches) - (len(batches[-1]) != size)
-        graphed = self.graphed
-        if graphed is None or graphed.steps != full or graphed.inputs is not train_inputs:
-            graphed = self.graphed = GraphedStep(self.model, self.optimizer, self.loss_fn, train_inputs, labels, full, size)
-        graphed.load(torch.cat(batches[:full]).view(full, size), rates[:full])
-        return graphed
-
-    def _gradients(self, x: torch.Tensor, y: torch.Tensor, summed: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Autograd's gradient of the batch's summed or mean loss into each .grad; each pattern's
-        loss and whether it was misread (B,), on the device."""
-        scores = self.model(x)
-        losses = self.loss_fn(scores, y)
-        loss = losses.sum() if summed else losses.mean()
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        with torch.no_grad():
-            return losses.detach(), self.model.logits(scores).argmax(1) != y
 
     def fit(self, resume: bool = False) -> dict[str, Any]:
         checkpoint = self.run_dir / CHECKPOINT
@@ -350,12 +288,11 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         save_json(self.run_dir / "config.json", {"model": dataclasses.asdict(self.model_config),
                                                   "train": dataclasses.asdict(self.config), "seed": self.seed})
-        train_inputs = self.inputs(self.data["train"].images) if self.config.distort == "none" else None
         eval_sets = {name: (self.inputs(s.images), s.labels.to(self.device)) for name, s in self.data.items() if name != "train"}
         for epoch in range(start, self.config.epochs + 1):
             t0 = time.perf_counter()
             row: dict[str, Any] = {"epoch": epoch, **self.prepare_pass(epoch)}
-            row.update(self.run_pass(epoch, train_inputs))
+            row.update(self.run_pass(epoch))
             row["seconds"] = time.perf_counter() - t0
             for name, (x, y) in eval_sets.items():
                 row[f"{name}_error"] = error_rate(self.model, x, y)

@@ -77,7 +77,7 @@ def test_diverged_runs_are_recorded_not_fatal(tiny_data_dir, tmp_path, monkeypat
     from lenet5 import ablate
     from lenet5.train import Diverged, Trainer
 
-    def explode(self, epoch, train_inputs):
+    def explode(self, epoch):
         raise Diverged(3, float("nan"))
 
     monkeypatch.setattr(Trainer, "run_pass", explode)

@@ -104,7 +104,7 @@ def test_the_kernels_weights_do_not_depend_on_the_thread_count(tiny_data_dir, tm
 def test_pytorch_path_on_request(tiny_data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("LENET5_KERNEL", "pytorch")
     trainer = train_tiny(tmp_path / "r", tiny_data_dir, 1)
-    assert trainer.fused is None and trainer.rounding["kernel"] == "pytorch"
+    assert trainer.steps.kernel == trainer.rounding["kernel"] == "pytorch"
     assert not trainer.optimizer.defaults["fused"]  # PyTorch's own per-parameter AdamW, as before
 
 
@@ -182,7 +182,7 @@ def test_the_faster_path_is_chosen_once_and_kept(monkeypatch, tmp_path, tiny_dat
     monkeypatch.setattr(fused, "library", lambda: lib)
     monkeypatch.setattr(fused, "choice", lambda threads: {"kernel": "pytorch", "fused_ms": 3.0, "pytorch_ms": 1.0})
     trainer = train_tiny(tmp_path / "slow", tiny_data_dir, 1)
-    assert trainer.fused is None and trainer.rounding["kernel"] == "pytorch"
+    assert trainer.steps.kernel == trainer.rounding["kernel"] == "pytorch"
     assert trainer.rounding["kernel_timing_ms"] == {"fused.c": 3.0, "pytorch": 1.0}
     monkeypatch.setenv("LENET5_KERNEL", "fused")
     assert fused.applies(LeNet(ModelConfig()))  # forced

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-import lenet5.train
+import lenet5.steps
 from lenet5.checkpoint import load_checkpoint
 from lenet5.graphed import GraphedStep, graphable, undo_steps
 from lenet5.losses import pattern_loss
@@ -134,11 +134,11 @@ def test_a_trainer_pass_through_the_buffered_step_matches_its_plain_pass(tiny_da
     config = preset.train.replace(epochs=2, batch_size=48)
     plain = Trainer(preset.model, config, 3, tmp_path / "plain", tiny_data_dir, **QUIET)
     plain.fit()
-    monkeypatch.setattr(lenet5.train, "GraphedStep", functools.partial(GraphedStep, capture=False))
+    monkeypatch.setattr(lenet5.steps, "GraphedStep", functools.partial(GraphedStep, capture=False))
+    monkeypatch.setattr(lenet5.steps, "graphable", lambda device, optimizer, distort: True)
     buffered = Trainer(preset.model, config, 3, tmp_path / "buffered", tiny_data_dir, **QUIET)
-    buffered.graphable = True
     buffered.fit()
-    assert buffered.graphed is not None and buffered.graphed.steps == 5  # 256 = 5 x 48 + 16
+    assert buffered.steps.kernel == "cuda-graph" and buffered.steps.graphed.steps == 5  # 256 = 5 x 48 + 16
     assert buffered.step == plain.step == 12
     for a, b in zip(plain.model.parameters(), buffered.model.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
@@ -220,7 +220,7 @@ def test_passes_of_fewer_full_batches_than_the_warm_up(tiny_data_dir, tmp_path, 
     trainer = Trainer(p.model, p.train.replace(epochs=2, batch_size=batch, train_limit=limit), 0, tmp_path, tiny_data_dir,
                       device="cuda", **QUIET)
     trainer.fit()
-    assert (trainer.graphed is not None) == graphed and trainer.rounding["kernel"] == ("cuda-graph" if graphed else "pytorch")
+    assert (trainer.steps.kernel == "cuda-graph") == graphed and trainer.rounding["kernel"] == ("cuda-graph" if graphed else "pytorch")
     assert trainer.step == 2 * -(-limit // batch) and all(math.isfinite(r["train_loss"]) for r in trainer.history)
 
 
@@ -235,5 +235,5 @@ def test_a_cpu_run_resumes_on_a_gpu(tiny_data_dir, tmp_path):
     torch.save(state, tmp_path / "checkpoint.pt")
     resumed = Trainer(p.model, config, 0, tmp_path, tiny_data_dir, device="cuda", **QUIET)
     resumed.fit(resume=True)
-    assert resumed.graphed is not None and [r["epoch"] for r in resumed.history] == [1, 2]
+    assert resumed.steps.graphed is not None and [r["epoch"] for r in resumed.history] == [1, 2]
     assert math.isfinite(resumed.history[-1]["train_loss"])
