@@ -191,8 +191,10 @@ def test_fresh_strips_are_drawn_one_pass_ahead_and_the_weights_do_not_depend_on_
     finally:
         fresh.close()
     _start_worker(digits[:150], labels[:150], TRAINING)
-    assert [n for _, n in second[:20]] == [_one_band((3, 2, k))[1] for k in range(20)]
+    assert [n for _, n in second[:20]] == [_one_band((3, k, 2))[1] for k in range(20)]
     assert second[20:] == first[20:] and [n for _, n in second[:20]] != [n for _, n in first[:20]]
+    # no fresh strip is one of the first pass's (seed [3, 0, 2] is not [3, 2], as [3, 2, 0] would be)
+    assert not any(np.array_equal(a, b) for a, _ in second[:20] for b, _ in first)
     a, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
     b, _ = train_sdnn(digits, labels, dataclasses.replace(config, workers=2), seed=3, log=lambda s: None)
     same, _ = train_sdnn(digits, labels, dataclasses.replace(config, fresh=0.0), seed=3, log=lambda s: None)
@@ -200,6 +202,25 @@ def test_fresh_strips_are_drawn_one_pass_ahead_and_the_weights_do_not_depend_on_
     assert not torch.equal(a.C1.weight, same.C1.weight)
     with pytest.raises(Lenet5Error, match="fresh must be a share"):
         train_sdnn(digits, labels, dataclasses.replace(config, fresh=1.5), seed=3, log=lambda s: None)
+
+
+def test_a_process_making_fresh_strips_that_dies_is_a_clear_error_not_a_wait():
+    import os
+    import signal
+
+    from lenet5.data.strips import TRAINING
+    from lenet5.read.train_sdnn import FreshStrips
+
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=4000, epochs=3, workers=1, fresh=1.0)
+    fresh = FreshStrips([(np.zeros((32, 40), np.uint8), "1")] * 4000, digits, labels, config, 3, TRAINING)
+    try:
+        for pid in list(fresh.workers._processes):
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(Lenet5Error, match="a process making training strips died"):
+            fresh.for_pass(2)
+    finally:
+        fresh.close()
 
 
 def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():

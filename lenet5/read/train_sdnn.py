@@ -10,9 +10,11 @@ Nobody marks where a digit is: the network learns where digits stand from the st
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import dataclasses
 import multiprocessing
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,7 +59,7 @@ def _start_worker(digits: np.ndarray, labels: np.ndarray, style: Style) -> None:
 
 
 def _one_band(job: tuple[int, ...]) -> Band | None:
-    """The band of the strip drawn from seed `job`: (seed, k) for strip k, (seed, pass, k) for a fresh one."""
+    """The band of the strip drawn from seed `job`: (seed, k) for strip k, (seed, k, pass) for a fresh one."""
     strip = make_strip(_SOURCE["digits"], _SOURCE["labels"], np.random.default_rng(list(job)), _SOURCE["style"])
     try:
         line = normalize(strip.image.astype(np.float32) / 255)
@@ -89,36 +91,59 @@ def fresh_slots(strips: int, share: float, epoch: int) -> list[int]:
     return [(k + (epoch - 2) * m) % strips for k in range(min(m, strips))]
 
 
+def _start_fresh_worker(digits: np.ndarray, labels: np.ndarray, style: Style) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training's to handle: it shuts the workers down
+    _start_worker(digits, labels, style)
+
+
+def _bands(jobs: list[tuple[int, ...]]) -> list[Band | None]:
+    return [_one_band(job) for job in jobs]
+
+
 class FreshStrips:
-    """Pass after pass, the training strips with `fresh_slots` of them drawn anew (strip k of pass p
-    from seed [seed, p, k]; a strip whose ink vanished keeps its old band), each pass's made by a
-    pool of processes while the pass before trains."""
+    """Pass after pass, the training strips with `fresh_slots` of them drawn anew (strip k before
+    pass p from seed [seed, k, p]: never one of the first pass's [seed, k], as a seed's trailing
+    zeros would be; a strip whose ink vanished keeps its old band), each pass's made by `workers`
+    processes while the pass before trains. A worker that dies is an error, not a wait."""
+
+    CHUNK = 256  # strips per job sent to a worker
 
     def __init__(self, bands: list[Band], digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int,
                  style: Style) -> None:
         self.bands, self.config, self.seed = bands, config, seed
-        self.pool = multiprocessing.Pool(max(1, config.workers), _start_worker, (digits, labels, style))
-        self.pending: dict[int, object] = {}
-        self.ask(2)
+        self.workers = concurrent.futures.ProcessPoolExecutor(max(1, config.workers), initializer=_start_fresh_worker,
+                                                              initargs=(digits, labels, style))
+        self.pending: dict[int, list[concurrent.futures.Future]] = {}
+        try:
+            self.ask(2)
+        except BaseException:
+            self.close()
+            raise
+
+    def slots(self, epoch: int) -> list[int]:
+        return fresh_slots(len(self.bands), self.config.fresh, epoch)
 
     def ask(self, epoch: int) -> None:
-        if self.config.fresh > 0 and epoch <= self.config.epochs:
-            jobs = [(self.seed, epoch, k) for k in fresh_slots(len(self.bands), self.config.fresh, epoch)]
-            self.pending[epoch] = self.pool.map_async(_one_band, jobs, chunksize=256)
+        if epoch <= self.config.epochs:
+            jobs = [(self.seed, k, epoch) for k in self.slots(epoch)]
+            self.pending[epoch] = [self.workers.submit(_bands, jobs[i: i + self.CHUNK])
+                                   for i in range(0, len(jobs), self.CHUNK)]
 
     def for_pass(self, epoch: int) -> list[Band]:
         """The bands of pass `epoch`, asking for the next pass's."""
         if epoch in self.pending:
-            slots = fresh_slots(len(self.bands), self.config.fresh, epoch)
-            for k, band in zip(slots, self.pending.pop(epoch).get()):
+            try:
+                made = [band for future in self.pending.pop(epoch) for band in future.result()]
+            except concurrent.futures.process.BrokenProcessPool:
+                raise Lenet5Error("a process making training strips died (out of memory?); try fewer --threads") from None
+            for k, band in zip(self.slots(epoch), made):
                 if band is not None:
                     self.bands[k] = band
             self.ask(epoch + 1)
         return self.bands
 
     def close(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
+        self.workers.shutdown(wait=True, cancel_futures=True)
 
 
 def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -164,7 +189,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
     model = SDNN(config.maps, seed) if start_from is None else copy.deepcopy(start_from)
-    fresh = FreshStrips(train, train_digits, train_labels, config, seed, style) if config.fresh > 0 else None
+    fresh: FreshStrips | None = None
     per_pass = -(-len(train) // config.batch_size)
     epoch = 0
 
@@ -186,6 +211,8 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         return sum(r == n for r, (_, n) in zip(read_bands(m, val), val)) / len(val)
 
     try:
+        if config.epochs >= 2 and fresh_slots(len(train), config.fresh, 2):
+            fresh = FreshStrips(train, train_digits, train_labels, config, seed, style)
         history = fit(model, config, seed, order, per_pass, loss_of, validate, log)
     finally:
         if fresh is not None:
