@@ -237,6 +237,26 @@ def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():
     assert not torch.equal(moved.C1.weight, before["C1.weight"])
 
 
+@pytest.mark.parametrize("maps", [PAPER_MAPS, (8, 12, 40, 20)])
+def test_every_offset_swept_at_once_is_the_four_shifted_bands_read_bit_for_bit(maps):
+    """One band (read_line) and bands of several widths together (read_bands), by one SDNN and a committee."""
+    from lenet5.read.committee import Committee
+    from lenet5.read.sdnn import phase_log_probs
+
+    rng = np.random.default_rng(7)
+    bands = [(rng.random((HEIGHT, w)) < 0.2).astype(np.float32) for w in (32, 36, 104, 200)]
+    with torch.no_grad():
+        for model in (SDNN(maps, seed=1).eval(), Committee([SDNN(maps, seed=1), SDNN(maps, seed=2)]).eval()):
+            for chunk in [bands[2:3], bands]:  # each band's outputs up to its own width (past it: the padding)
+                inputs, counts = as_batch(chunk)
+                shifted, _ = as_batch([p for b in chunk for p in phases(b)])
+                got, want = phase_log_probs(model, inputs), column_log_probs(model, shifted)
+                assert got.shape == want.shape
+                for j, t in enumerate(counts.tolist()):
+                    columns = [m * 4 * len(chunk) + 4 * j + s for m in range(len(got[0]) // (4 * len(chunk))) for s in range(4)]
+                    assert torch.equal(got[:t, columns], want[:t, columns])
+
+
 def test_held_out_bands_are_read_as_read_number_reads_them():
     from lenet5.read.train_sdnn import read_bands
 

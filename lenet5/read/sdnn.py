@@ -120,8 +120,45 @@ def as_batch(bands: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
 
 def column_log_probs(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
     """Inputs (B, 1, 32, W) -> log-probabilities (T, B, 11), T = windows(W): CTC's layout."""
-    scores = model(batch)  # (B, 11, 1, T)
+    return _log_probs(model(batch))
+
+
+def _log_probs(scores: torch.Tensor) -> torch.Tensor:
+    """Scores (B, 11, 1, T) -> log-probabilities (T, B, 11)."""
     return torch.log_softmax(scores.reshape(scores.shape[0], scores.shape[1], -1), dim=1).permute(2, 0, 1)
+
+
+def phase_log_probs(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    """Bands as `as_batch` gives them (B, 1, 32, W) -> log-probabilities (T, M B STRIDE, 11) of every
+    network (a committee's M members, else one) reading every band at every pixel offset
+    (`phases`): network-major, then band, then offset. What `column_log_probs` gives for the bands'
+    phases, bit for bit (tested), at a third of the time: the phases are shifted copies of one
+    band, so C1 is computed once for all four and C3 once for each two (shift and stitch)."""
+    return _log_probs(torch.cat([_swept(net, batch) if isinstance(net, SDNN) else net(_shifted(batch))
+                                 for net in getattr(model, "members", [model])], dim=0))
+
+
+def _shifted(x: torch.Tensor) -> torch.Tensor:
+    """`phases` of network inputs (B, 1, 32, W) -> (B STRIDE, 1, 32, W), band-major."""
+    width = x.shape[-1]
+    padded = torch.nn.functional.pad(x, (STRIDE - 1, 0), value=feed.BACKGROUND)
+    return torch.stack([padded[..., STRIDE - 1 - s: STRIDE - 1 - s + width] for s in range(STRIDE)], dim=1).flatten(0, 1)
+
+
+def _swept(net: SDNN, x: torch.Tensor) -> torch.Tensor:
+    """net(phases of each band of x), (B STRIDE, 11, 1, T), band-major. Phase s reads the band
+    shifted right by s px: its C1 maps are columns [3 - s, ...) of C1 over the band with 3 px of
+    paper on its left, and its S2 maps come from there in pairs, so phases whose start has the
+    same parity share their S2 and C3 maps, one S2 column apart; S4 on, each phase is its own."""
+    width = x.shape[-1]
+    a = net.C1_f(net.C1(torch.nn.functional.pad(x, (STRIDE - 1, 0), value=feed.BACKGROUND)))  # (B, C1, 28, W - 1)
+    n = (width - 4) // 2  # S2 columns of one phase
+    c3 = [net.C3_f(net.C3(net.S2_f(net.S2(a[..., p: p + 2 * n + 2])))) for p in (0, 1)]  # by the start's parity
+    starts = [STRIDE - 1 - s for s in range(STRIDE)]
+    y = torch.stack([c3[b % 2][..., b // 2: b // 2 + n - 4] for b in starts], dim=1).flatten(0, 1)
+    for layer in (net.S4, net.S4_f, net.C5, net.C5_f, net.F6, net.F6_f, net.output):
+        y = layer(y)
+    return y
 
 
 def ink_rows(line: Line, x0: int, x1: int) -> tuple[int, int] | None:
@@ -137,8 +174,8 @@ def read_line(model: torch.nn.Module, line: Line) -> tuple[list[Found], float]:
     them: each digit's columns run from halfway to its left neighbour's centre to halfway to its
     right one's (the line's ends for the first and last), narrowed to the ink there; and the
     string's log-probability (over every output, the paper around the line included)."""
-    batch, _ = as_batch(phases(band(line)))
-    spikes, log_p = read_columns(column_log_probs(model.eval(), batch), offsets=STRIDE)
+    batch, _ = as_batch([band(line)])
+    spikes, log_p = read_columns(phase_log_probs(model.eval(), batch), offsets=STRIDE)
     w = line.ink.shape[1]
     centres = [min(max(centre_of((s.t0 + s.t1 - 1) / 2) - s.shift, 0.0), w - 1.0) for s in spikes]
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]

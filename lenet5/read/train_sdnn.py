@@ -28,7 +28,7 @@ from lenet5.read.classes import NONE
 from lenet5.read.decode import read_columns
 from lenet5.read.fit import ReaderTraining, fit, split
 from lenet5.read.line import normalize
-from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, column_log_probs, phases
+from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, column_log_probs, phase_log_probs
 
 Band = tuple[np.ndarray, str]  # (32, W) uint8 ink, and the digits it shows
 
@@ -160,11 +160,11 @@ def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) 
     out = []
     for i in range(0, len(bands), batch_size):
         chunk = bands[i: i + batch_size]
-        inputs, windows = as_batch([p.astype(np.float32) / 255 for b, _ in chunk for p in phases(b)])
-        log_probs = column_log_probs(model, inputs)  # (T, networks x bands x offsets, 11), network-major
-        by_network = log_probs.view(log_probs.shape[0], -1, len(inputs), log_probs.shape[2])
+        inputs, windows = as_batch([b.astype(np.float32) / 255 for b, _ in chunk])
+        log_probs = phase_log_probs(model, inputs)  # (T, networks x bands x offsets, 11), network-major
+        by_network = log_probs.view(log_probs.shape[0], -1, STRIDE * len(inputs), log_probs.shape[2])
         for j in range(len(chunk)):
-            readings = by_network[: windows[STRIDE * j], :, STRIDE * j: STRIDE * (j + 1)].flatten(1, 2)
+            readings = by_network[: windows[j], :, STRIDE * j: STRIDE * (j + 1)].flatten(1, 2)
             out.append("".join(str(s.digit) for s in read_columns(readings, offsets=STRIDE)[0]))
     return out
 
