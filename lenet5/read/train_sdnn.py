@@ -14,6 +14,7 @@ import concurrent.futures
 import copy
 import dataclasses
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -93,6 +94,12 @@ def fresh_slots(strips: int, share: float, epoch: int) -> list[int]:
 
 def _start_fresh_worker(digits: np.ndarray, labels: np.ndarray, style: Style) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training's to handle: it shuts the workers down
+    # the lowest priority: torch's threads never wait on a strip maker (at equal priority a pass took
+    # 870 s here, reniced 426-750 s); the strips, and so the weights, do not depend on it
+    try:
+        os.nice(19)
+    except OSError:  # a platform without priorities
+        pass
     _start_worker(digits, labels, style)
 
 
