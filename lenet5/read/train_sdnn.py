@@ -11,6 +11,7 @@ Nobody marks where a digit is: the network learns where digits stand from the st
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import copy
 import dataclasses
 import multiprocessing
@@ -96,10 +97,8 @@ def _start_fresh_worker(digits: np.ndarray, labels: np.ndarray, style: Style) ->
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training's to handle: it shuts the workers down
     # the lowest priority: torch's threads never wait on a strip maker (at equal priority a pass took
     # 870 s here, reniced 426-750 s); the strips, and so the weights, do not depend on it
-    try:
+    with contextlib.suppress(AttributeError, OSError):  # a platform without priorities (no os.nice, or refused)
         os.nice(19)
-    except OSError:  # a platform without priorities
-        pass
     _start_worker(digits, labels, style)
 
 
