@@ -35,20 +35,22 @@ def likeliest_string(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[tuple[i
     sum over every path that spells it (the forward score of Sec. VI-E, what training maximizes),
     not the single best path's. A prefix search that keeps the `beam` likeliest strings so far;
     each ends either in "between" or in its last digit (then a repeat needs a "between" first)."""
-    p = log_probs.double().exp().numpy()
     strings: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # string -> P(ends in between), P(ends in its digit)
     log_scale = 0.0
-    for t in range(p.shape[0]):
+    for row in log_probs.double().exp().tolist():  # Python floats: the same doubles, a few times faster to add here
         grown: dict[tuple[int, ...], list[float]] = {}
-        digits = [c for c in range(NONE) if p[t, c] > SURE_NOT]
+        p_none = row[NONE]
+        digits = [(c, p_c) for c, p_c in enumerate(row[:NONE]) if p_c > SURE_NOT]
         for string, (p_between, p_digit) in strings.items():
-            grown.setdefault(string, [0.0, 0.0])[0] += (p_between + p_digit) * p[t, NONE]
-            for c in digits:
-                if string and string[-1] == c:
-                    grown[string][1] += p_digit * p[t, c]  # the same digit goes on
-                    grown.setdefault(string + (c,), [0.0, 0.0])[1] += p_between * p[t, c]  # the same digit again
+            stay = grown.setdefault(string, [0.0, 0.0])
+            stay[0] += (p_between + p_digit) * p_none
+            last = string[-1] if string else None
+            for c, p_c in digits:
+                if c == last:
+                    stay[1] += p_digit * p_c  # the same digit goes on
+                    grown.setdefault(string + (c,), [0.0, 0.0])[1] += p_between * p_c  # the same digit again
                 else:
-                    grown.setdefault(string + (c,), [0.0, 0.0])[1] += (p_between + p_digit) * p[t, c]
+                    grown.setdefault(string + (c,), [0.0, 0.0])[1] += (p_between + p_digit) * p_c
         kept = sorted(grown.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:beam]
         top = kept[0][1][0] + kept[0][1][1]
         log_scale += math.log(top)  # rescaled every step: long lines do not underflow
