@@ -55,7 +55,7 @@ def test_the_searchs_score_is_the_forward_algorithms_and_no_other_short_string_b
         string, log_p = likeliest_string(lp)
         assert log_p == pytest.approx(float(string_log_probs(lp[:, None], [string])[0, 0]), abs=1e-3)  # outputs under SURE_NOT left out
         others = [()] + [tuple(int(b) for b in f"{k:0{n}b}") for n in range(1, 5) for k in range(2 ** n)]
-        assert log_p >= float(string_log_probs(lp[:, None], others).max()) - 1e-6  # the beam of 8 finds the best here
+        assert log_p >= float(string_log_probs(lp[:, None], others).max()) - 1e-3  # the beam of 8 finds the best here
 
 
 def test_the_readings_at_each_offset_vote_with_their_probabilities():
