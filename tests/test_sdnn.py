@@ -215,12 +215,32 @@ def test_a_process_making_fresh_strips_that_dies_is_a_clear_error_not_a_wait():
     config = SDNNTraining(strips=4000, epochs=3, workers=1, fresh=1.0)
     fresh = FreshStrips([(np.zeros((32, 40), np.uint8), "1")] * 4000, digits, labels, config, 3, TRAINING)
     try:
-        for pid in list(fresh.workers._processes):
+        for pid in list(fresh.makers.pool._processes):
             os.kill(pid, signal.SIGKILL)
         with pytest.raises(Lenet5Error, match="a process making training strips died"):
             fresh.for_pass(2)
     finally:
         fresh.close()
+
+
+def test_the_first_strips_come_from_the_same_makers_and_a_dead_one_is_an_error_there_too():
+    import os
+    import signal
+
+    from lenet5.data.strips import TRAINING
+    from lenet5.read.train_sdnn import StripMakers
+
+    digits, labels = body_digits(200, 2)
+    with StripMakers(digits, labels, TRAINING, 0) as here, StripMakers(digits, labels, TRAINING, 2) as pool:
+        jobs = [(7, k) for k in range(6)]
+        made_here, made_there = here.collect(here.submit(jobs)), pool.collect(pool.submit(jobs))
+        assert [n for _, n in made_here] == [n for _, n in made_there]
+        assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(made_here, made_there))
+        submitted = pool.submit([(7, k) for k in range(3000)])
+        for pid in list(pool.pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(Lenet5Error, match="a process making training strips died"):
+            pool.collect(submitted)
 
 
 def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():

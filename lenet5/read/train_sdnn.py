@@ -14,7 +14,6 @@ import concurrent.futures
 import contextlib
 import copy
 import dataclasses
-import multiprocessing
 import os
 import signal
 import time
@@ -73,17 +72,53 @@ def _one_band(job: tuple[int, ...]) -> Band | None:
     return (ink * 255).round().astype(np.uint8), strip.number
 
 
+class StripMakers:
+    """Processes that make bands from strip seeds (`_one_band`), for the first strips and for the fresh
+    ones alike: at the lowest priority, Ctrl-C left to the training, a worker that dies an error, not
+    a wait. `processes` 0: made here, in this process, when collected."""
+
+    CHUNK = 256  # strips per job sent to a worker
+
+    def __init__(self, digits: np.ndarray, labels: np.ndarray, style: Style, processes: int) -> None:
+        self.source = (digits, labels, style)
+        self.pool = (concurrent.futures.ProcessPoolExecutor(processes, initializer=_start_maker, initargs=self.source)
+                     if processes > 0 else None)
+
+    def submit(self, jobs: list[tuple[int, ...]]) -> list[concurrent.futures.Future] | list[tuple[int, ...]]:
+        """Start making the bands of `jobs` (seeds); `collect` gives them."""
+        if self.pool is None:
+            return jobs
+        return [self.pool.submit(_bands, jobs[i: i + self.CHUNK]) for i in range(0, len(jobs), self.CHUNK)]
+
+    def collect(self, submitted: list) -> list[Band | None]:
+        """The bands of what `submit` started, in its order (None: a strip whose ink vanished)."""
+        if self.pool is None:
+            _start_worker(*self.source)
+            try:
+                return _bands(submitted)
+            finally:
+                _SOURCE.clear()
+        try:
+            return [band for future in submitted for band in future.result()]
+        except concurrent.futures.process.BrokenProcessPool:
+            raise Lenet5Error("a process making training strips died (out of memory?); try fewer --threads") from None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> StripMakers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def make_bands(digits: np.ndarray, labels: np.ndarray, count: int, seed: int, style: Style = TRAINING,
                workers: int = 1) -> list[Band]:
     """`count` strips (strip k drawn from seed [seed, k], so the same whatever `workers`), as bands."""
-    jobs = [(seed, k) for k in range(count)]
-    if workers <= 1:
-        _start_worker(digits, labels, style)
-        out = [_one_band(job) for job in jobs]
-        _SOURCE.clear()
-    else:
-        with multiprocessing.Pool(workers, _start_worker, (digits, labels, style)) as pool:
-            out = pool.map(_one_band, jobs, chunksize=256)
+    with StripMakers(digits, labels, style, workers if workers > 1 else 0) as makers:
+        out = makers.collect(makers.submit([(seed, k) for k in range(count)]))
     return [b for b in out if b is not None]
 
 
@@ -93,7 +128,7 @@ def fresh_slots(strips: int, share: float, epoch: int) -> list[int]:
     return [(k + (epoch - 2) * m) % strips for k in range(min(m, strips))]
 
 
-def _start_fresh_worker(digits: np.ndarray, labels: np.ndarray, style: Style) -> None:
+def _start_maker(digits: np.ndarray, labels: np.ndarray, style: Style) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training's to handle: it shuts the workers down
     # the lowest priority: torch's threads never wait on a strip maker (at equal priority a pass took
     # 870 s here, reniced 426-750 s); the strips, and so the weights, do not depend on it
@@ -109,17 +144,14 @@ def _bands(jobs: list[tuple[int, ...]]) -> list[Band | None]:
 class FreshStrips:
     """Pass after pass, the training strips with `fresh_slots` of them drawn anew (strip k before
     pass p from seed [seed, k, p]: never one of the first pass's [seed, k], as a seed's trailing
-    zeros would be; a strip whose ink vanished keeps its old band), each pass's made by `workers`
-    processes while the pass before trains. A worker that dies is an error, not a wait."""
-
-    CHUNK = 256  # strips per job sent to a worker
+    zeros would be; a strip whose ink vanished keeps its old band), each pass's made by `StripMakers`
+    while the pass before trains."""
 
     def __init__(self, bands: list[Band], digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int,
                  style: Style) -> None:
         self.bands, self.config, self.seed = bands, config, seed
-        self.workers = concurrent.futures.ProcessPoolExecutor(max(1, config.workers), initializer=_start_fresh_worker,
-                                                              initargs=(digits, labels, style))
-        self.pending: dict[int, list[concurrent.futures.Future]] = {}
+        self.makers = StripMakers(digits, labels, style, max(1, config.workers))  # beside the training, always
+        self.pending: dict[int, list] = {}
         try:
             self.ask(2)
         except BaseException:
@@ -131,17 +163,12 @@ class FreshStrips:
 
     def ask(self, epoch: int) -> None:
         if epoch <= self.config.epochs:
-            jobs = [(self.seed, k, epoch) for k in self.slots(epoch)]
-            self.pending[epoch] = [self.workers.submit(_bands, jobs[i: i + self.CHUNK])
-                                   for i in range(0, len(jobs), self.CHUNK)]
+            self.pending[epoch] = self.makers.submit([(self.seed, k, epoch) for k in self.slots(epoch)])
 
     def for_pass(self, epoch: int) -> list[Band]:
         """The bands of pass `epoch`, asking for the next pass's."""
         if epoch in self.pending:
-            try:
-                made = [band for future in self.pending.pop(epoch) for band in future.result()]
-            except concurrent.futures.process.BrokenProcessPool:
-                raise Lenet5Error("a process making training strips died (out of memory?); try fewer --threads") from None
+            made = self.makers.collect(self.pending.pop(epoch))
             for k, band in zip(self.slots(epoch), made):
                 if band is not None:
                     self.bands[k] = band
@@ -149,7 +176,7 @@ class FreshStrips:
         return self.bands
 
     def close(self) -> None:
-        self.workers.shutdown(wait=True, cancel_futures=True)
+        self.makers.close()
 
 
 def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
