@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -76,3 +77,26 @@ def test_training_killed_at_20_random_moments_resumes_to_the_same_weights(tiny_d
                              "--", "--epochs", "12", "--threads", "1"], capture_output=True, text=True, timeout=400)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "20/20 killed and resumed runs ended with the undisturbed run's weights" in result.stdout
+
+
+def test_uci_digits_are_laid_out_as_mnist_lays_its_digits(monkeypatch):
+    pytest.importorskip("sklearn")
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from amounts import uci_digits
+
+    digits, labels = uci_digits()
+    assert digits.shape == (1797, 28, 28) and digits.dtype == "uint8" and sorted(set(labels.tolist())) == list(range(10))
+    ink = digits.astype(float)
+    ys, xs = np.indices((28, 28))
+    centres = np.stack([(ink * ys).sum((1, 2)) / ink.sum((1, 2)), (ink * xs).sum((1, 2)) / ink.sum((1, 2))], axis=1)
+    assert np.abs(centres - 13.5).max() < 1.0  # by the centre of mass, as MNIST
+    for digit in digits[::50]:  # each within a 20 px box, as MNIST's
+        rows, cols = np.nonzero(digit)
+        assert rows.max() - rows.min() < 20 and cols.max() - cols.min() < 20
+    assert digits.max() == 255 and (digits > 128).mean() > 0.05  # ink at full strength, not faint
+
+
+def test_amounts_from_two_sources_at_once_is_a_one_line_error(tiny_data_dir):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "amounts.py"), "--uci", "--held-out", "--amounts", "2",
+                             "--data-dir", str(tiny_data_dir)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "choose one" in result.stderr and "Traceback" not in result.stderr
