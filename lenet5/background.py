@@ -94,9 +94,12 @@ def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | No
         tolerance = max(FLAT_PAPER, 4 * noise)
         inside = np.abs(residual) < tolerance
     above = residual >= tolerance
-    strokes = float(np.percentile(small, 99.5)) - float(np.median(values[inside])) if inside.any() else 0.0
+
+    def strokes() -> float:  # how far the strokes stand above the paper (asked only where the border holds ink)
+        return float(np.percentile(small, 99.5)) - float(np.median(values[inside])) if inside.any() else 0.0
+
     clean = (inside.mean() >= 0.5 and (residual <= -tolerance).mean() < 0.02
-             and (not above.any() or np.median(residual[above]) >= 0.6 * strokes))
+             and (not above.any() or np.median(residual[above]) >= 0.6 * strokes()))
     if not clean:
         return None
     big_h, big_w = shape
@@ -116,8 +119,12 @@ def local_level(small: np.ndarray) -> np.ndarray:
     paper = float(np.percentile(border, 25))
     side = max(small.shape)
 
+    levels: dict[int, np.ndarray] = {}  # window -> the opening (the last one tried is the one returned)
+
     def level(k: int) -> np.ndarray:
-        return opening(np.pad(small, k, constant_values=paper), k)[k:-k, k:-k]
+        if k not in levels:
+            levels[k] = opening(np.pad(small, k, constant_values=paper), k)[k:-k, k:-k]
+        return levels[k]
 
     def strong(k: int) -> int:  # pixels the opening takes out at more than half its strongest
         top = small - level(k)
