@@ -72,11 +72,13 @@ def test_readers_benchmark_scores_every_shipped_model(tiny_data_dir):
     assert all(len([v for v in row if v.endswith("%")]) == 4 for row in rows)
 
 
-def test_training_killed_at_20_random_moments_resumes_to_the_same_weights(tiny_data_dir):
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "faults.py"), "--kills", "20", "--data-dir", str(tiny_data_dir),
-                             "--", "--epochs", "12", "--threads", "1"], capture_output=True, text=True, timeout=400)
+def test_training_killed_at_10_random_moments_resumes_to_the_same_weights(tiny_data_dir):
+    # 10 moments, not the benchmark's 20: a run is mostly process start (torch's import), 13 s each on a
+    # slow 2-core machine, where 20 took 284 s of the suite; `python benchmarks/faults.py` does all 20
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "faults.py"), "--kills", "10", "--data-dir", str(tiny_data_dir),
+                             "--", "--epochs", "12", "--threads", "1"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "20/20 killed and resumed runs ended with the undisturbed run's weights" in result.stdout
+    assert "10/10 killed and resumed runs ended with the undisturbed run's weights" in result.stdout
 
 
 def test_uci_digits_are_laid_out_as_mnist_lays_its_digits(monkeypatch):
