@@ -149,13 +149,13 @@ def main() -> None:
     parser.add_argument("--curve", default=None, help="write the rejection curve and reliability plot to this PNG")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
     args = parser.parse_args()
+    if args.uci and args.held_out:
+        parser.error("--uci and --held-out name two sources of digits: choose one")
     threads = use_threads(DEFAULT_THREADS)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     test, test_labels = ((digits.train_images[-10_000:].numpy(), digits.train_labels[-10_000:].numpy()) if args.held_out
                          else (digits.test_images.numpy(), digits.test_labels.numpy()))
     if args.uci:
-        if args.held_out:
-            parser.error("--uci and --held-out name two sources of digits: choose one")
         try:
             uci, uci_labels = uci_digits()
         except ImportError:

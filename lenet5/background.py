@@ -119,7 +119,7 @@ def local_level(small: np.ndarray) -> np.ndarray:
     paper = float(np.percentile(border, 25))
     side = max(small.shape)
 
-    levels: dict[int, np.ndarray] = {}  # window -> the opening (the last one tried is the one returned)
+    levels: dict[int, np.ndarray] = {}  # window -> its opening, each computed once (the one chosen is returned)
 
     def level(k: int) -> np.ndarray:
         if k not in levels:

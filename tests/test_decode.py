@@ -62,6 +62,43 @@ def test_the_search_finds_the_likeliest_string_and_scores_no_more_than_its_paths
     assert found >= 97  # a beam of 8 misses the best string rarely (2 in 400 of these)
 
 
+def plain_search(log_probs: torch.Tensor, beam: int = 8) -> tuple[tuple[int, ...], float]:
+    """The prefix search written plainly on numpy's values, as it was first written: the reference."""
+    import math
+
+    from lenet5.read.decode import SURE_NOT
+
+    p = log_probs.double().exp().numpy()
+    strings, log_scale = {(): (1.0, 0.0)}, 0.0
+    for t in range(p.shape[0]):
+        grown = {}
+        digits = [c for c in range(NONE) if p[t, c] > SURE_NOT]
+        for string, (p_between, p_digit) in strings.items():
+            grown.setdefault(string, [0.0, 0.0])[0] += (p_between + p_digit) * p[t, NONE]
+            for c in digits:
+                if string and string[-1] == c:
+                    grown[string][1] += p_digit * p[t, c]
+                    grown.setdefault(string + (c,), [0.0, 0.0])[1] += p_between * p[t, c]
+                else:
+                    grown.setdefault(string + (c,), [0.0, 0.0])[1] += (p_between + p_digit) * p[t, c]
+        kept = sorted(grown.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:beam]
+        top = kept[0][1][0] + kept[0][1][1]
+        log_scale += math.log(top)
+        strings = {k: (v[0] / top, v[1] / top) for k, v in kept}
+    string, (p_between, p_digit) = max(strings.items(), key=lambda kv: kv[1][0] + kv[1][1])
+    return string, log_scale + math.log(p_between + p_digit)
+
+
+def test_the_search_gives_the_plain_searchs_strings_and_scores_bit_for_bit():
+    g = torch.Generator().manual_seed(11)
+    for _ in range(200):
+        steps = int(torch.randint(3, 60, (1,), generator=g))
+        logits = torch.randn(steps, CLASSES, generator=g) * float(torch.rand(1, generator=g)) * 10
+        logits[:, NONE] += float(torch.rand(1, generator=g)) * 5
+        lp = logits.log_softmax(-1)
+        assert likeliest_string(lp) == plain_search(lp)  # the same string, and the same float to the last bit
+
+
 def test_the_readings_at_each_offset_vote_with_their_probabilities():
     # offset 0 reads "7" (barely), offsets 1-3 read "71": "71" has the higher mean probability
     weak = probabilities([{7: 0.9, NONE: 0.1}, {NONE: 0.55, 1: 0.45}])

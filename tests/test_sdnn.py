@@ -223,24 +223,40 @@ def test_a_process_making_fresh_strips_that_dies_is_a_clear_error_not_a_wait():
         fresh.close()
 
 
-def test_the_first_strips_come_from_the_same_makers_and_a_dead_one_is_an_error_there_too():
+def test_the_first_strips_come_from_the_same_makers_and_a_dead_one_is_an_error_there_too(monkeypatch):
     import os
     import signal
 
     from lenet5.data.strips import TRAINING
     from lenet5.read.train_sdnn import StripMakers
 
+    monkeypatch.setattr(StripMakers, "CHUNK", 4)  # 11 jobs: three chunks, the last a short one
     digits, labels = body_digits(200, 2)
     with StripMakers(digits, labels, TRAINING, 0) as here, StripMakers(digits, labels, TRAINING, 2) as pool:
-        jobs = [(7, k) for k in range(6)]
+        jobs = [(7, k) for k in range(11)]
         made_here, made_there = here.collect(here.submit(jobs)), pool.collect(pool.submit(jobs))
-        assert [n for _, n in made_here] == [n for _, n in made_there]
+        assert len(made_there) == 11 and [n for _, n in made_here] == [n for _, n in made_there]
         assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(made_here, made_there))
         submitted = pool.submit([(7, k) for k in range(3000)])
         for pid in list(pool.pool._processes):
             os.kill(pid, signal.SIGKILL)
         with pytest.raises(Lenet5Error, match="a process making training strips died"):
             pool.collect(submitted)
+
+
+def test_leaving_the_makers_on_an_error_or_ctrl_c_does_not_wait_for_their_strips():
+    from lenet5.data.strips import TRAINING
+    from lenet5.read.train_sdnn import StripMakers
+
+    digits, labels = body_digits(200, 2)
+    with pytest.raises(KeyboardInterrupt):
+        with StripMakers(digits, labels, TRAINING, 2) as makers:
+            submitted = makers.submit([(7, k) for k in range(2000)])  # 8 chunks of 256: seconds of work each
+            processes = list(makers.pool._processes.values())
+            raise KeyboardInterrupt
+    assert processes and not any(p.is_alive() for p in processes)
+    finished = [f for f in submitted if f.done() and not f.cancelled() and f.exception() is None]
+    assert finished == []  # stopped, not run to the end of the chunks in hand
 
 
 def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():

@@ -74,14 +74,16 @@ def _one_band(job: tuple[int, ...]) -> Band | None:
 
 class StripMakers:
     """Processes that make bands from strip seeds (`_one_band`), for the first strips and for the fresh
-    ones alike: at the lowest priority, Ctrl-C left to the training, a worker that dies an error, not
-    a wait. `processes` 0: made here, in this process, when collected."""
+    ones alike: Ctrl-C left to the training (leaving on an error or Ctrl-C stops the workers at once),
+    a worker that dies an error, not a wait; `beside` (the fresh strips, made while the network
+    trains): at the lowest priority. `processes` 0: made here, in this process, when collected."""
 
     CHUNK = 256  # strips per job sent to a worker
 
-    def __init__(self, digits: np.ndarray, labels: np.ndarray, style: Style, processes: int) -> None:
+    def __init__(self, digits: np.ndarray, labels: np.ndarray, style: Style, processes: int, beside: bool = False) -> None:
         self.source = (digits, labels, style)
-        self.pool = (concurrent.futures.ProcessPoolExecutor(processes, initializer=_start_maker, initargs=self.source)
+        self.pool = (concurrent.futures.ProcessPoolExecutor(processes, initializer=_start_maker,
+                                                            initargs=(*self.source, beside))
                      if processes > 0 else None)
 
     def submit(self, jobs: list[tuple[int, ...]]) -> list[concurrent.futures.Future] | list[tuple[int, ...]]:
@@ -103,15 +105,20 @@ class StripMakers:
         except concurrent.futures.process.BrokenProcessPool:
             raise Lenet5Error("a process making training strips died (out of memory?); try fewer --threads") from None
 
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, at_once: bool = False) -> None:
+        """Shut the workers down; `at_once` (leaving on an error or Ctrl-C): without finishing their strips."""
+        if self.pool is None:
+            return
+        if at_once:
+            for process in list((self.pool._processes or {}).values()):
+                process.terminate()  # the pool then finds them gone and lets go of their jobs
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> StripMakers:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type | None, *exc: object) -> None:
+        self.close(at_once=kind is not None)
 
 
 def make_bands(digits: np.ndarray, labels: np.ndarray, count: int, seed: int, style: Style = TRAINING,
@@ -128,12 +135,12 @@ def fresh_slots(strips: int, share: float, epoch: int) -> list[int]:
     return [(k + (epoch - 2) * m) % strips for k in range(min(m, strips))]
 
 
-def _start_maker(digits: np.ndarray, labels: np.ndarray, style: Style) -> None:
+def _start_maker(digits: np.ndarray, labels: np.ndarray, style: Style, beside: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training's to handle: it shuts the workers down
-    # the lowest priority: torch's threads never wait on a strip maker (at equal priority a pass took
-    # 870 s here, reniced 426-750 s); the strips, and so the weights, do not depend on it
-    with contextlib.suppress(AttributeError, OSError):  # a platform without priorities (no os.nice, or refused)
-        os.nice(19)
+    if beside:  # the lowest priority: torch's threads never wait on a strip maker (at equal priority a pass
+        # took 870 s here, reniced 426-750 s); the strips, and so the weights, do not depend on it
+        with contextlib.suppress(AttributeError, OSError):  # a platform without priorities (no os.nice, or refused)
+            os.nice(19)
     _start_worker(digits, labels, style)
 
 
@@ -150,12 +157,12 @@ class FreshStrips:
     def __init__(self, bands: list[Band], digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int,
                  style: Style) -> None:
         self.bands, self.config, self.seed = bands, config, seed
-        self.makers = StripMakers(digits, labels, style, max(1, config.workers))  # beside the training, always
+        self.makers = StripMakers(digits, labels, style, max(1, config.workers), beside=True)  # always beside the training
         self.pending: dict[int, list] = {}
         try:
             self.ask(2)
         except BaseException:
-            self.close()
+            self.close(at_once=True)
             raise
 
     def slots(self, epoch: int) -> list[int]:
@@ -175,8 +182,8 @@ class FreshStrips:
             self.ask(epoch + 1)
         return self.bands
 
-    def close(self) -> None:
-        self.makers.close()
+    def close(self, at_once: bool = False) -> None:
+        self.makers.close(at_once)
 
 
 def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -247,7 +254,10 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         if config.epochs >= 2 and fresh_slots(len(train), config.fresh, 2):
             fresh = FreshStrips(train, train_digits, train_labels, config, seed, style)
         history = fit(model, config, seed, order, per_pass, loss_of, validate, log)
-    finally:
+    except BaseException:  # an error or Ctrl-C: the next pass's strips are not waited for
         if fresh is not None:
-            fresh.close()
+            fresh.close(at_once=True)
+        raise
+    if fresh is not None:
+        fresh.close()
     return model.eval(), history
