@@ -185,6 +185,12 @@ class FreshStrips:
     def close(self, at_once: bool = False) -> None:
         self.makers.close(at_once)
 
+    def __enter__(self) -> FreshStrips:
+        return self
+
+    def __exit__(self, kind: type | None, *exc: object) -> None:
+        self.close(at_once=kind is not None)  # an error or Ctrl-C: the next pass's strips are not waited for
+
 
 def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Inputs (B, 1, 32, W), outputs per band (B,), targets (sum of lengths,), lengths (B,)."""
@@ -229,7 +235,6 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
     model = SDNN(config.maps, seed) if start_from is None else copy.deepcopy(start_from)
-    fresh: FreshStrips | None = None
     per_pass = -(-len(train) // config.batch_size)
     epoch = 0
 
@@ -250,14 +255,8 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     def validate(m: SDNN) -> float:
         return sum(r == n for r, (_, n) in zip(read_bands(m, val), val)) / len(val)
 
-    try:
-        if config.epochs >= 2 and fresh_slots(len(train), config.fresh, 2):
-            fresh = FreshStrips(train, train_digits, train_labels, config, seed, style)
+    drawn_anew = config.epochs >= 2 and fresh_slots(len(train), config.fresh, 2)
+    with (FreshStrips(train, train_digits, train_labels, config, seed, style) if drawn_anew
+          else contextlib.nullcontext()) as fresh:
         history = fit(model, config, seed, order, per_pass, loss_of, validate, log)
-    except BaseException:  # an error or Ctrl-C: the next pass's strips are not waited for
-        if fresh is not None:
-            fresh.close(at_once=True)
-        raise
-    if fresh is not None:
-        fresh.close()
     return model.eval(), history
