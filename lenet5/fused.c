@@ -74,7 +74,7 @@ typedef struct {
     float t1[C1M][C1][C1W];
     float sum2[C1M][S2][S2W];   /* S2's 2x2 sums of C1's outputs (columns 14, 15 unused) */
     float t2[C1M][S2][S2W];
-    float xs[C1M][5][XS];       /* S2's outputs shifted by each column tap kx (c3_forward) */
+    float xs[C1M][5][XS];       /* S2's outputs shifted by each column tap kx (shifted_inputs) */
     float t3[C3M][C3P];
     float sum4[S4N];
     float t4[S4N];
@@ -89,6 +89,7 @@ typedef struct {
     float d5[TILE][C5N], d6[TILE][F6N];   /* gradients w.r.t. C5's and F6's sums a */
     float dx4[TILE][S4N], dx5[TILE][C5N];
     float x2[C1M][S2_PLANE];             /* S2's outputs, rows of S2W, zero beyond */
+    float right[C1M][5][32];             /* S2's outputs that C3's columns 8, 9 meet (c3_forward) */
     float da3[C3M][C3P];                 /* one sample at a time from here on */
     float pad3[C3M][C3][P_W];            /* zero but for columns PAD..PAD+9 */
     float dx2[C1M][S2 * S2W];
@@ -105,8 +106,14 @@ static Tile *tile_of(void *work) { return (Tile *)(((uintptr_t)work + 63) & ~(ui
 
    Sums are written over blocks of 16 floats (LANES), each block held in 16 / VW vectors, and
    reduced in one fixed order (halves added pairwise: 16 -> 8 -> 4 -> 1), so every width adds the
-   same numbers in the same order: the results do not depend on the vector width. */
-#if defined(__AVX512F__)
+   same numbers in the same order. The results still differ in their last bits between widths
+   (LENET5_VW=4, 8 and 16 built for one AVX2 machine: scores and gradients within 1.3e-4 of
+   each other): the compiler contracts a * b + c into one FMA in some places and not in others,
+   per width, and a squash's scalar tail (tanh_r) rounds otherwise than its vectors. A seed's
+   weights are its build's, as they are its CPU's. */
+#if defined(LENET5_VW)  /* a width forced at build time (the tests build every width and compare) */
+#define VW LENET5_VW
+#elif defined(__AVX512F__)
 #define VW 16
 #elif defined(__AVX__)
 #define VW 8
@@ -118,6 +125,15 @@ enum { LANES = 16, NV = LANES / VW, NT = 8 / TW, BW = 2 * VW };  /* BW: columns 
 typedef float vn __attribute__((vector_size(VW * 4)));
 typedef float vt __attribute__((vector_size(TW * 4)));
 
+typedef float v4 __attribute__((vector_size(16)));  /* vectors of a fixed width, whatever VW is */
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v16 __attribute__((vector_size(64)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+#define LOAD_AS(T, p) ({ T v_; memcpy(&v_, (p), sizeof v_); v_; })  /* a vector of type T from floats p */
+#define STORE_AS(p, v) ({ __typeof__(v) v_ = (v); memcpy((p), &v_, sizeof v_); })
 static inline vn load(const float *p) { vn v; memcpy(&v, p, sizeof v); return v; }
 static inline void store(float *p, vn v) { memcpy(p, &v, sizeof v); }
 static inline vt loadt(const float *p) { vt v; memcpy(&v, p, sizeof v); return v; }
@@ -132,7 +148,6 @@ static inline float sum16(const float *a) {  /* 16 -> 8, then sum8 */
     for (int i = 0; i < 8; i++) b[i] = a[i] + a[i + 8];
     return sum8(b);
 }
-typedef float v4 __attribute__((vector_size(16)));
 static inline float sum4(v4 b) { return (b[0] + b[1]) + (b[2] + b[3]); }
 #if TW == 8
 static inline v4 half8(vt a) {  /* 8 -> 4: lanes i and i + 4 */
@@ -159,17 +174,50 @@ static inline float tail_sum(const vt v[NT]) {  /* 8 lanes held in NT vectors */
 #endif
 }
 
-typedef int32_t vni __attribute__((vector_size(VW * 4)));
-static inline vn pick(vni m, vn a, vn b) { return (vn)(((vni)a & m) | ((vni)b & ~m)); }  /* m ? a : b, lane by lane */
+#define PICK(TI, m, a, b) ((__typeof__(a))(((TI)(a) & (m)) | ((TI)(b) & ~(m))))  /* m ? a : b, lane by lane */
 
-static inline vn tanh_v(vn x) {  /* tanh_r on every lane, without branches (AVX2 has no masked division) */
-    const vn clamp = (vn){0} + TANH_CLAMP;
-    vn y = pick(x > clamp, clamp, x);
-    y = pick(y < -clamp, -clamp, y);
-    const vn r = TANH_RATIO(y, y * y, vn);
-    const vn magnitude = (vn)((vni)x & 0x7fffffff);
-    return pick(magnitude < (vn){0} + TANH_SMALL, x, r);
-}
+/* x clamped to +-TANH_CLAMP, NaN kept. x86 has min and max: one each instead of two compares and
+   two blends (tanh 1.2x faster on AVX2); their operand order keeps NaN, as the second operand is
+   returned when either is NaN. Elsewhere (NEON, or a width the CPU lacks) compares and picks. */
+#define CLAMP_PICK(T, TI, x) ({                                                                   \
+    const T c_ = (T){0} + TANH_CLAMP;                                                             \
+    const T y_ = PICK(TI, (x) > c_, c_, (x));                                                     \
+    PICK(TI, y_ < -c_, -c_, y_); })
+#if defined(__SSE__)
+#include <immintrin.h>
+#define CLAMP4(x) ((v4)_mm_min_ps((__m128)((v4){0} + TANH_CLAMP), _mm_max_ps((__m128)((v4){0} - TANH_CLAMP), (__m128)(x))))
+#else
+#define CLAMP4(x) CLAMP_PICK(v4, v4i, x)
+#endif
+#if defined(__AVX__)
+#define CLAMP8(x) ((v8)_mm256_min_ps((__m256)((v8){0} + TANH_CLAMP), _mm256_max_ps((__m256)((v8){0} - TANH_CLAMP), (__m256)(x))))
+#else
+#define CLAMP8(x) CLAMP_PICK(v8, v8i, x)
+#endif
+#if defined(__AVX512F__)
+#define CLAMP16(x) ((v16)_mm512_min_ps((__m512)((v16){0} + TANH_CLAMP), _mm512_max_ps((__m512)((v16){0} - TANH_CLAMP), (__m512)(x))))
+#else
+#define CLAMP16(x) CLAMP_PICK(v16, v16i, x)
+#endif
+
+/* tanh_r on every lane, without branches (AVX2 has no masked division), for each width */
+#define TANH_LANES(T, TI, CLAMP, x) ({                                                            \
+    const T y_ = CLAMP(x);                                                                        \
+    const T r_ = TANH_RATIO(y_, y_ * y_, T);                                                      \
+    const T magnitude_ = (T)((TI)(x) & 0x7fffffff);                                               \
+    PICK(TI, magnitude_ < (T){0} + TANH_SMALL, (x), r_); })
+static inline v4 tanh4(v4 x) { return TANH_LANES(v4, v4i, CLAMP4, x); }
+#if VW >= 8
+static inline v8 tanh8(v8 x) { return TANH_LANES(v8, v8i, CLAMP8, x); }
+#endif
+#if VW == 16
+static inline v16 tanh16(v16 x) { return TANH_LANES(v16, v16i, CLAMP16, x); }
+#define tanh_v tanh16
+#elif VW == 8
+#define tanh_v tanh8
+#else
+#define tanh_v tanh4
+#endif
 
 /* t[i] = tanh(S a[i]) for n values, in place */
 static void squash(float *restrict a, int n) {
@@ -203,34 +251,94 @@ static void c1_forward(const float *restrict img, const float *restrict w, const
     squash(&t1[0][0][0], C1M * C1 * C1W);
 }
 
+/* the even and the odd lanes of two vectors a, b (a's first): the left and right columns of S2's 2x2 blocks */
+#if VW == 16
+#define EVENS(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define ODDS(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#elif VW == 8
+#define EVENS(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define ODDS(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#else
+#define EVENS(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
+#define ODDS(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+#endif
+
 static void s2_forward(Maps *m, const float *coef, const float *bias, float x2[C1M][S2_PLANE]) {
     for (int c = 0; c < C1M; c++)
         for (int i = 0; i < S2; i++) {
             /* two C1 rows added, then neighbouring columns: 32 columns -> 16 sums (the last two unused) */
             const float *r0 = m->t1[c][2 * i], *r1 = m->t1[c][2 * i + 1];
-            for (int q = 0; q < S2W; q++) {
-                const float s = A * ((r0[2 * q] + r1[2 * q]) + (r0[2 * q + 1] + r1[2 * q + 1]));
-                m->sum2[c][i][q] = s;
-                m->t2[c][i][q] = coef[c] * s + bias[c];
+            for (int q = 0; q < S2W; q += VW) {
+                const vn a = load(r0 + 2 * q) + load(r1 + 2 * q), b = load(r0 + 2 * q + VW) + load(r1 + 2 * q + VW);
+                const vn sum = A * (EVENS(a, b) + ODDS(a, b));
+                store(&m->sum2[c][i][q], sum);
+                const vn t = tanh_v(S * (coef[c] * sum + bias[c]));
+                store(&m->t2[c][i][q], t);
+                store(&x2[c][i * S2W + q], A * t);
             }
+            x2[c][i * S2W + S2] = x2[c][i * S2W + S2 + 1] = 0.0f;  /* S2's 14 columns of 16 */
         }
-    squash(&m->t2[0][0][0], C1M * S2 * S2W);
-    for (int c = 0; c < C1M; c++) {
-        for (int i = 0; i < S2; i++)
-            for (int q = 0; q < S2W; q++) x2[c][i * S2W + q] = q < S2 ? A * m->t2[c][i][q] : 0.0f;  /* S2's 14 columns of 16 */
-        memset(&x2[c][S2 * S2W], 0, sizeof(float) * (S2_PLANE - S2 * S2W));
+    for (int c = 0; c < C1M; c++) memset(&x2[c][S2 * S2W], 0, sizeof(float) * (S2_PLANE - S2 * S2W));
+}
+
+/* m->xs[i][kx] = rows of 10: row r is S2 map i's row r from column kx on (S2's outputs A t2, 0
+   beyond). The inputs that C3's tap (ky, kx) meets over its 10x10 outputs are then the 100 floats
+   from xs[i][kx] + 10 ky: C3's weight gradient reads them so, and c3_forward where VW < 8. */
+static void shifted_inputs(Maps *m) {
+    for (int i = 0; i < C1M; i++) {
+        for (int r = 0; r < S2; r++) {
+            float row[S2W];
+            for (int q = 0; q < S2W; q++) row[q] = A * m->t2[i][r][q];  /* columns 14, 15 unused: kx + 9 <= 13 */
+            for (int kx = 0; kx < 5; kx++) memcpy(&m->xs[i][kx][r * C3], row + kx, sizeof(float) * C3);
+        }
+        for (int kx = 0; kx < 5; kx++) memset(&m->xs[i][kx][S2 * C3], 0, sizeof(float) * (XS - S2 * C3));
     }
 }
 
-static void c3_forward(Maps *m, const float x2[C1M][S2_PLANE], const float *restrict w, const float *restrict b,
-                       const uint8_t *table) {
-    /* xs[i][kx] holds rows of 10: row r is S2 map i's row r from column kx on. The inputs that
-       tap (ky, kx) meets over C3's 10x10 outputs are then the 100 floats from xs[i][kx] + 10 ky. */
-    for (int i = 0; i < C1M; i++)
+#if VW >= 8
+/* C3's sums by rows: each output row's columns 0..7 are one 8-float vector, read straight from
+   S2's rows of 16 (a row never crosses a cache line, as 10 ky floats would), and the columns 8, 9
+   of the 10 rows are 20 floats in 3 more vectors: 13 accumulators (104 positions, not 112) and
+   no shifted copies (C3 1.2x faster on AVX2); each sum adds the same products in the same order. */
+static void c3_forward(Maps *m, const float x2[C1M][S2_PLANE], float right[C1M][5][32], const float *restrict w,
+                       const float *restrict b, const uint8_t *table) {
+    for (int i = 0; i < C1M; i++)  /* right[i][kx][2 r + c] = S2 map i's row r, column 8 + kx + c */
         for (int kx = 0; kx < 5; kx++) {
-            for (int r = 0; r < S2; r++) memcpy(&m->xs[i][kx][r * C3], &x2[i][r * S2W + kx], sizeof(float) * LANES);
-            memset(&m->xs[i][kx][S2 * C3], 0, sizeof(float) * (XS - S2 * C3));
+            for (int r = 0; r < S2; r++) memcpy(&right[i][kx][2 * r], &x2[i][r * S2W + 8 + kx], 2 * sizeof(float));
+            memset(&right[i][kx][2 * S2], 0, sizeof(float) * (32 - 2 * S2));
         }
+    for (int o = 0; o < C3M; o++) {
+        v8 rows[C3], cols[3];
+        for (int r = 0; r < C3; r++) rows[r] = (v8){0} + b[o];
+        for (int v = 0; v < 3; v++) cols[v] = (v8){0} + b[o];
+        for (int i = 0; i < C1M; i++) {
+            if (!table[o * C1M + i]) continue;
+#pragma GCC unroll 5
+            for (int ky = 0; ky < 5; ky++)
+#pragma GCC unroll 5
+                for (int kx = 0; kx < 5; kx++) {
+                    const float wk = w[(o * C1M + i) * 25 + ky * 5 + kx];
+                    for (int r = 0; r < C3; r++) rows[r] += wk * LOAD_AS(v8, &x2[i][(r + ky) * S2W + kx]);
+                    for (int v = 0; v < 3; v++) cols[v] += wk * LOAD_AS(v8, &right[i][kx][2 * ky + 8 * v]);
+                }
+        }
+        float c[24];
+        for (int v = 0; v < 3; v++) STORE_AS(c + 8 * v, cols[v]);
+        for (int r = 0; r < C3; r++) {  /* row r: 8 columns, then 2 */
+            STORE_AS(&m->t3[o][r * C3], rows[r]);
+            m->t3[o][r * C3 + 8] = c[2 * r], m->t3[o][r * C3 + 9] = c[2 * r + 1];
+        }
+        memset(&m->t3[o][C3 * C3], 0, sizeof(float) * (C3P - C3 * C3));
+    }
+    squash(&m->t3[0][0], C3M * C3P);
+}
+#else
+/* C3's sums by vectors of the 10x10 positions, from the shifted copies of S2's outputs (xs; a
+   training step builds them again for the backward pass: a small cost where VW is 4) */
+static void c3_forward(Maps *m, const float x2[C1M][S2_PLANE], float right[C1M][5][32], const float *restrict w,
+                       const float *restrict b, const uint8_t *table) {
+    (void)x2, (void)right;
+    shifted_inputs(m);
     for (int o = 0; o < C3M; o++) {
         vn acc[C3P / VW];
         for (int v = 0; v < C3P / VW; v++) acc[v] = (vn){0} + b[o];
@@ -247,6 +355,7 @@ static void c3_forward(Maps *m, const float x2[C1M][S2_PLANE], const float *rest
     }
     squash(&m->t3[0][0], C3M * C3P);
 }
+#endif
 
 static void s4_forward(Maps *m, const float *coef, const float *bias, float *restrict x4) {
     for (int c = 0; c < C3M; c++)
@@ -262,23 +371,37 @@ static void s4_forward(Maps *m, const float *coef, const float *bias, float *res
     for (int n = 0; n < S4N; n++) x4[n] = A * m->t4[n];
 }
 
-/* t[n][o] = tanh(S (b[o] + sum_k w[o][k] x[n][k])), y = A t, for the tile's n samples; len % 8 == 0 */
+/* t[s][o] = b[o] + sum_k w[o][k] x[s][k] for m samples: a constant m, once inlined, keeps the
+   m x NV accumulators in registers */
+static inline __attribute__((always_inline)) void full_sums(int m, int outs, int len, const float *restrict x,
+                                                           const float *restrict wo, float bo, float *restrict t) {
+    const int tail = len - len % LANES;
+    vn acc[TILE][NV];
+    vt acct[TILE][NT];
+    for (int s = 0; s < m; s++) {
+        for (int v = 0; v < NV; v++) acc[s][v] = (vn){0};
+        for (int v = 0; v < NT; v++) acct[s][v] = (vt){0};
+    }
+    for (int k = 0; k < tail; k += LANES)
+        for (int v = 0; v < NV; v++) {
+            const vn wv = load(wo + k + VW * v);
+            for (int s = 0; s < m; s++) acc[s][v] += wv * load(x + s * len + k + VW * v);
+        }
+    if (tail < len)
+        for (int s = 0; s < m; s++)
+            for (int v = 0; v < NT; v++) acct[s][v] = loadt(wo + tail + TW * v) * loadt(x + s * len + tail + TW * v);
+    for (int s = 0; s < m; s++) t[s * outs] = bo + (lanes_sum(acc[s]) + tail_sum(acct[s]));
+}
+
+/* t[n][o] = tanh(S (b[o] + sum_k w[o][k] x[n][k])), y = A t, for the tile's n samples; len % 8 == 0.
+   SWEEP samples at a time, their SWEEP x NV = 8 accumulators in registers (16 would spill on AVX2). */
+enum { SWEEP = TILE / NV };
 static void full_forward(int n, int outs, int len, const float *restrict x, const float *restrict w,
                          const float *restrict b, float *restrict t, float *restrict y) {
-    const int tail = len - len % LANES;
     for (int o = 0; o < outs; o++) {
-        vn acc[TILE][NV] = {{{0}}};
-        vt acct[TILE][NT] = {{{0}}};
-        const float *wo = w + o * len;
-        for (int k = 0; k < tail; k += LANES)
-            for (int v = 0; v < NV; v++) {
-                const vn wv = load(wo + k + VW * v);
-                for (int s = 0; s < n; s++) acc[s][v] += wv * load(x + s * len + k + VW * v);
-            }
-        if (tail < len)
-            for (int s = 0; s < n; s++)
-                for (int v = 0; v < NT; v++) acct[s][v] = loadt(wo + tail + TW * v) * loadt(x + s * len + tail + TW * v);
-        for (int s = 0; s < n; s++) t[s * outs + o] = b[o] + (lanes_sum(acc[s]) + tail_sum(acct[s]));
+        int s0 = 0;
+        for (; s0 + SWEEP <= n; s0 += SWEEP) full_sums(SWEEP, outs, len, x + s0 * len, w + o * len, b[o], t + s0 * outs + o);
+        for (; s0 < n; s0++) full_sums(1, outs, len, x + s0 * len, w + o * len, b[o], t + s0 * outs + o);
     }
     squash(t, n * outs);
     for (int i = 0; i < n * outs; i++) y[i] = A * t[i];
@@ -296,7 +419,7 @@ static void tile_forward(Tile *t, int first, int n, const float *inputs, const i
         memset(m->img + IN * IN, 0, sizeof(float) * (IN_PLANE - IN * IN));
         c1_forward(m->img, p[W1], p[B1], m->t1);
         s2_forward(m, p[W2], p[B2], t->x2);
-        c3_forward(m, t->x2, p[W3], p[B3], table);
+        c3_forward(m, t->x2, t->right, p[W3], p[B3], table);
         s4_forward(m, p[W4], p[B4], t->x4[s]);
     }
     full_forward(n, C5N, S4N, &t->x4[0][0], p[W5], p[B5], &t->t5[0][0], &t->x5[0][0]);
@@ -383,6 +506,7 @@ static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t
         g[B3][o] += bias;
     }
     /* C3's weights: sum over positions of da3 x (S2's outputs shifted by the tap) */
+    shifted_inputs(m);
     for (int o = 0; o < C3M; o++) {
         for (int i = 0; i < C1M; i++) {
             if (!table[o * C1M + i]) continue;
