@@ -1,6 +1,9 @@
 """lenet5/fused.c against autograd on the reference modules, and the determinism it promises."""
 
 import json
+import os
+import shutil
+import subprocess
 import time
 
 import pytest
@@ -70,6 +73,30 @@ def test_scores_equal_the_modules_and_predict_all_uses_them(monkeypatch):
     reference = predict_all(model, inputs)
     assert torch.equal(classes, reference[0])
     torch.testing.assert_close(margins, reference[1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("width", [4, 8, 16])
+def test_every_vector_width_computes_the_network(width, tmp_path, monkeypatch):
+    """fused.c built for 4-, 8- and 16-float vectors (LENET5_VW; a width the CPU lacks is lowered by
+    the compiler): each code path, C1's gathered columns and C3's two layouts among them, gives
+    the modules' scores and gradients."""
+    out = tmp_path / f"fused-{width}.so"
+    command = [shutil.which(os.environ.get("CC", "cc")), *fused.FLAG_SETS[1], f"-DLENET5_VW={width}", "-Wno-psabi",
+               "-shared", "-fPIC", "-std=gnu11", "-o", str(out), str(fused.SOURCE), "-lm"]
+    if subprocess.run(command, capture_output=True).returncode != 0:
+        pytest.skip(f"the compiler does not build fused.c for {width}-float vectors here")
+    lib = fused._load(out)
+    monkeypatch.setattr(fused, "library", lambda: lib)
+    model = trained_a_little(ModelConfig())
+    inputs, labels = digits(37, seed=width)  # 4 tiles and an odd one of 5
+    net = fused.FusedNet(model, threads=2)
+    with torch.no_grad():
+        torch.testing.assert_close(net.scores(inputs), model(inputs), rtol=1e-5, atol=1e-5)
+    pattern_loss("map", model.config.j)(model(inputs), labels).sum().backward()
+    expected = {name: p.grad.clone() for name, p in model.named_parameters()}
+    net.gradients(inputs, labels, None, 1.0)
+    for name, p in model.named_parameters():
+        assert (p.grad - expected[name]).abs().max() <= 2e-5 * expected[name].abs().max(), name
 
 
 def test_no_compiler_means_pytorch(monkeypatch):
