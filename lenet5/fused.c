@@ -126,15 +126,9 @@ enum { LANES = 16, NV = LANES / VW, NT = 8 / TW, BW = 2 * VW };  /* BW: columns 
 typedef float vn __attribute__((vector_size(VW * 4)));
 typedef float vt __attribute__((vector_size(TW * 4)));
 
-typedef float v4 __attribute__((vector_size(16)));  /* vectors of a fixed width, whatever VW is */
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v16 __attribute__((vector_size(64)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef int32_t v16i __attribute__((vector_size(64)));
+typedef float v4 __attribute__((vector_size(16)));
+typedef int32_t vni __attribute__((vector_size(VW * 4)));
 
-#define LOAD_AS(T, p) ({ T v_; memcpy(&v_, (p), sizeof v_); v_; })  /* a vector of type T from floats p */
-#define STORE_AS(p, v) ({ __typeof__(v) v_ = (v); memcpy((p), &v_, sizeof v_); })
 static inline vn load(const float *p) { vn v; memcpy(&v, p, sizeof v); return v; }
 static inline void store(float *p, vn v) { memcpy(p, &v, sizeof v); }
 static inline vt loadt(const float *p) { vt v; memcpy(&v, p, sizeof v); return v; }
@@ -175,50 +169,34 @@ static inline float tail_sum(const vt v[NT]) {  /* 8 lanes held in NT vectors */
 #endif
 }
 
-#define PICK(TI, m, a, b) ((__typeof__(a))(((TI)(a) & (m)) | ((TI)(b) & ~(m))))  /* m ? a : b, lane by lane */
+static inline vn pick(vni m, vn a, vn b) { return (vn)(((vni)a & m) | ((vni)b & ~m)); }  /* m ? a : b, lane by lane */
 
 /* x clamped to +-TANH_CLAMP, NaN kept. x86 has min and max: one each instead of two compares and
    two blends (tanh 1.2x faster on AVX2); their operand order keeps NaN, as the second operand is
    returned when either is NaN. Elsewhere (NEON, or a width the CPU lacks) compares and picks. */
-#define CLAMP_PICK(T, TI, x) ({                                                                   \
-    const T c_ = (T){0} + TANH_CLAMP;                                                             \
-    const T y_ = PICK(TI, (x) > c_, c_, (x));                                                     \
-    PICK(TI, y_ < -c_, -c_, y_); })
-#if defined(__SSE__)
+#if defined(__SSE__) || defined(__AVX__) || defined(__AVX512F__)
 #include <immintrin.h>
-#define CLAMP4(x) ((v4)_mm_min_ps((__m128)((v4){0} + TANH_CLAMP), _mm_max_ps((__m128)((v4){0} - TANH_CLAMP), (__m128)(x))))
-#else
-#define CLAMP4(x) CLAMP_PICK(v4, v4i, x)
 #endif
-#if defined(__AVX__)
-#define CLAMP8(x) ((v8)_mm256_min_ps((__m256)((v8){0} + TANH_CLAMP), _mm256_max_ps((__m256)((v8){0} - TANH_CLAMP), (__m256)(x))))
+static inline vn clamp_v(vn x) {
+    const vn c = (vn){0} + TANH_CLAMP;
+#if VW == 16 && defined(__AVX512F__)
+    return (vn)_mm512_min_ps((__m512)c, _mm512_max_ps((__m512)-c, (__m512)x));
+#elif VW == 8 && defined(__AVX__)
+    return (vn)_mm256_min_ps((__m256)c, _mm256_max_ps((__m256)-c, (__m256)x));
+#elif VW == 4 && defined(__SSE__)
+    return (vn)_mm_min_ps((__m128)c, _mm_max_ps((__m128)-c, (__m128)x));
 #else
-#define CLAMP8(x) CLAMP_PICK(v8, v8i, x)
+    const vn y = pick(x > c, c, x);
+    return pick(y < -c, -c, y);
 #endif
-#if defined(__AVX512F__)
-#define CLAMP16(x) ((v16)_mm512_min_ps((__m512)((v16){0} + TANH_CLAMP), _mm512_max_ps((__m512)((v16){0} - TANH_CLAMP), (__m512)(x))))
-#else
-#define CLAMP16(x) CLAMP_PICK(v16, v16i, x)
-#endif
+}
 
-/* tanh_r on every lane, without branches (AVX2 has no masked division), for each width */
-#define TANH_LANES(T, TI, CLAMP, x) ({                                                            \
-    const T y_ = CLAMP(x);                                                                        \
-    const T r_ = TANH_RATIO(y_, y_ * y_, T);                                                      \
-    const T magnitude_ = (T)((TI)(x) & 0x7fffffff);                                               \
-    PICK(TI, magnitude_ < (T){0} + TANH_SMALL, (x), r_); })
-static inline v4 tanh4(v4 x) { return TANH_LANES(v4, v4i, CLAMP4, x); }
-#if VW >= 8
-static inline v8 tanh8(v8 x) { return TANH_LANES(v8, v8i, CLAMP8, x); }
-#endif
-#if VW == 16
-static inline v16 tanh16(v16 x) { return TANH_LANES(v16, v16i, CLAMP16, x); }
-#define tanh_v tanh16
-#elif VW == 8
-#define tanh_v tanh8
-#else
-#define tanh_v tanh4
-#endif
+static inline vn tanh_v(vn x) {  /* tanh_r on every lane, without branches (AVX2 has no masked division) */
+    const vn y = clamp_v(x);
+    const vn r = TANH_RATIO(y, y * y, vn);
+    const vn magnitude = (vn)((vni)x & 0x7fffffff);
+    return pick(magnitude < (vn){0} + TANH_SMALL, x, r);
+}
 
 /* t[i] = tanh(S a[i]) for n values, in place */
 static void squash(float *restrict a, int n) {
@@ -278,7 +256,7 @@ static void c1_forward(const float *restrict img, const float *restrict w, const
     squash(sums, C1M * gs);
     for (int c = 0; c < C1M; c++)
         for (int r = 0; r < C1; r++) {
-            for (int x = 0; x < MAIN; x += VW) store(&t1[c][r][x], tanh_v(S * load(&t1[c][r][x])));
+            squash(t1[c][r], MAIN);
             memcpy(&t1[c][r][MAIN], sums + c * gs + r * GATHER, sizeof(float) * GATHER);
             memset(&t1[c][r][C1], 0, sizeof(float) * (C1W - C1));
         }
@@ -341,9 +319,9 @@ static void c3_forward(Maps *m, const float x2[C1M][S2_PLANE], float right[C1M][
             memset(&right[i][kx][2 * S2], 0, sizeof(float) * (32 - 2 * S2));
         }
     for (int o = 0; o < C3M; o++) {
-        v8 rows[C3], cols[3];
-        for (int r = 0; r < C3; r++) rows[r] = (v8){0} + b[o];
-        for (int v = 0; v < 3; v++) cols[v] = (v8){0} + b[o];
+        vt rows[C3], cols[3];  /* vt: 8 floats where VW >= 8 */
+        for (int r = 0; r < C3; r++) rows[r] = (vt){0} + b[o];
+        for (int v = 0; v < 3; v++) cols[v] = (vt){0} + b[o];
         for (int i = 0; i < C1M; i++) {
             if (!table[o * C1M + i]) continue;
 #pragma GCC unroll 5
@@ -351,14 +329,14 @@ static void c3_forward(Maps *m, const float x2[C1M][S2_PLANE], float right[C1M][
 #pragma GCC unroll 5
                 for (int kx = 0; kx < 5; kx++) {
                     const float wk = w[(o * C1M + i) * 25 + ky * 5 + kx];
-                    for (int r = 0; r < C3; r++) rows[r] += wk * LOAD_AS(v8, &x2[i][(r + ky) * S2W + kx]);
-                    for (int v = 0; v < 3; v++) cols[v] += wk * LOAD_AS(v8, &right[i][kx][2 * ky + 8 * v]);
+                    for (int r = 0; r < C3; r++) rows[r] += wk * loadt(&x2[i][(r + ky) * S2W + kx]);
+                    for (int v = 0; v < 3; v++) cols[v] += wk * loadt(&right[i][kx][2 * ky + 8 * v]);
                 }
         }
         float c[24];
-        for (int v = 0; v < 3; v++) STORE_AS(c + 8 * v, cols[v]);
+        for (int v = 0; v < 3; v++) storet(c + 8 * v, cols[v]);
         for (int r = 0; r < C3; r++) {  /* row r: 8 columns, then 2 */
-            STORE_AS(&m->t3[o][r * C3], rows[r]);
+            storet(&m->t3[o][r * C3], rows[r]);
             m->t3[o][r * C3 + 8] = c[2 * r], m->t3[o][r * C3 + 9] = c[2 * r + 1];
         }
         memset(&m->t3[o][C3 * C3], 0, sizeof(float) * (C3P - C3 * C3));
@@ -404,13 +382,15 @@ static void s4_forward(Maps *m, const float *coef, const float *bias, float *res
     for (int n = 0; n < S4N; n++) x4[n] = A * m->t4[n];
 }
 
-/* t[s][o] = b[o] + sum_k w[o][k] x[s][k] for m samples: a constant m, once inlined, keeps the
-   m x NV accumulators in registers */
+enum { SWEEP = TILE / NV };  /* samples C5 and F6 run at once: SWEEP x NV = 8 accumulators in registers (16 would spill on AVX2) */
+
+/* t[s][o] = b[o] + sum_k w[o][k] x[s][k] for m <= SWEEP samples: a constant m, once inlined,
+   keeps the m x NV accumulators in registers */
 static inline __attribute__((always_inline)) void full_sums(int m, int outs, int len, const float *restrict x,
                                                            const float *restrict wo, float bo, float *restrict t) {
     const int tail = len - len % LANES;
-    vn acc[TILE][NV];
-    vt acct[TILE][NT];
+    vn acc[SWEEP][NV];
+    vt acct[SWEEP][NT];
     for (int s = 0; s < m; s++) {
         for (int v = 0; v < NV; v++) acc[s][v] = (vn){0};
         for (int v = 0; v < NT; v++) acct[s][v] = (vt){0};
@@ -426,9 +406,7 @@ static inline __attribute__((always_inline)) void full_sums(int m, int outs, int
     for (int s = 0; s < m; s++) t[s * outs] = bo + (lanes_sum(acc[s]) + tail_sum(acct[s]));
 }
 
-/* t[n][o] = tanh(S (b[o] + sum_k w[o][k] x[n][k])), y = A t, for the tile's n samples; len % 8 == 0.
-   SWEEP samples at a time, their SWEEP x NV = 8 accumulators in registers (16 would spill on AVX2). */
-enum { SWEEP = TILE / NV };
+/* t[n][o] = tanh(S (b[o] + sum_k w[o][k] x[n][k])), y = A t, for the tile's n samples; len % 8 == 0 */
 static void full_forward(int n, int outs, int len, const float *restrict x, const float *restrict w,
                          const float *restrict b, float *restrict t, float *restrict y) {
     for (int o = 0; o < outs; o++) {
