@@ -149,17 +149,25 @@ static inline v4 half8(vt a) {  /* 8 -> 4: lanes i and i + 4 */
     return __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
 }
 #endif
-/* one block of 16 lanes held in NV vectors, summed in registers in sum16's order */
-static inline float lanes_sum(const vn v[NV]) {
+/* one block of 16 lanes held in NV vectors, summed in registers in sum16's order: to 4 lanes
+   (lanes_four), then to one (sum4) */
+static inline v4 lanes_four(const vn v[NV]) {
 #if VW == 16
     const vt h = __builtin_shufflevector(v[0], v[0], 0, 1, 2, 3, 4, 5, 6, 7) +
                  __builtin_shufflevector(v[0], v[0], 8, 9, 10, 11, 12, 13, 14, 15);
-    return sum4(half8(h));
+    return half8(h);
 #elif VW == 8
-    return sum4(half8(v[0] + v[1]));
+    return half8(v[0] + v[1]);
 #else
-    return sum4((v[0] + v[2]) + (v[1] + v[3]));
+    return (v[0] + v[2]) + (v[1] + v[3]);
 #endif
+}
+static inline float lanes_sum(const vn v[NV]) { return sum4(lanes_four(v)); }
+/* sum4 of four vectors at once: lane k is sum4(b[k]), the same additions in the same order */
+static inline v4 sum4_of_four(v4 b0, v4 b1, v4 b2, v4 b3) {
+    const v4 p = __builtin_shufflevector(b0, b1, 0, 2, 4, 6) + __builtin_shufflevector(b0, b1, 1, 3, 5, 7);
+    const v4 q = __builtin_shufflevector(b2, b3, 0, 2, 4, 6) + __builtin_shufflevector(b2, b3, 1, 3, 5, 7);
+    return __builtin_shufflevector(p, q, 0, 2, 4, 6) + __builtin_shufflevector(p, q, 1, 3, 5, 7);
 }
 static inline float tail_sum(const vt v[NT]) {  /* 8 lanes held in NT vectors */
 #if TW == 8
@@ -169,6 +177,14 @@ static inline float tail_sum(const vt v[NT]) {  /* 8 lanes held in NT vectors */
 #endif
 }
 
+/* v kept in a register: without it the compiler folds each use's load into its own multiply-add
+   and loads v again for every use (x86) */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define IN_REGISTER(v) __asm__("" : "+v"(v))
+#else
+#define IN_REGISTER(v) ((void)0)
+#endif
+static const int32_t COLUMN[LANES] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};  /* lane numbers */
 static inline vn pick(vni m, vn a, vn b) { return (vn)(((vni)a & m) | ((vni)b & ~m)); }  /* m ? a : b, lane by lane */
 
 /* x clamped to +-TANH_CLAMP, NaN kept. x86 has min and max: one each instead of two compares and
@@ -518,16 +534,41 @@ static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t
     }
     /* C3's weights: sum over positions of da3 x (S2's outputs shifted by the tap) */
     shifted_inputs(m);
-    for (int o = 0; o < C3M; o++) {
-        for (int i = 0; i < C1M; i++) {
-            if (!table[o * C1M + i]) continue;
+    for (int i = 0; i < C1M; i++) {
+        int outs[C3M], count = 0;  /* the maps that S2's map i feeds, taken two at a time: each x load serves both */
+        for (int o = 0; o < C3M; o++)
+            if (table[o * C1M + i]) outs[count++] = o;
+        for (int k = 0; k < count; k += 2) {
+            const int pair = count - k < 2 ? 1 : 2;
             for (int ky = 0; ky < 5; ky++) {
-                vn acc[5][NV] = {{{0}}};  /* lane l of each block of 16 sums the positions l, l + 16, ... */
-                for (int v = 0; v < C3P / VW; v++) {
-                    const vn da = load(&t->da3[o][VW * v]);
-                    for (int kx = 0; kx < 5; kx++) acc[kx][v % NV] += da * load(&m->xs[i][kx][ky * C3 + VW * v]);
+                vn acc[NV][2][5];  /* lane l of each block of 16 sums the positions l, l + 16, ...; */
+                for (int h = 0; h < NV; h++) {  /* vector h of each block: its own pass, 10 accumulators */
+                    vn a[2][5] = {{{0}}};
+                    for (int v = h; v < C3P / VW; v += NV) {
+                        const vn d0 = load(&t->da3[outs[k]][VW * v]), d1 = load(&t->da3[outs[k + pair - 1]][VW * v]);
+                        for (int kx = 0; kx < 5; kx++) {
+                            vn x = load(&m->xs[i][kx][ky * C3 + VW * v]);
+                            IN_REGISTER(x);
+                            a[0][kx] += d0 * x;
+                            a[1][kx] += d1 * x;
+                        }
+                    }
+                    memcpy(acc[h], a, sizeof a);
                 }
-                for (int kx = 0; kx < 5; kx++) g[W3][(o * C1M + i) * 25 + ky * 5 + kx] += lanes_sum(acc[kx]);
+                for (int j = 0; j < pair; j++) {  /* taps kx 0..3 reduced together, then kx 4 */
+                    v4 four[5];
+                    for (int kx = 0; kx < 5; kx++) {
+                        vn block[NV];
+                        for (int h = 0; h < NV; h++) block[h] = acc[h][j][kx];
+                        four[kx] = lanes_four(block);
+                    }
+                    float *gw = &g[W3][(outs[k + j] * C1M + i) * 25 + ky * 5];
+                    v4 sums;
+                    memcpy(&sums, gw, sizeof sums);
+                    sums += sum4_of_four(four[0], four[1], four[2], four[3]);
+                    memcpy(gw, &sums, sizeof sums);
+                    gw[4] += sum4(four[4]);
+                }
             }
         }
     }
@@ -540,9 +581,11 @@ static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t
             vn acc[S2] = {{0}};
             for (int o = 0; o < C3M; o++) {
                 if (!table[o * C1M + i]) continue;
+#pragma GCC unroll 5
                 for (int ky = 0; ky < 5; ky++)
                     for (int kx = 0; kx < 5; kx++) {
                         const float wk = p[W3][(o * C1M + i) * 25 + ky * 5 + kx];
+#pragma GCC unroll 10
                         for (int r = 0; r < C3; r++) acc[r + ky] += wk * load(&t->pad3[o][r][PAD - kx + x0]);
                     }
             }
@@ -551,15 +594,20 @@ static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t
     }
     /* S2, then C1's sums a */
     for (int c = 0; c < C1M; c++) {
-        float dcoef[LANES] = {0}, dbias[LANES] = {0}, bias[LANES] = {0};  /* per column of S2 (of C1, folded: l and l + 16) */
+        vn dcoef[NV] = {{0}}, dbias[NV] = {{0}};  /* per column of S2 */
+        float bias[LANES] = {0};                  /* per column of C1, folded: l and l + 16 */
+        const vn coef = (vn){0} + p[W2][c] * AS;
         for (int i = 0; i < S2; i++) {
-            float u[S2W];
-            for (int q = 0; q < S2W; q++) {
-                const float th = m->t2[c][i][q];
-                const float dp2 = q < S2 ? t->dx2[c][i * S2W + q] * AS * (1 - th * th) : 0.0f;  /* S2's 14 columns of 16 */
-                dcoef[q] += dp2 * m->sum2[c][i][q];
-                dbias[q] += dp2;
-                u[q] = dp2 * (p[W2][c] * AS);  /* each S2 unit's gradient times its coefficient, on its two columns of C1 */
+            float u[S2W];  /* each S2 unit's gradient times its coefficient, for its two columns of C1 */
+            for (int h = 0; h < NV; h++) {
+                const int q = h * VW;
+                const vn th = load(&m->t2[c][i][q]);
+                vni column;
+                memcpy(&column, COLUMN + q, sizeof column);
+                const vn dp2 = pick(column < S2, load(&t->dx2[c][i * S2W + q]) * AS * (1 - th * th), (vn){0});  /* 14 of 16 */
+                dcoef[h] += dp2 * load(&m->sum2[c][i][q]);
+                dbias[h] += dp2;
+                store(u + q, dp2 * coef);
             }
             float twice[C1W];  /* each S2 unit's value on its two columns of C1 */
             for (int x = 0; x < C1W; x++) twice[x] = u[x / 2];
@@ -572,34 +620,35 @@ static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t
                     store(bias + l, load(bias + l) + (load(&t->da1[c][r][l]) + load(&t->da1[c][r][l + LANES])));
             }
         }
-        g[W2][c] += sum16(dcoef);
-        g[B2][c] += sum16(dbias);
+        g[W2][c] += lanes_sum(dcoef);
+        g[B2][c] += lanes_sum(dbias);
         g[B1][c] += sum16(bias);
     }
-    /* C1's weights */
-    for (int c = 0; c < C1M; c++)
+    /* C1's weights: two maps at a time (each input load serves both), a vector of columns at a time */
+    for (int c = 0; c < C1M; c += 2)  /* C1M is even */
         for (int ky = 0; ky < 5; ky++) {
-            float cols[5][C1W];  /* per tap, per column of C1: the sum over rows */
-            for (int x0 = 0; x0 < C1W; x0 += BW) {
-                vn acc[5][2] = {{{0}}};
+            float cols[2][5][C1W];  /* per map, per tap, per column of C1: the sum over rows */
+            for (int x = 0; x < C1W; x += VW) {
+                vn acc[2][5] = {{{0}}};
                 for (int r = 0; r < C1; r++) {
-                    const float *row = m->img + (r + ky) * IN + x0;
-                    const vn lo = load(&t->da1[c][r][x0]), hi = load(&t->da1[c][r][x0 + VW]);
+                    const float *row = m->img + (r + ky) * IN + x;
+                    const vn d0 = load(&t->da1[c][r][x]), d1 = load(&t->da1[c + 1][r][x]);
                     for (int kx = 0; kx < 5; kx++) {
-                        acc[kx][0] += lo * load(row + kx);
-                        acc[kx][1] += hi * load(row + kx + VW);
+                        vn in = load(row + kx);
+                        IN_REGISTER(in);
+                        acc[0][kx] += d0 * in;
+                        acc[1][kx] += d1 * in;
                     }
                 }
+                for (int j = 0; j < 2; j++)
+                    for (int kx = 0; kx < 5; kx++) store(&cols[j][kx][x], acc[j][kx]);
+            }
+            for (int j = 0; j < 2; j++)
                 for (int kx = 0; kx < 5; kx++) {
-                    store(&cols[kx][x0], acc[kx][0]);
-                    store(&cols[kx][x0 + VW], acc[kx][1]);
+                    float folded[LANES];
+                    for (int l = 0; l < LANES; l++) folded[l] = cols[j][kx][l] + cols[j][kx][l + LANES];  /* columns l and l + 16 */
+                    g[W1][(c + j) * 25 + ky * 5 + kx] += sum16(folded);
                 }
-            }
-            for (int kx = 0; kx < 5; kx++) {
-                float folded[LANES];
-                for (int l = 0; l < LANES; l++) folded[l] = cols[kx][l] + cols[kx][l + LANES];  /* columns l and l + 16 */
-                g[W1][c * 25 + ky * 5 + kx] += sum16(folded);
-            }
         }
 }
 
