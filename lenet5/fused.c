@@ -178,8 +178,8 @@ static inline float tail_sum(const vt v[NT]) {  /* 8 lanes held in NT vectors */
 }
 
 /* v kept in a register: without it the compiler folds each use's load into its own multiply-add
-   and loads v again for every use (x86) */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+   and loads v again for every use (x86, where vn is one of its registers) */
+#if (VW == 16 && defined(__AVX512F__)) || (VW == 8 && defined(__AVX__)) || (VW == 4 && defined(__SSE__))
 #define IN_REGISTER(v) __asm__("" : "+v"(v))
 #else
 #define IN_REGISTER(v) ((void)0)
@@ -468,28 +468,48 @@ static void rbf(const float *x6, const float *proto, float *y) {
 
 /* --- backward ------------------------------------------------------------------------------- */
 
+/* rows o and o + 1 of dw, nb vectors of columns from k: += d[s][o] x[s][k] for the samples s in
+   order (the rows start at 0 when `first`); each input vector is loaded once for both rows */
+static inline __attribute__((always_inline)) void outer_rows(int nb, int n, int outs, int len, const float *restrict x,
+                                                             const float *restrict d, int o, int k, int first,
+                                                             float *restrict dw) {
+    vn acc[2][4];
+    for (int j = 0; j < 2; j++)
+        for (int b = 0; b < nb; b++) acc[j][b] = first ? (vn){0} : load(dw + (o + j) * len + k + b * VW);
+    for (int s = 0; s < n; s++) {
+        const vn d0 = (vn){0} + d[s * outs + o], d1 = (vn){0} + d[s * outs + o + 1];
+        for (int b = 0; b < nb; b++) {
+            vn in = load(x + s * len + k + b * VW);
+            IN_REGISTER(in);
+            acc[0][b] += d0 * in;
+            acc[1][b] += d1 * in;
+        }
+    }
+    for (int j = 0; j < 2; j++)
+        for (int b = 0; b < nb; b++) store(dw + (o + j) * len + k + b * VW, acc[j][b]);
+}
+
 /* dW[o][k] += sum_n d[n][o] x[n][k]; db[o] += sum_n d[n][o] (dW, db = these sums for a group's
-   first tile); dx[n][k] = sum_o w[o][k] d[n][o]; len % 8 == 0 */
+   first tile); dx[n][k] = sum_o w[o][k] d[n][o]; len % 8 == 0, outs even */
 static void full_backward(int n, int outs, int len, const float *restrict x, const float *restrict w,
                           const float *restrict d, int first, float *restrict dw, float *restrict db, float *restrict dx) {
-    const int tail = len - len % LANES;
-    for (int o = 0; o < outs; o++) {
-        float *dwo = dw + o * len;
-        for (int k = 0; k < tail; k += VW) {
-            vn acc = first ? (vn){0} : load(dwo + k);
-            for (int s = 0; s < n; s++) acc += d[s * outs + o] * load(x + s * len + k);
-            store(dwo + k, acc);
+    const int whole = len - len % VW;  /* whole vectors; then 8 floats as vt (VW 16) */
+    for (int o = 0; o < outs; o += 2) {
+        int k = 0;
+        for (; k + 4 * VW <= whole; k += 4 * VW) outer_rows(4, n, outs, len, x, d, o, k, first, dw);
+        for (; k < whole; k += VW) outer_rows(1, n, outs, len, x, d, o, k, first, dw);
+        for (int j = o; j < o + 2; j++) {
+            for (int kt = whole; kt < len; kt += TW) {
+                vt acc = first ? (vt){0} : loadt(dw + j * len + kt);
+                for (int s = 0; s < n; s++) acc += d[s * outs + j] * loadt(x + s * len + kt);
+                storet(dw + j * len + kt, acc);
+            }
+            float bias = first ? 0 : db[j];
+            for (int s = 0; s < n; s++) bias += d[s * outs + j];
+            db[j] = bias;
         }
-        for (int k = tail; k < len; k += TW) {
-            vt acc = first ? (vt){0} : loadt(dwo + k);
-            for (int s = 0; s < n; s++) acc += d[s * outs + o] * loadt(x + s * len + k);
-            storet(dwo + k, acc);
-        }
-        float bias = first ? 0 : db[o];
-        for (int s = 0; s < n; s++) bias += d[s * outs + o];
-        db[o] = bias;
     }
-    for (int k = 0; k < tail; k += VW) {
+    for (int k = 0; k < whole; k += VW) {  /* (blocked by samples, this moved the last bits: GCC contracts only some of these sums) */
         vn acc[TILE] = {{0}};
         for (int o = 0; o < outs; o++) {
             const vn wv = load(w + o * len + k);
@@ -497,7 +517,7 @@ static void full_backward(int n, int outs, int len, const float *restrict x, con
         }
         for (int s = 0; s < n; s++) store(dx + s * len + k, acc[s]);
     }
-    for (int k = tail; k < len; k += TW) {
+    for (int k = whole; k < len; k += TW) {
         vt acc[TILE] = {{0}};
         for (int o = 0; o < outs; o++)
             for (int s = 0; s < n; s++) acc[s] += d[s * outs + o] * loadt(w + o * len + k);
