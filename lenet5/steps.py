@@ -18,6 +18,7 @@ import torch
 from lenet5.data.passes import Batch, Passes
 from lenet5.fused import FusedNet, applies
 from lenet5.graphed import GraphedStep, graphable
+from lenet5.lean_adam import LeanAdam
 from lenet5.model import LeNet
 
 
@@ -29,6 +30,7 @@ class Steps:
 
     def __init__(self, model: LeNet, optimizer: torch.optim.Optimizer, loss_fn, summed: bool, device: torch.device):
         self.model, self.optimizer, self.loss_fn, self.summed, self.device = model, optimizer, loss_fn, summed, device
+        self.update = optimizer.step  # the optimizer's step after each batch's gradients
         self.loss_sum = self.wrong = torch.zeros(())
 
     def begin(self, batches: list[torch.Tensor], rates: list[float] | None, passes: Passes) -> None:
@@ -40,7 +42,7 @@ class Steps:
     def take(self, i: int, rows: torch.Tensor, passes: Passes) -> None:
         """Step `i` of the pass, on the patterns of `rows`: the gradients, then the optimizer's step."""
         losses, mistakes = self.gradients(passes.batch(rows))
-        self.optimizer.step()
+        self.update()
         self.loss_sum += losses.sum()
         self.wrong += mistakes.sum()
 
@@ -69,6 +71,9 @@ class FusedSteps(Steps):
     def __init__(self, model: LeNet, optimizer: torch.optim.Optimizer, loss_fn, summed: bool, device: torch.device):
         super().__init__(model, optimizer, loss_fn, summed, device)
         self.net = FusedNet(model)
+        lean = LeanAdam.of(optimizer)  # a fused Adam's step without torch.optim's bookkeeping: the same bits
+        if lean is not None:
+            self.update = lean.step
 
     def gradients(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         size = len(batch.inputs) if batch.rows is None else len(batch.rows)

@@ -1,0 +1,78 @@
+"""LeanAdam: the same weights and state as torch's fused optimizer.step(), bit for bit."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from lenet5.lean_adam import LeanAdam
+from lenet5.model import LeNet, ModelConfig
+
+
+def _pair(kind, **settings):
+    model = LeNet(ModelConfig(), seed=0)
+    twin = copy.deepcopy(model)
+    return (model, kind(model.parameters(), fused=True, **settings)), (twin, kind(twin.parameters(), fused=True, **settings))
+
+
+def _grads(model: LeNet, k: int) -> None:
+    g = torch.Generator().manual_seed(k)
+    for p in model.parameters():
+        p.grad = torch.randn(p.shape, generator=g)
+
+
+def _same(a: torch.nn.Module, b: torch.nn.Module, oa: torch.optim.Optimizer, ob: torch.optim.Optimizer) -> bool:
+    if not all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters())):
+        return False
+    return all(torch.equal(oa.state[p][key], ob.state[q][key])
+               for p, q in zip(a.parameters(), b.parameters()) for key in ("exp_avg", "exp_avg_sq", "step"))
+
+
+@pytest.mark.parametrize("kind, settings", [(torch.optim.AdamW, {"lr": 2e-3, "weight_decay": 0.1}),
+                                            (torch.optim.Adam, {"lr": 1e-3}),
+                                            (torch.optim.Adam, {"lr": 1e-3, "weight_decay": 0.01})])
+def test_steps_are_the_optimizers_bit_for_bit(kind, settings):
+    (model, optimizer), (twin, reference) = _pair(kind, **settings)
+    lean = LeanAdam.of(optimizer)
+    assert lean is not None
+    for k in range(25):
+        for group in optimizer.param_groups + reference.param_groups:
+            group["lr"] = settings["lr"] * (1 - k / 50)  # the trainer sets each step's rate
+        _grads(model, k)
+        _grads(twin, k)
+        lean.step()
+        reference.step()
+        assert _same(model, twin, optimizer, reference), f"step {k}"
+    assert float(optimizer.state[next(model.parameters())]["step"]) == 25
+
+
+def test_a_loaded_state_is_taken_up_again():
+    (model, optimizer), (twin, reference) = _pair(torch.optim.AdamW, lr=2e-3, weight_decay=0.1)
+    lean = LeanAdam.of(optimizer)
+    for k in range(3):
+        _grads(model, k)
+        _grads(twin, k)
+        lean.step()
+        reference.step()
+    saved = copy.deepcopy(optimizer.state_dict())
+    for k in range(3, 5):  # steps that the loaded state undoes
+        _grads(model, k)
+        lean.step()
+    model.load_state_dict(twin.state_dict())
+    optimizer.load_state_dict(saved)
+    for k in range(3, 8):
+        _grads(model, k)
+        _grads(twin, k)
+        lean.step()
+        reference.step()
+        assert _same(model, twin, optimizer, reference), f"step {k}"
+
+
+def test_it_declines_what_it_does_not_compute():
+    params = list(LeNet(ModelConfig(), seed=0).parameters())
+    assert LeanAdam.of(torch.optim.SGD(params, lr=0.1)) is None
+    assert LeanAdam.of(torch.optim.AdamW(params, lr=1e-3)) is None  # not fused: its own rounding
+    assert LeanAdam.of(torch.optim.AdamW(params, lr=1e-3, fused=True, amsgrad=True)) is None
+    assert LeanAdam.of(torch.optim.AdamW(params, lr=1e-3, fused=True)) is not None
