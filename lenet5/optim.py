@@ -46,6 +46,7 @@ class SDLM(torch.optim.Optimizer):
         if not mu > 0:
             raise ValueError(f"invalid mu: {mu}")
         super().__init__(params, dict(eta=eta, mu=mu))
+        self._denominators: dict[int, tuple] = {}  # per group: mu + h_kk, and the mu and h_kk it came from
 
     @torch.no_grad()
     def set_curvature(self, h_kk: dict[torch.Tensor, torch.Tensor]) -> None:
@@ -68,6 +69,17 @@ class SDLM(torch.optim.Optimizer):
         # eps_k = eta / (mu + h_kk)
         return group["eta"] / (group["mu"] + self.state[p]["h_kk"])
 
+    def denominators(self, group: dict, params: list[torch.Tensor]) -> list[torch.Tensor]:
+        """mu + h_kk for `params` of `group`, computed once per curvature estimate (and mu): every
+        step until the next set_curvature divides by the same numbers."""
+        estimates = [self.state[p]["h_kk"] for p in params]
+        index = next(i for i, g in enumerate(self.param_groups) if g is group)
+        kept = self._denominators.get(index)  # (mu, the estimates it was made from, the sums)
+        if kept is None or kept[0] != group["mu"] or len(kept[1]) != len(estimates) or any(
+                a is not b for a, b in zip(kept[1], estimates)):
+            kept = self._denominators[index] = (group["mu"], estimates, torch._foreach_add(estimates, group["mu"]))
+        return kept[2]
+
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None):
         loss = None
@@ -81,6 +93,5 @@ class SDLM(torch.optim.Optimizer):
             if not params:
                 continue
             # w_k <- w_k - eta / (mu + h_kk) * dE/dw_k, for all parameters of the group at once
-            denominators = torch._foreach_add([self.state[p]["h_kk"] for p in params], group["mu"])
-            torch._foreach_addcdiv_(params, [p.grad for p in params], denominators, value=-group["eta"])
+            torch._foreach_addcdiv_(params, [p.grad for p in params], self.denominators(group, params), value=-group["eta"])
         return loss

@@ -25,6 +25,21 @@ def test_step_is_eta_over_mu_plus_h():
     torch.testing.assert_close(w.detach(), torch.tensor([1.0, 2.0, 3.0]) - 0.1 / (0.02 + h))
 
 
+def test_each_step_divides_by_the_latest_curvature_and_mu():
+    """mu + h_kk is kept between steps: a new estimate or a new mu must still be used."""
+    w = torch.nn.Parameter(torch.zeros(3))
+    opt = SDLM([w], eta=0.1, mu=0.02)
+    expected = torch.zeros(3)
+    for h, mu in [([0.0, 1.0, 10.0], 0.02), ([0.0, 1.0, 10.0], 0.02), ([5.0, 0.5, 1.0], 0.02), ([5.0, 0.5, 1.0], 0.5)]:
+        opt.param_groups[0]["mu"] = mu
+        if not opt.state[w] or not torch.equal(opt.state[w]["h_kk"], torch.tensor(h)):
+            opt.set_curvature({w: torch.tensor(h)})
+        w.grad = torch.ones(3)
+        opt.step()
+        expected -= 0.1 / (mu + torch.tensor(h))
+        torch.testing.assert_close(w.detach(), expected)
+
+
 def test_newton_step_on_a_quadratic():
     """E = sum_k c_k w_k^2 / 2: h_kk = c_k, and with mu -> 0, eta = 1 one step lands on 0."""
     c = torch.tensor([0.5, 4.0, 100.0])
