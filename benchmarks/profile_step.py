@@ -4,7 +4,8 @@ Runs a preset's training pass on the first N training digits under torch.profile
 the operators that take the most CPU time (self time, forward and backward together), the
 milliseconds per step, and the share of time spent outside the operators (Python, autograd).
 The paper's network on the CPU runs through lenet5/fused.c, one call the profiler does not see
-into (its time is the `lenet5/fused.c` row); --pytorch profiles the PyTorch path instead.
+into (its time is the `lenet5/fused.c` row; a fused Adam's step there is lenet5/lean_adam.py's,
+its own row); --pytorch profiles the PyTorch path instead.
 
     python benchmarks/profile_step.py [--preset paper] [--batch 128] [--digits 12800] [--pytorch]
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 
+from lenet5.lean_adam import LeanAdam
 from lenet5.presets import get_preset
 from lenet5.train import Trainer
 
@@ -44,6 +46,9 @@ def main() -> None:
         if trainer.steps.kernel == "fused.c":  # name the kernel's calls in the profile
             gradients = trainer.steps.net.gradients
             trainer.steps.net.gradients = lambda *a: record_function("lenet5/fused.c")(gradients)(*a)
+        update = trainer.steps.update
+        if isinstance(getattr(update, "__self__", None), LeanAdam):  # the optimizer's step, made without Optimizer.step
+            trainer.steps.update = lambda: record_function("Optimizer.step (lenet5/lean_adam.py)")(update)()
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             t0 = time.perf_counter()
             trainer.prepare_pass(2)
