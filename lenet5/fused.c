@@ -185,6 +185,7 @@ static inline float tail_sum(const vt v[NT]) {  /* 8 lanes held in NT vectors */
 #define IN_REGISTER(v) ((void)0)
 #endif
 static const int32_t COLUMN[LANES] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};  /* lane numbers */
+static inline vn splat(float x) { return x - (vn){0}; }  /* x in every lane, exactly (0 + x would turn -0 into +0) */
 static inline vn pick(vni m, vn a, vn b) { return (vn)(((vni)a & m) | ((vni)b & ~m)); }  /* m ? a : b, lane by lane */
 
 /* x clamped to +-TANH_CLAMP, NaN kept. x86 has min and max: one each instead of two compares and
@@ -468,6 +469,8 @@ static void rbf(const float *x6, const float *proto, float *y) {
 
 /* --- backward ------------------------------------------------------------------------------- */
 
+_Static_assert(C5N % 2 == 0 && F6N % 2 == 0 && C1M % 2 == 0, "C5, F6 and C1's weight gradients take rows and maps two at a time");
+
 /* rows o and o + 1 of dw, nb vectors of columns from k: += d[s][o] x[s][k] for the samples s in
    order (the rows start at 0 when `first`); each input vector is loaded once for both rows */
 static inline __attribute__((always_inline)) void outer_rows(int nb, int n, int outs, int len, const float *restrict x,
@@ -477,7 +480,7 @@ static inline __attribute__((always_inline)) void outer_rows(int nb, int n, int 
     for (int j = 0; j < 2; j++)
         for (int b = 0; b < nb; b++) acc[j][b] = first ? (vn){0} : load(dw + (o + j) * len + k + b * VW);
     for (int s = 0; s < n; s++) {
-        const vn d0 = (vn){0} + d[s * outs + o], d1 = (vn){0} + d[s * outs + o + 1];
+        const vn d0 = splat(d[s * outs + o]), d1 = splat(d[s * outs + o + 1]);
         for (int b = 0; b < nb; b++) {
             vn in = load(x + s * len + k + b * VW);
             IN_REGISTER(in);
@@ -616,7 +619,7 @@ static void sample_backward(Tile *t, int s, const float *const *p, const uint8_t
     for (int c = 0; c < C1M; c++) {
         vn dcoef[NV] = {{0}}, dbias[NV] = {{0}};  /* per column of S2 */
         float bias[LANES] = {0};                  /* per column of C1, folded: l and l + 16 */
-        const vn coef = (vn){0} + p[W2][c] * AS;
+        const vn coef = splat(p[W2][c] * AS);
         for (int i = 0; i < S2; i++) {
             float u[S2W];  /* each S2 unit's gradient times its coefficient, for its two columns of C1 */
             for (int h = 0; h < NV; h++) {

@@ -21,10 +21,29 @@ import torch
 UNSUPPORTED = ("amsgrad", "maximize", "capturable", "differentiable")
 
 
+def applies(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether LeanAdam computes `optimizer`'s step: a fused Adam or AdamW on the CPU in float32
+    without the settings it leaves out (UNSUPPORTED)."""
+    if not isinstance(optimizer, torch.optim.Adam) or not hasattr(torch, "_fused_adamw_"):
+        return False
+    decoupled = isinstance(optimizer, torch.optim.AdamW)
+    for group in optimizer.param_groups:
+        if not group.get("fused") or any(group.get(k) for k in UNSUPPORTED):
+            return False
+        if group.get("decoupled_weight_decay", decoupled) != decoupled:
+            return False
+        if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in group["params"]):
+            return False
+    return True
+
+
 class LeanAdam:
     """The fused Adam/AdamW step of `optimizer`, the optimizer's state updated in place (its
     state_dict, checkpoints and resuming are untouched). The first step, and any step after
-    the state was replaced (a checkpoint loaded), is `optimizer.step()` itself."""
+    the state was replaced (a checkpoint loaded) or a group or parameter added, is
+    `optimizer.step()` itself, as is every step should the optimizer's settings stop fitting.
+    What torch.optim adds around the kernel is left out: step hooks, a GradScaler's scale and
+    inf check (grad_scale, found_inf), and the call count an LR scheduler checks."""
 
     def __init__(self, optimizer: torch.optim.Adam):
         self.optimizer = optimizer
@@ -35,16 +54,7 @@ class LeanAdam:
     @classmethod
     def of(cls, optimizer: torch.optim.Optimizer) -> LeanAdam | None:
         """A LeanAdam for a fused Adam or AdamW on the CPU in float32, else None."""
-        if not isinstance(optimizer, torch.optim.Adam) or not hasattr(torch, "_fused_adamw_"):
-            return None
-        for group in optimizer.param_groups:
-            if not group.get("fused") or any(group.get(k) for k in UNSUPPORTED):
-                return None
-            if group.get("decoupled_weight_decay", isinstance(optimizer, torch.optim.AdamW)) != isinstance(optimizer, torch.optim.AdamW):
-                return None
-            if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in group["params"]):
-                return None
-        return cls(optimizer)
+        return cls(optimizer) if applies(optimizer) else None
 
     def step(self) -> None:
         """One update of every parameter from its .grad."""
@@ -56,6 +66,8 @@ class LeanAdam:
             return
         self.counts.add_(1)  # torch: _foreach_add_(state_steps, 1), then the kernel
         for group, (params, exp_avgs, exp_avg_sqs, steps), gs in zip(groups, self.state, grads):
+            if not params:
+                continue
             beta1, beta2 = group["betas"]
             self.kernel(params, gs, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"], beta1=beta1,
                         beta2=beta2, weight_decay=group["weight_decay"], eps=group["eps"], maximize=False,
@@ -63,8 +75,10 @@ class LeanAdam:
 
     def _bound(self) -> bool:
         """Whether the kept lists are still the optimizer's own state."""
-        if self.counts is None:
-            return False
+        groups = self.optimizer.param_groups
+        if self.counts is None or len(groups) != len(self.state) or any(
+                len(group["params"]) != len(kept[0]) for group, kept in zip(groups, self.state)):
+            return False  # a group or a parameter added since
         state = self.optimizer.state
         return all(state.get(p, {}).get("step") is step
                    for group, (params, _, _, steps) in zip(self.optimizer.param_groups, self.state)
@@ -74,7 +88,7 @@ class LeanAdam:
         """Keep the state's lists, its step counts made views of one tensor (their values kept)."""
         groups, state = self.optimizer.param_groups, self.optimizer.state
         params = [p for group in groups for p in group["params"]]
-        if not all("step" in state.get(p, {}) for p in params):
+        if not applies(self.optimizer) or not all("step" in state.get(p, {}) for p in params):  # (a loaded state's settings)
             self.counts = None
             return
         self.counts = torch.stack([state[p]["step"].reshape(()).to(torch.float32) for p in params])

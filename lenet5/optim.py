@@ -69,6 +69,10 @@ class SDLM(torch.optim.Optimizer):
         # eps_k = eta / (mu + h_kk)
         return group["eta"] / (group["mu"] + self.state[p]["h_kk"])
 
+    def __setstate__(self, state: dict) -> None:  # a copy or an unpickled one: the cache is not part of the state
+        super().__setstate__(state)
+        self._denominators = {}
+
     def denominators(self, group: dict, params: list[torch.Tensor]) -> list[torch.Tensor]:
         """mu + h_kk for `params` of `group`, computed once per curvature estimate (and mu): every
         step until the next set_curvature divides by the same numbers."""

@@ -30,6 +30,16 @@ def _same(a: torch.nn.Module, b: torch.nn.Module, oa: torch.optim.Optimizer, ob:
                for p, q in zip(a.parameters(), b.parameters()) for key in ("exp_avg", "exp_avg_sq", "step"))
 
 
+def _counting(optimizer: torch.optim.Optimizer) -> list[int]:
+    """Count the calls of optimizer.step (LeanAdam's own steps do not call it)."""
+    calls, step = [0], optimizer.step
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return step(*args, **kwargs)
+    optimizer.step = counted
+    return calls
+
+
 @pytest.mark.parametrize("kind, settings", [(torch.optim.AdamW, {"lr": 2e-3, "weight_decay": 0.1}),
                                             (torch.optim.Adam, {"lr": 1e-3}),
                                             (torch.optim.Adam, {"lr": 1e-3, "weight_decay": 0.01})])
@@ -37,6 +47,7 @@ def test_steps_are_the_optimizers_bit_for_bit(kind, settings):
     (model, optimizer), (twin, reference) = _pair(kind, **settings)
     lean = LeanAdam.of(optimizer)
     assert lean is not None
+    calls = _counting(optimizer)
     for k in range(25):
         for group in optimizer.param_groups + reference.param_groups:
             group["lr"] = settings["lr"] * (1 - k / 50)  # the trainer sets each step's rate
@@ -46,6 +57,31 @@ def test_steps_are_the_optimizers_bit_for_bit(kind, settings):
         reference.step()
         assert _same(model, twin, optimizer, reference), f"step {k}"
     assert float(optimizer.state[next(model.parameters())]["step"]) == 25
+    assert calls[0] == 1  # the first step makes the state; the other 24 are LeanAdam's own
+
+
+def test_groups_keep_their_own_settings_and_added_ones_are_stepped():
+    def make():
+        model = LeNet(ModelConfig(), seed=0)
+        params = list(model.parameters())
+        optimizer = torch.optim.AdamW([{"params": params[:4], "lr": 1e-2, "weight_decay": 0.5, "betas": (0.8, 0.9)},
+                                       {"params": params[4:-2], "lr": 1e-3, "eps": 1e-6}], weight_decay=0.1, fused=True)
+        return model, optimizer
+    (model, optimizer), (twin, reference) = make(), make()
+    lean = LeanAdam.of(optimizer)
+    added = list(model.parameters())[-2:]
+    before = [p.detach().clone() for p in added]
+    for k in range(12):
+        if k == 6:  # the last two parameters join, in a group of their own
+            optimizer.add_param_group({"params": added, "lr": 3e-3})
+            reference.add_param_group({"params": list(twin.parameters())[-2:], "lr": 3e-3})
+        _grads(model, k)
+        _grads(twin, k)
+        lean.step()
+        reference.step()
+        assert all(torch.equal(p, q) for p, q in zip(model.parameters(), twin.parameters())), f"step {k}"
+    assert _same(model, twin, optimizer, reference)
+    assert not any(torch.equal(p, q) for p, q in zip(added, before))  # the added group was stepped
 
 
 def test_a_loaded_state_is_taken_up_again():

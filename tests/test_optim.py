@@ -40,6 +40,22 @@ def test_each_step_divides_by_the_latest_curvature_and_mu():
         torch.testing.assert_close(w.detach(), expected)
 
 
+def test_a_copy_steps_as_the_original():
+    import copy
+
+    w = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    opt = SDLM([w], eta=0.1)
+    opt.set_curvature({w: torch.tensor([1.0, 3.0])})
+    w.grad = torch.ones(2)
+    opt.step()
+    twin = copy.deepcopy(opt)  # its own parameter and state; the kept mu + h_kk is not part of the state
+    (v,) = twin.param_groups[0]["params"]
+    v.grad = torch.ones(2)
+    twin.step()
+    opt.step()
+    torch.testing.assert_close(v.detach(), w.detach())
+
+
 def test_newton_step_on_a_quadratic():
     """E = sum_k c_k w_k^2 / 2: h_kk = c_k, and with mu -> 0, eta = 1 one step lands on 0."""
     c = torch.tensor([0.5, 4.0, 100.0])
