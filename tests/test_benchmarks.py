@@ -101,3 +101,33 @@ def test_amounts_from_two_sources_at_once_is_a_one_line_error_before_any_downloa
                              "--data-dir", str(empty)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "choose one" in result.stderr and "Traceback" not in result.stderr
     assert not empty.exists() or not any(empty.rglob("*"))  # said before MNIST was fetched
+
+
+def test_trust_scores_takes_the_most_it_can_under_the_error_target(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from trust_scores import accepted
+
+    exact = np.array([True, True, False, True, False])
+    score = np.array([0.9, 0.8, 0.7, 0.6, 0.1])
+    assert accepted(exact, score, 0.0) == (0.4, 0.8)
+    assert accepted(exact, score, 0.25) == (0.8, 0.6)  # 1 wrong of the 4 kept
+    assert accepted(exact, score, 0.5) == (1.0, 0.1)
+    assert accepted(np.zeros(3, dtype=bool), np.ones(3), 0.01) == (0.0, float("inf"))
+
+
+@pytest.mark.mnist
+def test_trust_scores_reads_as_lenet5_read_does(mnist_dir, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from trust_scores import SCORES, scores_of
+
+    from lenet5.data.datasets import load_digits
+    from lenet5.read.reading import read_number
+    from lenet5.read.trust import held_out_amounts
+    from lenet5.read.weights import load_reader
+
+    model, _ = load_reader("amounts")
+    digits = load_digits("mnist", mnist_dir)
+    for grey, number in held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), 6, seed=5):
+        read, scores = scores_of(model, grey)
+        assert read == read_number(model, grey).number and len(scores) == len(SCORES)
+        assert 0 < np.exp(scores[0]) <= 1 and 0 < scores[2] < 1.01 and scores[3] >= 0

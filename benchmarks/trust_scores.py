@@ -1,0 +1,101 @@
+"""Which score of an amount's reading tells the wrong readings best? The SDNN committee's own
+(the mean probability of the string read over its readings) against others computed from the
+same outputs, each scored by the share of amounts it accepts at 1% and 0.5% errors among them.
+
+Held-out amounts (the last 10,000 training digits, as `lenet5 calibrate-reader` writes them)
+choose each score's threshold for 0.5%; the benchmark's test amounts (benchmarks/amounts.py's
+seed) show what that threshold keeps there and how many of the kept are wrong.
+
+    python benchmarks/trust_scores.py [--held-out 2000] [--test 1000] [--model amounts]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import numpy as np
+import torch
+
+from lenet5.data.datasets import load_digits
+from lenet5.preprocess import decode_image
+from lenet5.read.decode import likeliest_string, read_columns, string_log_probs
+from lenet5.read.line import normalize
+from lenet5.read.sdnn import STRIDE, as_batch, band, phase_log_probs
+from lenet5.read.trust import amount_files, held_out_amounts
+from lenet5.read.weights import DEFAULT_READER, load_reader
+
+SCORES = ("mean over readings (shipped)", "least likely reading", "readings that propose it", "margin to the next string",
+          "least sure digit")
+
+
+@torch.no_grad()
+def scores_of(model: torch.nn.Module, grey: np.ndarray) -> tuple[str, list[float]]:
+    """The string read (as `lenet5 read` reads it) and its SCORES (higher: surer)."""
+    line = normalize(grey)
+    if line is None:
+        return "", [-math.inf] * len(SCORES)
+    batch, _ = as_batch([band(line)])
+    log_probs = phase_log_probs(model.eval(), batch)  # (T, readings, 11)
+    spikes, log_p = read_columns(log_probs, offsets=STRIDE)
+    read = tuple(s.digit for s in spikes)
+    proposed = [likeliest_string(log_probs[:, k])[0] for k in range(log_probs.shape[1])]
+    strings = list(dict.fromkeys([read, *proposed]))
+    each = string_log_probs(log_probs, strings)  # (strings, readings)
+    means = torch.logsumexp(each, dim=1) - math.log(log_probs.shape[1])
+    runner_up = float(means[1:].max()) if len(strings) > 1 else -math.inf
+    agree = sum(p == read for p in proposed) / len(proposed)
+    tie = 1e-3 * math.exp(log_p)  # where agreement or the margin ties (most amounts: every reading proposes one string)
+    return "".join(map(str, read)), [log_p, float(each[0].min()), agree + tie, min(log_p - runner_up, 50.0) + tie,
+                                     min((s.p for s in spikes), default=0.0)]
+
+
+def accepted(exact: np.ndarray, score: np.ndarray, target: float) -> tuple[float, float]:
+    """The largest share of amounts, taken from the highest score down, whose errors stay at or
+    under `target`, and the score of the last one taken (inf: none)."""
+    order = np.argsort(-score, kind="stable")
+    ok = np.cumsum(~exact[order]) / np.arange(1, len(exact) + 1) <= target
+    if not ok.any():
+        return 0.0, math.inf
+    k = int(np.nonzero(ok)[0].max()) + 1
+    return k / len(exact), float(score[order][k - 1])
+
+
+def measure(model, amounts) -> tuple[np.ndarray, np.ndarray]:
+    exact, scores = [], []
+    for grey, number in amounts:
+        read, s = scores_of(model, grey)
+        exact.append(read == number)
+        scores.append(s)
+    return np.array(exact), np.array(scores)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--held-out", type=int, default=2000, help="held-out amounts that choose the thresholds (default: 2000)")
+    parser.add_argument("--test", type=int, default=1000, help="test amounts (default: 1000, as benchmarks/amounts.py)")
+    parser.add_argument("--model", default=DEFAULT_READER, help=f"an SDNN reader (default: {DEFAULT_READER})")
+    parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
+    args = parser.parse_args()
+    model, _ = load_reader(args.model)
+    digits = load_digits("mnist", args.data_dir)
+    held = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), args.held_out, seed=99)
+    test = [(decode_image(data, f"amount {k}"), number) for k, (data, number) in
+            enumerate(amount_files(digits.test_images.numpy(), digits.test_labels.numpy(), args.test, seed=1234))]
+    (held_exact, held_scores), (test_exact, test_scores) = measure(model, held), measure(model, test)
+    print(f"{args.model}: {len(held):,} held-out amounts read exactly {100 * held_exact.mean():.1f}%, "
+          f"{len(test):,} test amounts {100 * test_exact.mean():.1f}%")
+    print(f"{'score':32s} {'held-out: kept at 1%':>21s} {'at 0.5%':>8s} {'test, its 0.5% threshold: kept':>31s} {'errors':>7s}")
+    for i, name in enumerate(SCORES):
+        at1, _ = accepted(held_exact, held_scores[:, i], 0.01)
+        at05, threshold = accepted(held_exact, held_scores[:, i], 0.005)
+        kept = test_scores[:, i] >= threshold
+        errors = (~test_exact[kept]).mean() if kept.any() else 0.0
+        print(f"{name:32s} {100 * at1:20.1f}% {100 * at05:7.1f}% {100 * kept.mean():30.1f}% {100 * errors:6.2f}%")
+    full = held_scores[:, 2] >= 1
+    print(f"held-out amounts all of whose readings propose the string read: {100 * full.mean():.1f}%, "
+          f"{100 * (~held_exact[full]).mean():.1f}% of them wrong")
+
+
+if __name__ == "__main__":
+    main()
