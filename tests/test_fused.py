@@ -60,6 +60,27 @@ def test_gradients_equal_autograd(loss, summed, batch):
     assert (model.C3.weight.grad * (1 - model.C3.mask)).abs().max() == 0  # Table I's missing kernels get none
 
 
+def test_a_wiring_that_feeds_maps_an_odd_number_of_times_is_followed_too():
+    """C3's weight gradient takes the maps an S2 map feeds two at a time; Table I feeds 10 from
+    each. Here S2's maps 0 and 3 feed 9 and 7 (connections dropped), so the odd one is taken alone."""
+    model = trained_a_little(ModelConfig())
+    with torch.no_grad():
+        for o, i in ((15, 0), (9, 3), (12, 3), (15, 3)):
+            assert model.C3.mask[o, i].item() == 1
+            model.C3.mask[o, i] = 0
+        model.C3.weight.mul_(model.C3.mask)
+    assert model.C3.mask[:, 0].sum().item() == 9 and model.C3.mask[:, 3].sum().item() == 7
+    inputs, labels = digits(24)
+    pattern_loss("map", model.config.j)(model(inputs), labels).mean().backward()
+    expected = {name: p.grad.clone() for name, p in model.named_parameters()}
+    model.zero_grad()
+    fused.FusedNet(model, threads=1).gradients(inputs, labels, None, 1 / 24)
+    for name, p in model.named_parameters():
+        assert (p.grad - expected[name]).abs().max() <= 2e-5 * expected[name].abs().max(), name
+    assert (model.C3.weight.grad * (1 - model.C3.mask)).abs().max() == 0
+    torch.testing.assert_close(fused.FusedNet(model).scores(inputs), model(inputs), rtol=1e-5, atol=1e-4)
+
+
 def test_scores_equal_the_modules_and_predict_all_uses_them(monkeypatch):
     model = trained_a_little(ModelConfig()).eval()
     inputs, _ = digits(37)
