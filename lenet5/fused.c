@@ -122,7 +122,7 @@ static Tile *tile_of(void *work) { return (Tile *)(((uintptr_t)work + 63) & ~(ui
 #define VW 4
 #endif
 #define TW (VW < 8 ? VW : 8)  /* the vectors of an 8-float tail: F6 reads 120 = 7 x 16 + 8 */
-enum { LANES = 16, NV = LANES / VW, NT = 8 / TW, BW = 2 * VW };  /* BW: columns a register block holds */
+enum { LANES = 16, NV = LANES / VW, NT = 8 / TW };
 typedef float vn __attribute__((vector_size(VW * 4)));
 typedef float vt __attribute__((vector_size(TW * 4)));
 
