@@ -81,7 +81,7 @@ class LeanAdam:
             return False  # a group or a parameter added since
         state = self.optimizer.state
         return all(state.get(p, {}).get("step") is step
-                   for group, (params, _, _, steps) in zip(self.optimizer.param_groups, self.state)
+                   for group, (params, _, _, steps) in zip(groups, self.state)
                    for p, step in zip(group["params"], steps))
 
     def _bind(self) -> None:

@@ -30,7 +30,8 @@ class Steps:
 
     def __init__(self, model: LeNet, optimizer: torch.optim.Optimizer, loss_fn, summed: bool, device: torch.device):
         self.model, self.optimizer, self.loss_fn, self.summed, self.device = model, optimizer, loss_fn, summed, device
-        self.update = optimizer.step  # the optimizer's step after each batch's gradients
+        lean = LeanAdam.of(optimizer)  # a fused Adam's step on the CPU without torch.optim's bookkeeping: the same bits
+        self.update = optimizer.step if lean is None else lean.step  # the optimizer's step after each batch's gradients
         self.loss_sum = self.wrong = torch.zeros(())
 
     def begin(self, batches: list[torch.Tensor], rates: list[float] | None, passes: Passes) -> None:
@@ -71,9 +72,6 @@ class FusedSteps(Steps):
     def __init__(self, model: LeNet, optimizer: torch.optim.Optimizer, loss_fn, summed: bool, device: torch.device):
         super().__init__(model, optimizer, loss_fn, summed, device)
         self.net = FusedNet(model)
-        lean = LeanAdam.of(optimizer)  # a fused Adam's step without torch.optim's bookkeeping: the same bits
-        if lean is not None:
-            self.update = lean.step
 
     def gradients(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         size = len(batch.inputs) if batch.rows is None else len(batch.rows)
