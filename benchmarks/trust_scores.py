@@ -19,7 +19,7 @@ import torch
 
 from lenet5.data.datasets import load_digits
 from lenet5.preprocess import decode_image
-from lenet5.read.decode import likeliest_string, read_columns, string_log_probs
+from lenet5.read.decode import candidates, place
 from lenet5.read.line import normalize
 from lenet5.read.sdnn import STRIDE, as_batch, band, phase_log_probs
 from lenet5.read.trust import amount_files, held_out_amounts
@@ -37,16 +37,15 @@ def scores_of(model: torch.nn.Module, grey: np.ndarray) -> tuple[str, list[float
         return "", [-math.inf] * len(SCORES)
     batch, _ = as_batch([band(line)])
     log_probs = phase_log_probs(model.eval(), batch)  # (T, readings, 11)
-    spikes, log_p = read_columns(log_probs, offsets=STRIDE)
-    read = tuple(s.digit for s in spikes)
-    proposed = [likeliest_string(log_probs[:, k])[0] for k in range(log_probs.shape[1])]
-    strings = list(dict.fromkeys([read, *proposed]))
-    each = string_log_probs(log_probs, strings)  # (strings, readings)
+    proposed, strings, each = candidates(log_probs)  # what read_columns weighs, as it weighs it
     means = torch.logsumexp(each, dim=1) - math.log(log_probs.shape[1])
-    runner_up = float(means[1:].max()) if len(strings) > 1 else -math.inf
+    best = int(means.argmax())
+    log_p, read = float(means[best]), strings[best]
+    spikes = place(log_probs, read, each[best], offsets=STRIDE)
+    runner_up = float(torch.cat([means[:best], means[best + 1:]]).max()) if len(strings) > 1 else -math.inf
     agree = sum(p == read for p in proposed) / len(proposed)
     tie = 1e-3 * math.exp(log_p)  # where agreement or the margin ties (most amounts: every reading proposes one string)
-    return "".join(map(str, read)), [log_p, float(each[0].min()), agree + tie, min(log_p - runner_up, 50.0) + tie,
+    return "".join(map(str, read)), [log_p, float(each[best].min()), agree + tie, min(log_p - runner_up, 50.0) + tie,
                                      min((s.p for s in spikes), default=0.0)]
 
 

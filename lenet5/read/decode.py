@@ -112,6 +112,21 @@ def string_log_probs(log_probs: torch.Tensor, strings: list[tuple[int, ...]]) ->
     return -nll.view(len(strings), readings)
 
 
+def candidates(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], torch.Tensor]:
+    """log_probs (T, P, 11): each reading's likeliest string (P, reading by reading), the distinct
+    ones in that order, and log P of each of those under every reading (strings, P)."""
+    proposed = [likeliest_string(log_probs[:, k], beam)[0] for k in range(log_probs.shape[1])]
+    strings = list(dict.fromkeys(proposed))
+    return proposed, strings, string_log_probs(log_probs, strings)
+
+
+def place(log_probs: torch.Tensor, string: tuple[int, ...], each: torch.Tensor, offsets: int | None = None) -> list[Spike]:
+    """Where `string` (log P `each` (P,) under the readings) puts its digits: its best path in
+    reading 0, or in the reading likeliest to spell it where reading 0 cannot."""
+    where = 0 if torch.isfinite(each[0]) else int(each.argmax())
+    return align(log_probs[:, where], string, shift=where % (offsets or log_probs.shape[1]))
+
+
 def read_columns(log_probs: torch.Tensor, beam: int = BEAM, offsets: int | None = None) -> tuple[list[Spike], float]:
     """log_probs (T, P, 11), P readings of the line (or (T, 11), one): each network's reading at
     `offsets` pixel offsets (see `sdnn.phases`; None: all P are one network's, reading k at k px),
@@ -121,10 +136,7 @@ def read_columns(log_probs: torch.Tensor, beam: int = BEAM, offsets: int | None 
     mean over the readings."""
     if log_probs.dim() == 2:
         log_probs = log_probs[:, None]
-    strings = list(dict.fromkeys(likeliest_string(log_probs[:, k], beam)[0] for k in range(log_probs.shape[1])))
-    each = string_log_probs(log_probs, strings)  # (strings, readings)
+    _, strings, each = candidates(log_probs, beam)  # each: (strings, readings)
     scores = torch.logsumexp(each, dim=1) - math.log(log_probs.shape[1])
     best = int(scores.argmax())
-    where = 0 if torch.isfinite(each[best, 0]) else int(each[best].argmax())  # reading 0 cannot spell it: the likeliest that can
-    shift = where % (offsets or log_probs.shape[1])
-    return align(log_probs[:, where], strings[best], shift=shift), float(scores[best])
+    return place(log_probs, strings[best], each[best], offsets), float(scores[best])
