@@ -123,6 +123,31 @@ def test_reject_below_marks_doubtful_readings_and_keeps_the_exit_status(test_amo
     assert sum(": rejected: " in line for line in lines) == below
 
 
+def test_strips_with_squeezed_and_sheared_digits_and_without():
+    from lenet5.data.strips import squeeze_and_shear
+
+    digits, labels = synthetic_digits(40, 4)
+    digits[:, 4:24, 12:16] = np.maximum(digits[:, 4:24, 12:16], 220)  # an upright bar in every fake digit
+    clean = Style(noise=(0, 0), blur=(0, 0), jpeg=(95, 95))
+    plain = make_strip(digits, labels, np.random.default_rng(5), clean)
+    unused = make_strip(digits, labels, np.random.default_rng(5), Style(noise=(0, 0), blur=(0, 0), jpeg=(95, 95), distort=0.0))
+    assert np.array_equal(plain.image, unused.image)  # distort 0: no extra draw, every other style's strips stay as they were
+    bent = make_strip(digits, labels, np.random.default_rng(5), Style(noise=(0, 0), blur=(0, 0), jpeg=(95, 95), distort=1.0))
+    assert bent.number == plain.number and not np.array_equal(bent.image, plain.image)
+    bar = np.zeros((28, 28), np.uint8)
+    bar[4:24, 12:16] = 255
+    sheared = [squeeze_and_shear(bar, np.random.default_rng(k)) for k in range(20)]
+    assert all(s.shape == (36, 36) and s.dtype == np.uint8 for s in sheared)
+    assert all(s[[0, -1]].max() == 0 and s[:, [0, -1]].max() == 0 for s in sheared)  # no ink leaves the field
+    assert all(0.8 < s.sum() / bar.sum() < 1.25 for s in sheared)  # squeezed and sheared, not erased or smeared
+    def lean(image):  # the bar's centre line, column per row, through its inked rows
+        rows = [y for y in range(36) if image[y].sum() > 0]
+        return np.polyfit(rows, [np.average(np.arange(36), weights=image[y].astype(float)) for y in rows], 1)[0]
+
+    assert max(abs(lean(s)) for s in sheared) > 0.15 and abs(lean(np.pad(bar, 4))) < 1e-9  # the bar leans: the shear reached it
+    assert np.array_equal(squeeze_and_shear(np.zeros((28, 28), np.uint8), np.random.default_rng(0)), np.zeros((28, 28), np.uint8))
+
+
 def test_strips_with_other_pens_and_without():
     from lenet5.data.strips import restroke
 

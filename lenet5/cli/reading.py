@@ -94,7 +94,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         raise Lenet5Error("--seed must be 0 or more")
     if args.lr is not None and not 0 < args.lr < float("inf"):
         raise Lenet5Error("--lr must be more than 0 and finite")
-    for name in ("joined", "pens", "fresh"):
+    for name in ("joined", "pens", "distort", "fresh"):
         if getattr(args, name) is not None and (args.method != "sdnn" or not 0 <= getattr(args, name) <= 1):
             raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
     start_from = None
@@ -110,7 +110,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
     given = {k: v for k, v in (("strips", args.strips), ("epochs", args.epochs), ("lr", args.lr),
                                         ("joined", args.joined), ("pens", args.pens),
-                                        ("fresh", args.fresh)) if v is not None}
+                                        ("distort", args.distort), ("fresh", args.fresh)) if v is not None}
     print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
           f"into {out}")
     if args.method == "sdnn":
@@ -259,6 +259,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "the benchmark's amounts have 1/3)")
     p.add_argument("--pens", type=float, default=None,
                    help="sdnn: share of the training strips written with another pen, wider or finer (default: 0)")
+    p.add_argument("--distort", type=float, default=None,
+                   help="sdnn: share of the training strips' digits squeezed and sheared first, as paper-distort "
+                        "distorts its digits (default: 0)")
     p.add_argument("--fresh", type=float, default=None,
                    help="sdnn: share of the training strips drawn anew before each pass after the first, in turn, "
                         "made while the pass before trains (default: 0, the same strips every pass)")

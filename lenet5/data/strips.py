@@ -17,7 +17,10 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from PIL import Image, ImageFilter
+
+from lenet5.data.distort import Ranges, distort
 
 FIELD = 28  # MNIST digits are 28x28
 
@@ -41,6 +44,7 @@ class Style:
     jpeg: tuple[int, int] = (30, 95)  # JPEG quality
     pens: float = 0.0  # chance that the amount is written with another pen (the same pen for all its digits)
     pen_steps: tuple[int, ...] = (-1, 1, 2, 3)  # that pen's stroke change, half MNIST pixels per side (negative: finer)
+    distort: float = 0.0  # chance that a digit is squeezed and sheared first (paper-distort's ranges, Sec. III-A)
 
 
 TRAINING = Style(lengths=(1, 8))  # the reader learns from every length it may meet
@@ -68,7 +72,11 @@ def make_strip(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
 
 
 def digit_ink(digit: np.ndarray, rng: np.random.Generator, style: Style) -> np.ndarray:
-    """One MNIST digit cropped to its ink, resized by its own random scale, maybe broken; float [0, 1]."""
+    """One MNIST digit, maybe squeezed and sheared, cropped to its ink, resized by its own random
+    scale, maybe broken; float [0, 1]."""
+    # drawn only where distortions are asked for, so the strips of every other style stay as they were
+    if style.distort > 0 and rng.random() < style.distort:
+        digit = squeeze_and_shear(digit, rng)
     rows, cols = np.nonzero(digit)
     crop = digit[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1].astype(np.float32) / 255
     s = rng.uniform(*style.size)
@@ -78,6 +86,19 @@ def digit_ink(digit: np.ndarray, rng: np.random.Generator, style: Style) -> np.n
     if rng.random() < style.broken:
         ink = cut_stroke(ink, rng)
     return ink
+
+
+def squeeze_and_shear(digit: np.ndarray, rng: np.random.Generator, ranges: Ranges = Ranges()) -> np.ndarray:
+    """The digit (28, 28) uint8 squeezed and sheared as `paper-distort` distorts its digits (its
+    ranges; no shift or scale: the strip places and sizes each digit itself), in a field 8 px
+    wider and taller so that no ink leaves it; uint8, ink bright."""
+    params = torch.tensor([[0.0, 0.0, 1.0, rng.uniform(-ranges.squeeze, ranges.squeeze),
+                            rng.uniform(-ranges.shear, ranges.shear)]])
+    field = torch.from_numpy(np.pad(digit, 4)).unsqueeze(0)
+    out = distort(field, params)[0].numpy()
+    if not (out >= 0.5).any():  # (a squeeze cannot erase a digit, but a blank field stays as it came)
+        return digit
+    return out.round().clip(0, 255).astype(np.uint8)
 
 
 def restroke(ink: np.ndarray, half_pixels: int) -> np.ndarray:

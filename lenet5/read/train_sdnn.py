@@ -46,6 +46,7 @@ class SDNNTraining(ReaderTraining):
     # strips read exactly, 160,000 strips, 8 passes, one seed each: 1/3 (seed 0) 89.6%, 1/2 (seed 1) 90.9%
     joined: float = 0.5
     pens: float = 0.0  # share of the training strips written with another pen (lenet5/data/strips.py's Style.pens)
+    distort: float = 0.0  # share of the training strips' digits squeezed and sheared first (Style.distort)
     # share of the training strips drawn anew before each pass after the first, in turn (0.5: pass 2 replaces
     # the first half, pass 3 the second, ...), made one pass ahead by the `workers` while the network trains
     fresh: float = 0.0
@@ -222,13 +223,13 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     with a fresh optimizer and schedule. Returns the model (eval mode) and one history row per pass."""
     (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     start = time.time()
-    for name in ("joined", "pens", "fresh"):
+    for name in ("joined", "pens", "distort", "fresh"):
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
         raise Lenet5Error(f"seed must be 0 or more and strips 1 or more (seed {seed}, strips {config.strips}, "
                           f"held-out strips {config.val_strips})")
-    style = dataclasses.replace(TRAINING, joined=config.joined, pens=config.pens)
+    style = dataclasses.replace(TRAINING, joined=config.joined, pens=config.pens, distort=config.distort)
     train = make_bands(train_digits, train_labels, config.strips, seed, style, config.workers)
     val = make_bands(val_digits, val_labels, config.val_strips, seed + 1, Style(), config.workers)
     if not train or not val:
