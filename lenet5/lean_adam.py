@@ -74,9 +74,9 @@ class LeanAdam:
                         grad_scale=None, found_inf=None)
 
     def _bound(self) -> bool:
-        """Whether the kept lists are still the optimizer's own state."""
+        """Whether the kept lists are still the optimizer's own state, and its settings still ones it computes."""
         groups = self.optimizer.param_groups
-        if self.counts is None or len(groups) != len(self.state) or any(
+        if self.counts is None or not applies(self.optimizer) or len(groups) != len(self.state) or any(
                 len(group["params"]) != len(kept[0]) for group, kept in zip(groups, self.state)):
             return False  # a group or a parameter added since
         state = self.optimizer.state

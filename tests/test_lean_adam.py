@@ -112,3 +112,21 @@ def test_it_declines_what_it_does_not_compute():
     assert LeanAdam.of(torch.optim.AdamW(params, lr=1e-3)) is None  # not fused: its own rounding
     assert LeanAdam.of(torch.optim.AdamW(params, lr=1e-3, fused=True, amsgrad=True)) is None
     assert LeanAdam.of(torch.optim.AdamW(params, lr=1e-3, fused=True)) is not None
+
+
+@pytest.mark.parametrize("setting, value", [("maximize", True), ("fused", False)])  # (amsgrad cannot be switched on midway: torch fails)
+def test_a_setting_changed_after_it_bound_goes_back_to_the_optimizer(setting, value):
+    (model, optimizer), (twin, reference) = _pair(torch.optim.AdamW, lr=1e-2, weight_decay=0.1)
+    lean = LeanAdam.of(optimizer)
+    for k in range(2):  # bound after the first
+        _grads(model, k)
+        _grads(twin, k)
+        lean.step()
+        reference.step()
+    optimizer.param_groups[0][setting] = reference.param_groups[0][setting] = value
+    for k in range(2, 5):
+        _grads(model, k)
+        _grads(twin, k)
+        lean.step()
+        reference.step()
+        assert all(torch.equal(p, q) for p, q in zip(model.parameters(), twin.parameters())), f"step {k}"
