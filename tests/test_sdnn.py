@@ -107,6 +107,28 @@ def test_training_bands_do_not_depend_on_the_number_of_workers():
     assert all(a.dtype == np.uint8 and a.shape[0] == HEIGHT for a, _ in one)
 
 
+def test_distorted_strips_are_made_by_workers_forked_after_torch_ran_threads():
+    """A forked worker's first parallel torch call (the squeeze and shear) used to wait forever
+    once the parent had run torch on several threads, as the training does before its fresh strips."""
+    import subprocess
+    import sys
+
+    script = """
+import numpy as np, torch
+from lenet5.data.strips import Style
+from lenet5.read.train_sdnn import make_bands
+torch.set_num_threads(2)
+torch.randn(512, 512) @ torch.randn(512, 512)  # the parent's thread pool, started
+rng = np.random.default_rng(0)
+digits = np.zeros((20, 28, 28), np.uint8)
+digits[:, 4:24, 11:17] = 230
+bands = make_bands(digits, rng.integers(0, 10, 20), 6, seed=3, style=Style(distort=1.0), workers=2)
+print(len(bands))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0 and done.stdout.split() == ["6"], done.stderr[-2000:]
+
+
 def test_the_sdnn_learns_from_strings_alone_and_round_trips_through_a_file(tmp_path):
     digits, labels = body_digits(400, 1)
     config = SDNNTraining(strips=300, val_strips=20, holdout=100, epochs=3, batch_size=16, maps=(6, 16, 60, 42), workers=1)
