@@ -26,15 +26,16 @@ def applies(optimizer: torch.optim.Optimizer) -> bool:
     without the settings it leaves out (UNSUPPORTED)."""
     if not isinstance(optimizer, torch.optim.Adam) or not hasattr(torch, "_fused_adamw_"):
         return False
+    if not settings_fit(optimizer):
+        return False
+    return all(p.device.type == "cpu" and p.dtype == torch.float32 for group in optimizer.param_groups for p in group["params"])
+
+
+def settings_fit(optimizer: torch.optim.Adam) -> bool:
+    """Whether every group's settings are ones LeanAdam computes (checked again at every step: cheap)."""
     decoupled = isinstance(optimizer, torch.optim.AdamW)
-    for group in optimizer.param_groups:
-        if not group.get("fused") or any(group.get(k) for k in UNSUPPORTED):
-            return False
-        if group.get("decoupled_weight_decay", decoupled) != decoupled:
-            return False
-        if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in group["params"]):
-            return False
-    return True
+    return all(group.get("fused") and not any(group.get(k) for k in UNSUPPORTED)
+               and group.get("decoupled_weight_decay", decoupled) == decoupled for group in optimizer.param_groups)
 
 
 class LeanAdam:
@@ -76,7 +77,7 @@ class LeanAdam:
     def _bound(self) -> bool:
         """Whether the kept lists are still the optimizer's own state, and its settings still ones it computes."""
         groups = self.optimizer.param_groups
-        if self.counts is None or not applies(self.optimizer) or len(groups) != len(self.state) or any(
+        if self.counts is None or not settings_fit(self.optimizer) or len(groups) != len(self.state) or any(
                 len(group["params"]) != len(kept[0]) for group, kept in zip(groups, self.state)):
             return False  # a group or a parameter added since
         state = self.optimizer.state
