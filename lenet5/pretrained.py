@@ -34,8 +34,9 @@ def shipped() -> list[str]:
     return sorted(p.stem for p in WEIGHTS_DIR.glob("*.safetensors"))
 
 
-def save_weights(model: LeNet, path: Path, meta: dict[str, Any]) -> None:
+def save_weights(model: LeNet, path: Path | str, meta: dict[str, Any]) -> None:
     """Weights as safetensors with string metadata (values JSON-encoded)."""
+    path = Path(path)
     tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     metadata = {k: json.dumps(v) for k, v in meta.items()}
     write_atomic(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))

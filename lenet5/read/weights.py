@@ -29,7 +29,7 @@ def shipped_readers() -> list[str]:
     return sorted(p.stem for p in READERS_DIR.glob("*.safetensors"))
 
 
-def save_reader(model: torch.nn.Module, path: Path, meta: dict[str, Any]) -> None:
+def save_reader(model: torch.nn.Module, path: Path | str, meta: dict[str, Any]) -> None:
     """Weights and metadata of a reader: an SDNN (its `maps` recorded), a committee of SDNNs
     (each member's maps) or a segment recognizer."""
     if isinstance(model, Committee):
