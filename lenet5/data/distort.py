@@ -45,6 +45,16 @@ def affine_matrices(params: torch.Tensor, size: int) -> torch.Tensor:
     return torch.linalg.inv(forward)[:, :2, :]  # grid_sample needs output -> input
 
 
+def pil_affine(squeeze: float, shear: float, size: int) -> tuple[float, ...]:
+    """The map of `affine_matrices` with no shift and scale 1, about the centre of a `size` px
+    field, as PIL's Image.transform(AFFINE) takes it: the input pixel (a x + b y + c, d x + e y + f)
+    of each output pixel (x, y). For one image at a time, where torch's per-call cost would dominate."""
+    sx, sy, c = 1 + squeeze, 1 / (1 + squeeze), size / 2
+    # forward: x' - c = sx (x - c) + shear sy (y - c), y' - c = sy (y - c); inverted:
+    a, b, e = 1 / sx, -shear / sx, 1 / sy
+    return a, b, c - a * c - b * c, 0.0, e, c - e * c
+
+
 def distort(images: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
     """Apply one affine map per image. images: (N, H, W) ink intensities (0 = background),
     uint8 or float; returns float32 (N, H, W) on the same scale."""

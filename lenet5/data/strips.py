@@ -17,10 +17,9 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PIL import Image, ImageFilter
 
-from lenet5.data.distort import Ranges, distort
+from lenet5.data.distort import Ranges, pil_affine
 
 FIELD = 28  # MNIST digits are 28x28
 
@@ -90,15 +89,13 @@ def digit_ink(digit: np.ndarray, rng: np.random.Generator, style: Style) -> np.n
 
 def squeeze_and_shear(digit: np.ndarray, rng: np.random.Generator, ranges: Ranges = Ranges()) -> np.ndarray:
     """The digit (28, 28) uint8 squeezed and sheared as `paper-distort` distorts its digits (its
-    ranges; no shift or scale: the strip places and sizes each digit itself), in a field 8 px
-    wider and taller so that no ink leaves it; uint8, ink bright."""
-    params = torch.tensor([[0.0, 0.0, 1.0, rng.uniform(-ranges.squeeze, ranges.squeeze),
-                            rng.uniform(-ranges.shear, ranges.shear)]])
-    field = torch.from_numpy(np.pad(digit, 4)).unsqueeze(0)
-    out = distort(field, params)[0].numpy()
-    if not (out >= 0.5).any():  # (a squeeze cannot erase a digit, but a blank field stays as it came)
-        return digit
-    return out.round().clip(0, 255).astype(np.uint8)
+    ranges and map; no shift or scale: the strip places and sizes each digit itself), in a field
+    8 px wider and taller so that no ink leaves it; uint8, ink bright."""
+    squeeze, shear = rng.uniform(-ranges.squeeze, ranges.squeeze), rng.uniform(-ranges.shear, ranges.shear)
+    field = Image.fromarray(np.pad(digit, 4))
+    out = np.asarray(field.transform(field.size, Image.Transform.AFFINE, pil_affine(squeeze, shear, field.size[0]),
+                                     resample=Image.Resampling.BILINEAR))
+    return out if out.any() else digit  # (a squeeze cannot erase a digit, but a blank field stays as it came)
 
 
 def restroke(ink: np.ndarray, half_pixels: int) -> np.ndarray:
