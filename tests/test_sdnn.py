@@ -108,8 +108,9 @@ def test_training_bands_do_not_depend_on_the_number_of_workers():
 
 
 def test_distorted_strips_are_made_by_workers_forked_after_torch_ran_threads():
-    """A forked worker's first parallel torch call (the squeeze and shear) used to wait forever
-    once the parent had run torch on several threads, as the training does before its fresh strips."""
+    """A forked worker's first parallel torch call waits forever once the parent has run torch on
+    several threads, as the training does before its fresh strips (the squeeze and shear went
+    through torch at first, and hung so)."""
     import subprocess
     import sys
 

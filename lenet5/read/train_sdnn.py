@@ -138,8 +138,8 @@ def fresh_slots(strips: int, share: float, epoch: int) -> list[int]:
 
 def _start_maker(digits: np.ndarray, labels: np.ndarray, style: Style, beside: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training's to handle: it shuts the workers down
-    # one thread: a forked child's first parallel torch call (Style.distort's) waits forever on the
-    # parent's thread pool once the parent has used it; and a 36x36 digit needs no more
+    # one thread: a forked child's first parallel torch call waits forever on the parent's thread
+    # pool once the parent has used it (Style.distort's first version, through torch, hung so)
     torch.set_num_threads(1)
     if beside:  # the lowest priority: torch's threads never wait on a strip maker (at equal priority a pass
         # took 870 s here, reniced 426-750 s); the strips, and so the weights, do not depend on it
