@@ -84,6 +84,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.checkpoint import save_json
     from lenet5.data.sources import fetch_and_load
+    from lenet5.read.train_sdnn import SHARES
     from lenet5.read.weights import save_reader
 
     out = output_file(args.out)
@@ -94,7 +95,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         raise Lenet5Error("--seed must be 0 or more")
     if args.lr is not None and not 0 < args.lr < float("inf"):
         raise Lenet5Error("--lr must be more than 0 and finite")
-    for name in ("joined", "pens", "distort", "fresh"):
+    for name in SHARES:
         if getattr(args, name) is not None and (args.method != "sdnn" or not 0 <= getattr(args, name) <= 1):
             raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
     start_from = None
@@ -108,9 +109,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
-    given = {k: v for k, v in (("strips", args.strips), ("epochs", args.epochs), ("lr", args.lr),
-                                        ("joined", args.joined), ("pens", args.pens),
-                                        ("distort", args.distort), ("fresh", args.fresh)) if v is not None}
+    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", *SHARES) if getattr(args, k) is not None}
     print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
           f"into {out}")
     if args.method == "sdnn":

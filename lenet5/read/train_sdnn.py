@@ -53,6 +53,8 @@ class SDNNTraining(ReaderTraining):
     workers: int = 2  # processes making strips (the strips do not depend on it)
 
 
+SHARES = ("joined", "pens", "distort", "fresh")  # SDNNTraining's fields that are shares of the strips (0..1)
+
 _SOURCE: dict[str, object] = {}
 
 
@@ -226,7 +228,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     with a fresh optimizer and schedule. Returns the model (eval mode) and one history row per pass."""
     (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     start = time.time()
-    for name in ("joined", "pens", "distort", "fresh"):
+    for name in SHARES:
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
