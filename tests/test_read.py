@@ -26,6 +26,7 @@ def test_strips_are_reproducible_and_say_who_owns_each_pixel():
     a = make_strip(digits, labels, np.random.default_rng(3), style)
     b = make_strip(digits, labels, np.random.default_rng(3), style)
     assert a.number == b.number and len(a.number) == 4 and np.array_equal(a.image, b.image)
+    assert a.number == "".join(str(labels[i]) for i in a.picks) and np.array_equal(a.picks, b.picks)
     assert a.owner.shape == a.image.shape and a.image.dtype == np.uint8
     assert set(np.unique(a.owner)) == {-1, 0, 1, 2, 3}
     mean_x = [np.nonzero(a.owner == k)[1].mean() for k in range(4)]

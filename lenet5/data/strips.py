@@ -51,12 +51,14 @@ TRAINING = Style(lengths=(1, 8))  # the reader learns from every length it may m
 
 @dataclass
 class Strip:
-    """One amount: the grey image (H, W) uint8 as a scanner gives it, the digits it shows, and
-    for each pixel the index of the digit whose ink is there (-1: paper)."""
+    """One amount: the grey image (H, W) uint8 as a scanner gives it, the digits it shows, for
+    each pixel the index of the digit whose ink is there (-1: paper), and which of the source
+    digits were written, left to right."""
 
     image: np.ndarray
     number: str
     owner: np.ndarray
+    picks: np.ndarray  # (len(number),) indices into the digits the strip was made from
 
 
 def make_strip(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, style: Style = Style()) -> Strip:
@@ -67,7 +69,7 @@ def make_strip(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
     pen = int(rng.choice(style.pen_steps)) if style.pens > 0 and rng.random() < style.pens else 0
     ink, owner = compose([restroke(digit_ink(digits[i], rng, style), pen) for i in picks], rng, style)
     image, owner = scan(ink, owner, rng, style)
-    return Strip(image, "".join(str(int(labels[i])) for i in picks), owner)
+    return Strip(image, "".join(str(int(labels[i])) for i in picks), owner, picks)
 
 
 def digit_ink(digit: np.ndarray, rng: np.random.Generator, style: Style) -> np.ndarray:

@@ -19,7 +19,7 @@ from PIL import Image
 
 from lenet5.calibration import Platt, fit_platt
 from lenet5.conditions import LINE_CONDITIONS
-from lenet5.data.strips import Style, make_strip
+from lenet5.data.strips import Strip, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.evaluate import calibration_error, rejection_curve
 from lenet5.preprocess import decode_image
@@ -30,16 +30,25 @@ TARGETS = (0.01, 0.005, 0.001)  # errors among the accepted readings: the check 
 JPEG_QUALITY = 95  # the amounts' files, here and in benchmarks/amounts.py
 
 
-def amount_files(digits: np.ndarray, labels: np.ndarray, count: int, seed: int,
-                 pen: str = "normal") -> Iterator[tuple[bytes, str]]:
-    """`count` amounts of these digits in strips.py's default style, written with `pen` (a line
-    condition of lenet5/conditions.py), as JPEG files' bytes, with their numbers."""
+def amount_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: int) -> Iterator[Strip]:
+    """`count` amounts of these digits in strips.py's default style (the benchmark's)."""
     rng = np.random.default_rng(seed)
     for _ in range(count):
-        strip = make_strip(digits, labels, rng, Style())
-        data = io.BytesIO()
-        Image.fromarray(LINE_CONDITIONS[pen](strip.image)).save(data, format="JPEG", quality=JPEG_QUALITY)
-        yield data.getvalue(), strip.number
+        yield make_strip(digits, labels, rng, Style())
+
+
+def amount_file(strip: Strip, pen: str = "normal") -> bytes:
+    """The amount written with `pen` (a line condition of lenet5/conditions.py), as a JPEG file's bytes."""
+    data = io.BytesIO()
+    Image.fromarray(LINE_CONDITIONS[pen](strip.image)).save(data, format="JPEG", quality=JPEG_QUALITY)
+    return data.getvalue()
+
+
+def amount_files(digits: np.ndarray, labels: np.ndarray, count: int, seed: int,
+                 pen: str = "normal") -> Iterator[tuple[bytes, str]]:
+    """`amount_strips` as JPEG files' bytes (`amount_file`), with their numbers."""
+    for strip in amount_strips(digits, labels, count, seed):
+        yield amount_file(strip, pen), strip.number
 
 
 def held_out_amounts(digits: np.ndarray, labels: np.ndarray, count: int, seed: int,
