@@ -1,12 +1,14 @@
 """Which score of an amount's reading tells the wrong readings best? The SDNN committee's own
 (the mean probability of the string read over its readings) against others computed from the
-same outputs, each scored by the share of amounts it accepts at 1% and 0.5% errors among them.
+same outputs, each scored by the share of amounts it accepts at 1% and 0.5% errors among them;
+with --second-opinion, also the committee's score raised wherever a second reader (over-segmentation,
+Sec. VI, by default) reads the same string, so that every agreeing amount ranks above every other.
 
 Held-out amounts (the last 10,000 training digits, as `lenet5 calibrate-reader` writes them)
 choose each score's threshold for 0.5%; the benchmark's test amounts (benchmarks/amounts.py's
 seed) show what that threshold keeps there and how many of the kept are wrong.
 
-    python benchmarks/trust_scores.py [--held-out 2000] [--test 1000] [--model amounts]
+    python benchmarks/trust_scores.py [--held-out 2000] [--test 1000] [--model amounts] [--second-opinion amounts-hos]
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import numpy as np
 import torch
 
 from lenet5.data.datasets import load_digits
+from lenet5.errors import Lenet5Error
 from lenet5.preprocess import decode_image
 from lenet5.read.decode import candidates, place
 from lenet5.read.line import normalize
+from lenet5.read.reading import read_uncalibrated
 from lenet5.read.sdnn import STRIDE, as_batch, band, phase_log_probs
 from lenet5.read.trust import amount_files, held_out_amounts
 from lenet5.read.weights import DEFAULT_READER, load_reader
@@ -60,13 +64,25 @@ def accepted(exact: np.ndarray, score: np.ndarray, target: float) -> tuple[float
     return k / len(exact), float(score[order][k - 1])
 
 
-def measure(model, amounts) -> tuple[np.ndarray, np.ndarray]:
-    exact, scores = [], []
+def second_reading(model: torch.nn.Module, grey: np.ndarray) -> str:
+    try:
+        return read_uncalibrated(model, grey).number
+    except Lenet5Error:  # no digits found
+        return ""
+
+
+def measure(model, amounts, second=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether each amount is read exactly, its SCORES (and, with a `second` reader, one more: the
+    shipped score + 2 where that reader reads the same string), and whether the readers agree."""
+    exact, scores, agree = [], [], []
     for grey, number in amounts:
         read, s = scores_of(model, grey)
+        if second is not None:
+            agree.append(second_reading(second, grey) == read)
+            s.append(s[0] + 2.0 * agree[-1])  # s[0] <= 1: a probability
         exact.append(read == number)
         scores.append(s)
-    return np.array(exact), np.array(scores)
+    return np.array(exact), np.array(scores), np.array(agree, dtype=bool)
 
 
 def main() -> None:
@@ -74,18 +90,22 @@ def main() -> None:
     parser.add_argument("--held-out", type=int, default=2000, help="held-out amounts that choose the thresholds (default: 2000)")
     parser.add_argument("--test", type=int, default=1000, help="test amounts (default: 1000, as benchmarks/amounts.py)")
     parser.add_argument("--model", default=DEFAULT_READER, help=f"an SDNN reader (default: {DEFAULT_READER})")
+    parser.add_argument("--second-opinion", default=None, metavar="READER",
+                        help="a second reader (e.g. amounts-hos) whose agreement ranks amounts first (default: none)")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
     args = parser.parse_args()
     model, _ = load_reader(args.model)
+    second = None if args.second_opinion is None else load_reader(args.second_opinion)[0]
+    names = SCORES + (() if second is None else (f"{args.second_opinion} agrees, then the mean",))
     digits = load_digits("mnist", args.data_dir)
     held = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), args.held_out, seed=99)
     test = [(decode_image(data, f"amount {k}"), number) for k, (data, number) in
             enumerate(amount_files(digits.test_images.numpy(), digits.test_labels.numpy(), args.test, seed=1234))]
-    (held_exact, held_scores), (test_exact, test_scores) = measure(model, held), measure(model, test)
+    (held_exact, held_scores, held_agree), (test_exact, test_scores, test_agree) = measure(model, held, second), measure(model, test, second)
     print(f"{args.model}: {len(held):,} held-out amounts read exactly {100 * held_exact.mean():.1f}%, "
           f"{len(test):,} test amounts {100 * test_exact.mean():.1f}%")
     print(f"{'score':32s} {'held-out: kept at 1%':>21s} {'at 0.5%':>8s} {'test, its 0.5% threshold: kept':>31s} {'errors':>7s}")
-    for i, name in enumerate(SCORES):
+    for i, name in enumerate(names):
         at1, _ = accepted(held_exact, held_scores[:, i], 0.01)
         at05, threshold = accepted(held_exact, held_scores[:, i], 0.005)
         kept = test_scores[:, i] >= threshold
@@ -94,6 +114,10 @@ def main() -> None:
     full = held_scores[:, 2] >= 1
     print(f"held-out amounts all of whose readings propose the string read: {100 * full.mean():.1f}%, "
           f"{100 * (~held_exact[full]).mean():.1f}% of them wrong")
+    for name, agree, exact in (("held-out", held_agree, held_exact), ("test", test_agree, test_exact)):
+        if second is not None:
+            print(f"{name} amounts {args.second_opinion} reads as {args.model} does: {100 * agree.mean():.1f}%, "
+                  f"{100 * (~exact[agree]).mean():.1f}% of them wrong ({(~exact[agree]).sum()} of {agree.sum()})")
 
 
 if __name__ == "__main__":

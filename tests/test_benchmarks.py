@@ -131,3 +131,41 @@ def test_trust_scores_reads_as_lenet5_read_does(mnist_dir, monkeypatch):
         read, scores = scores_of(model, grey)
         assert read == read_number(model, grey).number and len(scores) == len(SCORES)
         assert 0 < np.exp(scores[0]) <= 1 and 0 < scores[2] < 1.01 and scores[3] >= 0
+
+
+@pytest.mark.mnist
+def test_trust_scores_second_opinion_ranks_agreeing_amounts_first(mnist_dir, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from trust_scores import SCORES, measure
+
+    from lenet5.data.datasets import load_digits
+    from lenet5.read.trust import held_out_amounts
+    from lenet5.read.weights import load_reader
+
+    model, _ = load_reader("amounts")
+    hos, _ = load_reader("amounts-hos")
+    digits = load_digits("mnist", mnist_dir)
+    amounts = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), 4, seed=5)
+    exact, scores, agree = measure(model, amounts, model)  # a reader always agrees with itself
+    assert agree.all() and scores.shape == (4, len(SCORES) + 1) and np.allclose(scores[:, -1], scores[:, 0] + 2)
+    exact_alone, scores_alone, agree_alone = measure(model, amounts)
+    assert np.array_equal(exact, exact_alone) and np.array_equal(scores[:, :-1], scores_alone) and len(agree_alone) == 0
+    _, with_hos, agree_hos = measure(model, amounts, hos)
+    assert np.allclose(with_hos[:, -1], with_hos[:, 0] + 2 * agree_hos)
+
+
+@pytest.mark.mnist
+def test_amount_errors_splits_the_wrong_amounts_by_their_digits_alone(mnist_dir, tmp_path):
+    sheet = tmp_path / "errors.png"
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "amount_errors.py"), "--amounts", "40",
+                             "--data-dir", str(mnist_dir), "--show", str(sheet), "--show-count", "3"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    wrong = int(lines[0].split(" wrong")[0].rsplit(" ", 1)[1])
+    counts = [int(line.split(":")[1].split(",")[0]) for line in lines if line.startswith("  amounts ")]
+    of_wrong = [int(line.split(", ")[-1].split(" of")[0]) for line in lines if line.startswith("  amounts ")]
+    assert sum(counts) == 40 and sum(of_wrong) == wrong
+    if wrong:
+        from PIL import Image
+        assert Image.open(sheet).height == (64 + 6) * min(3, wrong)

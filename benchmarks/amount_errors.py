@@ -1,0 +1,98 @@
+"""Where a reader's wrong amounts come from: amounts holding a digit that the single-digit
+recognizer misreads even alone, against amounts every digit of which it reads alone.
+
+The benchmark's test amounts (benchmarks/amounts.py's seed and style, test digits) are read as
+JPEG files, as `lenet5 read` reads them; the same test digits are classified alone, 32x32 as in
+`lenet5 evaluate`. An amount whose every digit is read right alone and which the reader still
+misses is lost to the line: touching or overlapping neighbours, the digits' sizes, the scan.
+`--show` writes a sheet of the first wrong amounts with their numbers and readings, to look at.
+
+    python benchmarks/amount_errors.py [--amounts 1000] [--model amounts] [--recognizer paper-pens] [--show errors.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from lenet5.data.datasets import load_digits
+from lenet5.errors import Lenet5Error
+from lenet5.evaluate import predict_all
+from lenet5.preprocess import decode_image
+from lenet5.pretrained import BEST, load_model
+from lenet5.read.reading import read_number
+from lenet5.read.trust import amount_file, amount_strips
+from lenet5.read.weights import DEFAULT_READER, load_reader
+
+ROW = 64  # px per amount on the sheet
+
+
+def kind_of_error(number: str, read: str) -> str:
+    if len(read) != len(number):
+        return "a digit too many or too few"
+    wrong = sum(a != b for a, b in zip(number, read))
+    return "one digit misread" if wrong == 1 else f"{wrong} digits misread"
+
+
+def sheet(rows: list[tuple[np.ndarray, str, str]]) -> Image.Image:
+    """The amounts (grey [0, 1]), each scaled to ROW px high, with 'number -> reading' beside it."""
+    images = [Image.fromarray((grey * 255).astype(np.uint8)) for grey, _, _ in rows]
+    images = [im.resize((max(1, im.width * ROW // im.height), ROW)) for im in images]
+    width = max(im.width for im in images) + 190
+    out = Image.new("L", (width, (ROW + 6) * len(rows)), 255)
+    draw = ImageDraw.Draw(out)
+    for k, (im, (_, number, read)) in enumerate(zip(images, rows)):
+        out.paste(im, (0, k * (ROW + 6)))
+        draw.text((im.width + 10, k * (ROW + 6) + ROW // 2 - 6), f"{number} read {read or '(nothing)'}", fill=0)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--amounts", type=int, default=1000, help="test amounts (default: 1000, as benchmarks/amounts.py)")
+    parser.add_argument("--seed", type=int, default=1234, help="seed of the amounts (default: 1234, the benchmark's)")
+    parser.add_argument("--model", default=DEFAULT_READER, help=f"reader (default: {DEFAULT_READER})")
+    parser.add_argument("--recognizer", default=BEST, help=f"single-digit model that reads each digit alone (default: {BEST})")
+    parser.add_argument("--show", default=None, metavar="PNG", help="write the first wrong amounts to this sheet")
+    parser.add_argument("--show-count", type=int, default=16, help="amounts on the sheet (default: 16)")
+    parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    digits = load_digits("mnist", args.data_dir)
+    images, labels = digits.test_images.numpy(), digits.test_labels.numpy()
+    recognizer, _ = load_model(args.recognizer)
+    alone, _ = predict_all(recognizer, recognizer.prepare(digits.test_images))
+    misread_alone = alone.numpy() != labels
+    reader, _ = load_reader(args.model)
+    hard, exact, wrong_rows, kinds = [], [], [], Counter()
+    for k, strip in enumerate(amount_strips(images, labels, args.amounts, args.seed)):
+        grey = decode_image(amount_file(strip), f"amount {k}")
+        try:
+            read = read_number(reader, grey).number
+        except Lenet5Error:  # no digits found
+            read = ""
+        hard.append(bool(misread_alone[strip.picks].any()))
+        exact.append(read == strip.number)
+        if not exact[-1]:
+            kinds[kind_of_error(strip.number, read)] += 1
+            if len(wrong_rows) < args.show_count:
+                wrong_rows.append((grey, strip.number, read))
+    hard, exact = np.array(hard), np.array(exact)
+    print(f"{args.model} on {len(exact):,} test amounts (seed {args.seed}): {100 * exact.mean():.1f}% read exactly, "
+          f"{(~exact).sum()} wrong; {args.recognizer} misreads {100 * misread_alone.mean():.2f}% of the test digits alone")
+    for name, rows in (("holding a digit misread alone", hard), ("every digit read right alone", ~hard)):
+        if rows.any():
+            print(f"  amounts {name}: {rows.sum():4d}, read exactly {100 * exact[rows].mean():5.1f}%, "
+                  f"{(~exact[rows]).sum()} of the wrong ones")
+    print("  the wrong amounts: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()))
+    if args.show and wrong_rows:
+        sheet(wrong_rows).save(args.show)
+        print(f"wrote the first {len(wrong_rows)} wrong amounts to {args.show}")
+
+
+if __name__ == "__main__":
+    main()
