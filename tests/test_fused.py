@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -243,3 +244,26 @@ def test_the_first_timing_may_come_under_no_grad_and_inference_mode(monkeypatch)
         assert set(fused.time_both(1)) == {"fused_ms", "pytorch_ms"}
     with torch.inference_mode():
         assert fused.time_both(1)["pytorch_ms"] > 0
+
+
+def test_the_kernels_tanh_is_the_fitted_one_and_close_to_tanh(monkeypatch):
+    """fused.c's coefficients are benchmarks/tanh_fit.py's (which checks every float32), and that
+    rational tanh is within 5.1e-7 of tanh, odd and never above 1 on a sample of float32."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.syspath_prepend(str(root / "benchmarks"))
+    from tanh_fit import CLAMP, P, Q, rational_tanh
+
+    source = (root / "lenet5" / "fused.c").read_text()
+    ratio = source[source.index("#define TANH_RATIO"):source.index("(y) * p_ / q_; })")]
+    numbers = [np.float32(x.rstrip("f")) for x in re.findall(r"[-+]?\d+\.\d+e[-+]\d+f|\d+\.\d+f", ratio)]
+    assert numbers == [*P, *Q]
+    assert np.float32(re.search(r"#define TANH_CLAMP ([\d.]+)f", source).group(1)) == CLAMP
+    x = np.random.default_rng(0).uniform(-12, 12, 1_000_000).astype(np.float32)
+    x = np.concatenate([x, np.float32([0.0, 1e-30, 1e-6, 7.905, 8.0, 1e30])])
+    r = rational_tanh(x)
+    assert np.abs(r - np.tanh(x.astype(np.float64))).max() < 5.1e-7
+    assert np.array_equal(rational_tanh(-x), -r) and r.max() <= 1.0
+    assert np.isnan(rational_tanh(np.float32([np.nan]))).all()
