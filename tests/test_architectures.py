@@ -88,6 +88,6 @@ def test_deslant_makes_a_slanted_bar_upright_and_keeps_its_ink():
     upright = deslant(slanted)
     assert upright.shape == (1, 20, 20)
     assert abs(slant(upright)[2].item()) < 0.05
-    assert upright.float().sum() == pytest.approx(slanted.float().sum(), rel=0.1)
+    assert upright.float().sum().item() == pytest.approx(slanted.float().sum().item(), rel=0.1)
     xm, ym, _ = slant(upright)
     assert (xm.item(), ym.item()) == pytest.approx((9.5, 9.5), abs=0.5)  # centred in the crop
