@@ -1,8 +1,9 @@
 """Which score of an amount's reading tells the wrong readings best? The SDNN committee's own
 (the mean probability of the string read over its readings) against others computed from the
 same outputs, each scored by the share of amounts it accepts at 1% and 0.5% errors among them;
-with --second-opinion, also the committee's score raised wherever a second reader (over-segmentation,
-Sec. VI, by default) reads the same string, so that every agreeing amount ranks above every other.
+with --second-opinion READER (e.g. amounts-hos, over-segmentation, Sec. VI), also the committee's
+probability raised by 2 wherever that reader reads the same string, so that every agreeing amount
+ranks above every other.
 
 Held-out amounts (the last 10,000 training digits, as `lenet5 calibrate-reader` writes them)
 choose each score's threshold for 0.5%; the benchmark's test amounts (benchmarks/amounts.py's
@@ -73,13 +74,13 @@ def second_reading(model: torch.nn.Module, grey: np.ndarray) -> str:
 
 def measure(model, amounts, second=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whether each amount is read exactly, its SCORES (and, with a `second` reader, one more: the
-    shipped score + 2 where that reader reads the same string), and whether the readers agree."""
+    shipped probability + 2 where that reader reads the same string), and whether the readers agree."""
     exact, scores, agree = [], [], []
     for grey, number in amounts:
         read, s = scores_of(model, grey)
         if second is not None:
             agree.append(second_reading(second, grey) == read)
-            s.append(s[0] + 2.0 * agree[-1])  # s[0] <= 1: a probability
+            s.append(math.exp(s[0]) + 2.0 * agree[-1])  # s[0] is a log probability: exp in [0, 1]
         exact.append(read == number)
         scores.append(s)
     return np.array(exact), np.array(scores), np.array(agree, dtype=bool)
@@ -115,7 +116,7 @@ def main() -> None:
     print(f"held-out amounts all of whose readings propose the string read: {100 * full.mean():.1f}%, "
           f"{100 * (~held_exact[full]).mean():.1f}% of them wrong")
     for name, agree, exact in (("held-out", held_agree, held_exact), ("test", test_agree, test_exact)):
-        if second is not None:
+        if second is not None and agree.any():
             print(f"{name} amounts {args.second_opinion} reads as {args.model} does: {100 * agree.mean():.1f}%, "
                   f"{100 * (~exact[agree]).mean():.1f}% of them wrong ({(~exact[agree]).sum()} of {agree.sum()})")
 

@@ -147,11 +147,12 @@ def test_trust_scores_second_opinion_ranks_agreeing_amounts_first(mnist_dir, mon
     digits = load_digits("mnist", mnist_dir)
     amounts = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), 4, seed=5)
     exact, scores, agree = measure(model, amounts, model)  # a reader always agrees with itself
-    assert agree.all() and scores.shape == (4, len(SCORES) + 1) and np.allclose(scores[:, -1], scores[:, 0] + 2)
+    assert agree.all() and scores.shape == (4, len(SCORES) + 1) and np.allclose(scores[:, -1], np.exp(scores[:, 0]) + 2)
     exact_alone, scores_alone, agree_alone = measure(model, amounts)
     assert np.array_equal(exact, exact_alone) and np.array_equal(scores[:, :-1], scores_alone) and len(agree_alone) == 0
     _, with_hos, agree_hos = measure(model, amounts, hos)
-    assert np.allclose(with_hos[:, -1], with_hos[:, 0] + 2 * agree_hos)
+    assert np.allclose(with_hos[:, -1], np.exp(with_hos[:, 0]) + 2 * agree_hos)
+    assert (with_hos[agree_hos, -1] >= 2).all() and (with_hos[~agree_hos, -1] <= 1).all()  # agreeing ones first
 
 
 @pytest.mark.mnist
