@@ -16,7 +16,7 @@ import argparse
 
 import numpy as np
 
-CLAMP = np.float32(7.90531110763549805)  # fused.c's TANH_CLAMP: tanh(CLAMP) rounds to 1 - 3e-7
+CLAMP = np.float32(7.90531110763549805)  # fused.c's TANH_CLAMP (Eigen's): tanh there is 1 - 2.7e-7
 # fused.c's coefficients (float32): P's of y^2, y^4, y^6, y^8 and Q's of y^2, y^4, y^6
 P = np.array([-6.248553230392417e-09, 7.220610768854385e-06, 2.7040583081543446e-03, 1.2719808518886566e-01, 1.0],
              dtype=np.float32)  # highest power first

@@ -46,10 +46,11 @@ int lenet5_grad_floats(void) {
 
 /* tanh as a rational function, y P(y^2) / Q(y^2) with P of degree 4 and Q of degree 3, fitted to
    tanh on [0, TANH_CLAMP] with P(0) = Q(0) = 1 (benchmarks/tanh_fit.py, which checks every float32
-   input): within 5.1e-7 of tanh (4.8e-7 with fused multiply-adds), odd, never above 1, NaN stays
+   input): within 5.1e-7 of tanh (4.8e-7 with fused multiply-adds), odd, never above 1 (1 exactly
+   for some inputs near 7.7, 1 - 4.8e-7 from the clamp on: not monotone in its last bits), NaN stays
    NaN. The same steps on one float (tanh_r) and on a vector (tanh_v, squash's loop): y is clamped
    to +-TANH_CLAMP, the polynomials are evaluated in y^2. It replaced Eigen's float tanh (degrees 6
-   and 3, within 2.9e-7, tiny inputs passed through): inference 1.06-1.10x faster on AVX2, in other
+   and 3, within 2.9e-7, tiny inputs passed through): inference 1.07-1.08x faster on AVX2, in other
    rounding (docs/performance.md). */
 #define TANH_CLAMP 7.90531110763549805f
 #define TANH_RATIO(y, y2, T) ({                                                   \

@@ -258,7 +258,8 @@ def test_the_kernels_tanh_is_the_fitted_one_and_close_to_tanh(monkeypatch):
 
     source = (root / "lenet5" / "fused.c").read_text()
     ratio = source[source.index("#define TANH_RATIO"):source.index("(y) * p_ / q_; })")]
-    numbers = [np.float32(x.rstrip("f")) for x in re.findall(r"[-+]?\d+\.\d+e[-+]\d+f|\d+\.\d+f", ratio)]
+    # each constant with the sign before it, written against it or as the operator that adds it
+    numbers = [np.float32(sign + x) for sign, x in re.findall(r"([-+]?)\s*(\d+\.\d+(?:e[-+]\d+)?)f", ratio)]
     assert numbers == [*P, *Q]
     assert np.float32(re.search(r"#define TANH_CLAMP ([\d.]+)f", source).group(1)) == CLAMP
     x = np.random.default_rng(0).uniform(-12, 12, 1_000_000).astype(np.float32)
