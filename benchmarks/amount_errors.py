@@ -25,7 +25,7 @@ from lenet5.evaluate import predict_all
 from lenet5.preprocess import decode_image
 from lenet5.pretrained import BEST, load_model
 from lenet5.read.reading import read_number
-from lenet5.read.trust import amount_file, amount_strips
+from lenet5.read.trust import BENCHMARK_SEED, amount_file, amount_strips
 from lenet5.read.weights import DEFAULT_READER, load_reader
 
 ROW = 64  # px per amount on the sheet
@@ -54,7 +54,7 @@ def sheet(rows: list[tuple[np.ndarray, str, str]]) -> Image.Image:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--amounts", type=int, default=1000, help="test amounts (default: 1000, as benchmarks/amounts.py)")
-    parser.add_argument("--seed", type=int, default=1234, help="seed of the amounts (default: 1234, the benchmark's)")
+    parser.add_argument("--seed", type=int, default=BENCHMARK_SEED, help=f"seed of the amounts (default: {BENCHMARK_SEED}, the benchmark's)")
     parser.add_argument("--model", default=DEFAULT_READER, help=f"reader (default: {DEFAULT_READER})")
     parser.add_argument("--recognizer", default=BEST, help=f"single-digit model that reads each digit alone (default: {BEST})")
     parser.add_argument("--show", default=None, metavar="PNG", help="write the first wrong amounts to this sheet")

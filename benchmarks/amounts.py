@@ -29,7 +29,7 @@ from lenet5.data.sources import fetch_and_load
 from lenet5.data.strips import Style, make_strip
 from lenet5.evaluate import calibration_error, rejection_curve
 from lenet5.read import load_reader, read_images, read_number
-from lenet5.read.trust import amount_files
+from lenet5.read.trust import BENCHMARK_SEED, amount_files
 from lenet5.read.weights import DEFAULT_READER
 from lenet5.runtime import DEFAULT_THREADS, use_threads
 
@@ -132,7 +132,7 @@ def plot_confidence(rejection, bins: list[dict], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--amounts", type=int, default=1000, help="amounts to write and read (default: 1000)")
-    parser.add_argument("--seed", type=int, default=1234, help="seed of the amounts (default: 1234)")
+    parser.add_argument("--seed", type=int, default=BENCHMARK_SEED, help=f"seed of the amounts (default: {BENCHMARK_SEED})")
     parser.add_argument("--pen", default="normal", choices=list(LINE_CONDITIONS),
                         help="the amounts as written with another pen or scanned coarser (default: normal)")
     parser.add_argument("--model", default=DEFAULT_READER, help=f"reader (default: {DEFAULT_READER})")

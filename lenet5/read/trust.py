@@ -28,6 +28,7 @@ from lenet5.read.reading import read_uncalibrated
 
 TARGETS = (0.01, 0.005, 0.001)  # errors among the accepted readings: the check reader's 1%, Fig. 10's 0.5%, and a tenth
 JPEG_QUALITY = 95  # the amounts' files, here and in benchmarks/amounts.py
+BENCHMARK_SEED = 1234  # benchmarks/amounts.py's test amounts, which the other benchmarks of amounts read too
 
 
 def amount_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: int) -> Iterator[Strip]:
