@@ -3,9 +3,11 @@
 tanh(y) ~ y P(y^2) / Q(y^2) on [0, CLAMP], P of degree 4 and Q of degree 3 with P(0) = Q(0) = 1
 (so the slope at 0 is exactly 1), fitted by iteratively reweighted least squares towards the
 smallest largest error (Lawson's method, linearised as y P - tanh(y) Q = 0). The check evaluates
-the float32 coefficients in float32, in fused.c's order (Horner, then y p / q; without the fused
-multiply-adds a compiler may use, which round once instead of twice), on every float32 from 0
-to 12 and their negatives: the largest error against tanh in float64, oddness, never above 1.
+the float32 coefficients in float32, in fused.c's order (Horner, then y p / q), on every float32
+from 0 to 12 and their negatives: the largest error against tanh in float64, oddness, never above
+1; twice: with each Horner step rounded twice (a multiply, then an add, as without FMA) and once
+(as a fused multiply-add, which GCC emits for it where the CPU has FMA: simulated in float64,
+where a product of two float32 is exact).
 
     python benchmarks/tanh_fit.py [--check-only]
 """
@@ -44,33 +46,34 @@ def fit(p_degree: int = 4, q_degree: int = 3, rounds: int = 200, points: int = 4
     return best
 
 
-def horner(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
+def horner(coef: np.ndarray, x: np.ndarray, fma: bool = False) -> np.ndarray:
+    """sum coef[k] x^(n-k) in float32, each step out * x + c rounded twice, or once with `fma`."""
     out = np.full_like(x, coef[0])
     for c in coef[1:]:
-        out = out * x + c
+        out = (out.astype(np.float64) * x + np.float64(c)).astype(np.float32) if fma else out * x + c
     return out
 
 
-def rational_tanh(x: np.ndarray, p: np.ndarray = P, q: np.ndarray = Q) -> np.ndarray:
-    """fused.c's tanh_r in float32 arithmetic (x float32)."""
+def rational_tanh(x: np.ndarray, p: np.ndarray = P, q: np.ndarray = Q, fma: bool = False) -> np.ndarray:
+    """fused.c's tanh_r in float32 arithmetic (x float32), its multiply-adds fused or not."""
     y = np.clip(x, -CLAMP, CLAMP)
     y2 = y * y
-    return y * horner(p, y2) / horner(q, y2)
+    return y * horner(p, y2, fma) / horner(q, y2, fma)
 
 
-def check(p: np.ndarray = P, q: np.ndarray = Q, top: float = 12.0, chunk: int = 1 << 24) -> dict[str, float]:
+def check(p: np.ndarray = P, q: np.ndarray = Q, top: float = 12.0, chunk: int = 1 << 24, fma: bool = False) -> dict[str, float]:
     """Every float32 in [0, top] and its negative: the largest error, the largest value, oddness."""
     last = int(np.array([top], dtype=np.float32).view(np.uint32)[0])
     worst, at, largest, odd = 0.0, 0.0, 0.0, True
     for start in range(0, last + 1, chunk):
         x = np.arange(start, min(start + chunk, last + 1), dtype=np.uint32).view(np.float32)
-        r = rational_tanh(x, p, q)
+        r = rational_tanh(x, p, q, fma)
         error = np.abs(r.astype(np.float64) - np.tanh(x.astype(np.float64)))
         k = int(error.argmax())
         if error[k] > worst:
             worst, at = float(error[k]), float(x[k])
         largest = max(largest, float(r.max()))
-        odd = odd and bool(np.array_equal(rational_tanh(-x, p, q), -r))
+        odd = odd and bool(np.array_equal(rational_tanh(-x, p, q, fma), -r))
     return {"max_error": worst, "at": at, "max_value": largest, "odd": odd}
 
 
@@ -83,10 +86,11 @@ def main() -> None:
         print(f"fitted: largest error {grid:.3e} on the grid (float64)")
         print("  P:", ", ".join(f"{float(np.float32(c))!r}" for c in p))
         print("  Q:", ", ".join(f"{float(np.float32(c))!r}" for c in q))
-    result = check()
-    print(f"fused.c's coefficients on every float32 in [-12, 12], float32 arithmetic: largest error "
-          f"{result['max_error']:.3e} (at {result['at']:.6g}), largest value {result['max_value']:.9g}, "
-          f"odd: {result['odd']}")
+    for fma in (False, True):
+        result = check(fma=fma)
+        print(f"fused.c's coefficients on every float32 in [-12, 12], float32 arithmetic, "
+              f"{'fused multiply-adds' if fma else 'multiply then add'}: largest error {result['max_error']:.3e} "
+              f"(at {result['at']:.6g}), largest value {result['max_value']:.9g}, odd: {result['odd']}")
 
 
 if __name__ == "__main__":

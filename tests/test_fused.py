@@ -264,7 +264,8 @@ def test_the_kernels_tanh_is_the_fitted_one_and_close_to_tanh(monkeypatch):
     assert np.float32(re.search(r"#define TANH_CLAMP ([\d.]+)f", source).group(1)) == CLAMP
     x = np.random.default_rng(0).uniform(-12, 12, 1_000_000).astype(np.float32)
     x = np.concatenate([x, np.float32([0.0, 1e-30, 1e-6, 7.905, 8.0, 1e30])])
-    r = rational_tanh(x)
-    assert np.abs(r - np.tanh(x.astype(np.float64))).max() < 5.1e-7
-    assert np.array_equal(rational_tanh(-x), -r) and r.max() <= 1.0
+    for fma in (False, True):  # a multiply and an add, or one fused multiply-add, per Horner step
+        r = rational_tanh(x, fma=fma)
+        assert np.abs(r - np.tanh(x.astype(np.float64))).max() < 5.1e-7
+        assert np.array_equal(rational_tanh(-x, fma=fma), -r) and r.max() <= 1.0
     assert np.isnan(rational_tanh(np.float32([np.nan]))).all()
