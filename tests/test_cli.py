@@ -37,6 +37,8 @@ def test_summary_json_and_switches(capsys):
     (["train-reader", "--joined", "1.5", "--out", "/tmp/never.safetensors"], "--joined is a share between 0 and 1"),
     (["train-reader", "--method", "hos", "--joined", "0.5", "--out", "/tmp/never.safetensors"], "for --method sdnn"),
     (["train-reader", "--distort", "-0.1", "--out", "/tmp/never.safetensors"], "--distort is a share between 0 and 1"),
+    (["train-reader", "--columns", "-1", "--out", "/tmp/never.safetensors"], "--columns is a weight of 0 or more"),
+    (["train-reader", "--method", "hos", "--columns", "1", "--out", "/tmp/never.safetensors"], "--columns is a weight"),
     (["train-reader", "--method", "hos", "--distort", "0.5", "--out", "/tmp/never.safetensors"], "for --method sdnn"),
     (["train-reader", "--lr", "inf", "--out", "/tmp/never.safetensors"], "--lr must be more than 0"),
     (["train-reader", "--lr", "0", "--out", "/tmp/never.safetensors"], "--lr must be more than 0"),

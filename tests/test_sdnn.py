@@ -16,7 +16,7 @@ from lenet5.read.decode import read_columns
 from lenet5.read.line import Line
 from lenet5.read.sdnn import HEIGHT, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of, column_log_probs, phases, windows
 from lenet5.read.weights import save_reader
-from lenet5.read.train_sdnn import SDNNTraining, make_bands, train_sdnn
+from lenet5.read.train_sdnn import Band, SDNNTraining, make_bands, train_sdnn
 from tests.conftest import Spiky, synthetic_digits
 
 
@@ -102,9 +102,9 @@ def test_training_bands_do_not_depend_on_the_number_of_workers():
     digits, labels = body_digits(60, 0)
     one = make_bands(digits, labels, 12, seed=5, style=Style(), workers=1)
     two = make_bands(digits, labels, 12, seed=5, style=Style(), workers=2)
-    assert len(one) == 12 and [n for _, n in one] == [n for _, n in two]
-    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(one, two))
-    assert all(a.dtype == np.uint8 and a.shape[0] == HEIGHT for a, _ in one)
+    assert len(one) == 12 and [b.number for b in one] == [b.number for b in two]
+    assert all(np.array_equal(a.ink, b.ink) and np.array_equal(a.centres, b.centres) for a, b in zip(one, two))
+    assert all(b.ink.dtype == np.uint8 and b.ink.shape[0] == HEIGHT and len(b.centres) == len(b.number) for b in one)
 
 
 def test_distorted_strips_are_made_by_workers_forked_after_torch_ran_threads():
@@ -190,6 +190,51 @@ def test_the_same_seed_gives_the_same_weights():
     assert not torch.equal(a.C1.weight, c.C1.weight)
 
 
+def test_each_digits_centre_is_the_middle_of_its_ink_in_the_band():
+    """Digits apart on a clean line: the centre from the strip maker's pixel owners, mapped as
+    `normalize` maps the image, is the middle of that digit's run of ink in the band (the fake
+    digits are symmetric about their cell's middle)."""
+    digits, labels = body_digits(60, 4)
+    style = Style(joined=0.0, gap=(8, 12), broken=0.0, blur=(0.0, 0.0), noise=(0.0, 0.0), drift=0.0, jitter=0)
+    for b in make_bands(digits, labels, 6, seed=2, style=style, workers=1):
+        columns = np.nonzero(b.ink.max(axis=0) > 0.3 * 255)[0]
+        runs = np.split(columns, np.nonzero(np.diff(columns) > 1)[0] + 1)
+        assert len(runs) == len(b.number) == len(b.centres)
+        middles = [(r[0] + r[-1]) / 2 - PAD for r in runs]  # band column -> line column
+        assert np.abs(b.centres - middles).max() <= 1.0, (b.centres, middles)
+
+
+def test_column_targets_name_the_digit_under_each_centred_window_and_between_far_from_all():
+    from lenet5.read.train_sdnn import BETWEEN, FAR, IGNORED, NEAR, batch_of, column_targets
+
+    centres = np.array([centre_of(3) + 1.0, centre_of(9) - 1.0, np.nan], np.float32)  # the third owns no pixel
+    got = column_targets(centres, 14)
+    x = centre_of(np.arange(14))
+    for t in range(14):
+        gap = np.abs(x[t] - centres[:2])
+        want = int(gap.argmin()) if gap.min() <= NEAR else BETWEEN if gap.min() >= FAR else IGNORED
+        assert got[t] == want
+    assert list(np.nonzero(got >= 0)[0]) == [3, 9] and got[3] == 0 and got[9] == 1
+    assert got[0] == BETWEEN and got[5] == IGNORED and got[13] == BETWEEN
+    ink = np.zeros((HEIGHT, HEIGHT + 13 * STRIDE), np.uint8)
+    _, windows_, _, _, columns = batch_of([Band(ink, "472", centres), Band(ink[:, :HEIGHT + 4 * STRIDE], "", np.zeros(0, np.float32))])
+    assert columns.shape == (14, 2) and list(windows_) == [14, 5]
+    assert columns[3, 0] == 4 and columns[9, 0] == 7 and columns[0, 0] == NONE and columns[5, 0] == IGNORED
+    assert (columns[:5, 1] == NONE).all() and (columns[5:, 1] == IGNORED).all()  # a blank strip, then past its end
+
+
+def test_the_column_loss_is_off_by_default_and_changes_the_training_when_weighed():
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=60, val_strips=5, holdout=50, epochs=1, batch_size=16, maps=(6, 16, 60, 42), workers=1)
+    plain, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    zero, _ = train_sdnn(digits, labels, dataclasses.replace(config, columns=0.0), seed=3, log=lambda s: None)
+    told, _ = train_sdnn(digits, labels, dataclasses.replace(config, columns=1.0), seed=3, log=lambda s: None)
+    assert all(torch.equal(plain.state_dict()[k], zero.state_dict()[k]) for k in plain.state_dict())
+    assert not torch.equal(plain.C1.weight, told.C1.weight)
+    with pytest.raises(Lenet5Error, match="columns must be a weight of 0 or more"):
+        train_sdnn(digits, labels, dataclasses.replace(config, columns=-1.0), seed=3, log=lambda s: None)
+
+
 def test_fresh_strips_replace_each_share_in_turn():
     from lenet5.read.train_sdnn import fresh_slots
 
@@ -214,10 +259,10 @@ def test_fresh_strips_are_drawn_one_pass_ahead_and_the_weights_do_not_depend_on_
     finally:
         fresh.close()
     _start_worker(digits[:150], labels[:150], TRAINING)
-    assert [n for _, n in second[:20]] == [_one_band((3, k, 2))[1] for k in range(20)]
-    assert second[20:] == first[20:] and [n for _, n in second[:20]] != [n for _, n in first[:20]]
+    assert [b.number for b in second[:20]] == [_one_band((3, k, 2)).number for k in range(20)]
+    assert second[20:] == first[20:] and [b.number for b in second[:20]] != [b.number for b in first[:20]]
     # no fresh strip is one of the first pass's (seed [3, 0, 2] is not [3, 2], as [3, 2, 0] would be)
-    assert not any(np.array_equal(a, b) for a, _ in second[:20] for b, _ in first)
+    assert not any(np.array_equal(a.ink, b.ink) for a in second[:20] for b in first)
     a, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
     b, _ = train_sdnn(digits, labels, dataclasses.replace(config, workers=2), seed=3, log=lambda s: None)
     same, _ = train_sdnn(digits, labels, dataclasses.replace(config, fresh=0.0), seed=3, log=lambda s: None)
@@ -258,8 +303,8 @@ def test_the_first_strips_come_from_the_same_makers_and_a_dead_one_is_an_error_t
     with StripMakers(digits, labels, TRAINING, 0) as here, StripMakers(digits, labels, TRAINING, 2) as pool:
         jobs = [(7, k) for k in range(11)]
         made_here, made_there = here.collect(here.submit(jobs)), pool.collect(pool.submit(jobs))
-        assert len(made_there) == 11 and [n for _, n in made_here] == [n for _, n in made_there]
-        assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(made_here, made_there))
+        assert len(made_there) == 11 and [b.number for b in made_here] == [b.number for b in made_there]
+        assert all(np.array_equal(a.ink, b.ink) for a, b in zip(made_here, made_there))
         submitted = pool.submit([(7, k) for k in range(3000)])
         for pid in list(pool.pool._processes):
             os.kill(pid, signal.SIGKILL)

@@ -98,6 +98,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     for name in SHARES:
         if getattr(args, name) is not None and (args.method != "sdnn" or not 0 <= getattr(args, name) <= 1):
             raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
+    if args.columns is not None and (args.method != "sdnn" or not 0 <= args.columns < float("inf")):
+        raise Lenet5Error("--columns is a weight of 0 or more, for --method sdnn")
     start_from = None
     if args.start_from is not None:
         from lenet5.read.weights import load_reader
@@ -109,7 +111,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
-    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", *SHARES) if getattr(args, k) is not None}
+    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", *SHARES) if getattr(args, k) is not None}
     print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
           f"into {out}")
     if args.method == "sdnn":
@@ -264,6 +266,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", type=float, default=None,
                    help="sdnn: share of the training strips drawn anew before each pass after the first, in turn, "
                         "made while the pass before trains (default: 0, the same strips every pass)")
+    p.add_argument("--columns", type=float, default=None, metavar="WEIGHT",
+                   help="sdnn: also tell each output centred on a digit that digit, and each one far from every digit "
+                        "'between' (from the strips' pixel owners), by cross-entropy of this weight beside the "
+                        "string's loss (default: 0, the strings alone)")
     p.add_argument("--start-from", default=None, metavar="READER",
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
                         "with a fresh schedule (default: a new network)")

@@ -5,7 +5,11 @@ line at digit scale, the band along its baseline; kept as 8-bit grey); the loss 
 probability of every path through the outputs that spells the strip's digits, with "between"
 anywhere around and inside repeated digits: the forward algorithm of the paper's
 discriminative forward training (Sec. VI-E), computed by `torch.nn.functional.ctc_loss`.
-Nobody marks where a digit is: the network learns where digits stand from the strings alone.
+Nobody marks where a digit is: the network learns where digits stand from the strings alone,
+unless `columns` asks for more: then each output whose window is centred on a digit (known from
+the strip maker's pixel owners) is also told that digit, and each one far from every digit
+"between", by cross-entropy beside the string's loss, as the paper's first SDNNs were trained on
+centred and off-centre windows (Sec. VII).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -28,10 +33,25 @@ from lenet5.errors import Lenet5Error
 from lenet5.read.classes import NONE
 from lenet5.read.decode import read_columns
 from lenet5.read.fit import ReaderTraining, fit, split
-from lenet5.read.line import normalize
-from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, column_log_probs, phase_log_probs
+from lenet5.read.line import Line, normalize
+from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, centre_of, column_log_probs, phase_log_probs
 
-Band = tuple[np.ndarray, str]  # (32, W) uint8 ink, and the digits it shows
+
+class Band(NamedTuple):
+    """A training strip as the network sees it."""
+
+    ink: np.ndarray  # (32, W) uint8
+    number: str  # the digits it shows
+    centres: np.ndarray  # (len(number),) float32: each digit's centre, a column of the line at work scale
+
+
+# Column supervision (SDNNTraining.columns): an output whose window's centre is within NEAR px of a
+# digit's centre (the mean column of the pixels it owns) is told that digit (one or two outputs a digit,
+# at the stride of 4 px); one FAR px or more from every digit's centre is told "between" (half a digit's
+# height off: the window sees a digit's edge at most); the outputs between are left to the string's loss.
+NEAR, FAR = 2.5, 10.0
+IGNORED = -100  # torch's ignore_index: an output the column loss says nothing about
+BETWEEN = -1  # column_targets: no digit under this window
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,8 @@ class SDNNTraining(ReaderTraining):
     # share of the training strips drawn anew before each pass after the first, in turn (0.5: pass 2 replaces
     # the first half, pass 3 the second, ...), made one pass ahead by the `workers` while the network trains
     fresh: float = 0.0
+    # weight of the column loss beside the string's (NEAR, FAR above); 0: the strings alone, as the shipped SDNNs
+    columns: float = 0.0
     workers: int = 2  # processes making strips (the strips do not depend on it)
 
 
@@ -72,7 +94,33 @@ def _one_band(job: tuple[int, ...]) -> Band | None:
     if line is None or line.ink.sum() <= 0:  # the strip's ink vanished under noise: nothing to learn from
         return None
     ink = band(line)
-    return (ink * 255).round().astype(np.uint8), strip.number
+    return Band((ink * 255).round().astype(np.uint8), strip.number, digit_centres(strip.owner, len(strip.number), line))
+
+
+def digit_centres(owner: np.ndarray, digits: int, line: Line) -> np.ndarray:
+    """Each digit's centre as a column of the line at work scale: the mean column of the image
+    pixels it owns (`owner`: the strip maker's map, -1 for paper), mapped as `normalize` maps
+    the image (a digit that owns no pixel: NaN, so it is never a target)."""
+    rows, cols = np.nonzero(owner >= 0)
+    k = owner[rows, cols].astype(np.int64)
+    count = np.bincount(k, minlength=digits)[:digits]
+    mean = np.bincount(k, weights=cols + 0.5, minlength=digits)[:digits] / np.maximum(count, 1)
+    centres = (mean - line.offset[1]) / line.scale - 0.5
+    return np.where(count > 0, centres, np.nan).astype(np.float32)
+
+
+def column_targets(centres: np.ndarray, outputs: int) -> np.ndarray:
+    """(outputs,) int64: for each output, the index k (into the strip's string) of the digit its
+    window is centred on (within NEAR px), BETWEEN where every digit is FAR px away or more,
+    IGNORED otherwise."""
+    x = centre_of(np.arange(outputs, dtype=np.float64))[:, None]  # (T, 1) work columns
+    known = centres[~np.isnan(centres)]
+    if not len(known):
+        return np.full(outputs, BETWEEN, dtype=np.int64)
+    distance = np.abs(x - centres[None, :].astype(np.float64))  # (T, digits), NaN for a digit never seen
+    distance = np.where(np.isnan(distance), np.inf, distance)
+    nearest, gap = distance.argmin(axis=1), distance.min(axis=1)
+    return np.where(gap <= NEAR, nearest, np.where(gap >= FAR, BETWEEN, IGNORED)).astype(np.int64)
 
 
 class StripMakers:
@@ -198,11 +246,18 @@ class FreshStrips:
         self.close(at_once=kind is not None)  # an error or Ctrl-C: the next pass's strips are not waited for
 
 
-def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Inputs (B, 1, 32, W), outputs per band (B,), targets (sum of lengths,), lengths (B,)."""
-    inputs, windows = as_batch([b.astype(np.float32) / 255 for b, _ in bands])
-    targets = torch.tensor([int(c) for _, number in bands for c in number])
-    return inputs, windows, targets, torch.tensor([len(number) for _, number in bands])
+def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Inputs (B, 1, 32, W), outputs per band (B,), targets (sum of lengths,), lengths (B,), and
+    the column loss's targets (T, B): digits, NONE (between) and IGNORED by `column_targets`, IGNORED
+    past a band's end."""
+    inputs, windows = as_batch([b.ink.astype(np.float32) / 255 for b in bands])
+    targets = torch.tensor([int(c) for b in bands for c in b.number])
+    columns = np.full((int(windows.max()), len(bands)), IGNORED, dtype=np.int64)
+    for j, b in enumerate(bands):
+        k = column_targets(b.centres, int(windows[j]))
+        digits = np.array([int(c) for c in b.number] or [NONE], dtype=np.int64)  # (a blank strip: never indexed)
+        columns[: len(k), j] = np.where(k >= 0, digits[k.clip(0)], np.where(k == BETWEEN, NONE, IGNORED))
+    return inputs, windows, targets, torch.tensor([len(b.number) for b in bands]), torch.from_numpy(columns)
 
 
 @torch.no_grad()
@@ -212,7 +267,7 @@ def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) 
     out = []
     for i in range(0, len(bands), batch_size):
         chunk = bands[i: i + batch_size]
-        inputs, windows = as_batch([b.astype(np.float32) / 255 for b, _ in chunk])
+        inputs, windows = as_batch([b[0].astype(np.float32) / 255 for b in chunk])
         log_probs = phase_log_probs(model, inputs)  # (T, networks x bands x offsets, 11), network-major
         by_network = log_probs.view(log_probs.shape[0], -1, STRIDE * len(inputs), log_probs.shape[2])
         for j in range(len(chunk)):
@@ -231,6 +286,8 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     for name in SHARES:
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
+    if not 0 <= config.columns < float("inf"):
+        raise Lenet5Error(f"columns must be a weight of 0 or more, not {config.columns}")
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
         raise Lenet5Error(f"seed must be 0 or more and strips 1 or more (seed {seed}, strips {config.strips}, "
                           f"held-out strips {config.val_strips})")
@@ -253,13 +310,17 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         return ([bands[i] for i in batches[b]] for b in torch.randperm(len(batches), generator=generator).tolist())
 
     def loss_of(batch: list[Band]) -> tuple[torch.Tensor, int, None]:
-        inputs, windows, targets, lengths = batch_of(batch)
-        loss = torch.nn.functional.ctc_loss(column_log_probs(model, inputs), targets, windows, lengths,
-                                            blank=NONE, zero_infinity=True)
+        inputs, windows, targets, lengths, columns = batch_of(batch)
+        log_probs = column_log_probs(model, inputs)
+        loss = torch.nn.functional.ctc_loss(log_probs, targets, windows, lengths, blank=NONE, zero_infinity=True)
+        if config.columns and (columns != IGNORED).any():
+            told = torch.nn.functional.nll_loss(log_probs.reshape(-1, log_probs.shape[2]), columns.reshape(-1),
+                                                ignore_index=IGNORED)
+            loss = loss + config.columns * told
         return loss, len(batch), None
 
     def validate(m: SDNN) -> float:
-        return sum(r == n for r, (_, n) in zip(read_bands(m, val), val)) / len(val)
+        return sum(r == b.number for r, b in zip(read_bands(m, val), val)) / len(val)
 
     drawn_anew = config.epochs >= 2 and fresh_slots(len(train), config.fresh, 2)
     with (FreshStrips(train, train_digits, train_labels, config, seed, style) if drawn_anew
