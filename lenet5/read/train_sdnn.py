@@ -8,8 +8,8 @@ discriminative forward training (Sec. VI-E), computed by `torch.nn.functional.ct
 Nobody marks where a digit is: the network learns where digits stand from the strings alone,
 unless `columns` asks for more: then each output whose window is centred on a digit (known from
 the strip maker's pixel owners) is also told that digit, and each one far from every digit
-"between", by cross-entropy beside the string's loss, as the paper's first SDNNs were trained on
-centred and off-centre windows (Sec. VII).
+"between", by cross-entropy beside the string's loss (a recognizer's training on centred windows
+and on windows between digits, added to the string's).
 """
 
 from __future__ import annotations
@@ -114,8 +114,7 @@ def column_targets(centres: np.ndarray, outputs: int) -> np.ndarray:
     window is centred on (within NEAR px), BETWEEN where every digit is FAR px away or more,
     IGNORED otherwise."""
     x = centre_of(np.arange(outputs, dtype=np.float64))[:, None]  # (T, 1) work columns
-    known = centres[~np.isnan(centres)]
-    if not len(known):
+    if np.isnan(centres).all():
         return np.full(outputs, BETWEEN, dtype=np.int64)
     distance = np.abs(x - centres[None, :].astype(np.float64))  # (T, digits), NaN for a digit never seen
     distance = np.where(np.isnan(distance), np.inf, distance)
