@@ -92,6 +92,10 @@ def test_phases_shift_the_band_by_each_pixel_of_a_stride():
         assert (p[:, :s] == 0).all() and np.array_equal(p[:, s:], b[:, : 48 - s])
 
 
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+
+
 def body_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     digits, labels = synthetic_digits(n, seed)
     digits[:, 2:26, 10:18] = np.maximum(digits[:, 2:26, 10:18], 200)  # every fake digit gets a body
@@ -186,7 +190,7 @@ def test_the_same_seed_gives_the_same_weights():
     a, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
     b, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
     c, _ = train_sdnn(digits, labels, config, seed=4, log=lambda s: None)
-    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+    assert same_weights(a, b)
     assert not torch.equal(a.C1.weight, c.C1.weight)
 
 
@@ -205,7 +209,7 @@ def test_each_digits_centre_is_the_middle_of_its_ink_in_the_band():
 
 
 def test_column_targets_name_the_digit_under_each_centred_window_and_between_far_from_all():
-    from lenet5.read.train_sdnn import BETWEEN, FAR, IGNORED, NEAR, batch_of, column_targets
+    from lenet5.read.train_sdnn import BETWEEN, FAR, IGNORED, NEAR, batch_of, column_targets, columns_of
 
     centres = np.array([centre_of(3) + 1.0, centre_of(9) - 1.0, np.nan], np.float32)  # the third owns no pixel
     got = column_targets(centres, 14)
@@ -216,8 +220,11 @@ def test_column_targets_name_the_digit_under_each_centred_window_and_between_far
         assert got[t] == want
     assert list(np.nonzero(got >= 0)[0]) == [3, 9] and got[3] == 0 and got[9] == 1
     assert got[0] == BETWEEN and got[5] == IGNORED and got[13] == BETWEEN
+    assert (column_targets(np.array([np.nan], np.float32), 5) == BETWEEN).all()  # no digit seen: between everywhere
     ink = np.zeros((HEIGHT, HEIGHT + 13 * STRIDE), np.uint8)
-    _, windows_, _, _, columns = batch_of([Band(ink, "472", centres), Band(ink[:, :HEIGHT + 4 * STRIDE], "", np.zeros(0, np.float32))])
+    bands = [Band(ink, "472", centres), Band(ink[:, :HEIGHT + 4 * STRIDE], "", np.zeros(0, np.float32))]
+    windows_ = batch_of(bands)[1]
+    columns = columns_of(bands, windows_)
     assert columns.shape == (14, 2) and list(windows_) == [14, 5]
     assert columns[3, 0] == 4 and columns[9, 0] == 7 and columns[0, 0] == NONE and columns[5, 0] == IGNORED
     assert (columns[:5, 1] == NONE).all() and (columns[5:, 1] == IGNORED).all()  # a blank strip, then past its end
@@ -229,7 +236,7 @@ def test_the_column_loss_is_off_by_default_and_changes_the_training_when_weighed
     plain, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
     zero, _ = train_sdnn(digits, labels, dataclasses.replace(config, columns=0.0), seed=3, log=lambda s: None)
     told, _ = train_sdnn(digits, labels, dataclasses.replace(config, columns=1.0), seed=3, log=lambda s: None)
-    assert all(torch.equal(plain.state_dict()[k], zero.state_dict()[k]) for k in plain.state_dict())
+    assert same_weights(plain, zero)
     assert not torch.equal(plain.C1.weight, told.C1.weight)
     with pytest.raises(Lenet5Error, match="columns must be a weight of 0 or more"):
         train_sdnn(digits, labels, dataclasses.replace(config, columns=-1.0), seed=3, log=lambda s: None)
@@ -266,7 +273,7 @@ def test_fresh_strips_are_drawn_one_pass_ahead_and_the_weights_do_not_depend_on_
     a, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
     b, _ = train_sdnn(digits, labels, dataclasses.replace(config, workers=2), seed=3, log=lambda s: None)
     same, _ = train_sdnn(digits, labels, dataclasses.replace(config, fresh=0.0), seed=3, log=lambda s: None)
-    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+    assert same_weights(a, b)
     assert not torch.equal(a.C1.weight, same.C1.weight)
     with pytest.raises(Lenet5Error, match="fresh must be a share"):
         train_sdnn(digits, labels, dataclasses.replace(config, fresh=1.5), seed=3, log=lambda s: None)

@@ -113,11 +113,10 @@ def column_targets(centres: np.ndarray, outputs: int) -> np.ndarray:
     """(outputs,) int64: for each output, the index k (into the strip's string) of the digit its
     window is centred on (within NEAR px), BETWEEN where every digit is FAR px away or more,
     IGNORED otherwise."""
-    x = centre_of(np.arange(outputs, dtype=np.float64))[:, None]  # (T, 1) work columns
-    if np.isnan(centres).all():
+    if not len(centres):
         return np.full(outputs, BETWEEN, dtype=np.int64)
-    distance = np.abs(x - centres[None, :].astype(np.float64))  # (T, digits), NaN for a digit never seen
-    distance = np.where(np.isnan(distance), np.inf, distance)
+    x = centre_of(np.arange(outputs, dtype=np.float64))[:, None]  # (T, 1) work columns
+    distance = np.abs(x - np.nan_to_num(centres.astype(np.float64), nan=np.inf)[None, :])  # (T, digits)
     nearest, gap = distance.argmin(axis=1), distance.min(axis=1)
     return np.where(gap <= NEAR, nearest, np.where(gap >= FAR, BETWEEN, IGNORED)).astype(np.int64)
 
@@ -245,18 +244,22 @@ class FreshStrips:
         self.close(at_once=kind is not None)  # an error or Ctrl-C: the next pass's strips are not waited for
 
 
-def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Inputs (B, 1, 32, W), outputs per band (B,), targets (sum of lengths,), lengths (B,), and
-    the column loss's targets (T, B): digits, NONE (between) and IGNORED by `column_targets`, IGNORED
-    past a band's end."""
+def batch_of(bands: list[Band]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Inputs (B, 1, 32, W), outputs per band (B,), targets (sum of lengths,), lengths (B,)."""
     inputs, windows = as_batch([b.ink.astype(np.float32) / 255 for b in bands])
     targets = torch.tensor([int(c) for b in bands for c in b.number])
+    return inputs, windows, targets, torch.tensor([len(b.number) for b in bands])
+
+
+def columns_of(bands: list[Band], windows: torch.Tensor) -> torch.Tensor:
+    """The column loss's targets (T, B) for a batch whose bands give `windows` outputs each: digits,
+    NONE (between) and IGNORED by `column_targets`, IGNORED past a band's end."""
     columns = np.full((int(windows.max()), len(bands)), IGNORED, dtype=np.int64)
     for j, b in enumerate(bands):
         k = column_targets(b.centres, int(windows[j]))
         digits = np.array([int(c) for c in b.number] or [NONE], dtype=np.int64)  # (a blank strip: never indexed)
         columns[: len(k), j] = np.where(k >= 0, digits[k.clip(0)], np.where(k == BETWEEN, NONE, IGNORED))
-    return inputs, windows, targets, torch.tensor([len(b.number) for b in bands]), torch.from_numpy(columns)
+    return torch.from_numpy(columns)
 
 
 @torch.no_grad()
@@ -309,10 +312,11 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         return ([bands[i] for i in batches[b]] for b in torch.randperm(len(batches), generator=generator).tolist())
 
     def loss_of(batch: list[Band]) -> tuple[torch.Tensor, int, None]:
-        inputs, windows, targets, lengths, columns = batch_of(batch)
+        inputs, windows, targets, lengths = batch_of(batch)
         log_probs = column_log_probs(model, inputs)
         loss = torch.nn.functional.ctc_loss(log_probs, targets, windows, lengths, blank=NONE, zero_infinity=True)
-        if config.columns and (columns != IGNORED).any():
+        columns = columns_of(batch, windows) if config.columns else None
+        if columns is not None and (columns != IGNORED).any():
             told = torch.nn.functional.nll_loss(log_probs.reshape(-1, log_probs.shape[2]), columns.reshape(-1),
                                                 ignore_index=IGNORED)
             loss = loss + config.columns * told
