@@ -100,6 +100,9 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
     if args.columns is not None and (args.method != "sdnn" or not 0 <= args.columns < float("inf")):
         raise Lenet5Error("--columns is a weight of 0 or more, for --method sdnn")
+    if args.context is not None and (args.method != "sdnn" or args.context < 0 or args.start_from is not None):
+        raise Lenet5Error("--context is a whole number of outputs, 0 or more, for --method sdnn (a new network: "
+                          "--start-from keeps its reader's)")
     start_from = None
     if args.start_from is not None:
         from lenet5.read.weights import load_reader
@@ -111,7 +114,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
-    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", *SHARES) if getattr(args, k) is not None}
+    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", *SHARES) if getattr(args, k) is not None}
     print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
           f"into {out}")
     if args.method == "sdnn":
@@ -119,7 +122,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
         config = SDNNTraining(**given, workers=threads)
         if start_from is not None:
-            config = dataclasses.replace(config, maps=start_from.maps)  # the metadata says what was trained
+            config = dataclasses.replace(config, maps=start_from.maps, context=start_from.context)  # what was trained
         model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True),
                                     start_from=start_from)
     else:
@@ -270,6 +273,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="sdnn: also tell each output centred on a digit that digit, and each one far from every digit "
                         "'between' (from the strips' pixel owners), by cross-entropy of this weight beside the "
                         "string's loss (default: 0, the strings alone)")
+    p.add_argument("--context", type=int, default=None, metavar="OUTPUTS",
+                   help="sdnn: F6 also reads C5's columns this many outputs (4 px each) to either side, widening each "
+                        "window (default: 0, the paper's 32 px window alone)")
     p.add_argument("--start-from", default=None, metavar="READER",
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
                         "with a fresh schedule (default: a new network)")

@@ -24,7 +24,8 @@ import torch
 
 from lenet5.architectures import sweep
 from lenet5.data import feed
-from lenet5.model import LeNet, ModelConfig
+from lenet5.layers import Conv
+from lenet5.model import LeNet, ModelConfig, initialize
 from lenet5.read.classes import CLASSES
 from lenet5.read.decode import read_columns
 from lenet5.read.line import DIGIT_HEIGHT, INK, Found, Line
@@ -47,19 +48,50 @@ PAPER_MAPS = (6, 16, 120, 84)  # C1, C3, C5, F6 as in Fig. 2
 SDNN_CONFIG = ModelConfig(head="softmax", loss="cross-entropy", init="paper-sqrt")
 
 
+class Context(Conv):
+    """F6 reading C5's columns `context` outputs to either side as well as its own: a valid (1, 2 context
+    + 1) convolution, so each output's window widens by STRIDE * context px on each side. SDNN.widened
+    puts that much paper around the band first, so the number of outputs stays and a band's outputs are
+    the same alone as batched beside wider ones (their padding is paper too)."""
+
+    def __init__(self, in_maps: int, out_maps: int, context: int):
+        super().__init__(in_maps, out_maps, kernel=1)
+        self.context = context
+        self.weight = torch.nn.Parameter(torch.zeros(out_maps, in_maps, 1, 2 * context + 1))  # drawn by initialize
+
+    def fan_in(self) -> torch.Tensor:
+        return self.mask.sum(dim=(1, 2, 3)) * self.weight.shape[-1]
+
+    def affine(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.conv2d(x, weight, bias)
+
+
 class SDNN(LeNet):
     """LeNet-5's layers (Fig. 2: C1, S2, C3, S4, C5, F6, scaled tanh) with `maps` = the number of
     maps of C1, C3, C5 and F6, and a softmax over 10 digits + between. With the paper's maps C3 is
-    wired by Table I; wider ones connect C3 to every S2 map. (B, 1, 32, W) -> (B, 11, 1, windows(W)).
+    wired by Table I; wider ones connect C3 to every S2 map. `context` > 0: F6 also reads C5's
+    outputs that many strides to either side (`Context`; 0, the paper's: its own window alone).
+    (B, 1, 32, W) -> (B, 11, 1, windows(W)).
     The shipped SDNN has more maps than Fig. 2: see SDNNTraining.maps in train_sdnn.py."""
 
-    def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0):
-        self.maps = tuple(maps)
+    def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0, context: int = 0):
+        self.maps, self.context = tuple(maps), int(context)
+        if self.context < 0:
+            raise ValueError(f"context must be 0 or more, not {context}")
         super().__init__(SDNN_CONFIG, seed, classes=CLASSES, architecture=sweep(self.maps))
+        if self.context:
+            self.F6 = Context(self.maps[2], self.maps[3], self.context)
+            initialize(self, torch.Generator().manual_seed(seed))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 1, 32, W) -> (B, 11, 1, windows(W)), one column of outputs even for a 32 px band."""
-        return torch.nn.Sequential.forward(self, x)
+        return torch.nn.Sequential.forward(self, self.widened(x))
+
+    def widened(self, x: torch.Tensor) -> torch.Tensor:
+        """Inputs (B, 1, 32, W) with the paper F6's context reads past each end: STRIDE * context px
+        of it on both sides (none without a context)."""
+        margin = STRIDE * self.context
+        return torch.nn.functional.pad(x, (margin, margin), value=feed.BACKGROUND) if margin else x
 
 
 def band(line: Line) -> np.ndarray:
@@ -150,6 +182,7 @@ def _swept(net: SDNN, x: torch.Tensor) -> torch.Tensor:
     shifted right by s px: its C1 maps are columns [3 - s, ...) of C1 over the band with 3 px of
     paper on its left, and its S2 maps come from there in pairs, so phases whose start has the
     same parity share their S2 and C3 maps, one S2 column apart; S4 on, each phase is its own."""
+    x = net.widened(x)
     width = x.shape[-1]
     a = net.C1_f(net.C1(torch.nn.functional.pad(x, (STRIDE - 1, 0), value=feed.BACKGROUND)))  # (B, C1, 28, W - 1)
     n = (width - 4) // 2  # S2 columns of one phase

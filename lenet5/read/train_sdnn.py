@@ -62,6 +62,9 @@ class SDNNTraining(ReaderTraining):
     # Deviation: C1, C3, C5, F6 maps; the paper's are 6, 16, 120, 84. Held-out strips read exactly
     # after 6 passes of 20,000 strips: paper maps 65.2%, (16, 48, 200, 120) 70.4%, these 73.2%.
     maps: tuple[int, int, int, int] = (32, 64, 256, 128)
+    # outputs to either side whose C5 columns F6 reads too (sdnn.Context): 0, the paper's window alone, as the
+    # shipped SDNNs; 2 widens each window from 32 px to 48, about a neighbouring digit on each side
+    context: int = 0
     # share of the training strips' gaps where neighbours touch or overlap (the benchmark's: 1/3): held-out
     # strips read exactly, 160,000 strips, 8 passes, one seed each: 1/3 (seed 0) 89.6%, 1/2 (seed 1) 90.9%
     joined: float = 0.5
@@ -281,13 +284,15 @@ def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) 
 def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int = 0,
                log: Callable[[str], None] = print, start_from: SDNN | None = None) -> tuple[SDNN, list[dict]]:
     """Train an SDNN on strips of digits[:-holdout]; read held-out strips after each pass.
-    `start_from`: go on training that SDNN (its maps, not config.maps) on this seed's strips,
+    `start_from`: go on training that SDNN (its maps and context, not config's) on this seed's strips,
     with a fresh optimizer and schedule. Returns the model (eval mode) and one history row per pass."""
     (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     start = time.time()
     for name in SHARES:
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
+    if not isinstance(config.context, int) or config.context < 0:
+        raise Lenet5Error(f"context must be a whole number of outputs, 0 or more, not {config.context}")
     if not 0 <= config.columns < float("inf"):
         raise Lenet5Error(f"columns must be a weight of 0 or more, not {config.columns}")
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
@@ -299,7 +304,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     if not train or not val:
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
-    model = SDNN(config.maps, seed) if start_from is None else copy.deepcopy(start_from)
+    model = SDNN(config.maps, seed, config.context) if start_from is None else copy.deepcopy(start_from)
     per_pass = -(-len(train) // config.batch_size)
     epoch = 0
 

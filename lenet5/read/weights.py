@@ -1,6 +1,7 @@
 """The readers' weights files: the shipped ones (lenet5/weights/readers/) and any made by
 `lenet5 train-reader` or `lenet5 calibrate-reader`. A file says which reader it holds in its metadata
-("method": "sdnn", with the SDNN's `maps`, or a committee's `members`, each one SDNN's maps; or
+("method": "sdnn", with the SDNN's `maps` and any `context`, or a committee's `members`, each one SDNN's
+maps, with `contexts` where one has a context; or
 "hos", a segment recognizer), `classes` = 11 (ten digits and none), and, once calibrated, the
 map from the reader's probability of a reading to the confidence it reports (`calibration`).
 """
@@ -34,8 +35,12 @@ def save_reader(model: torch.nn.Module, path: Path | str, meta: dict[str, Any]) 
     (each member's maps) or a segment recognizer."""
     if isinstance(model, Committee):
         method = {"method": "sdnn", "members": [list(m.maps) for m in model.members]}
+        if any(m.context for m in model.members):  # files of SDNNs without one stay as they were
+            method["contexts"] = [m.context for m in model.members]
+    elif isinstance(model, SDNN):
+        method = {"method": "sdnn", "maps": list(model.maps), **({"context": model.context} if model.context else {})}
     else:
-        method = {"method": "sdnn", "maps": list(model.maps)} if isinstance(model, SDNN) else {"method": "hos"}
+        method = {"method": "hos"}
     save_weights(model, path, {"classes": CLASSES, **method, **meta})
 
 
@@ -44,8 +49,11 @@ def reader_of(meta: dict[str, Any]) -> torch.nn.Module:
     if meta.get("method") != "sdnn":
         return reader_network()
     if "members" in meta:
-        return Committee([SDNN(tuple(int(m) for m in maps)) for maps in meta["members"]])
-    return SDNN(tuple(int(m) for m in meta["maps"]))
+        contexts = meta.get("contexts") or [0] * len(meta["members"])
+        if len(contexts) != len(meta["members"]):
+            raise ValueError(f"{len(contexts)} contexts for {len(meta['members'])} members")
+        return Committee([SDNN(tuple(int(m) for m in maps), context=int(c)) for maps, c in zip(meta["members"], contexts)])
+    return SDNN(tuple(int(m) for m in meta["maps"]), context=int(meta.get("context", 0)))
 
 
 def calibration_of(meta: dict[str, Any]) -> Platt:
