@@ -57,13 +57,30 @@ def test_a_line_without_ink_gives_a_blank_band_of_whole_windows():
     assert not blank.any()
 
 
-def test_output_t_sees_band_columns_4t_to_4t_plus_32():
-    model = SDNN(PAPER_MAPS)
-    x = torch.zeros(1, 1, HEIGHT, 32 + 4 * 6, requires_grad=True)
-    model(x)[0, 0, 0, 3].backward()
+@pytest.mark.parametrize("context", [0, 1, 2])
+def test_output_t_sees_band_columns_4t_to_4t_plus_32_widened_by_its_context(context):
+    model = SDNN(PAPER_MAPS, context=context)
+    x = torch.zeros(1, 1, HEIGHT, 32 + 4 * 12, requires_grad=True)
+    scores = model(x)
+    assert scores.shape[-1] == windows(x.shape[-1])  # a context keeps the number of outputs
+    scores[0, 0, 0, 6].backward()
     columns = np.nonzero(x.grad[0, 0].abs().sum(dim=0).numpy())[0]
-    assert (columns.min(), columns.max()) == (12, 43)
-    assert centre_of(3) == (12 + 43) / 2 - PAD  # the middle of those columns, in line columns
+    assert (columns.min(), columns.max()) == (24 - 4 * context, 55 + 4 * context)
+    assert centre_of(6) == (24 + 55) / 2 - PAD  # the middle of those columns, in line columns
+
+
+@pytest.mark.parametrize("context", [0, 2])
+def test_a_band_reads_the_same_alone_and_batched_beside_wider_ones(context):
+    """The outputs near a band's end read past it (a context); in a batch, what lies there is the
+    band's padding: paper, as SDNN.widened puts around a band read alone."""
+    rng = np.random.default_rng(3)
+    bands = [np.pad((rng.random((HEIGHT, w)) < 0.3).astype(np.float32), ((0, 0), (0, PAD))) for w in (24, 60, 140)]
+    model = SDNN((6, 16, 60, 42), seed=2, context=context).eval()
+    with torch.no_grad():
+        batched = column_log_probs(model, as_batch(bands)[0])
+        for j, b in enumerate(bands):
+            alone = column_log_probs(model, as_batch([b])[0])[:, 0]
+            torch.testing.assert_close(alone, batched[: len(alone), j], rtol=0, atol=1e-5)
 
 
 def test_windows_reach_both_ends_of_the_line():
@@ -182,6 +199,35 @@ def test_a_damaged_reader_file_is_one_clear_error(tmp_path):
         save_weights(model, bad, {k: v for k, v in broken.items()})
         with pytest.raises(Lenet5Error, match="damaged reader file"):
             load_reader(bad)
+
+
+def test_a_context_round_trips_through_the_files_of_an_sdnn_and_a_committee(tmp_path):
+    from lenet5.pretrained import read_safetensors
+    from lenet5.read.committee import Committee
+
+    wide, plain = SDNN((6, 16, 60, 42), seed=1, context=2), SDNN((6, 16, 60, 42), seed=2)
+    x = as_batch([np.pad((np.random.default_rng(0).random((HEIGHT, 60)) < 0.3).astype(np.float32), ((0, 0), (0, PAD)))])[0]
+    for model, key, recorded in ((wide, "context", 2), (Committee([wide, plain]), "contexts", [2, 0])):
+        path = tmp_path / f"{key}.safetensors"
+        save_reader(model, path, {})
+        assert read_safetensors(path)[1][key] == recorded
+        loaded, _ = load_reader(path)
+        with torch.no_grad():
+            assert torch.equal(loaded(x), model.eval()(x))
+    save_reader(plain, tmp_path / "plain.safetensors", {})  # files without a context are as before
+    assert "context" not in read_safetensors(tmp_path / "plain.safetensors")[1]
+    assert load_reader(tmp_path / "plain.safetensors")[0].context == 0
+    assert all(m.context == 0 for m in load_reader("amounts")[0].members)  # the shipped SDNNs: the paper's window
+
+
+def test_a_context_is_a_whole_number_of_outputs_0_or_more():
+    digits, labels = body_digits(100, 2)
+    for bad in (-1, 1.5):
+        config = SDNNTraining(strips=10, val_strips=2, holdout=50, epochs=1, maps=(6, 16, 60, 42), workers=1, context=bad)
+        with pytest.raises(Lenet5Error, match="context must be a whole number"):
+            train_sdnn(digits, labels, config, log=lambda s: None)
+    with pytest.raises(ValueError, match="context must be 0 or more"):
+        SDNN(PAPER_MAPS, context=-1)
 
 
 def test_the_same_seed_gives_the_same_weights():
@@ -348,16 +394,21 @@ def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():
     assert not torch.equal(moved.C1.weight, before["C1.weight"])
 
 
-@pytest.mark.parametrize("maps", [PAPER_MAPS, (8, 12, 40, 20)])
-def test_every_offset_swept_at_once_is_the_four_shifted_bands_read_bit_for_bit(maps):
-    """One band (read_line) and bands of several widths together (read_bands), by one SDNN and a committee."""
+@pytest.mark.parametrize("maps, context", [(PAPER_MAPS, 0), ((8, 12, 40, 20), 0), ((8, 12, 40, 20), 2)])
+def test_every_offset_swept_at_once_is_the_four_shifted_bands_read_bit_for_bit(maps, context):
+    """One band (read_line) and bands of several widths together (read_bands), by one SDNN and a committee.
+    With a context the outputs read past the band's end, where a shifted band has lost its last
+    columns: `band` leaves paper there (PAD px), so these bands end in paper too."""
     from lenet5.read.committee import Committee
     from lenet5.read.sdnn import phase_log_probs
 
     rng = np.random.default_rng(7)
     bands = [(rng.random((HEIGHT, w)) < 0.2).astype(np.float32) for w in (32, 36, 104, 200)]
+    for b in bands if context else []:
+        b[:, -(STRIDE - 1):] = 0
     with torch.no_grad():
-        for model in (SDNN(maps, seed=1).eval(), Committee([SDNN(maps, seed=1), SDNN(maps, seed=2)]).eval()):
+        for model in (SDNN(maps, seed=1, context=context).eval(),
+                      Committee([SDNN(maps, seed=1, context=context), SDNN(maps, seed=2)]).eval()):
             for chunk in [bands[2:3], bands]:  # each band's outputs up to its own width (past it: the padding)
                 inputs, counts = as_batch(chunk)
                 shifted, _ = as_batch([p for b in chunk for p in phases(b)])
