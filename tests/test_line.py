@@ -60,7 +60,8 @@ def test_normalize_brings_digits_to_mnist_height_and_keeps_coordinates():
     pieces = atoms(line)
     heights = [a.ys.max() - a.ys.min() + 1 for a in pieces if a.ys.max() - a.ys.min() > 10]
     assert abs(np.median(heights) - DIGIT_HEIGHT) <= 2
-    top, left = line.offset
-    bar = min(pieces, key=lambda a: a.x0)  # the bar starts at column 30 of the image
-    assert abs(left + bar.x0 * line.scale - 30) <= 2 * line.scale
-    assert abs(top + bar.ys.min() * line.scale - 20) <= 2 * line.scale
+    bar = min(pieces, key=lambda a: a.x0)  # the bar starts at column 30 of the image, row 20
+    y, x = line.to_image(bar.ys.min(), bar.x0)
+    assert abs(x - 30) <= 2 * line.scale and abs(y - 20) <= 2 * line.scale
+    assert np.isclose(line.column_from_image(x), bar.x0)  # the two maps undo each other
+    assert np.allclose(line.column_from_image(line.to_image(0, np.arange(5.0))[1]), np.arange(5.0))

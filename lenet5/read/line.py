@@ -35,6 +35,15 @@ class Line:
     scale: float
     offset: tuple[float, float]
 
+    # Both maps take and give continuous coordinates, pixel i spanning [i, i + 1): a pixel's centre is i + 0.5.
+    def to_image(self, y, x):
+        """Work coordinates (y, x) (numbers or arrays) -> the image's."""
+        return y * self.scale + self.offset[0], x * self.scale + self.offset[1]
+
+    def column_from_image(self, x):
+        """An image column (a number or an array) -> the work column it lands on."""
+        return (x - self.offset[1]) / self.scale
+
 
 @dataclass(frozen=True)
 class Found:

@@ -76,10 +76,10 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
         found, log_p = (read_line if isinstance(model, (SDNN, Committee)) else read_segmented)(model, line)
     if not found:
         raise Lenet5Error("no digits found (no ink above the paper's level, or only specks)")
-    top, left = line.offset
-    s = line.scale
-    digits = [ReadDigit(f.digit, int(left + f.x0 * s), int(math.ceil(left + f.x1 * s)), int(top + f.y0 * s),
-                        int(math.ceil(top + f.y1 * s)), f.p) for f in found]
+    digits = []
+    for f in found:
+        (y0, x0), (y1, x1) = line.to_image(f.y0, f.x0), line.to_image(f.y1, f.x1)
+        digits.append(ReadDigit(f.digit, int(x0), int(math.ceil(x1)), int(y0), int(math.ceil(y1)), f.p))
     return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits)
 
 

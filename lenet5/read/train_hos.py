@@ -58,11 +58,10 @@ def segment_examples(strip: Strip, rng: np.random.Generator) -> tuple[np.ndarray
     spans = candidates(pieces)
     n_digits = len(strip.number)
     mass = np.zeros((len(pieces), n_digits))
-    top, left = line.offset
     h, w = strip.owner.shape
     for k, a in enumerate(pieces):
-        y = np.clip(((a.ys + 0.5) * line.scale + top).astype(int), 0, h - 1)
-        x = np.clip(((a.xs + 0.5) * line.scale + left).astype(int), 0, w - 1)
+        y, x = line.to_image(a.ys + 0.5, a.xs + 0.5)  # each pixel's centre in the strip's image
+        y, x = np.clip(y.astype(int), 0, h - 1), np.clip(x.astype(int), 0, w - 1)
         owner = strip.owner[y, x]
         ink = line.ink[a.ys, a.xs]
         mine = owner >= 0

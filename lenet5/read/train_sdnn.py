@@ -108,7 +108,7 @@ def digit_centres(owner: np.ndarray, digits: int, line: Line) -> np.ndarray:
     k = owner[rows, cols].astype(np.int64)
     count = np.bincount(k, minlength=digits)[:digits]
     mean = np.bincount(k, weights=cols + 0.5, minlength=digits)[:digits] / np.maximum(count, 1)
-    centres = (mean - line.offset[1]) / line.scale - 0.5
+    centres = line.column_from_image(mean) - 0.5  # continuous -> the work pixel's index, as centre_of gives
     return np.where(count > 0, centres, np.nan).astype(np.float32)
 
 
