@@ -193,7 +193,8 @@ def test_a_damaged_reader_file_is_one_clear_error(tmp_path):
     path = tmp_path / "reader.safetensors"
     save_reader(SDNN((6, 16, 60, 42)), path, {})
     _, meta = read_safetensors(path)
-    for broken in ({**meta, "maps": None}, {**meta, "maps": [8, 16, 60, 42]}, {k: v for k, v in meta.items() if k != "maps"}):
+    for broken in ({**meta, "maps": None}, {**meta, "maps": [8, 16, 60, 42]}, {k: v for k, v in meta.items() if k != "maps"},
+                   {**meta, "context": -1}, {**meta, "context": 2}, {**meta, "context": "wide"}):
         model = SDNN((6, 16, 60, 42))
         bad = tmp_path / "bad.safetensors"
         save_weights(model, bad, {k: v for k, v in broken.items()})
@@ -220,9 +221,36 @@ def test_a_context_round_trips_through_the_files_of_an_sdnn_and_a_committee(tmp_
     assert all(m.context == 0 for m in load_reader("amounts")[0].members)  # the shipped SDNNs: the paper's window
 
 
+def test_a_committee_file_whose_contexts_do_not_match_its_members_is_damaged(tmp_path):
+    from lenet5.pretrained import read_safetensors, save_weights
+    from lenet5.read.committee import Committee
+
+    model = Committee([SDNN((6, 16, 60, 42), context=1), SDNN((6, 16, 60, 42))])
+    save_reader(model, tmp_path / "c.safetensors", {})
+    _, meta = read_safetensors(tmp_path / "c.safetensors")
+    for contexts in ([1], [1, 0, 0], [0, 1]):
+        save_weights(model, tmp_path / "bad.safetensors", {**meta, "contexts": contexts})
+        with pytest.raises(Lenet5Error, match="damaged reader file"):
+            load_reader(tmp_path / "bad.safetensors")
+
+
+def test_a_context_sdnn_trains_and_goes_on_training_with_its_context():
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=40, val_strips=4, holdout=50, epochs=1, batch_size=16, maps=(6, 16, 60, 42), workers=1,
+                          context=1)
+    model, history = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    assert model.context == 1 and model.F6.weight.shape[-1] == 3 and len(history) == 1
+    before = model.F6.weight.clone()
+    more, _ = train_sdnn(digits, labels, dataclasses.replace(config, context=0), seed=4, log=lambda s: None,
+                         start_from=model)
+    assert more.context == 1 and not torch.equal(more.F6.weight, before)  # its own context, trained on
+    x = torch.zeros(1, 1, HEIGHT, 72)
+    assert more.features(x).shape == (1, 42, 1, windows(72))  # what the output layer reads, widened as forward
+
+
 def test_a_context_is_a_whole_number_of_outputs_0_or_more():
     digits, labels = body_digits(100, 2)
-    for bad in (-1, 1.5):
+    for bad in (-1, 1.5, True):
         config = SDNNTraining(strips=10, val_strips=2, holdout=50, epochs=1, maps=(6, 16, 60, 42), workers=1, context=bad)
         with pytest.raises(Lenet5Error, match="context must be a whole number"):
             train_sdnn(digits, labels, config, log=lambda s: None)

@@ -100,9 +100,10 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
     if args.columns is not None and (args.method != "sdnn" or not 0 <= args.columns < float("inf")):
         raise Lenet5Error("--columns is a weight of 0 or more, for --method sdnn")
-    if args.context is not None and (args.method != "sdnn" or args.context < 0 or args.start_from is not None):
-        raise Lenet5Error("--context is a whole number of outputs, 0 or more, for --method sdnn (a new network: "
-                          "--start-from keeps its reader's)")
+    if args.context is not None and (args.method != "sdnn" or args.context < 0):
+        raise Lenet5Error("--context is a whole number of outputs, 0 or more, for --method sdnn")
+    if args.context is not None and args.start_from is not None:
+        raise Lenet5Error("--context is for a new SDNN: --start-from keeps its reader's")
     start_from = None
     if args.start_from is not None:
         from lenet5.read.weights import load_reader
@@ -132,7 +133,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         model, history = train_reader(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
     command = command_line("train-reader")
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
-            "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps)
+            "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps, context)
     if start_from is not None:  # how the starting point was made, so the chain can be re-run
         meta["started_from"] = {k: start_meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from")}
     if args.method == "hos":

@@ -11,8 +11,9 @@ string, and the string with the highest mean probability over all members' readi
     band -> member 1 at 4 offsets, member 2 at 4 offsets, ... -> (T, 4M, 11)
         -> each reading's likeliest string -> mean P(string) over the 4M readings -> "92312"
 
-Every member has the same geometry (stride 4, a 32 px window), so their outputs line up in T
-and `decode.read_columns` reads them as one set of readings.
+Every member has the same stride (4 px) and its windows the same centres (a context widens a
+window on both sides alike), so their outputs line up in T and `decode.read_columns` reads them
+as one set of readings.
 """
 
 from __future__ import annotations

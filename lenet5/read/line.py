@@ -36,11 +36,11 @@ class Line:
     offset: tuple[float, float]
 
     # Both maps take and give continuous coordinates, pixel i spanning [i, i + 1): a pixel's centre is i + 0.5.
-    def to_image(self, y, x):
+    def to_image(self, y: float | np.ndarray, x: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
         """Work coordinates (y, x) (numbers or arrays) -> the image's."""
         return y * self.scale + self.offset[0], x * self.scale + self.offset[1]
 
-    def column_from_image(self, x):
+    def column_from_image(self, x: float | np.ndarray) -> float | np.ndarray:
         """An image column (a number or an array) -> the work column it lands on."""
         return (x - self.offset[1]) / self.scale
 

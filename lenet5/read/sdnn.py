@@ -56,7 +56,7 @@ class Context(Conv):
 
     def __init__(self, in_maps: int, out_maps: int, context: int):
         super().__init__(in_maps, out_maps, kernel=1)
-        self.context = context
+        self.context, self.kernel = context, (1, 2 * context + 1)
         self.weight = torch.nn.Parameter(torch.zeros(out_maps, in_maps, 1, 2 * context + 1))  # drawn by initialize
 
     def fan_in(self) -> torch.Tensor:
@@ -87,9 +87,13 @@ class SDNN(LeNet):
         """(B, 1, 32, W) -> (B, 11, 1, windows(W)), one column of outputs even for a 32 px band."""
         return torch.nn.Sequential.forward(self, self.widened(x))
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """F6's output (B, F6 maps, 1, windows(W)): what the output layer reads."""
+        return super().features(self.widened(x))
+
     def widened(self, x: torch.Tensor) -> torch.Tensor:
-        """Inputs (B, 1, 32, W) with the paper F6's context reads past each end: STRIDE * context px
-        of it on both sides (none without a context)."""
+        """Inputs (B, 1, 32, W) -> (B, 1, 32, W + 2 STRIDE context): paper on both sides, as far as
+        F6's context reads past each end (x itself without a context)."""
         margin = STRIDE * self.context
         return torch.nn.functional.pad(x, (margin, margin), value=feed.BACKGROUND) if margin else x
 
@@ -165,7 +169,9 @@ def phase_log_probs(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor
     network (a committee's M members, else one) reading every band at every pixel offset
     (`phases`): network-major, then band, then offset. What `column_log_probs` gives for the bands'
     phases, bit for bit (tested), at a third of the time: the phases are shifted copies of one
-    band, so C1 is computed once for all four and C3 once for each two (shift and stitch)."""
+    band, so C1 is computed once for all four and C3 once for each two (shift and stitch). With a
+    context, bit for bit where each band's last STRIDE - 1 columns are paper, as `band` makes them:
+    a shifted band loses them, while here the paper that `widened` adds gives way."""
     return _log_probs(torch.cat([_swept(net, batch) if isinstance(net, SDNN) else net(_shifted(batch))
                                  for net in getattr(model, "members", [model])], dim=0))
 
@@ -181,9 +187,10 @@ def _swept(net: SDNN, x: torch.Tensor) -> torch.Tensor:
     """net(phases of each band of x), (B STRIDE, 11, 1, T), band-major. Phase s reads the band
     shifted right by s px: its C1 maps are columns [3 - s, ...) of C1 over the band with 3 px of
     paper on its left, and its S2 maps come from there in pairs, so phases whose start has the
-    same parity share their S2 and C3 maps, one S2 column apart; S4 on, each phase is its own."""
+    same parity share their S2 and C3 maps, one S2 column apart; S4 on, each phase is its own.
+    A context's paper (`widened`) is put around the band first, as `forward` does."""
     x = net.widened(x)
-    width = x.shape[-1]
+    width = x.shape[-1]  # W, widened
     a = net.C1_f(net.C1(torch.nn.functional.pad(x, (STRIDE - 1, 0), value=feed.BACKGROUND)))  # (B, C1, 28, W - 1)
     n = (width - 4) // 2  # S2 columns of one phase
     c3 = [net.C3_f(net.C3(net.S2_f(net.S2(a[..., p: p + 2 * n + 2])))) for p in (0, 1)]  # by the start's parity

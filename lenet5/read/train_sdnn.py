@@ -291,7 +291,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     for name in SHARES:
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
-    if not isinstance(config.context, int) or config.context < 0:
+    if isinstance(config.context, bool) or not isinstance(config.context, (int, np.integer)) or config.context < 0:
         raise Lenet5Error(f"context must be a whole number of outputs, 0 or more, not {config.context}")
     if not 0 <= config.columns < float("inf"):
         raise Lenet5Error(f"columns must be a weight of 0 or more, not {config.columns}")

@@ -31,8 +31,9 @@ def shipped_readers() -> list[str]:
 
 
 def save_reader(model: torch.nn.Module, path: Path | str, meta: dict[str, Any]) -> None:
-    """Weights and metadata of a reader: an SDNN (its `maps` recorded), a committee of SDNNs
-    (each member's maps) or a segment recognizer."""
+    """Weights and metadata of a reader: an SDNN (its `maps` recorded, and its `context` where it has
+    one), a committee of SDNNs (each member's maps; `contexts` where one has a context) or a segment
+    recognizer."""
     if isinstance(model, Committee):
         method = {"method": "sdnn", "members": [list(m.maps) for m in model.members]}
         if any(m.context for m in model.members):  # files of SDNNs without one stay as they were
