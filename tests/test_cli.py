@@ -40,6 +40,7 @@ def test_summary_json_and_switches(capsys):
     (["train-reader", "--columns", "-1", "--out", "/tmp/never.safetensors"], "--columns is a weight of 0 or more"),
     (["train-reader", "--method", "hos", "--columns", "1", "--out", "/tmp/never.safetensors"], "--columns is a weight"),
     (["train-reader", "--context", "-1", "--out", "/tmp/never.safetensors"], "--context is a whole number of outputs"),
+    (["train-reader", "--context", "17", "--out", "/tmp/never.safetensors"], "--context is a whole number of outputs, 0 to 16"),
     (["train-reader", "--method", "hos", "--context", "1", "--out", "/tmp/never.safetensors"], "--context is a whole"),
     (["train-reader", "--start-from", "amounts", "--context", "0", "--out", "/tmp/never.safetensors"], "--start-from keeps"),
     (["train-reader", "--method", "hos", "--distort", "0.5", "--out", "/tmp/never.safetensors"], "for --method sdnn"),

@@ -14,7 +14,8 @@ from lenet5.read import load_reader, reader_network
 from lenet5.read.classes import CLASSES, NONE
 from lenet5.read.decode import read_columns
 from lenet5.read.line import Line
-from lenet5.read.sdnn import HEIGHT, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of, column_log_probs, phases, windows
+from lenet5.read.sdnn import (HEIGHT, MOST_CONTEXT, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of, column_log_probs,
+                               phases, windows)
 from lenet5.read.weights import save_reader
 from lenet5.read.train_sdnn import Band, SDNNTraining, make_bands, train_sdnn
 from tests.conftest import Spiky, synthetic_digits
@@ -194,7 +195,8 @@ def test_a_damaged_reader_file_is_one_clear_error(tmp_path):
     save_reader(SDNN((6, 16, 60, 42)), path, {})
     _, meta = read_safetensors(path)
     for broken in ({**meta, "maps": None}, {**meta, "maps": [8, 16, 60, 42]}, {k: v for k, v in meta.items() if k != "maps"},
-                   {**meta, "context": -1}, {**meta, "context": 2}, {**meta, "context": "wide"}):
+                   {**meta, "context": -1}, {**meta, "context": 2}, {**meta, "context": "wide"}, {**meta, "context": "0"},
+                   {**meta, "context": 0.5}, {**meta, "context": 10**9}):  # a huge one refused before it is built
         model = SDNN((6, 16, 60, 42))
         bad = tmp_path / "bad.safetensors"
         save_weights(model, bad, {k: v for k, v in broken.items()})
@@ -248,14 +250,16 @@ def test_a_context_sdnn_trains_and_goes_on_training_with_its_context():
     assert more.features(x).shape == (1, 42, 1, windows(72))  # what the output layer reads, widened as forward
 
 
-def test_a_context_is_a_whole_number_of_outputs_0_or_more():
+def test_a_context_is_a_whole_number_of_outputs_from_0_to_the_most():
     digits, labels = body_digits(100, 2)
-    for bad in (-1, 1.5, True):
+    for bad in (-1, 1.5, True, MOST_CONTEXT + 1):
         config = SDNNTraining(strips=10, val_strips=2, holdout=50, epochs=1, maps=(6, 16, 60, 42), workers=1, context=bad)
         with pytest.raises(Lenet5Error, match="context must be a whole number"):
             train_sdnn(digits, labels, config, log=lambda s: None)
-    with pytest.raises(ValueError, match="context must be 0 or more"):
-        SDNN(PAPER_MAPS, context=-1)
+    for bad in (-1, 2.0, "2", None, MOST_CONTEXT + 1):
+        with pytest.raises(ValueError, match="context must be a whole number"):
+            SDNN(PAPER_MAPS, context=bad)
+    assert SDNN((6, 16, 60, 42), context=np.int64(MOST_CONTEXT)).F6.weight.shape[-1] == 2 * MOST_CONTEXT + 1
 
 
 def test_the_same_seed_gives_the_same_weights():

@@ -48,6 +48,16 @@ PAPER_MAPS = (6, 16, 120, 84)  # C1, C3, C5, F6 as in Fig. 2
 SDNN_CONFIG = ModelConfig(head="softmax", loss="cross-entropy", init="paper-sqrt")
 
 
+MOST_CONTEXT = 16  # outputs to either side: 64 px each way, over three digits' widths; a damaged file asks no more
+
+
+def check_context(context: object) -> int:
+    """`context` if it is a whole number of outputs from 0 to MOST_CONTEXT; ValueError otherwise."""
+    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or not 0 <= context <= MOST_CONTEXT:
+        raise ValueError(f"context must be a whole number of outputs from 0 to {MOST_CONTEXT}, not {context!r}")
+    return int(context)
+
+
 class Context(Conv):
     """F6 reading C5's columns `context` outputs to either side as well as its own: a valid (1, 2 context
     + 1) convolution, so each output's window widens by STRIDE * context px on each side. SDNN.widened
@@ -75,9 +85,7 @@ class SDNN(LeNet):
     The shipped SDNN has more maps than Fig. 2: see SDNNTraining.maps in train_sdnn.py."""
 
     def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0, context: int = 0):
-        self.maps, self.context = tuple(maps), int(context)
-        if self.context < 0:
-            raise ValueError(f"context must be 0 or more, not {context}")
+        self.maps, self.context = tuple(maps), check_context(context)
         super().__init__(SDNN_CONFIG, seed, classes=CLASSES, architecture=sweep(self.maps))
         if self.context:
             self.F6 = Context(self.maps[2], self.maps[3], self.context)

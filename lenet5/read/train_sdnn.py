@@ -34,7 +34,7 @@ from lenet5.read.classes import NONE
 from lenet5.read.decode import read_columns
 from lenet5.read.fit import ReaderTraining, fit, split
 from lenet5.read.line import Line, normalize
-from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, centre_of, column_log_probs, phase_log_probs
+from lenet5.read.sdnn import SDNN, STRIDE, as_batch, band, centre_of, check_context, column_log_probs, phase_log_probs
 
 
 class Band(NamedTuple):
@@ -291,8 +291,10 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     for name in SHARES:
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
-    if isinstance(config.context, bool) or not isinstance(config.context, (int, np.integer)) or config.context < 0:
-        raise Lenet5Error(f"context must be a whole number of outputs, 0 or more, not {config.context}")
+    try:
+        check_context(config.context)
+    except ValueError as e:
+        raise Lenet5Error(str(e)) from None
     if not 0 <= config.columns < float("inf"):
         raise Lenet5Error(f"columns must be a weight of 0 or more, not {config.columns}")
     if seed < 0 or config.strips < 1 or config.val_strips < 1:

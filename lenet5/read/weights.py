@@ -53,8 +53,8 @@ def reader_of(meta: dict[str, Any]) -> torch.nn.Module:
         contexts = meta.get("contexts") or [0] * len(meta["members"])
         if len(contexts) != len(meta["members"]):
             raise ValueError(f"{len(contexts)} contexts for {len(meta['members'])} members")
-        return Committee([SDNN(tuple(int(m) for m in maps), context=int(c)) for maps, c in zip(meta["members"], contexts)])
-    return SDNN(tuple(int(m) for m in meta["maps"]), context=int(meta.get("context", 0)))
+        return Committee([SDNN(tuple(int(m) for m in maps), context=c) for maps, c in zip(meta["members"], contexts)])
+    return SDNN(tuple(int(m) for m in meta["maps"]), context=meta.get("context", 0))
 
 
 def calibration_of(meta: dict[str, Any]) -> Platt:
