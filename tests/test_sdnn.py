@@ -17,7 +17,8 @@ from lenet5.read.line import Line
 from lenet5.read.sdnn import (HEIGHT, MOST_CONTEXT, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of, column_log_probs,
                                phases, windows)
 from lenet5.read.weights import save_reader
-from lenet5.read.train_sdnn import Band, SDNNTraining, make_bands, train_sdnn
+from lenet5.read.bands import Band, make_bands
+from lenet5.read.train_sdnn import SDNNTraining, train_sdnn
 from tests.conftest import Spiky, synthetic_digits
 
 
@@ -139,7 +140,7 @@ def test_distorted_strips_are_made_by_workers_forked_after_torch_ran_threads():
     script = """
 import numpy as np, torch
 from lenet5.data.strips import Style
-from lenet5.read.train_sdnn import make_bands
+from lenet5.read.bands import make_bands
 torch.set_num_threads(2)
 torch.randn(512, 512) @ torch.randn(512, 512)  # the parent's thread pool, started
 rng = np.random.default_rng(0)
@@ -321,7 +322,7 @@ def test_the_column_loss_is_off_by_default_and_changes_the_training_when_weighed
 
 
 def test_fresh_strips_replace_each_share_in_turn():
-    from lenet5.read.train_sdnn import fresh_slots
+    from lenet5.read.bands import fresh_slots
 
     assert fresh_slots(10, 0.5, 2) == [0, 1, 2, 3, 4] and fresh_slots(10, 0.5, 3) == [5, 6, 7, 8, 9]
     assert fresh_slots(10, 0.3, 4) == [6, 7, 8] and fresh_slots(10, 0.3, 5) == [9, 0, 1]
@@ -330,7 +331,7 @@ def test_fresh_strips_replace_each_share_in_turn():
 
 def test_fresh_strips_are_drawn_one_pass_ahead_and_the_weights_do_not_depend_on_the_workers():
     from lenet5.data.strips import TRAINING
-    from lenet5.read.train_sdnn import FreshStrips, _one_band, _start_worker
+    from lenet5.read.bands import FreshStrips, _one_band, _start_worker
 
     digits, labels = body_digits(200, 2)
     config = SDNNTraining(strips=40, val_strips=5, holdout=50, epochs=3, batch_size=16, maps=(6, 16, 60, 42),
@@ -362,7 +363,7 @@ def test_a_process_making_fresh_strips_that_dies_is_a_clear_error_not_a_wait():
     import signal
 
     from lenet5.data.strips import TRAINING
-    from lenet5.read.train_sdnn import FreshStrips
+    from lenet5.read.bands import FreshStrips
 
     digits, labels = body_digits(200, 2)
     config = SDNNTraining(strips=4000, epochs=3, workers=1, fresh=1.0)
@@ -381,7 +382,7 @@ def test_the_first_strips_come_from_the_same_makers_and_a_dead_one_is_an_error_t
     import signal
 
     from lenet5.data.strips import TRAINING
-    from lenet5.read.train_sdnn import StripMakers
+    from lenet5.read.bands import StripMakers
 
     monkeypatch.setattr(StripMakers, "CHUNK", 4)  # 11 jobs: three chunks, the last a short one
     digits, labels = body_digits(200, 2)
@@ -399,7 +400,7 @@ def test_the_first_strips_come_from_the_same_makers_and_a_dead_one_is_an_error_t
 
 def test_leaving_the_makers_on_an_error_or_ctrl_c_does_not_wait_for_their_strips():
     from lenet5.data.strips import TRAINING
-    from lenet5.read.train_sdnn import StripMakers
+    from lenet5.read.bands import StripMakers
 
     digits, labels = body_digits(200, 2)
     with pytest.raises(KeyboardInterrupt):
