@@ -150,3 +150,11 @@ def test_distort_alone_trains_the_preset_tuned_for_it(argv, preset):
     assert preset_name(args) == preset
     assert train.weight_decay == get_preset(preset).train.weight_decay
     assert train.distort == ("pool" if "pool" in argv else "fresh" if "--distort" in argv else get_preset(preset).train.distort)
+
+
+def test_train_readers_help_names_the_most_context_sdnn_allows(capsys):
+    from lenet5.read.sdnn import MOST_CONTEXT
+
+    with pytest.raises(SystemExit):
+        main(["train-reader", "--help"])
+    assert f"at most {MOST_CONTEXT})" in " ".join(capsys.readouterr().out.split())

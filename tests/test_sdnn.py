@@ -14,8 +14,8 @@ from lenet5.read import load_reader, reader_network
 from lenet5.read.classes import CLASSES, NONE
 from lenet5.read.decode import read_columns
 from lenet5.read.line import Line
-from lenet5.read.sdnn import (HEIGHT, MOST_CONTEXT, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of, column_log_probs,
-                               phases, windows)
+from lenet5.read.sdnn import (HEIGHT, MOST_CONTEXT, MOST_MAPS, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of,
+                               column_log_probs, phases, windows)
 from lenet5.read.weights import save_reader
 from lenet5.read.bands import Band, make_bands
 from lenet5.read.train_sdnn import SDNNTraining, train_sdnn
@@ -203,6 +203,13 @@ def test_a_damaged_reader_file_is_one_clear_error(tmp_path):
         save_weights(model, bad, {k: v for k, v in broken.items()})
         with pytest.raises(Lenet5Error, match="damaged reader file"):
             load_reader(bad)
+    for key, broken, why in (("maps", [6, 16, 60.5, 42], "maps must be"), ("maps", ["6", 16, 60, 42], "maps must be"),
+                             ("maps", [6, 16, 60, 10**9], "maps must be"), ("maps", [6, 16, 60], "maps must be"),
+                             ("context", "0", "context must be"), ("context", 0.5, "context must be"),
+                             ("context", 10**9, "context must be")):
+        save_weights(SDNN((6, 16, 60, 42)), tmp_path / "bad.safetensors", {**meta, key: broken})
+        with pytest.raises(Lenet5Error, match=f"damaged reader file.*{why}"):  # refused by the check, not later
+            load_reader(tmp_path / "bad.safetensors")
 
 
 def test_a_context_round_trips_through_the_files_of_an_sdnn_and_a_committee(tmp_path):
@@ -231,7 +238,7 @@ def test_a_committee_file_whose_contexts_do_not_match_its_members_is_damaged(tmp
     model = Committee([SDNN((6, 16, 60, 42), context=1), SDNN((6, 16, 60, 42))])
     save_reader(model, tmp_path / "c.safetensors", {})
     _, meta = read_safetensors(tmp_path / "c.safetensors")
-    for contexts in ([1], [1, 0, 0], [0, 1]):
+    for contexts in ([1], [1, 0, 0], [0, 1], [1, 10**9]):
         save_weights(model, tmp_path / "bad.safetensors", {**meta, "contexts": contexts})
         with pytest.raises(Lenet5Error, match="damaged reader file"):
             load_reader(tmp_path / "bad.safetensors")
@@ -256,6 +263,10 @@ def test_a_context_is_a_whole_number_of_outputs_from_0_to_the_most():
     for bad in (-1, 1.5, True, MOST_CONTEXT + 1):
         config = SDNNTraining(strips=10, val_strips=2, holdout=50, epochs=1, maps=(6, 16, 60, 42), workers=1, context=bad)
         with pytest.raises(Lenet5Error, match="context must be a whole number"):
+            train_sdnn(digits, labels, config, log=lambda s: None)
+    for bad in ((6, 16, 60), (6, 16, 0, 42), (6, 16, 60, MOST_MAPS + 1), (6.0, 16, 60, 42)):
+        config = SDNNTraining(strips=10, val_strips=2, holdout=50, epochs=1, maps=bad, workers=1)
+        with pytest.raises(Lenet5Error, match="maps must be four whole numbers"):
             train_sdnn(digits, labels, config, log=lambda s: None)
     for bad in (-1, 2.0, "2", None, MOST_CONTEXT + 1):
         with pytest.raises(ValueError, match="context must be a whole number"):

@@ -84,7 +84,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.checkpoint import save_json
     from lenet5.data.sources import fetch_and_load
-    from lenet5.read.sdnn import MOST_CONTEXT
+    from lenet5.read.sdnn import MOST_CONTEXT, check_context
     from lenet5.read.train_sdnn import SHARES
     from lenet5.read.weights import save_reader
 
@@ -101,8 +101,11 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
     if args.columns is not None and (args.method != "sdnn" or not 0 <= args.columns < float("inf")):
         raise Lenet5Error("--columns is a weight of 0 or more, for --method sdnn")
-    if args.context is not None and (args.method != "sdnn" or not 0 <= args.context <= MOST_CONTEXT):
-        raise Lenet5Error(f"--context is a whole number of outputs, 0 to {MOST_CONTEXT}, for --method sdnn")
+    if args.context is not None:
+        try:
+            check_context(args.context if args.method == "sdnn" else None)
+        except ValueError:
+            raise Lenet5Error(f"--context is a whole number of outputs, 0 to {MOST_CONTEXT}, for --method sdnn") from None
     if args.context is not None and args.start_from is not None:
         raise Lenet5Error("--context is for a new SDNN: --start-from keeps its reader's")
     start_from = None
@@ -276,7 +279,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "'between' (from the strips' pixel owners), by cross-entropy of this weight beside the "
                         "string's loss (default: 0, the strings alone)")
     p.add_argument("--context", type=int, default=None, metavar="OUTPUTS",
-                   help="sdnn: F6 also reads C5's columns this many outputs (4 px each, at most 16) to either side, "
+                   help="sdnn: F6 also reads C5's columns this many outputs (4 px each, at most 16) to either side, "  # sdnn.MOST_CONTEXT
                         "widening each window (default: 0, the paper's 32 px window alone)")
     p.add_argument("--start-from", default=None, metavar="READER",
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "

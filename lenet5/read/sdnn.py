@@ -48,14 +48,27 @@ PAPER_MAPS = (6, 16, 120, 84)  # C1, C3, C5, F6 as in Fig. 2
 SDNN_CONFIG = ModelConfig(head="softmax", loss="cross-entropy", init="paper-sqrt")
 
 
-MOST_CONTEXT = 16  # outputs to either side: 64 px each way, over three digits' widths; a damaged file asks no more
+# The most a reader's file may ask for (a damaged one is refused before anything is built):
+MOST_CONTEXT = 16  # outputs to either side: 64 px each way, over three digits' widths
+MOST_MAPS = 1024  # maps a layer: four times the shipped SDNN's widest (C5's 256)
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and low <= value <= high
 
 
 def check_context(context: object) -> int:
     """`context` if it is a whole number of outputs from 0 to MOST_CONTEXT; ValueError otherwise."""
-    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or not 0 <= context <= MOST_CONTEXT:
+    if not _whole(context, 0, MOST_CONTEXT):
         raise ValueError(f"context must be a whole number of outputs from 0 to {MOST_CONTEXT}, not {context!r}")
     return int(context)
+
+
+def check_maps(maps: object) -> tuple[int, int, int, int]:
+    """`maps` (C1, C3, C5, F6) if they are four whole numbers from 1 to MOST_MAPS; ValueError otherwise."""
+    if not isinstance(maps, (tuple, list)) or len(maps) != 4 or not all(_whole(m, 1, MOST_MAPS) for m in maps):
+        raise ValueError(f"maps must be four whole numbers (C1, C3, C5, F6) from 1 to {MOST_MAPS}, not {str(maps)[:80]}")
+    return tuple(int(m) for m in maps)
 
 
 class Context(Conv):
@@ -81,11 +94,12 @@ class SDNN(LeNet):
     maps of C1, C3, C5 and F6, and a softmax over 10 digits + between. With the paper's maps C3 is
     wired by Table I; wider ones connect C3 to every S2 map. `context` > 0: F6 also reads C5's
     outputs that many strides to either side (`Context`; 0, the paper's: its own window alone).
+    `check_maps` and `check_context` refuse others (ValueError).
     (B, 1, 32, W) -> (B, 11, 1, windows(W)).
     The shipped SDNN has more maps than Fig. 2: see SDNNTraining.maps in train_sdnn.py."""
 
     def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0, context: int = 0):
-        self.maps, self.context = tuple(maps), check_context(context)
+        self.maps, self.context = check_maps(maps), check_context(context)
         super().__init__(SDNN_CONFIG, seed, classes=CLASSES, architecture=sweep(self.maps))
         if self.context:
             self.F6 = Context(self.maps[2], self.maps[3], self.context)

@@ -31,7 +31,7 @@ from lenet5.read.bands import Band, FreshStrips, fresh_slots, make_bands
 from lenet5.read.classes import NONE
 from lenet5.read.decode import read_columns
 from lenet5.read.fit import ReaderTraining, fit, split
-from lenet5.read.sdnn import SDNN, STRIDE, as_batch, centre_of, check_context, column_log_probs, phase_log_probs
+from lenet5.read.sdnn import SDNN, STRIDE, as_batch, centre_of, check_context, check_maps, column_log_probs, phase_log_probs
 
 
 # Column supervision (SDNNTraining.columns): an output whose window's centre is within NEAR px of a
@@ -52,7 +52,8 @@ class SDNNTraining(ReaderTraining):
     # after 6 passes of 20,000 strips: paper maps 65.2%, (16, 48, 200, 120) 70.4%, these 73.2%.
     maps: tuple[int, int, int, int] = (32, 64, 256, 128)
     # outputs to either side whose C5 columns F6 reads too (sdnn.Context): 0, the paper's window alone, as the
-    # shipped SDNNs; 2 widens each window from 32 px to 48, about a neighbouring digit on each side
+    # shipped SDNNs; 2 widens each window from 32 px to 48, about a neighbouring digit on each side; at most
+    # sdnn.MOST_CONTEXT
     context: int = 0
     # share of the training strips' gaps where neighbours touch or overlap (the benchmark's: 1/3): held-out
     # strips read exactly, 160,000 strips, 8 passes, one seed each: 1/3 (seed 0) 89.6%, 1/2 (seed 1) 90.9%
@@ -68,6 +69,7 @@ class SDNNTraining(ReaderTraining):
 
 
 SHARES = ("joined", "pens", "distort", "fresh")  # SDNNTraining's fields that are shares of the strips (0..1)
+
 
 def column_targets(centres: np.ndarray, outputs: int) -> np.ndarray:
     """(outputs,) int64: for each output, the index k (into the strip's string) of the digit its
@@ -126,7 +128,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
     try:
-        check_context(config.context)
+        check_maps(config.maps), check_context(config.context)
     except ValueError as e:
         raise Lenet5Error(str(e)) from None
     if not 0 <= config.columns < float("inf"):

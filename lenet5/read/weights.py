@@ -20,7 +20,7 @@ from lenet5.pretrained import WEIGHTS_DIR, read_safetensors, save_weights
 from lenet5.read.classes import CLASSES
 from lenet5.read.committee import Committee
 from lenet5.read.recognizer import reader_network
-from lenet5.read.sdnn import SDNN
+from lenet5.read.sdnn import SDNN, check_context, check_maps
 
 READERS_DIR = WEIGHTS_DIR / "readers"
 DEFAULT_READER = "amounts"  # the SDNN
@@ -53,8 +53,9 @@ def reader_of(meta: dict[str, Any]) -> torch.nn.Module:
         contexts = meta.get("contexts") or [0] * len(meta["members"])
         if len(contexts) != len(meta["members"]):
             raise ValueError(f"{len(contexts)} contexts for {len(meta['members'])} members")
-        return Committee([SDNN(tuple(int(m) for m in maps), context=c) for maps, c in zip(meta["members"], contexts)])
-    return SDNN(tuple(int(m) for m in meta["maps"]), context=meta.get("context", 0))
+        members = [(check_maps(maps), check_context(c)) for maps, c in zip(meta["members"], contexts)]  # all, first
+        return Committee([SDNN(maps, context=c) for maps, c in members])
+    return SDNN(meta["maps"], context=meta.get("context", 0))
 
 
 def calibration_of(meta: dict[str, Any]) -> Platt:
