@@ -84,7 +84,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.checkpoint import save_json
     from lenet5.data.sources import fetch_and_load
-    from lenet5.read.sdnn import MOST_CONTEXT, check_context
+    from lenet5.read.sdnn import DEPTHS, MOST_CONTEXT, check_context
     from lenet5.read.train_sdnn import SHARES
     from lenet5.read.weights import save_reader
 
@@ -106,8 +106,11 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             check_context(args.context if args.method == "sdnn" else None)
         except ValueError:
             raise Lenet5Error(f"--context is a whole number of outputs, 0 to {MOST_CONTEXT}, for --method sdnn") from None
-    if args.context is not None and args.start_from is not None:
-        raise Lenet5Error("--context is for a new SDNN: --start-from keeps its reader's")
+    if args.depth is not None and (args.method != "sdnn" or args.depth not in DEPTHS):
+        raise Lenet5Error(f"--depth is {' or '.join(map(str, DEPTHS))} convolutions a layer, for --method sdnn")
+    for name in ("context", "depth"):
+        if getattr(args, name) is not None and args.start_from is not None:
+            raise Lenet5Error(f"--{name} is for a new SDNN: --start-from keeps its reader's")
     start_from = None
     if args.start_from is not None:
         from lenet5.read.weights import load_reader
@@ -119,7 +122,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
-    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", *SHARES) if getattr(args, k) is not None}
+    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", "depth", *SHARES) if getattr(args, k) is not None}
     print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
           f"into {out}")
     if args.method == "sdnn":
@@ -127,7 +130,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
         config = SDNNTraining(**given, workers=threads)
         if start_from is not None:
-            config = dataclasses.replace(config, maps=start_from.maps, context=start_from.context)  # what was trained
+            config = dataclasses.replace(config, maps=start_from.maps, context=start_from.context,
+                                         depth=start_from.depth)  # what was trained
         model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True),
                                     start_from=start_from)
     else:
@@ -137,7 +141,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         model, history = train_reader(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
     command = command_line("train-reader")
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
-            "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps, context)
+            "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps, context, depth)
     if start_from is not None:  # how the starting point was made, so the chain can be re-run
         meta["started_from"] = {k: start_meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from")}
     if args.method == "hos":
@@ -281,6 +285,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--context", type=int, default=None, metavar="OUTPUTS",
                    help="sdnn: F6 also reads C5's columns this many outputs (4 px each, at most 16) to either side, "  # sdnn.MOST_CONTEXT
                         "widening each window (default: 0, the paper's 32 px window alone)")
+    p.add_argument("--depth", type=int, default=None, choices=(1, 2),  # sdnn.DEPTHS
+                   help="sdnn: convolutions in each of C1, C3, C5: 2 sees each 5x5 window through two 3x3 "
+                        "(default: 1, the paper's)")
     p.add_argument("--start-from", default=None, metavar="READER",
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
                         "with a fresh schedule (default: a new network)")

@@ -25,7 +25,7 @@ import torch
 from lenet5.architectures import sweep
 from lenet5.data import feed
 from lenet5.layers import Conv
-from lenet5.model import LeNet, ModelConfig, initialize
+from lenet5.model import LeNet, ModelConfig, activation, initialize
 from lenet5.read.classes import CLASSES
 from lenet5.read.decode import read_columns
 from lenet5.read.line import DIGIT_HEIGHT, INK, Found, Line
@@ -51,6 +51,7 @@ SDNN_CONFIG = ModelConfig(head="softmax", loss="cross-entropy", init="paper-sqrt
 # The most a reader's file may ask for (a damaged one is refused before anything is built):
 MOST_CONTEXT = 16  # outputs to either side: 64 px each way, over three digits' widths
 MOST_MAPS = 1024  # maps a layer: four times the shipped SDNN's widest (C5's 256)
+DEPTHS = (1, 2)  # convolutions in each of C1, C3, C5: the paper's one 5x5, or two 3x3 (`Stacked`)
 
 
 def _whole(value: object, low: int, high: int) -> bool:
@@ -69,6 +70,29 @@ def check_maps(maps: object) -> tuple[int, int, int, int]:
     if not isinstance(maps, (tuple, list)) or len(maps) != 4 or not all(_whole(m, 1, MOST_MAPS) for m in maps):
         raise ValueError(f"maps must be four whole numbers (C1, C3, C5, F6) from 1 to {MOST_MAPS}, not {str(maps)[:80]}")
     return tuple(int(m) for m in maps)
+
+
+def check_depth(depth: object) -> int:
+    """`depth` if it is one of DEPTHS; ValueError otherwise."""
+    if not any(_whole(depth, d, d) for d in DEPTHS):
+        raise ValueError(f"depth must be {' or '.join(map(str, DEPTHS))} convolutions a layer, not {str(depth)[:80]}")
+    return int(depth)
+
+
+class Stacked(torch.nn.Module):
+    """A 5x5 convolution's window seen by two valid 3x3 convolutions, a scaled tanh between them: the
+    same inputs and output size as the Conv it replaces, twice the layers, and a middle of
+    (in + out) // 2 maps (C1: 1 -> 16 -> 32, C3: 32 -> 48 -> 64, C5: 64 -> 160 -> 256 in the
+    shipped maps; the middle's maps are fully connected, so Table I's wiring goes)."""
+
+    def __init__(self, in_maps: int, out_maps: int):
+        super().__init__()
+        middle = (in_maps + out_maps) // 2
+        self.first, self.first_f = Conv(in_maps, middle, kernel=3), activation(SDNN_CONFIG.activation, 1)
+        self.second = Conv(middle, out_maps, kernel=3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.second(self.first_f(self.first(x)))
 
 
 class Context(Conv):
@@ -94,15 +118,19 @@ class SDNN(LeNet):
     maps of C1, C3, C5 and F6, and a softmax over 10 digits + between. With the paper's maps C3 is
     wired by Table I; wider ones connect C3 to every S2 map. `context` > 0: F6 also reads C5's
     outputs that many strides to either side (`Context`; 0, the paper's: its own window alone).
-    `check_maps` and `check_context` refuse others (ValueError).
+    `depth` 2: each of C1, C3 and C5 is two 3x3 convolutions over its 5x5 window (`Stacked`; 1, the paper's).
+    `check_maps`, `check_context` and `check_depth` refuse others (ValueError).
     (B, 1, 32, W) -> (B, 11, 1, windows(W)).
     The shipped SDNN has more maps than Fig. 2: see SDNNTraining.maps in train_sdnn.py."""
 
-    def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0, context: int = 0):
-        self.maps, self.context = check_maps(maps), check_context(context)
+    def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0, context: int = 0, depth: int = 1):
+        self.maps, self.context, self.depth = check_maps(maps), check_context(context), check_depth(depth)
         super().__init__(SDNN_CONFIG, seed, classes=CLASSES, architecture=sweep(self.maps))
         if self.context:
             self.F6 = Context(self.maps[2], self.maps[3], self.context)
+        if self.depth == 2:  # in place: the layers keep their names and order
+            self.C1, self.C3, self.C5 = (Stacked(i, o) for i, o in zip((1, *self.maps[:2]), self.maps[:3]))
+        if self.context or self.depth != 1:  # drawn again, as the layers now are
             initialize(self, torch.Generator().manual_seed(seed))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

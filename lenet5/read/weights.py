@@ -1,7 +1,7 @@
 """The readers' weights files: the shipped ones (lenet5/weights/readers/) and any made by
 `lenet5 train-reader` or `lenet5 calibrate-reader`. A file says which reader it holds in its metadata
-("method": "sdnn", with the SDNN's `maps` and any `context`, or a committee's `members`, each one SDNN's
-maps, with `contexts` where one has a context; or
+("method": "sdnn", with the SDNN's `maps` and any `context` and `depth`, or a committee's `members`, each
+one SDNN's maps, with `contexts` and `depths` where one has a context or a depth; or
 "hos", a segment recognizer), `classes` = 11 (ten digits and none), and, once calibrated, the
 map from the reader's probability of a reading to the confidence it reports (`calibration`).
 """
@@ -20,7 +20,7 @@ from lenet5.pretrained import WEIGHTS_DIR, read_safetensors, save_weights
 from lenet5.read.classes import CLASSES
 from lenet5.read.committee import Committee
 from lenet5.read.recognizer import reader_network
-from lenet5.read.sdnn import SDNN, check_context, check_maps
+from lenet5.read.sdnn import SDNN, check_context, check_depth, check_maps
 
 READERS_DIR = WEIGHTS_DIR / "readers"
 DEFAULT_READER = "amounts"  # the SDNN
@@ -31,15 +31,18 @@ def shipped_readers() -> list[str]:
 
 
 def save_reader(model: torch.nn.Module, path: Path | str, meta: dict[str, Any]) -> None:
-    """Weights and metadata of a reader: an SDNN (its `maps` recorded, and its `context` where it has
-    one), a committee of SDNNs (each member's maps; `contexts` where one has a context) or a segment
-    recognizer."""
+    """Weights and metadata of a reader: an SDNN (its `maps` recorded, and its `context` and `depth` where
+    they are not the paper's), a committee of SDNNs (each member's maps; `contexts`, `depths` where one's
+    is not the paper's) or a segment recognizer. Files of SDNNs as the paper's stay as they were."""
     if isinstance(model, Committee):
         method = {"method": "sdnn", "members": [list(m.maps) for m in model.members]}
-        if any(m.context for m in model.members):  # files of SDNNs without one stay as they were
+        if any(m.context for m in model.members):
             method["contexts"] = [m.context for m in model.members]
+        if any(m.depth != 1 for m in model.members):
+            method["depths"] = [m.depth for m in model.members]
     elif isinstance(model, SDNN):
-        method = {"method": "sdnn", "maps": list(model.maps), **({"context": model.context} if model.context else {})}
+        method = {"method": "sdnn", "maps": list(model.maps), **({"context": model.context} if model.context else {}),
+                  **({"depth": model.depth} if model.depth != 1 else {})}
     else:
         method = {"method": "hos"}
     save_weights(model, path, {"classes": CLASSES, **method, **meta})
@@ -50,12 +53,14 @@ def reader_of(meta: dict[str, Any]) -> torch.nn.Module:
     if meta.get("method") != "sdnn":
         return reader_network()
     if "members" in meta:
-        contexts = meta.get("contexts") or [0] * len(meta["members"])
-        if len(contexts) != len(meta["members"]):
-            raise ValueError(f"{len(contexts)} contexts for {len(meta['members'])} members")
-        members = [(check_maps(maps), check_context(c)) for maps, c in zip(meta["members"], contexts)]  # all, first
-        return Committee([SDNN(maps, context=c) for maps, c in members])
-    return SDNN(meta["maps"], context=meta.get("context", 0))
+        n = len(meta["members"])
+        contexts, depths = meta.get("contexts") or [0] * n, meta.get("depths") or [1] * n
+        if len(contexts) != n or len(depths) != n:
+            raise ValueError(f"{len(contexts)} contexts and {len(depths)} depths for {n} members")
+        members = [(check_maps(maps), check_context(c), check_depth(d))  # all checked, then built
+                   for maps, c, d in zip(meta["members"], contexts, depths)]
+        return Committee([SDNN(maps, context=c, depth=d) for maps, c, d in members])
+    return SDNN(meta["maps"], context=meta.get("context", 0), depth=meta.get("depth", 1))
 
 
 def calibration_of(meta: dict[str, Any]) -> Platt:
