@@ -285,8 +285,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--context", type=int, default=None, metavar="OUTPUTS",
                    help="sdnn: F6 also reads C5's columns this many outputs (4 px each, at most 16) to either side, "  # sdnn.MOST_CONTEXT
                         "widening each window (default: 0, the paper's 32 px window alone)")
-    p.add_argument("--depth", type=int, default=None, choices=(1, 2),  # sdnn.DEPTHS
-                   help="sdnn: convolutions in each of C1, C3, C5: 2 sees each 5x5 window through two 3x3 "
+    p.add_argument("--depth", type=int, default=None,
+                   help="sdnn: convolutions in each of C1, C3, C5, 1 or 2: 2 sees each 5x5 window through two 3x3 "
                         "(default: 1, the paper's)")
     p.add_argument("--start-from", default=None, metavar="READER",
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "

@@ -218,7 +218,8 @@ def phase_log_probs(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor
     """Bands as `as_batch` gives them (B, 1, 32, W) -> log-probabilities (T, M B STRIDE, 11) of every
     network (a committee's M members, else one) reading every band at every pixel offset
     (`phases`): network-major, then band, then offset. What `column_log_probs` gives for the bands'
-    phases, bit for bit (tested), at a third of the time: the phases are shifted copies of one
+    phases, bit for bit (tested; with depth 2 within rounding, 1e-5: a 3x3 convolution's algorithm
+    may differ with the width), at a third of the time: the phases are shifted copies of one
     band, so C1 is computed once for all four and C3 once for each two (shift and stitch). With a
     context, bit for bit where each band's last STRIDE - 1 columns are paper, as `band` makes them:
     a shifted band loses them, while here the paper that `widened` adds gives way."""
