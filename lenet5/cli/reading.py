@@ -1,18 +1,14 @@
-"""Reading people's digits and numbers: `predict`, `read`, `train-reader`, `calibrate-reader`, `calibrate-model`."""
+"""Reading people's digits and numbers: `predict` and `read` (training and calibrating readers: fitting.py)."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
 
-from lenet5.cli.common import command_line, output_file
 from lenet5.errors import Lenet5Error
-from lenet5.flags import (add_data_dir, add_threads, at_least, non_negative, probability)
-from lenet5.runtime import use_threads
-
+from lenet5.flags import non_negative, probability
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -81,151 +77,6 @@ def cmd_read(args: argparse.Namespace) -> int:
     return exit_status(results, good)
 
 
-def cmd_train_reader(args: argparse.Namespace) -> int:
-    from lenet5.checkpoint import save_json
-    from lenet5.data.sources import fetch_and_load
-    from lenet5.read.sdnn import DEPTHS, MOST_CONTEXT, check_context
-    from lenet5.read.train_sdnn import SHARES
-    from lenet5.read.weights import save_reader
-
-    out = output_file(args.out)
-    for name in ("strips", "epochs"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            raise Lenet5Error(f"--{name} must be 1 or more")
-    if args.seed < 0:
-        raise Lenet5Error("--seed must be 0 or more")
-    if args.lr is not None and not 0 < args.lr < float("inf"):
-        raise Lenet5Error("--lr must be more than 0 and finite")
-    for name in SHARES:
-        if getattr(args, name) is not None and (args.method != "sdnn" or not 0 <= getattr(args, name) <= 1):
-            raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
-    if args.columns is not None and (args.method != "sdnn" or not 0 <= args.columns < float("inf")):
-        raise Lenet5Error("--columns is a weight of 0 or more, for --method sdnn")
-    if args.context is not None:
-        try:
-            check_context(args.context if args.method == "sdnn" else None)
-        except ValueError:
-            raise Lenet5Error(f"--context is a whole number of outputs, 0 to {MOST_CONTEXT}, for --method sdnn") from None
-    if args.depth is not None and (args.method != "sdnn" or args.depth not in DEPTHS):
-        raise Lenet5Error(f"--depth is {' or '.join(map(str, DEPTHS))} convolutions a layer, for --method sdnn")
-    for name in ("context", "depth"):
-        if getattr(args, name) is not None and args.start_from is not None:
-            raise Lenet5Error(f"--{name} is for a new SDNN: --start-from keeps its reader's")
-    start_from = None
-    if args.start_from is not None:
-        from lenet5.read.weights import load_reader
-        from lenet5.read.sdnn import SDNN
-
-        start_from, start_meta = load_reader(args.start_from)
-        if args.method != "sdnn" or not isinstance(start_from, SDNN):
-            raise Lenet5Error(f"--start-from {args.start_from}: only an SDNN goes on training (with --method sdnn)")
-    threads = use_threads(args.threads)
-    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
-    images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
-    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", "depth", *SHARES) if getattr(args, k) is not None}
-    print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
-          f"into {out}")
-    if args.method == "sdnn":
-        from lenet5.read.train_sdnn import SDNNTraining, train_sdnn
-
-        config = SDNNTraining(**given, workers=threads)
-        if start_from is not None:
-            config = dataclasses.replace(config, maps=start_from.maps, context=start_from.context,
-                                         depth=start_from.depth)  # what was trained
-        model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True),
-                                    start_from=start_from)
-    else:
-        from lenet5.read.train_hos import HOSTraining, train_reader
-
-        config = HOSTraining(**given)
-        model, history = train_reader(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
-    command = command_line("train-reader")
-    meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
-            "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps, context, depth)
-    if start_from is not None:  # how the starting point was made, so the chain can be re-run
-        meta["started_from"] = {k: start_meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from")}
-    if args.method == "hos":
-        meta["model_config"] = dataclasses.asdict(model.config)
-    save_reader(model, out, meta)
-    save_json(out.with_suffix(".json"), {**meta, "history": history})
-    print(f"wrote {out} and {out.with_suffix('.json')}: held-out amounts read exactly {100 * history[-1]['val_exact']:.1f}%")
-    return 0
-
-
-def cmd_calibrate_reader(args: argparse.Namespace) -> int:
-    from lenet5.data.sources import fetch_and_load
-    from lenet5.read.committee import join
-    from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
-    from lenet5.read.weights import load_reader, save_reader
-
-    out = output_file(args.out)
-    loaded = [load_reader(spec) for spec in args.model]
-    try:
-        model = join([m for m, _ in loaded])
-    except ValueError as e:
-        raise Lenet5Error(f"--model: {e}") from None
-    threads = use_threads(args.threads)
-    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
-    print(f"writing {args.amounts:,} held-out amounts (the last 10,000 training digits, seed {args.seed})", flush=True)
-    amounts = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), args.amounts, args.seed)
-    trust = measure_trust(model, amounts, log=lambda s: print(s, flush=True))
-    print(f"calibration error (10 bins): {100 * trust.ece_before:.1f} points before, {100 * trust.ece_after:.1f} after "
-          f"(Platt a {trust.calibration.a:.3f}, b {trust.calibration.b:.3f}; fitted on these amounts)")
-    for t in TARGETS:
-        print(f"for {100 * t:g}% errors among the accepted: --reject-below {trust.thresholds[t]:.4f}, "
-              f"accepting {100 * trust.accepted[t]:.1f}% of these amounts")
-    command = command_line("calibrate-reader")
-    made_by = [{k: meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from", "members")}
-               for _, meta in loaded]
-    meta = {"command": command, "threads": threads, "members_made_by": made_by,
-            "calibration": {**trust.calibration.as_dict(), "fitted_on": {"amounts": args.amounts, "seed": args.seed,
-                                                                      "digits": "the last 10,000 MNIST training digits"}},
-            "held_out": trust.as_dict(), "held_out_exact": trust.exact}
-    save_reader(model, out, meta)
-    print(f"wrote {out}")
-    return 0
-
-
-def cmd_calibrate_model(args: argparse.Namespace) -> int:
-    from lenet5.calibration import Temperature
-    from lenet5.data.sources import fetch_and_load
-    from lenet5.evaluate import digit_trust
-    from lenet5.pretrained import load_model, save_weights
-
-    out = output_file(args.out)
-    twin, info = load_model(args.model)
-    train_config = info.get("train_config") or {}
-    holdout = int(train_config.get("holdout") or 0)
-    if not holdout:
-        raise Lenet5Error(f"--model {args.model}: trained on every training digit, none held out to calibrate on "
-                          "(train it with --holdout 10000)")
-    model, meta = load_model(args.weights) if args.weights else (twin, info)
-    if model.config != twin.config:
-        raise Lenet5Error(f"--weights {args.weights}: another network than --model's ({model.config} against {twin.config})")
-    use_threads(args.threads)
-    digits = fetch_and_load(train_config.get("dataset", "mnist"), args.data_dir, log=lambda s: None)
-    n = int(train_config.get("train_limit") or 0) or len(digits.train_images)
-    images, labels = digits.train_images[n - holdout: n], digits.train_labels[n - holdout: n]  # as lenet5 train held them out
-    try:
-        trust = digit_trust(twin, twin.prepare(images), labels)
-    except ValueError as e:
-        raise Lenet5Error(f"--model {args.model}: {e}") from None
-    print(f"{holdout:,} held-out digits of {info['source']}: temperature {trust.temperature:.3f}; calibration error "
-          f"(10 bins) {100 * trust.ece_before:.2f} points before, {100 * trust.ece_after:.2f} after")
-    for t, p in trust.thresholds.items():
-        print(f"for {100 * t:g}% errors among the accepted digits: probability {p:.4f}, accepting {100 * trust.accepted[t]:.1f}%")
-    command = command_line("calibrate-model")
-    kept = {k: v for k, v in meta.items() if k not in ("source", "calibration")}
-    kept.setdefault("model_config", dataclasses.asdict(model.config))
-    save_weights(model, out, {**kept, "calibration": {**Temperature(trust.temperature).as_dict(), "command": command,
-                                                       "fitted_on": f"the last {holdout:,} training digits, held out "
-                                                                    f"from {info['source']}",
-                                                       "twin": {"seed": info.get("seed"), "train_config": train_config,
-                                                                "test_error": info.get("test_error")}}})
-    print(f"wrote {out}")
-    return 0
-
-
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """This module's subcommands, each with its flags."""
     from lenet5.pretrained import BEST
@@ -257,66 +108,3 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="mark readings whose confidence (the probability of the string read) is below P as rejected, "
                         "for a person to read; docs/reading.md gives P for 1%%, 0.5%% and 0.1%% error among the rest (default: none)")
     p.set_defaults(func=cmd_read)
-
-    p = sub.add_parser("train-reader", help="train a reader of whole numbers (the SDNN, or over-segmentation's recognizer) "
-                                            "on strips of MNIST training digits")
-    p.add_argument("--method", choices=("sdnn", "hos"), default="sdnn",
-                   help="sdnn: LeNet-5 swept over the line (Sec. VII); hos: the recognizer of heuristic over-segmentation "
-                        "(Sec. VI) (default: sdnn)")
-    p.add_argument("--strips", type=int, default=None,
-                   help="training strips (amounts) (default: sdnn 160000, hos 25000)")
-    p.add_argument("--epochs", type=int, default=None, help="passes over them (default: sdnn 8, hos 7)")
-    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 2e-3)")
-    p.add_argument("--joined", type=float, default=None,
-                   help="sdnn: share of the training strips' gaps where neighbours touch or overlap (default: 0.5; "
-                        "the benchmark's amounts have 1/3)")
-    p.add_argument("--pens", type=float, default=None,
-                   help="sdnn: share of the training strips written with another pen, wider or finer (default: 0)")
-    p.add_argument("--distort", type=float, default=None,
-                   help="sdnn: share of the training strips' digits squeezed and sheared first, as paper-distort "
-                        "distorts its digits (default: 0)")
-    p.add_argument("--fresh", type=float, default=None,
-                   help="sdnn: share of the training strips drawn anew before each pass after the first, in turn, "
-                        "made while the pass before trains (default: 0, the same strips every pass)")
-    p.add_argument("--columns", type=float, default=None, metavar="WEIGHT",
-                   help="sdnn: also tell each output centred on a digit that digit, and each one far from every digit "
-                        "'between' (from the strips' pixel owners), by cross-entropy of this weight beside the "
-                        "string's loss (default: 0, the strings alone)")
-    p.add_argument("--context", type=int, default=None, metavar="OUTPUTS",
-                   help="sdnn: F6 also reads C5's columns this many outputs (4 px each, at most 16) to either side, "  # sdnn.MOST_CONTEXT
-                        "widening each window (default: 0, the paper's 32 px window alone)")
-    p.add_argument("--depth", type=int, default=None,
-                   help="sdnn: convolutions in each of C1, C3, C5, 1 or 2: 2 sees each 5x5 window through two 3x3 "
-                        "(default: 1, the paper's)")
-    p.add_argument("--start-from", default=None, metavar="READER",
-                   help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
-                        "with a fresh schedule (default: a new network)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the strips, weights and order (default: 0)")
-    p.add_argument("--out", default="reader.safetensors", help="weights file to write (default: reader.safetensors)")
-    add_threads(p, what="(and processes making strips, for the SDNN)")
-    add_data_dir(p)
-    p.set_defaults(func=cmd_train_reader)
-
-    p = sub.add_parser("calibrate-reader", help="join readers into a committee and calibrate its confidence on held-out amounts")
-    p.add_argument("--model", nargs="+", default=[DEFAULT_READER], metavar="READER",
-                   help="shipped readers or .safetensors files; several SDNNs read as one committee (default: "
-                        f"{DEFAULT_READER})")
-    p.add_argument("--amounts", type=at_least(2), default=2000,
-                   help="held-out amounts (of the last 10,000 training digits) to fit and measure on (default: 2000)")
-    p.add_argument("--seed", type=at_least(0), default=99, help="seed of those amounts (default: 99)")
-    p.add_argument("--out", required=True, help="the calibrated reader's weights file to write")
-    add_threads(p)
-    add_data_dir(p)
-    p.set_defaults(func=cmd_calibrate_reader)
-
-    p = sub.add_parser("calibrate-model", help="fit the temperature of a digit model's probability on held-out digits")
-    p.add_argument("--model", required=True,
-                   help="a run directory or file trained with --holdout N: its held-out digits fit the temperature")
-    p.add_argument("--weights", default=None,
-                   help="the model to write with that temperature, trained as --model but on every digit (a shipped name "
-                        "or file; default: --model itself)")
-    p.add_argument("--out", required=True, help="the weights file to write (.safetensors)")
-    add_threads(p)
-    add_data_dir(p)
-    p.set_defaults(func=cmd_calibrate_model)
-
