@@ -15,7 +15,7 @@ from lenet5.runtime import use_threads
 def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.checkpoint import save_json
     from lenet5.data.sources import fetch_and_load
-    from lenet5.read.sdnn import DEPTHS, MOST_CONTEXT, check_context
+    from lenet5.read.sdnn import DEPTHS, MOST_CONTEXT
     from lenet5.read.train_sdnn import SHARES
     from lenet5.read.weights import save_reader
 
@@ -32,11 +32,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
     if args.columns is not None and (args.method != "sdnn" or not 0 <= args.columns < float("inf")):
         raise Lenet5Error("--columns is a weight of 0 or more, for --method sdnn")
-    if args.context is not None:
-        try:
-            check_context(args.context if args.method == "sdnn" else None)
-        except ValueError:
-            raise Lenet5Error(f"--context is a whole number of outputs, 0 to {MOST_CONTEXT}, for --method sdnn") from None
+    if args.context is not None and (args.method != "sdnn" or not 0 <= args.context <= MOST_CONTEXT):
+        raise Lenet5Error(f"--context is a whole number of outputs, 0 to {MOST_CONTEXT}, for --method sdnn")
     if args.depth is not None and (args.method != "sdnn" or args.depth not in DEPTHS):
         raise Lenet5Error(f"--depth is {' or '.join(map(str, DEPTHS))} convolutions a layer, for --method sdnn")
     for name in ("context", "depth"):
