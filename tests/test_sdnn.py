@@ -275,10 +275,13 @@ def test_a_context_is_a_whole_number_of_outputs_from_0_to_the_most():
 
 
 def test_depth_1_is_the_papers_network_and_depth_2_sees_each_window_through_two_3x3_convolutions():
-    from lenet5.read.sdnn import Stacked
+    from lenet5.architectures import sweep
+    from lenet5.model import LeNet
+    from lenet5.read.sdnn import SDNN_CONFIG, Stacked
 
     maps = (6, 16, 60, 42)
-    plain, one, two = SDNN(maps, seed=3), SDNN(maps, seed=3, depth=1), SDNN(maps, seed=3, depth=np.int64(2))
+    plain = LeNet(SDNN_CONFIG, 3, classes=CLASSES, architecture=sweep(maps))  # LeNet-5's layers, built without the SDNN
+    one, two = SDNN(maps, seed=3, depth=1), SDNN(maps, seed=3, depth=np.int64(2))
     assert plain.state_dict().keys() == one.state_dict().keys()
     assert all(torch.equal(plain.state_dict()[k], one.state_dict()[k]) for k in plain.state_dict())  # bit for bit
     assert [name for name, _ in two.named_children()] == [name for name, _ in plain.named_children()]  # names, order

@@ -19,6 +19,8 @@ outputs is decode.py's; training, train_sdnn.py's.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+
 import numpy as np
 import torch
 
@@ -75,24 +77,24 @@ def check_maps(maps: object) -> tuple[int, int, int, int]:
 def check_depth(depth: object) -> int:
     """`depth` if it is one of DEPTHS; ValueError otherwise."""
     if not any(_whole(depth, d, d) for d in DEPTHS):
-        raise ValueError(f"depth must be {' or '.join(map(str, DEPTHS))} convolutions a layer, not {str(depth)[:80]}")
+        raise ValueError(f"depth must be {' or '.join(map(str, DEPTHS))} convolutions a layer, not {repr(depth)[:80]}")
     return int(depth)
 
 
-class Stacked(torch.nn.Module):
+# Deviation (option, off in the shipped SDNNs): depth 2 sees each 5x5 window of C1, C3 and C5 through two
+# 3x3 convolutions, a deeper network than Fig. 2's (the figures: docs/reading.md, "Two 3x3 convolutions").
+class Stacked(torch.nn.Sequential):
     """A 5x5 convolution's window seen by two valid 3x3 convolutions, a scaled tanh between them: the
     same inputs and output size as the Conv it replaces, twice the layers, and a middle of
     (in + out) // 2 maps (C1: 1 -> 16 -> 32, C3: 32 -> 48 -> 64, C5: 64 -> 160 -> 256 in the
-    shipped maps; the middle's maps are fully connected, so Table I's wiring goes)."""
+    shipped maps; the middle's maps are fully connected, so Table I's wiring goes).
+    (B, in, H, W) -> first (B, middle, H - 2, W - 2) -> second (B, out, H - 4, W - 4)."""
 
     def __init__(self, in_maps: int, out_maps: int):
-        super().__init__()
         middle = (in_maps + out_maps) // 2
-        self.first, self.first_f = Conv(in_maps, middle, kernel=3), activation(SDNN_CONFIG.activation, 1)
-        self.second = Conv(middle, out_maps, kernel=3)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.second(self.first_f(self.first(x)))
+        super().__init__(OrderedDict(first=Conv(in_maps, middle, kernel=3),
+                                     first_f=activation(SDNN_CONFIG.activation, 1),
+                                     second=Conv(middle, out_maps, kernel=3)))
 
 
 class Context(Conv):
