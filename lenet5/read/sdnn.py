@@ -97,6 +97,8 @@ class Stacked(torch.nn.Sequential):
                                      second=Conv(middle, out_maps, kernel=3)))
 
 
+# Deviation (option, off in the shipped SDNNs): a context widens F6's window past Fig. 2's 32 px (the figures:
+# docs/reading.md, "Windows that see the neighbours").
 class Context(Conv):
     """F6 reading C5's columns `context` outputs to either side as well as its own: a valid (1, 2 context
     + 1) convolution, so each output's window widens by STRIDE * context px on each side. SDNN.widened
