@@ -103,7 +103,8 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
         print(f"for {100 * t:g}% errors among the accepted: --reject-below {trust.thresholds[t]:.4f}, "
               f"accepting {100 * trust.accepted[t]:.1f}% of these amounts")
     command = command_line("calibrate-reader")
-    made_by = [{k: meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from", "members")}
+    made_by = [{k: meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from", "members",
+                                         "members_made_by")}  # a committee's own members too: the whole chain
                for _, meta in loaded]
     meta = {"command": command, "threads": threads, "members_made_by": made_by,
             "calibration": {**trust.calibration.as_dict(), "fitted_on": {"amounts": args.amounts, "seed": args.seed,
