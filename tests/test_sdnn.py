@@ -406,7 +406,7 @@ def test_fresh_strips_are_drawn_one_pass_ahead_and_the_weights_do_not_depend_on_
                           workers=1, fresh=0.5)
     bands = make_bands(digits[:150], labels[:150], 40, seed=3, style=TRAINING)
     first = list(bands)
-    fresh = FreshStrips(bands, digits[:150], labels[:150], config, 3, TRAINING)
+    fresh = FreshStrips(bands, digits[:150], labels[:150], config.fresh, config.epochs, config.workers, 3, TRAINING)
     try:
         assert fresh.for_pass(1) == first
         second = list(fresh.for_pass(2))
@@ -435,7 +435,8 @@ def test_a_process_making_fresh_strips_that_dies_is_a_clear_error_not_a_wait():
 
     digits, labels = body_digits(200, 2)
     config = SDNNTraining(strips=4000, epochs=3, workers=1, fresh=1.0)
-    fresh = FreshStrips([(np.zeros((32, 40), np.uint8), "1")] * 4000, digits, labels, config, 3, TRAINING)
+    fresh = FreshStrips([(np.zeros((32, 40), np.uint8), "1")] * 4000, digits, labels, config.fresh, config.epochs,
+                        config.workers, 3, TRAINING)
     try:
         for pid in list(fresh.makers.pool._processes):
             os.kill(pid, signal.SIGKILL)

@@ -12,7 +12,7 @@ import concurrent.futures
 import contextlib
 import os
 import signal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -21,10 +21,6 @@ from lenet5.data.strips import TRAINING, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.read.line import Line, normalize
 from lenet5.read.sdnn import band
-
-if TYPE_CHECKING:
-    from lenet5.read.train_sdnn import SDNNTraining
-
 
 class Band(NamedTuple):
     """A training strip as the network sees it."""
@@ -146,15 +142,16 @@ def _bands(jobs: list[tuple[int, ...]]) -> list[Band | None]:
 
 
 class FreshStrips:
-    """Pass after pass, the training strips with `fresh_slots` of them drawn anew (strip k before
+    """Pass after pass (up to `passes`), the training strips with `fresh_slots` of them (a `share`) drawn
+    anew by `workers` processes (strip k before
     pass p from seed [seed, k, p]: never one of the first pass's [seed, k], as a seed's trailing
     zeros would be; a strip whose ink vanished keeps its old band), each pass's made by `StripMakers`
     while the pass before trains."""
 
-    def __init__(self, bands: list[Band], digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int,
-                 style: Style) -> None:
-        self.bands, self.config, self.seed = bands, config, seed
-        self.makers = StripMakers(digits, labels, style, max(1, config.workers), beside=True)  # always beside the training
+    def __init__(self, bands: list[Band], digits: np.ndarray, labels: np.ndarray, share: float, passes: int,
+                 workers: int, seed: int, style: Style) -> None:
+        self.bands, self.share, self.passes, self.seed = bands, share, passes, seed
+        self.makers = StripMakers(digits, labels, style, max(1, workers), beside=True)  # always beside the training
         self.pending: dict[int, list] = {}
         try:
             self.ask(2)
@@ -163,10 +160,10 @@ class FreshStrips:
             raise
 
     def slots(self, epoch: int) -> list[int]:
-        return fresh_slots(len(self.bands), self.config.fresh, epoch)
+        return fresh_slots(len(self.bands), self.share, epoch)
 
     def ask(self, epoch: int) -> None:
-        if epoch <= self.config.epochs:
+        if epoch <= self.passes:
             self.pending[epoch] = self.makers.submit([(self.seed, k, epoch) for k in self.slots(epoch)])
 
     def for_pass(self, epoch: int) -> list[Band]:

@@ -172,7 +172,8 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         return sum(r == b.number for r, b in zip(read_bands(m, val), val)) / len(val)
 
     drawn_anew = config.epochs >= 2 and fresh_slots(len(train), config.fresh, 2)
-    with (FreshStrips(train, train_digits, train_labels, config, seed, style) if drawn_anew
+    with (FreshStrips(train, train_digits, train_labels, config.fresh, config.epochs, config.workers, seed,
+                      style) if drawn_anew
           else contextlib.nullcontext()) as fresh:
         history = fit(model, config, seed, order, per_pass, loss_of, validate, log)
     return model.eval(), history
