@@ -25,6 +25,10 @@ from lenet5.read.sdnn import SDNN, check_context, check_depth, check_maps
 READERS_DIR = WEIGHTS_DIR / "readers"
 DEFAULT_READER = "amounts"  # the SDNN
 
+# An SDNN's options beyond its maps: the key for one SDNN, for a committee's members, the paper's value (not
+# recorded: files of SDNNs as Fig. 2's stay as they were) and the check that refuses a damaged file's.
+OPTIONS = (("context", "contexts", 0, check_context), ("depth", "depths", 1, check_depth))
+
 
 def shipped_readers() -> list[str]:
     return sorted(p.stem for p in READERS_DIR.glob("*.safetensors"))
@@ -35,14 +39,12 @@ def save_reader(model: torch.nn.Module, path: Path | str, meta: dict[str, Any]) 
     they are not the paper's), a committee of SDNNs (each member's maps; `contexts`, `depths` where one's
     is not the paper's) or a segment recognizer. Files of SDNNs as the paper's stay as they were."""
     if isinstance(model, Committee):
-        method = {"method": "sdnn", "members": [list(m.maps) for m in model.members]}
-        if any(m.context for m in model.members):
-            method["contexts"] = [m.context for m in model.members]
-        if any(m.depth != 1 for m in model.members):
-            method["depths"] = [m.depth for m in model.members]
+        method = {"method": "sdnn", "members": [list(m.maps) for m in model.members],
+                  **{many: [getattr(m, one) for m in model.members] for one, many, paper, _ in OPTIONS
+                     if any(getattr(m, one) != paper for m in model.members)}}
     elif isinstance(model, SDNN):
-        method = {"method": "sdnn", "maps": list(model.maps), **({"context": model.context} if model.context else {}),
-                  **({"depth": model.depth} if model.depth != 1 else {})}
+        method = {"method": "sdnn", "maps": list(model.maps),
+                  **{one: getattr(model, one) for one, _, paper, _ in OPTIONS if getattr(model, one) != paper}}
     else:
         method = {"method": "hos"}
     save_weights(model, path, {"classes": CLASSES, **method, **meta})
@@ -54,13 +56,13 @@ def reader_of(meta: dict[str, Any]) -> torch.nn.Module:
         return reader_network()
     if "members" in meta:
         n = len(meta["members"])
-        contexts, depths = meta.get("contexts") or [0] * n, meta.get("depths") or [1] * n
-        if len(contexts) != n or len(depths) != n:
-            raise ValueError(f"{len(contexts)} contexts and {len(depths)} depths for {n} members")
-        members = [(check_maps(maps), check_context(c), check_depth(d))  # all checked, then built
-                   for maps, c, d in zip(meta["members"], contexts, depths)]
-        return Committee([SDNN(maps, context=c, depth=d) for maps, c, d in members])
-    return SDNN(meta["maps"], context=meta.get("context", 0), depth=meta.get("depth", 1))
+        given = {one: meta.get(many) or [paper] * n for one, many, paper, _ in OPTIONS}
+        if any(len(values) != n for values in given.values()):
+            raise ValueError(", ".join(f"{len(v)} {one}s" for one, v in given.items()) + f" for {n} members")
+        members = [(check_maps(maps), {one: check(given[one][k]) for one, _, _, check in OPTIONS})  # all, first
+                   for k, maps in enumerate(meta["members"])]
+        return Committee([SDNN(maps, **options) for maps, options in members])
+    return SDNN(meta["maps"], **{one: meta.get(one, paper) for one, _, paper, _ in OPTIONS})
 
 
 def calibration_of(meta: dict[str, Any]) -> Platt:
