@@ -48,6 +48,8 @@ def test_summary_json_and_switches(capsys):
     (["train-reader", "--start-from", "amounts", "--depth", "1", "--out", "/tmp/never.safetensors"], "--start-from keeps"),
     (["train-reader", "--method", "hos", "--distort", "0.5", "--out", "/tmp/never.safetensors"], "for --method sdnn"),
     (["train-reader", "--lr", "inf", "--out", "/tmp/never.safetensors"], "--lr must be more than 0"),
+    *([(["train-reader", "--device", "cuda", "--out", "/tmp/never.safetensors"], "PyTorch sees no CUDA device")]
+      if not torch.cuda.is_available() else []),
     (["train-reader", "--lr", "0", "--out", "/tmp/never.safetensors"], "--lr must be more than 0"),
     (["train-reader", "--start-from", "amounts-hos", "--out", "/tmp/never.safetensors"], "only an SDNN goes on training"),
     (["train-reader", "--start-from", "/tmp/no-such-reader.safetensors", "--out", "/tmp/never.safetensors"], "no such file"),
@@ -62,6 +64,7 @@ def test_bad_input_is_one_line_and_exit_1(capsys, argv, message):
     (["serve", "--port", "70000"], "70000 is not a port (0-65535)"),  # was an OverflowError from bind()
     (["train", "--device", "gpu"], "'gpu' is not a device: use cpu, cuda or cuda:N"),  # was torch's RuntimeError
     (["ablate", "--device", "cpu:1"], "'cpu:1' is not a device"),
+    (["train-reader", "--device", "gpu"], "'gpu' is not a device"),
     (["distortions", "--draws", "0"], "0 is below the least allowed, 1"),  # was torch.stack's RuntimeError
     (["ablate", "--seeds", "two"], "'two' is not a whole number"),
     (["read", "x.png", "--reject-below", "1.5"], "1.5 is not a probability (0 to 1)"),

@@ -341,6 +341,28 @@ def test_the_same_seed_gives_the_same_weights():
     assert not torch.equal(a.C1.weight, c.C1.weight)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("depth", [1, 2])
+def test_on_a_gpu_the_same_seed_gives_the_same_weights_and_a_model_back_on_the_cpu(depth):
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=60, val_strips=5, holdout=50, epochs=2, batch_size=16, maps=(6, 16, 60, 42), workers=1,
+                          depth=depth, columns=0.5, device="cuda")
+    a, history = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    b, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    on_cpu, _ = train_sdnn(digits, labels, dataclasses.replace(config, device="cpu"), seed=3, log=lambda s: None)
+    assert next(a.parameters()).device.type == "cpu" and len(history) == 2
+    assert same_weights(a, b)  # cuDNN's deterministic convolutions; the string's loss summed on the CPU
+    assert max((x - y).abs().max().item() for x, y in zip(a.parameters(), on_cpu.parameters())) < 1e-2  # other rounding
+
+
+def test_the_device_named_cpu_is_the_default_bit_for_bit():
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=60, val_strips=5, holdout=50, epochs=1, batch_size=16, maps=(6, 16, 60, 42), workers=1)
+    a, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    b, _ = train_sdnn(digits, labels, dataclasses.replace(config, device="cpu"), seed=3, log=lambda s: None)
+    assert config.device == "cpu" and same_weights(a, b)
+
+
 def test_each_digits_centre_is_the_middle_of_its_ink_in_the_band():
     """Digits apart on a clean line: the centre from the strip maker's pixel owners, mapped as
     `normalize` maps the image, is the middle of that digit's run of ink in the band (the fake

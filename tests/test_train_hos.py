@@ -1,12 +1,14 @@
-"""The segment recognizer's training examples, labelled from the strip's pixel owners."""
+"""The segment recognizer's training examples, labelled from the strip's pixel owners, and its training."""
 
 
 import numpy as np
+import pytest
+import torch
 
 from lenet5.data.strips import Style, make_strip
 from lenet5.read.classes import NONE
 from lenet5.read.oversegment import FIELD
-from lenet5.read.train_hos import segment_examples
+from lenet5.read.train_hos import HOSTraining, segment_examples, train_reader
 from tests.conftest import synthetic_digits
 
 
@@ -20,3 +22,15 @@ def test_segments_of_separated_digits_are_labelled_with_their_digits():
     # each digit is found, maybe by several cuts a column apart, and nothing else is called a digit
     assert {t for t in targets.tolist() if t != NONE} == set(map(int, strip.number))
     assert (targets == NONE).sum() >= 1
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU"))])
+def test_the_recognizer_trains_on_the_device_asked_for_and_comes_back_on_the_cpu(device):
+    digits, labels = synthetic_digits(300, 5)
+    config = HOSTraining(strips=40, val_strips=4, holdout=60, epochs=2, device=device)
+    a, history = train_reader(digits, labels, config, seed=2, log=lambda s: None)
+    b, _ = train_reader(digits, labels, config, seed=2, log=lambda s: None)
+    assert [row["epoch"] for row in history] == [1, 2] and 0 <= history[-1]["val_exact"] <= 1
+    assert next(a.parameters()).device.type == "cpu"
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))

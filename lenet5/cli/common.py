@@ -1,4 +1,5 @@
-"""What several subcommands do alike: check where a file is to be written, and say how it was made."""
+"""What several subcommands do alike: check where a file is to be written and the device asked for, and say
+how it was made."""
 
 from __future__ import annotations
 
@@ -19,3 +20,11 @@ def output_file(text: str) -> Path:
 def command_line(name: str) -> str:
     """`lenet5 NAME ...` as it was typed, for a file's metadata ("" when called from Python)."""
     return f"lenet5 {name} " + " ".join(sys.argv[2:]) if sys.argv[1:2] == [name] else ""
+
+
+def check_device(device: str) -> None:
+    """--device cuda (or cuda:N) only where PyTorch sees a CUDA device."""
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise Lenet5Error("--device cuda asked for, but PyTorch sees no CUDA device")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from lenet5.cli.common import command_line, output_file
+from lenet5.cli.common import check_device, command_line, output_file
 from lenet5.errors import Lenet5Error
-from lenet5.flags import add_data_dir, add_threads, at_least
+from lenet5.flags import add_data_dir, add_threads, at_least, device
 from lenet5.runtime import use_threads
 
 
@@ -47,16 +47,17 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         start_from, start_meta = load_reader(args.start_from)
         if args.method != "sdnn" or not isinstance(start_from, SDNN):
             raise Lenet5Error(f"--start-from {args.start_from}: only an SDNN goes on training (with --method sdnn)")
+    check_device(args.device)
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
     given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", "depth", *SHARES) if getattr(args, k) is not None}
-    print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''}) "
-          f"into {out}")
+    print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''} "
+          f"on {args.device}) into {out}")
     if args.method == "sdnn":
         from lenet5.read.train_sdnn import SDNNTraining, train_sdnn
 
-        config = SDNNTraining(**given, workers=threads)
+        config = SDNNTraining(**given, workers=threads, device=args.device)
         if start_from is not None:
             config = dataclasses.replace(config, maps=start_from.maps, context=start_from.context,
                                          depth=start_from.depth)  # what was trained
@@ -65,7 +66,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     else:
         from lenet5.read.train_hos import HOSTraining, train_reader
 
-        config = HOSTraining(**given)
+        config = HOSTraining(**given, device=args.device)
         model, history = train_reader(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
     command = command_line("train-reader")
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
@@ -92,6 +93,7 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
         model = join([m for m, _ in loaded])
     except ValueError as e:
         raise Lenet5Error(f"--model: {e}") from None
+    check_device(args.device)
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     print(f"writing {args.amounts:,} held-out amounts (the last 10,000 training digits, seed {args.seed})", flush=True)
@@ -194,6 +196,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "with a fresh schedule (default: a new network)")
     p.add_argument("--seed", type=int, default=0, help="seed of the strips, weights and order (default: 0)")
     p.add_argument("--out", default="reader.safetensors", help="weights file to write (default: reader.safetensors)")
+    p.add_argument("--device", type=device, default="cpu",
+                   help="cpu or cuda: where the network trains; the strips are made on the CPU (default: cpu)")
     add_threads(p, what="(and processes making strips, for the SDNN)")
     add_data_dir(p)
     p.set_defaults(func=cmd_train_reader)

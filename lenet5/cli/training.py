@@ -6,17 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from lenet5.cli.common import check_device
 from lenet5.errors import Lenet5Error
 from lenet5.flags import (add_data_dir, add_switches, add_threads, at_least, configs_from_args, device, preset_name)
 from lenet5.runtime import machine_cores, use_threads
-
-
-
-def check_device(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise Lenet5Error("--device cuda asked for, but PyTorch sees no CUDA device")
 
 
 def cmd_train(args: argparse.Namespace) -> int:

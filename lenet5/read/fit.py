@@ -17,6 +17,7 @@ import torch
 
 from lenet5.errors import Lenet5Error
 from lenet5.presets import PAPER_TRAINING
+from lenet5.runtime import repeatable_convolutions
 from lenet5.train import learning_rate
 
 
@@ -31,6 +32,7 @@ class ReaderTraining:
     batch_size: int = 32  # strips (SDNN) or segments (HOS) per update
     lr: float = 2e-3  # AdamW's peak rate (as the paper preset)
     weight_decay: float = 0.1
+    device: str = "cpu"  # where the network trains: cpu, cuda or cuda:N (the strips are made on the CPU)
 
 
 def split(digits: np.ndarray, labels: np.ndarray, config: ReaderTraining) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -50,8 +52,12 @@ def fit(model: torch.nn.Module, config: ReaderTraining, seed: int, order: Callab
         log: Callable[[str], None] = print) -> list[dict]:
     """Train `model` for config.epochs passes; each pass takes its batches from `order` (which
     shuffles with the generator it is given, seeded seed + 2), `per_pass` of them, and ends with
-    `validate(model)`, the share of held-out strips read exactly. One history row per pass:
+    `validate(model)`, the share of held-out strips read exactly. The model trains on config.device
+    (moved there first; `loss_of` puts its batch there) and is left there. One history row per pass:
     epoch, loss (mean per example), train_error (where counted), val_exact, seconds."""
+    device = torch.device(config.device)
+    repeatable_convolutions(device)
+    model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = PAPER_TRAINING.replace(epochs=config.epochs, lr=config.lr)
     generator = torch.Generator().manual_seed(seed + 2)
@@ -67,7 +73,7 @@ def fit(model: torch.nn.Module, config: ReaderTraining, seed: int, order: Callab
             loss.backward()
             optimizer.step()
             step += 1
-            loss_sum += loss.detach() * n
+            loss_sum += loss.detach().cpu() * n
             examples += n
             if missed is not None:
                 wrong = (wrong or 0) + missed

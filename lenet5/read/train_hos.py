@@ -9,6 +9,7 @@ which cuts are wrong, as the paper's recognizer was trained on segmenter output 
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -132,9 +133,13 @@ def train_reader(digits: np.ndarray, labels: np.ndarray, config: HOSTraining, se
     model = reader_network(seed)
 
     def loss_of(batch: torch.Tensor) -> tuple[torch.Tensor, int, int]:
-        logits = model(as_inputs(fields[batch].float().numpy() / 255))
-        return torch.nn.functional.cross_entropy(logits, targets[batch]), len(batch), int((logits.argmax(1) != targets[batch]).sum())
+        logits = model(as_inputs(fields[batch].float().numpy() / 255).to(config.device))
+        wanted = targets[batch].to(config.device)
+        return torch.nn.functional.cross_entropy(logits, wanted), len(batch), int((logits.argmax(1) != wanted).sum())
+
+    def validate(m: LeNet) -> float:  # read_number reads on the CPU: a copy there, wherever the network trains
+        return exact_rate(copy.deepcopy(m).cpu() if config.device != "cpu" else m, val)
 
     history = fit(model, config, seed, lambda g: torch.randperm(len(targets), generator=g).split(config.batch_size),
-                  math.ceil(len(targets) / config.batch_size), loss_of, lambda m: exact_rate(m, val), log)
-    return model.eval(), history
+                  math.ceil(len(targets) / config.batch_size), loss_of, validate, log)
+    return model.cpu().eval(), history

@@ -107,12 +107,13 @@ def columns_of(bands: list[Band], windows: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) -> list[str]:
     """The digit string read in each band by an SDNN or a committee, as `read_number` reads it
-    (every network at every pixel offset)."""
+    (every network at every pixel offset), on the device the model is on."""
+    where = next(model.parameters()).device
     out = []
     for i in range(0, len(bands), batch_size):
         chunk = bands[i: i + batch_size]
         inputs, windows = as_batch([b[0].astype(np.float32) / 255 for b in chunk])
-        log_probs = phase_log_probs(model, inputs)  # (T, networks x bands x offsets, 11), network-major
+        log_probs = phase_log_probs(model, inputs.to(where)).cpu()  # (T, networks x bands x offsets, 11), network-major
         by_network = log_probs.view(log_probs.shape[0], -1, STRIDE * len(inputs), log_probs.shape[2])
         for j in range(len(chunk)):
             readings = by_network[: windows[j], :, STRIDE * j: STRIDE * (j + 1)].flatten(1, 2)
@@ -124,7 +125,8 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
                log: Callable[[str], None] = print, start_from: SDNN | None = None) -> tuple[SDNN, list[dict]]:
     """Train an SDNN on strips of digits[:-holdout]; read held-out strips after each pass.
     `start_from`: go on training that SDNN (its maps, context and depth, not config's) on this seed's strips,
-    with a fresh optimizer and schedule. Returns the model (eval mode) and one history row per pass."""
+    with a fresh optimizer and schedule. The network trains on config.device. Returns the model (eval mode,
+    on the CPU) and one history row per pass."""
     (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     start = time.time()
     for name in SHARES:
@@ -159,7 +161,9 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
 
     def loss_of(batch: list[Band]) -> tuple[torch.Tensor, int, None]:
         inputs, windows, targets, lengths = batch_of(batch)
-        log_probs = column_log_probs(model, inputs)
+        # the string's loss on the CPU, wherever the network runs: CUDA's ctc_loss adds its gradients
+        # in no fixed order, and one seed would give other weights run after run
+        log_probs = column_log_probs(model, inputs.to(config.device)).cpu()
         loss = torch.nn.functional.ctc_loss(log_probs, targets, windows, lengths, blank=NONE, zero_infinity=True)
         columns = columns_of(batch, windows) if config.columns else None
         if columns is not None and (columns != IGNORED).any():
@@ -176,4 +180,4 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
                       style) if drawn_anew
           else contextlib.nullcontext()) as fresh:
         history = fit(model, config, seed, order, per_pass, loss_of, validate, log)
-    return model.eval(), history
+    return model.cpu().eval(), history
