@@ -42,7 +42,9 @@ def save_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     write_atomic(path, write)
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+def load_checkpoint(path: str | os.PathLike, keys: tuple[str, ...] = ("model", "model_config"),
+                    what: str = "a lenet5 checkpoint (no model weights and config)") -> dict[str, Any]:
+    """The checkpoint at `path`, a dict holding `keys` (else: not `what`)."""
     path = Path(path)
     if not path.is_file():
         raise Lenet5Error(f"{path}: no such checkpoint")
@@ -52,8 +54,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise Lenet5Error(f"{path}: refused: the file holds objects other than weights and plain data") from None
     except Exception:  # not a file torch can read at all
         raise Lenet5Error(f"{path}: not a PyTorch checkpoint") from None
-    if not isinstance(state, dict) or "model" not in state or "model_config" not in state:
-        raise Lenet5Error(f"{path}: not a lenet5 checkpoint (no model weights and config)")
+    if not isinstance(state, dict) or any(key not in state for key in keys):
+        raise Lenet5Error(f"{path}: not {what}")
     return state
 
 

@@ -164,3 +164,52 @@ def test_train_readers_help_names_the_most_context_sdnn_allows(capsys):
     with pytest.raises(SystemExit):
         main(["train-reader", "--help"])
     assert f"at most {MOST_CONTEXT})" in " ".join(capsys.readouterr().out.split())
+
+
+def test_train_reader_keeps_its_progress_when_interrupted_and_goes_on_with_resume(tiny_data_dir, tmp_path, capsys,
+                                                                                   monkeypatch):
+    import dataclasses
+    import functools
+
+    import lenet5.read.fit
+    import lenet5.read.train_sdnn
+    from lenet5.read.weights import load_reader
+
+    tiny = functools.partial(lenet5.read.train_sdnn.SDNNTraining, holdout=56, val_strips=4, batch_size=16,
+                             maps=(6, 16, 60, 42))
+    monkeypatch.setattr(lenet5.read.train_sdnn, "SDNNTraining", tiny)
+
+    def argv(name, *more):
+        return ["train-reader", "--strips", "40", "--epochs", "2", "--seed", "3", "--threads", "1",
+                "--data-dir", str(tiny_data_dir), "--out", str(tmp_path / name), *more]
+
+    assert main(argv("whole.safetensors")) == 0
+    assert not (tmp_path / "whole.progress.pt").exists()  # written whole: no progress left behind
+    save = lenet5.read.fit.save_progress
+
+    def save_then_stop(path, progress, made):
+        save(path, progress, made)
+        raise KeyboardInterrupt  # Ctrl-C after the first pass
+
+    monkeypatch.setattr(lenet5.read.fit, "save_progress", save_then_stop)
+    capsys.readouterr()
+    assert main(argv("cut.safetensors")) == 130
+    err = capsys.readouterr().err
+    assert "cut.progress.pt" in err and "--resume" in err and err.count("\n") == 1
+    assert (tmp_path / "cut.progress.pt").exists() and not (tmp_path / "cut.safetensors").exists()
+    monkeypatch.setattr(lenet5.read.fit, "save_progress", save)
+    assert main(argv("cut.safetensors")) == 1  # not started over silently
+    assert "add --resume" in capsys.readouterr().err
+    assert main(argv("cut.safetensors", "--resume", "--lr", "1e-3")) == 1
+    err = capsys.readouterr().err
+    assert "made otherwise: lr 0.002 (now 0.001)" in err and err.count("\n") == 1
+    assert main(argv("cut.safetensors", "--resume")) == 0
+    assert "going on after pass 1 of 2" in capsys.readouterr().out
+    whole, cut = load_reader(str(tmp_path / "whole.safetensors"))[0], load_reader(str(tmp_path / "cut.safetensors"))[0]
+    assert all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), cut.state_dict().values()))
+    assert not (tmp_path / "cut.progress.pt").exists()
+    (tmp_path / "bad.progress.pt").write_bytes(b"not a checkpoint")
+    assert main(argv("bad.safetensors", "--resume")) == 1
+    err = capsys.readouterr().err
+    assert "bad.progress.pt: " in err and err.count("\n") == 1 and "Traceback" not in err
+    assert dataclasses.is_dataclass(tiny())

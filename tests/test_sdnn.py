@@ -341,6 +341,38 @@ def test_the_same_seed_gives_the_same_weights():
     assert not torch.equal(a.C1.weight, c.C1.weight)
 
 
+@pytest.mark.parametrize("fresh, stop", [(0.0, 1), (0.5, 2)])
+def test_a_training_interrupted_goes_on_from_its_progress_to_the_same_weights(tmp_path, fresh, stop):
+    from lenet5.read.fit import load_progress, made_by, save_progress
+
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=60, val_strips=5, holdout=50, epochs=3, batch_size=16, maps=(6, 16, 60, 42), workers=1,
+                          fresh=fresh)
+    whole, history = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
+    saved, made = tmp_path / "r.progress.pt", made_by("sdnn", config, 3)
+
+    class Stop(Exception):
+        pass
+
+    def after_pass(progress):
+        save_progress(saved, progress, made)
+        if progress["epoch"] == stop:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train_sdnn(digits, labels, config, seed=3, log=lambda s: None, after_pass=after_pass)
+    progress = load_progress(saved, made)
+    assert progress["epoch"] == stop and len(progress["history"]) == stop
+    went_on, again = train_sdnn(digits, labels, config, seed=3, log=lambda s: None, resume=progress)
+    assert same_weights(whole, went_on)  # with fresh strips: those of the passes done drawn again
+    assert [r["val_exact"] for r in again] == [r["val_exact"] for r in history] and len(again) == 3
+    with pytest.raises(Lenet5Error, match=r"made otherwise: seed 3 \(now 4\)"):
+        load_progress(saved, made_by("sdnn", config, 4))
+    with pytest.raises(Lenet5Error, match=r"depth 1 \(now 2\)"):
+        load_progress(saved, made_by("sdnn", dataclasses.replace(config, depth=2), 3))
+    assert load_progress(saved, made_by("sdnn", dataclasses.replace(config, workers=2, device="cuda"), 3))  # where, not what
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("depth", [1, 2])
 def test_on_a_gpu_the_same_seed_gives_the_same_weights_and_a_model_back_on_the_cpu(depth):

@@ -1,6 +1,8 @@
 """The segment recognizer's training examples, labelled from the strip's pixel owners, and its training."""
 
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -26,11 +28,15 @@ def test_segments_of_separated_digits_are_labelled_with_their_digits():
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA GPU"))])
-def test_the_recognizer_trains_on_the_device_asked_for_and_comes_back_on_the_cpu(device):
+def test_the_recognizer_trains_on_the_device_asked_for_and_goes_on_from_its_progress_to_the_same_weights(device):
+    from lenet5.read.fit import made_by
+
     digits, labels = synthetic_digits(300, 5)
-    config = HOSTraining(strips=40, val_strips=4, holdout=60, epochs=2, device=device)
-    a, history = train_reader(digits, labels, config, seed=2, log=lambda s: None)
-    b, _ = train_reader(digits, labels, config, seed=2, log=lambda s: None)
-    assert [row["epoch"] for row in history] == [1, 2] and 0 <= history[-1]["val_exact"] <= 1
-    assert next(a.parameters()).device.type == "cpu"
-    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    config = HOSTraining(strips=12, val_strips=1, holdout=60, epochs=2, device=device)
+    kept = []
+    whole, history = train_reader(digits, labels, config, seed=2, log=lambda s: None, after_pass=kept.append)
+    went_on, again = train_reader(digits, labels, config, seed=2, log=lambda s: None, resume=kept[0])
+    assert [row["epoch"] for row in history] == [1, 2] and 0 <= history[-1]["val_exact"] <= 1 and again == history[:1] + again[1:]
+    assert next(whole.parameters()).device.type == "cpu" and [p["epoch"] for p in kept] == [1, 2]
+    assert all(torch.equal(x, y) for x, y in zip(whole.state_dict().values(), went_on.state_dict().values()))
+    assert made_by("hos", config, 2)["training"] == made_by("hos", dataclasses.replace(config, device="cpu"), 2)["training"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
+import sys
+from pathlib import Path
 
 from lenet5.cli.common import check_device, command_line, output_file
 from lenet5.errors import Lenet5Error
@@ -12,14 +15,23 @@ from lenet5.flags import add_data_dir, add_threads, at_least, device
 from lenet5.runtime import use_threads
 
 
+def progress_file(out: Path) -> Path:
+    """Where train-reader keeps a training's progress after each pass, beside the reader it will write."""
+    return out.with_suffix(".progress.pt")
+
+
 def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.checkpoint import save_json
     from lenet5.data.sources import fetch_and_load
+    from lenet5.read.fit import load_progress, made_by, save_progress
     from lenet5.read.sdnn import DEPTHS, MOST_CONTEXT
     from lenet5.read.train_sdnn import SHARES
     from lenet5.read.weights import save_reader
 
     out = output_file(args.out)
+    progress = progress_file(out)
+    if progress.exists() and not args.resume:
+        raise Lenet5Error(f"{progress} holds an interrupted training: add --resume to go on with it, or delete it")
     for name in ("strips", "epochs"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise Lenet5Error(f"--{name} must be 1 or more")
@@ -61,13 +73,23 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         if start_from is not None:
             config = dataclasses.replace(config, maps=start_from.maps, context=start_from.context,
                                          depth=start_from.depth)  # what was trained
-        model, history = train_sdnn(images, labels, config, args.seed, log=lambda s: print(s, flush=True),
-                                    start_from=start_from)
+        train = functools.partial(train_sdnn, start_from=start_from)
     else:
         from lenet5.read.train_hos import HOSTraining, train_reader
 
         config = HOSTraining(**given, device=args.device)
-        model, history = train_reader(images, labels, config, args.seed, log=lambda s: print(s, flush=True))
+        train = train_reader
+    made = made_by(args.method, config, args.seed, args.start_from)
+    resume = load_progress(progress, made) if args.resume and progress.exists() else None
+    try:
+        model, history = train(images, labels, config, args.seed, log=lambda s: print(s, flush=True), resume=resume,
+                               after_pass=lambda p: save_progress(progress, p, made))
+    except KeyboardInterrupt:
+        if not progress.exists():
+            raise
+        print(f"lenet5: interrupted; the passes done are kept in {progress}: go on with the same command and --resume",
+              file=sys.stderr)
+        return 130
     command = command_line("train-reader")
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
             "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps, context, depth)
@@ -77,6 +99,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         meta["model_config"] = dataclasses.asdict(model.config)
     save_reader(model, out, meta)
     save_json(out.with_suffix(".json"), {**meta, "history": history})
+    progress.unlink(missing_ok=True)  # the reader is written whole: nothing left to go on with
     print(f"wrote {out} and {out.with_suffix('.json')}: held-out amounts read exactly {100 * history[-1]['val_exact']:.1f}%")
     return 0
 
@@ -195,7 +218,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
                         "with a fresh schedule (default: a new network)")
     p.add_argument("--seed", type=int, default=0, help="seed of the strips, weights and order (default: 0)")
-    p.add_argument("--out", default="reader.safetensors", help="weights file to write (default: reader.safetensors)")
+    p.add_argument("--out", default="reader.safetensors",
+                   help="weights file to write (default: reader.safetensors); until then, the progress after each "
+                        "pass is kept beside it (OUT.progress.pt)")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with the interrupted training kept beside --out, made by the same settings, to the "
+                        "weights it would have reached uninterrupted (none kept: start it) (default: off)")
     p.add_argument("--device", type=device, default="cpu",
                    help="cpu or cuda: where the network trains; the strips are made on the CPU (default: cpu)")
     add_threads(p, what="(and processes making strips, for the SDNN)")

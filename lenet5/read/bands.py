@@ -146,18 +146,38 @@ class FreshStrips:
     anew by `workers` processes (strip k before
     pass p from seed [seed, k, p]: never one of the first pass's [seed, k], as a seed's trailing
     zeros would be; a strip whose ink vanished keeps its old band), each pass's made by `StripMakers`
-    while the pass before trains."""
+    while the pass before trains. `done`: passes already trained (a training going on): the strips
+    stand as they stood after them, each slot's latest drawn again first."""
 
     def __init__(self, bands: list[Band], digits: np.ndarray, labels: np.ndarray, share: float, passes: int,
-                 workers: int, seed: int, style: Style) -> None:
+                 workers: int, seed: int, style: Style, done: int = 0) -> None:
         self.bands, self.share, self.passes, self.seed = bands, share, passes, seed
         self.makers = StripMakers(digits, labels, style, max(1, workers), beside=True)  # always beside the training
         self.pending: dict[int, list] = {}
         try:
-            self.ask(2)
+            self.catch_up(done)
+            self.ask(max(2, done + 1))
         except BaseException:
             self.close(at_once=True)
             raise
+
+    def catch_up(self, done: int) -> None:
+        """The bands as passes 2..done left them: for each slot, the latest strip drawn for it whose ink
+        did not vanish (an earlier one where it did)."""
+        drawn: dict[int, list[int]] = {}  # slot -> the passes that drew it, latest first
+        for epoch in range(done, 1, -1):
+            for k in self.slots(epoch):
+                drawn.setdefault(k, []).append(epoch)
+        while drawn:
+            jobs = [(self.seed, k, passes[0]) for k, passes in drawn.items()]
+            for (_, k, _), made_band in zip(jobs, self.makers.collect(self.makers.submit(jobs))):
+                if made_band is not None:
+                    self.bands[k] = made_band
+                    del drawn[k]
+                elif len(drawn[k]) > 1:
+                    drawn[k].pop(0)
+                else:
+                    del drawn[k]  # every one vanished: the first pass's band stays
 
     def slots(self, epoch: int) -> list[int]:
         return fresh_slots(len(self.bands), self.share, epoch)

@@ -3,18 +3,25 @@ warm-up, then cosine to 0) over batches of strips or segments made from MNIST's 
 digits, and after each pass the held-out strips (from the last `holdout` training digits) read
 whole, as `lenet5 read` reads them. What a batch is and what its loss is, each reader says
 (train_sdnn.py: strings by the forward algorithm; train_hos.py: segments by cross-entropy).
+After each pass, its progress (the weights, AdamW's state, the order's generator) can be saved
+(`save_progress`) and an interrupted training go on from it, to the same weights as one never
+interrupted (`load_progress`, fit's `resume`).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from lenet5.checkpoint import load_checkpoint, save_checkpoint
 from lenet5.errors import Lenet5Error
 from lenet5.presets import PAPER_TRAINING
 from lenet5.runtime import repeatable_convolutions
@@ -45,27 +52,76 @@ def split(digits: np.ndarray, labels: np.ndarray, config: ReaderTraining) -> tup
 
 # A batch's mean loss, its number of examples, and how many of them it got wrong (None: not counted).
 Loss = tuple[torch.Tensor, int, int | None]
+# A training's progress after a pass: "model" (its state, on the CPU), "optimizer" (AdamW's state), "generator"
+# (the order's), "epoch" (passes done), "step" (updates done), "history" (a row per pass done).
+Progress = dict[str, Any]
+# The training's fields that say where it runs, not what it trains: a training may go on under others (on
+# another device, rounded otherwise); every other field, the method, seed and start must be the same (`made_by`).
+WHERE = ("workers", "device")
 
 
-def fit(model: torch.nn.Module, config: ReaderTraining, seed: int, order: Callable[[torch.Generator], Iterable[Any]],
-        per_pass: int, loss_of: Callable[[Any], Loss], validate: Callable[[torch.nn.Module], float],
-        log: Callable[[str], None] = print) -> list[dict]:
-    """Train `model` for config.epochs passes; each pass takes its batches from `order` (which
-    shuffles with the generator it is given, seeded seed + 2), `per_pass` of them, and ends with
-    `validate(model)`, the share of held-out strips read exactly. The model trains on config.device
-    (moved there first; `loss_of` puts its batch there) and is left there. One history row per pass:
-    epoch, loss (mean per example), train_error (where counted), val_exact, seconds."""
+def made_by(method: str, config: ReaderTraining, seed: int, start_from: str | None = None) -> dict[str, Any]:
+    """What decides a training's weights (but the thread count and device): its progress is kept with it."""
+    fields = {k: v for k, v in dataclasses.asdict(config).items() if k not in WHERE}
+    return {"method": method, "seed": seed, "training": fields, "start_from": start_from}
+
+
+def save_progress(path: Path, progress: Progress, made: dict[str, Any]) -> None:
+    """A pass's progress, and what made the training, to `path` (atomically: an interruption leaves the pass before)."""
+    save_checkpoint(path, {**progress, "made_by": made})
+
+
+def load_progress(path: Path, made: dict[str, Any]) -> Progress:
+    """The progress saved at `path` by a training made as `made` (else a clear error)."""
+    state = load_checkpoint(path, ("made_by", "model", "optimizer", "generator", "epoch", "step", "history"),
+                            "a reader training's progress")
+    if state["made_by"] != made:
+        was, now = _settings(state["made_by"]), _settings(made)
+        other = [f"{k} {was.get(k)} (now {now.get(k)})" for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
+        raise Lenet5Error(f"{path}: that training was made otherwise: {', '.join(other) or 'other settings'}; "
+                          "go on with its settings, or delete it")
+    return state
+
+
+def _settings(made: object) -> dict[str, Any]:
+    """made_by's settings in one flat dict (a damaged record: none)."""
+    if not isinstance(made, dict):
+        return {}
+    training = made.get("training")
+    return {**{k: v for k, v in made.items() if k != "training"}, **(training if isinstance(training, dict) else {})}
+
+
+def fit(model: torch.nn.Module, config: ReaderTraining, seed: int,
+        order: Callable[[torch.Generator, int], Iterable[Any]], per_pass: int, loss_of: Callable[[Any], Loss],
+        validate: Callable[[torch.nn.Module], float], log: Callable[[str], None] = print,
+        resume: Progress | None = None, after_pass: Callable[[Progress], None] | None = None) -> list[dict]:
+    """Train `model` for config.epochs passes; pass p takes its batches from `order(generator, p)`
+    (which shuffles with the generator it is given, seeded seed + 2), `per_pass` of them, and ends
+    with `validate(model)`, the share of held-out strips read exactly, then `after_pass(progress)`.
+    `resume`: go on after the passes that progress holds, to the weights of a training never
+    interrupted. The model trains on config.device (moved there first; `loss_of` puts its batch
+    there) and is left there. One history row per pass: epoch, loss (mean per example),
+    train_error (where counted), val_exact, seconds."""
     device = torch.device(config.device)
     repeatable_convolutions(device)
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = PAPER_TRAINING.replace(epochs=config.epochs, lr=config.lr)
     generator = torch.Generator().manual_seed(seed + 2)
-    history, step = [], 0
-    for epoch in range(1, config.epochs + 1):
+    history, step, done = [], 0, 0
+    if resume is not None:
+        try:
+            model.load_state_dict(resume["model"])
+            optimizer.load_state_dict(resume["optimizer"])  # moved to the parameters' device
+            generator.set_state(resume["generator"])
+            history, step, done = list(resume["history"]), int(resume["step"]), int(resume["epoch"])
+        except (RuntimeError, KeyError, ValueError, TypeError) as e:
+            raise Lenet5Error(f"the saved progress does not fit this training (damaged?): {str(e).splitlines()[0]}") from None
+        log(f"going on after pass {done} of {config.epochs}")
+    for epoch in range(done + 1, config.epochs + 1):
         model.train()
         start, loss_sum, examples, wrong = time.time(), torch.zeros(()), 0, None
-        for batch in order(generator):
+        for batch in order(generator, epoch):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(schedule, step, per_pass * config.epochs, per_pass)
             loss, n, missed = loss_of(batch)
@@ -85,4 +141,8 @@ def fit(model: torch.nn.Module, config: ReaderTraining, seed: int, order: Callab
         errors = "" if wrong is None else f", training error {100 * row['train_error']:.2f}%"
         log(f"pass {epoch}: loss {row['loss']:.4f}{errors}, held-out amounts read exactly {100 * row['val_exact']:.1f}% "
             f"({row['seconds']:.0f} s)")
+        if after_pass is not None:
+            after_pass({"model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},  # copies:
+                        "optimizer": copy.deepcopy(optimizer.state_dict()),  # the training goes on changing its own
+                        "generator": generator.get_state(), "epoch": epoch, "step": step, "history": list(history)})
     return history

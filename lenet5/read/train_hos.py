@@ -22,7 +22,7 @@ from lenet5.data.strips import TRAINING, Strip, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet
 from lenet5.read.classes import NONE
-from lenet5.read.fit import ReaderTraining, fit, split
+from lenet5.read.fit import Progress, ReaderTraining, fit, split
 from lenet5.read.line import normalize
 from lenet5.read.oversegment import as_inputs, atoms, candidates, render
 from lenet5.read.reading import read_number
@@ -122,9 +122,10 @@ def read_or_none(model: LeNet, strip: Strip) -> str | None:
 
 
 def train_reader(digits: np.ndarray, labels: np.ndarray, config: HOSTraining, seed: int = 0,
-                 log: Callable[[str], None] = print) -> tuple[LeNet, list[dict]]:
+                 log: Callable[[str], None] = print, resume: Progress | None = None,
+                 after_pass: Callable[[Progress], None] | None = None) -> tuple[LeNet, list[dict]]:
     """Train a recognizer on strips of digits[:-holdout], score whole strips of the held-out
-    digits after each pass. Returns the model and one history row per pass."""
+    digits after each pass (`resume`, `after_pass`: fit's). Returns the model and one history row per pass."""
     (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     fields, targets = segment_set(train_digits, train_labels, config.strips, seed, log=log)
     val_rng = np.random.default_rng(seed + 1)
@@ -140,6 +141,6 @@ def train_reader(digits: np.ndarray, labels: np.ndarray, config: HOSTraining, se
     def validate(m: LeNet) -> float:  # read_number reads on the CPU: a copy there, wherever the network trains
         return exact_rate(copy.deepcopy(m).cpu() if config.device != "cpu" else m, val)
 
-    history = fit(model, config, seed, lambda g: torch.randperm(len(targets), generator=g).split(config.batch_size),
-                  math.ceil(len(targets) / config.batch_size), loss_of, validate, log)
+    history = fit(model, config, seed, lambda g, epoch: torch.randperm(len(targets), generator=g).split(config.batch_size),
+                  math.ceil(len(targets) / config.batch_size), loss_of, validate, log, resume, after_pass)
     return model.cpu().eval(), history

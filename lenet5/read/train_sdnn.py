@@ -30,7 +30,7 @@ from lenet5.errors import Lenet5Error
 from lenet5.read.bands import Band, FreshStrips, fresh_slots, make_bands
 from lenet5.read.classes import NONE
 from lenet5.read.decode import read_columns
-from lenet5.read.fit import ReaderTraining, fit, split
+from lenet5.read.fit import Progress, ReaderTraining, fit, split
 from lenet5.read.sdnn import SDNN, STRIDE, as_batch, centre_of, check_context, check_depth, check_maps, column_log_probs, phase_log_probs
 
 
@@ -122,11 +122,13 @@ def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) 
 
 
 def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int = 0,
-               log: Callable[[str], None] = print, start_from: SDNN | None = None) -> tuple[SDNN, list[dict]]:
+               log: Callable[[str], None] = print, start_from: SDNN | None = None, resume: Progress | None = None,
+               after_pass: Callable[[Progress], None] | None = None) -> tuple[SDNN, list[dict]]:
     """Train an SDNN on strips of digits[:-holdout]; read held-out strips after each pass.
     `start_from`: go on training that SDNN (its maps, context and depth, not config's) on this seed's strips,
-    with a fresh optimizer and schedule. The network trains on config.device. Returns the model (eval mode,
-    on the CPU) and one history row per pass."""
+    with a fresh optimizer and schedule. `resume`, `after_pass`: fit's (the fresh strips of the passes done
+    are drawn again). The network trains on config.device. Returns the model (eval mode, on the CPU) and
+    one history row per pass."""
     (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     start = time.time()
     for name in SHARES:
@@ -149,11 +151,8 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
     model = SDNN(config.maps, seed, config.context, config.depth) if start_from is None else copy.deepcopy(start_from)
     per_pass = -(-len(train) // config.batch_size)
-    epoch = 0
 
-    def order(generator: torch.Generator) -> Iterator[list[Band]]:
-        nonlocal epoch
-        epoch += 1
+    def order(generator: torch.Generator, epoch: int) -> Iterator[list[Band]]:
         bands = train if fresh is None else fresh.for_pass(epoch)
         by_width = sorted(range(len(bands)), key=lambda i: (bands[i][0].shape[1], i))
         batches = [by_width[i: i + config.batch_size] for i in range(0, len(by_width), config.batch_size)]
@@ -177,7 +176,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
 
     drawn_anew = config.epochs >= 2 and fresh_slots(len(train), config.fresh, 2)
     with (FreshStrips(train, train_digits, train_labels, config.fresh, config.epochs, config.workers, seed,
-                      style) if drawn_anew
+                      style, done=0 if resume is None else int(resume["epoch"])) if drawn_anew
           else contextlib.nullcontext()) as fresh:
-        history = fit(model, config, seed, order, per_pass, loss_of, validate, log)
+        history = fit(model, config, seed, order, per_pass, loss_of, validate, log, resume, after_pass)
     return model.cpu().eval(), history
