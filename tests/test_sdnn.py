@@ -363,14 +363,46 @@ def test_a_training_interrupted_goes_on_from_its_progress_to_the_same_weights(tm
         train_sdnn(digits, labels, config, seed=3, log=lambda s: None, after_pass=after_pass)
     progress = load_progress(saved, made)
     assert progress["epoch"] == stop and len(progress["history"]) == stop
-    went_on, again = train_sdnn(digits, labels, config, seed=3, log=lambda s: None, resume=progress)
+    progress["where"]["threads"] += 1  # as if it began on another thread count
+    said = []
+    went_on, again = train_sdnn(digits, labels, config, seed=3, log=said.append, resume=progress)
     assert same_weights(whole, went_on)  # with fresh strips: those of the passes done drawn again
+    assert any(line.startswith("note: it began on cpu with") and "will differ" in line for line in said)
     assert [r["val_exact"] for r in again] == [r["val_exact"] for r in history] and len(again) == 3
     with pytest.raises(Lenet5Error, match=r"made otherwise: seed 3 \(now 4\)"):
         load_progress(saved, made_by("sdnn", config, 4))
     with pytest.raises(Lenet5Error, match=r"depth 1 \(now 2\)"):
         load_progress(saved, made_by("sdnn", dataclasses.replace(config, depth=2), 3))
     assert load_progress(saved, made_by("sdnn", dataclasses.replace(config, workers=2, device="cuda"), 3))  # where, not what
+
+
+def test_fresh_strips_caught_up_stand_as_the_passes_done_left_them():
+    """FreshStrips(done=d) gives the bands that passes 2..d's fresh strips left, each slot's latest draw
+    whose ink did not vanish (else an earlier one; every one vanished: the first pass's)."""
+    from lenet5.read.bands import FreshStrips, fresh_slots
+
+    def drawn(k, p):  # a fake strip maker: some draws vanish
+        return None if (3 * k + p) % 4 == 0 else Band(np.full((HEIGHT, 8), p, np.uint8), f"{k}/{p}", np.zeros(0, np.float32))
+
+    class Makers:
+        def submit(self, jobs):
+            return jobs
+
+        def collect(self, jobs):
+            return [drawn(k, p) for _, k, p in jobs]
+
+    first = [Band(np.zeros((HEIGHT, 8), np.uint8), f"{k}/1", np.zeros(0, np.float32)) for k in range(7)]
+    for share, done in ((1.0, 5), (0.5, 4), (0.3, 6), (0.6, 2)):
+        expected = list(first)
+        for p in range(2, done + 1):
+            for k in fresh_slots(len(expected), share, p):
+                if drawn(k, p) is not None:
+                    expected[k] = drawn(k, p)
+        fresh = object.__new__(FreshStrips)
+        fresh.bands, fresh.share, fresh.passes, fresh.seed, fresh.makers = list(first), share, 9, 0, Makers()
+        fresh.catch_up(done)
+        assert [b.number for b in fresh.bands] == [b.number for b in expected], (share, done)
+    assert any(b.number.endswith("/1") for b in expected) and any(drawn(k, 5) is None for k in range(7))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -36,7 +36,9 @@ def test_the_recognizer_trains_on_the_device_asked_for_and_goes_on_from_its_prog
     kept = []
     whole, history = train_reader(digits, labels, config, seed=2, log=lambda s: None, after_pass=kept.append)
     went_on, again = train_reader(digits, labels, config, seed=2, log=lambda s: None, resume=kept[0])
-    assert [row["epoch"] for row in history] == [1, 2] and 0 <= history[-1]["val_exact"] <= 1 and again == history[:1] + again[1:]
+    fields = ("epoch", "loss", "train_error", "val_exact")  # all but the seconds
+    assert [row["epoch"] for row in history] == [1, 2] and 0 <= history[-1]["val_exact"] <= 1
+    assert [[row[k] for k in fields] for row in again] == [[row[k] for k in fields] for row in history]
     assert next(whole.parameters()).device.type == "cpu" and [p["epoch"] for p in kept] == [1, 2]
     assert all(torch.equal(x, y) for x, y in zip(whole.state_dict().values(), went_on.state_dict().values()))
     assert made_by("hos", config, 2)["training"] == made_by("hos", dataclasses.replace(config, device="cpu"), 2)["training"]

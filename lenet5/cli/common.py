@@ -28,3 +28,6 @@ def check_device(device: str) -> None:
 
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise Lenet5Error("--device cuda asked for, but PyTorch sees no CUDA device")
+    index = torch.device(device).index
+    if index is not None and device.startswith("cuda") and index >= torch.cuda.device_count():
+        raise Lenet5Error(f"--device {device}: PyTorch sees {torch.cuda.device_count()} CUDA device(s), cuda:0 on")

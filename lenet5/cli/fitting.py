@@ -21,7 +21,7 @@ def progress_file(out: Path) -> Path:
 
 
 def cmd_train_reader(args: argparse.Namespace) -> int:
-    from lenet5.checkpoint import save_json
+    from lenet5.checkpoint import load_checkpoint, save_json
     from lenet5.data.sources import fetch_and_load
     from lenet5.read.fit import load_progress, made_by, save_progress
     from lenet5.read.sdnn import DEPTHS, MOST_CONTEXT
@@ -87,8 +87,9 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if not progress.exists():
             raise
-        print(f"lenet5: interrupted; the passes done are kept in {progress}: go on with the same command and --resume",
-              file=sys.stderr)
+        done = load_checkpoint(progress, ("epoch",), "a reader training's progress")["epoch"]  # as it stands on disk
+        print(f"lenet5: interrupted; the training after pass {done} is kept in {progress}: go on with the same "
+              "command and --resume", file=sys.stderr)
         return 130
     command = command_line("train-reader")
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
@@ -222,8 +223,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="weights file to write (default: reader.safetensors); until then, the progress after each "
                         "pass is kept beside it (OUT.progress.pt)")
     p.add_argument("--resume", action="store_true",
-                   help="go on with the interrupted training kept beside --out, made by the same settings, to the "
-                        "weights it would have reached uninterrupted (none kept: start it) (default: off)")
+                   help="go on with the interrupted training kept beside --out, made by the same settings (on the same "
+                        "device and threads: to the weights it would have reached uninterrupted; none kept: start it) "
+                        "(default: off)")
     p.add_argument("--device", type=device, default="cpu",
                    help="cpu or cuda: where the network trains; the strips are made on the CPU (default: cpu)")
     add_threads(p, what="(and processes making strips, for the SDNN)")

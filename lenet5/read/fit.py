@@ -4,8 +4,8 @@ digits, and after each pass the held-out strips (from the last `holdout` trainin
 whole, as `lenet5 read` reads them. What a batch is and what its loss is, each reader says
 (train_sdnn.py: strings by the forward algorithm; train_hos.py: segments by cross-entropy).
 After each pass, its progress (the weights, AdamW's state, the order's generator) can be saved
-(`save_progress`) and an interrupted training go on from it, to the same weights as one never
-interrupted (`load_progress`, fit's `resume`).
+(`save_progress`) and an interrupted training go on from it (`load_progress`, fit's `resume`): on
+the same device and thread count, to the same weights as one never interrupted.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def split(digits: np.ndarray, labels: np.ndarray, config: ReaderTraining) -> tup
 # A batch's mean loss, its number of examples, and how many of them it got wrong (None: not counted).
 Loss = tuple[torch.Tensor, int, int | None]
 # A training's progress after a pass: "model" (its state, on the CPU), "optimizer" (AdamW's state), "generator"
-# (the order's), "epoch" (passes done), "step" (updates done), "history" (a row per pass done).
+# (the order's), "epoch" (passes done), "step" (updates done), "history" (a row per pass done), "where"
+# (`where_it_runs`: going on elsewhere rounds otherwise).
 Progress = dict[str, Any]
 # The training's fields that say where it runs, not what it trains: a training may go on under others (on
 # another device, rounded otherwise); every other field, the method, seed and start must be the same (`made_by`).
@@ -72,15 +73,34 @@ def save_progress(path: Path, progress: Progress, made: dict[str, Any]) -> None:
 
 
 def load_progress(path: Path, made: dict[str, Any]) -> Progress:
-    """The progress saved at `path` by a training made as `made` (else a clear error)."""
-    state = load_checkpoint(path, ("made_by", "model", "optimizer", "generator", "epoch", "step", "history"),
+    """The progress saved at `path` by a training made as `made` (else a clear error), its form checked
+    before any strip is made (its tensors' shapes: by fit)."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # write_atomic's temporaries of a training killed while saving
+        stale.unlink(missing_ok=True)
+    state = load_checkpoint(path, ("made_by", "model", "optimizer", "generator", "epoch", "step", "history", "where"),
                             "a reader training's progress")
     if state["made_by"] != made:
         was, now = _settings(state["made_by"]), _settings(made)
         other = [f"{k} {was.get(k)} (now {now.get(k)})" for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
         raise Lenet5Error(f"{path}: that training was made otherwise: {', '.join(other) or 'other settings'}; "
                           "go on with its settings, or delete it")
+    epoch, history = state["epoch"], state["history"]
+    if not (isinstance(epoch, int) and 1 <= epoch <= made["training"]["epochs"] and isinstance(history, list)
+            and len(history) == epoch and isinstance(state["step"], int) and isinstance(state["model"], dict)
+            and isinstance(state["optimizer"], dict) and isinstance(state["generator"], torch.Tensor)):
+        raise Lenet5Error(f"{path}: damaged (its passes, steps or states are not a training's); delete it")
     return state
+
+
+def where_it_runs(config: ReaderTraining) -> dict[str, Any]:
+    """What decides a training's rounding beside what made it: its device and PyTorch's threads."""
+    return {"device": str(torch.device(config.device)), "threads": torch.get_num_threads()}
+
+
+def _place(where: object) -> str:
+    if not isinstance(where, dict):
+        return "an unknown device"
+    return f"{where.get('device')} with {where.get('threads')} thread{'s' if where.get('threads') != 1 else ''}"
 
 
 def _settings(made: object) -> dict[str, Any]:
@@ -112,12 +132,21 @@ def fit(model: torch.nn.Module, config: ReaderTraining, seed: int,
     if resume is not None:
         try:
             model.load_state_dict(resume["model"])
-            optimizer.load_state_dict(resume["optimizer"])  # moved to the parameters' device
+            optimizer.load_state_dict(copy.deepcopy(resume["optimizer"]))  # moved to the parameters' device
+            for group in optimizer.param_groups:
+                for p in group["params"]:
+                    if any(torch.is_tensor(v) and v.dim() and v.shape != p.shape for v in optimizer.state[p].values()):
+                        raise ValueError("AdamW's state is not shaped as the weights")
             generator.set_state(resume["generator"])
-            history, step, done = list(resume["history"]), int(resume["step"]), int(resume["epoch"])
+            history, step, done = [dict(row) for row in resume["history"]], int(resume["step"]), int(resume["epoch"])
         except (RuntimeError, KeyError, ValueError, TypeError) as e:
-            raise Lenet5Error(f"the saved progress does not fit this training (damaged?): {str(e).splitlines()[0]}") from None
+            why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise Lenet5Error(f"the progress kept does not fit this training (damaged? delete it): {why}") from None
         log(f"going on after pass {done} of {config.epochs}")
+        where = where_it_runs(config)
+        if resume.get("where") != where:
+            log(f"note: it began on {_place(resume.get('where'))} and goes on on {_place(where)}: its rounding, "
+                "and so its weights, will differ from an uninterrupted run")
     for epoch in range(done + 1, config.epochs + 1):
         model.train()
         start, loss_sum, examples, wrong = time.time(), torch.zeros(()), 0, None
@@ -144,5 +173,6 @@ def fit(model: torch.nn.Module, config: ReaderTraining, seed: int,
         if after_pass is not None:
             after_pass({"model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},  # copies:
                         "optimizer": copy.deepcopy(optimizer.state_dict()),  # the training goes on changing its own
-                        "generator": generator.get_state(), "epoch": epoch, "step": step, "history": list(history)})
+                        "generator": generator.get_state(), "epoch": epoch, "step": step,
+                        "history": [dict(row) for row in history], "where": where_it_runs(config)})
     return history

@@ -174,9 +174,12 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     def validate(m: SDNN) -> float:
         return sum(r == b.number for r, b in zip(read_bands(m, val), val)) / len(val)
 
-    drawn_anew = config.epochs >= 2 and fresh_slots(len(train), config.fresh, 2)
+    done = 0 if resume is None else resume["epoch"]
+    drawn_anew = done < config.epochs and config.epochs >= 2 and fresh_slots(len(train), config.fresh, 2)
+    if drawn_anew and done >= 2:
+        log(f"drawing again the fresh strips of passes 2-{done}")
     with (FreshStrips(train, train_digits, train_labels, config.fresh, config.epochs, config.workers, seed,
-                      style, done=0 if resume is None else int(resume["epoch"])) if drawn_anew
+                      style, done) if drawn_anew
           else contextlib.nullcontext()) as fresh:
         history = fit(model, config, seed, order, per_pass, loss_of, validate, log, resume, after_pass)
     return model.cpu().eval(), history
