@@ -419,6 +419,22 @@ def test_on_a_gpu_the_same_seed_gives_the_same_weights_and_a_model_back_on_the_c
     assert max((x - y).abs().max().item() for x, y in zip(a.parameters(), on_cpu.parameters())) < 1e-2  # other rounding
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_on_a_gpu_a_training_goes_on_from_its_progress_kept_on_disk_to_the_same_weights(tmp_path):
+    from lenet5.read.fit import load_progress, made_by, save_progress
+
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=60, val_strips=5, holdout=50, epochs=2, batch_size=16, maps=(6, 16, 60, 42), workers=1,
+                          depth=2, device="cuda")
+    saved, made = tmp_path / "r.progress.pt", made_by("sdnn", config, 3)
+    whole, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None,
+                          after_pass=lambda p: p["epoch"] == 1 and save_progress(saved, p, made))
+    progress = load_progress(saved, made)  # AdamW's state kept from the GPU, loaded on the CPU
+    said = []
+    went_on, _ = train_sdnn(digits, labels, config, seed=3, log=said.append, resume=progress)
+    assert same_weights(whole, went_on) and not any(line.startswith("note:") for line in said)
+
+
 def test_the_device_named_cpu_is_the_default_bit_for_bit():
     digits, labels = body_digits(200, 2)
     config = SDNNTraining(strips=60, val_strips=5, holdout=50, epochs=1, batch_size=16, maps=(6, 16, 60, 42), workers=1)
