@@ -117,7 +117,6 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
         model = join([m for m, _ in loaded])
     except ValueError as e:
         raise Lenet5Error(f"--model: {e}") from None
-    check_device(args.device)
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     print(f"writing {args.amounts:,} held-out amounts (the last 10,000 training digits, seed {args.seed})", flush=True)
