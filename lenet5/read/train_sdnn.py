@@ -55,8 +55,9 @@ class SDNNTraining(ReaderTraining):
     # shipped SDNNs; 2 widens each window from 32 px to 48, about a neighbouring digit on each side; at most
     # sdnn.MOST_CONTEXT
     context: int = 0
-    # convolutions in each of C1, C3 and C5 (sdnn.Stacked): 1, the paper's 5x5, as the shipped SDNNs; 2, two 3x3
-    # over the same window (a deeper network; a step of 32 strips 160 px wide: 0.16 s against 0.12 s, 2 threads)
+    # convolutions in each of C1, C3 and C5 (sdnn.Stacked): 1, the paper's 5x5; 2, two 3x3
+    # over the same window (a deeper network, as two of the shipped committee's three; a step of 32 strips 160 px
+    # wide: 0.16 s against 0.12 s, 2 threads)
     depth: int = 1
     # share of the training strips' gaps where neighbours touch or overlap (the benchmark's: 1/3): held-out
     # strips read exactly, 160,000 strips, 8 passes, one seed each: 1/3 (seed 0) 89.6%, 1/2 (seed 1) 90.9%
