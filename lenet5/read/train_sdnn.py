@@ -109,7 +109,8 @@ def columns_of(bands: list[Band], windows: torch.Tensor) -> torch.Tensor:
 def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) -> list[str]:
     """The digit string read in each band by an SDNN or a committee, as `read_number` reads it
     (every network at every pixel offset), on the device the model is on."""
-    where = next(model.parameters()).device
+    weight = next(model.parameters(), None)
+    where = weight.device if weight is not None else torch.device("cpu")
     out = []
     for i in range(0, len(bands), batch_size):
         chunk = bands[i: i + batch_size]
