@@ -29,6 +29,13 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def remove_leftovers(folder: Path, name: str = "*") -> None:
+    """Delete the temporary files `write_atomic` left in `folder` for file `name` (any file: "*") when the
+    process writing it was killed before its rename."""
+    for stale in Path(folder).glob(f".{name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

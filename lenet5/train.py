@@ -20,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 import lenet5
+from lenet5.atomic import remove_leftovers
 from lenet5.checkpoint import load_checkpoint, save_checkpoint, save_csv, save_json
 from lenet5.curvature import diagonal_curvature
 from lenet5.data.datasets import Digits
@@ -344,5 +345,4 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
     if not os.access(probe, os.W_OK):
         raise Lenet5Error(f"cannot write to {probe}")
     if resume and run_dir.is_dir():
-        for stale in run_dir.glob(".*.tmp"):  # write_atomic's temporaries of a run killed while writing
-            stale.unlink(missing_ok=True)
+        remove_leftovers(run_dir)  # of a run killed while writing

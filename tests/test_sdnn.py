@@ -352,7 +352,7 @@ def test_a_training_interrupted_goes_on_from_its_progress_to_the_same_weights(tm
     saved, made = tmp_path / "r.progress.pt", made_by("sdnn", config, 3)
 
     class Stop(Exception):
-        pass
+        """Ctrl-C's stand-in: stops the training after pass `stop`, its progress kept."""
 
     def after_pass(progress):
         save_progress(saved, progress, made)

@@ -26,8 +26,10 @@ def check_device(device: str) -> None:
     """--device cuda (or cuda:N) only where PyTorch sees a CUDA device."""
     import torch
 
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    if not device.startswith("cuda"):
+        return
+    if not torch.cuda.is_available():
         raise Lenet5Error("--device cuda asked for, but PyTorch sees no CUDA device")
     index = torch.device(device).index
-    if index is not None and device.startswith("cuda") and index >= torch.cuda.device_count():
+    if index is not None and index >= torch.cuda.device_count():
         raise Lenet5Error(f"--device {device}: PyTorch sees {torch.cuda.device_count()} CUDA device(s), cuda:0 on")

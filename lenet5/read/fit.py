@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lenet5.atomic import remove_leftovers
 from lenet5.checkpoint import load_checkpoint, save_checkpoint
 from lenet5.errors import Lenet5Error
 from lenet5.presets import PAPER_TRAINING
@@ -75,8 +76,7 @@ def save_progress(path: Path, progress: Progress, made: dict[str, Any]) -> None:
 def load_progress(path: Path, made: dict[str, Any]) -> Progress:
     """The progress saved at `path` by a training made as `made` (else a clear error), its form checked
     before any strip is made (its tensors' shapes: by fit)."""
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # write_atomic's temporaries of a training killed while saving
-        stale.unlink(missing_ok=True)
+    remove_leftovers(path.parent, path.name)  # of a training killed while saving
     state = load_checkpoint(path, ("made_by", "model", "optimizer", "generator", "epoch", "step", "history", "where"),
                             "a reader training's progress")
     if state["made_by"] != made:
