@@ -86,3 +86,37 @@ def test_held_out_bands_are_read_by_the_whole_committee_not_its_first_member():
     outvoted = Committee([Spiky({5: [2]}), Spiky({3: [2]}), Spiky({3: [2]})])
     assert read_bands(outvoted, [(strip, "3"), (strip, "3")], batch_size=1) == ["3", "3"]
     assert read_bands(Spiky({5: [2]}), [(strip, "5")]) == ["5"]
+
+
+def test_member_records_follow_a_committee_joined_whole_and_give_none_where_unrecorded():
+    from lenet5.read.weights import member_records
+
+    two = {"members": [[1], [2]], "members_made_by": [{"seed": 1}, {"seed": 2}]}
+    meta = {"members": [[1], [2], [3]], "members_made_by": [{**two, "seed": None}, {"seed": 7, "members": None}]}
+    assert [r["seed"] for r in member_records(meta)] == [1, 2, 7]
+    unrecorded = {"members": [[1], [2]], "members_made_by": None}
+    assert member_records({"members": [[1], [2], [3]], "members_made_by": [unrecorded, {"seed": 7}]}) == [None, None, {"seed": 7}]
+    assert member_records({"members": [[1], [2]]}) == [None, None]
+
+
+def test_take_member_writes_one_sdnn_with_its_training_record(tmp_path, capsys):
+    from lenet5.cli import main
+
+    a, b = SDNN(PAPER_MAPS, seed=0), SDNN(PAPER_MAPS, seed=1, depth=2)
+    records = [{"source": "a.safetensors", "command": "lenet5 train-reader --seed 0", "seed": 0},
+               {"source": "b.safetensors", "command": "lenet5 train-reader --seed 1 --depth 2", "seed": 1}]
+    save_reader(Committee([a, b]), tmp_path / "c.safetensors",
+                {"members_made_by": records, "calibration": {"method": "platt", "a": 0.5, "b": 1.0}})
+    assert main(["take-member", "--model", str(tmp_path / "c.safetensors"), "--member", "2",
+                 "--out", str(tmp_path / "b.safetensors")]) == 0
+    assert "--seed 1 --depth 2" in capsys.readouterr().out
+    member, meta = load_reader(tmp_path / "b.safetensors")
+    assert isinstance(member, SDNN) and member.depth == 2 and member.calibration == Platt()  # its own probability
+    assert all(torch.equal(x, y) for x, y in zip(member.state_dict().values(), b.state_dict().values()))
+    assert meta["command"] == records[1]["command"] and meta["seed"] == 1
+    assert meta["taken_from"] == {"source": str(tmp_path / "c.safetensors"), "member": 2, "member_source": "b.safetensors"}
+    for argv, said in ((["--member", "3"], "members 1 to 2, not 3"), (["--model", str(tmp_path / "b.safetensors"),
+                                                                       "--member", "1"], "not a committee")):
+        argv = ["take-member", "--model", str(tmp_path / "c.safetensors"), *argv, "--out", str(tmp_path / "x.safetensors")]
+        assert main(argv) == 1 and said in capsys.readouterr().err
+    assert not (tmp_path / "x.safetensors").exists()

@@ -128,8 +128,8 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
         print(f"for {100 * t:g}% errors among the accepted: --reject-below {trust.thresholds[t]:.4f}, "
               f"accepting {100 * trust.accepted[t]:.1f}% of these amounts")
     command = command_line("calibrate-reader")
-    made_by = [{k: meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from", "members",
-                                         "members_made_by")}  # a committee's own members too: the whole chain
+    made_by = [{k: meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from", "taken_from",
+                                         "members", "members_made_by")}  # a committee's own members too: the whole chain
                for _, meta in loaded]
     meta = {"command": command, "threads": threads, "members_made_by": made_by,
             "calibration": {**trust.calibration.as_dict(), "fitted_on": {"amounts": args.amounts, "seed": args.seed,
@@ -137,6 +137,17 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
             "held_out": trust.as_dict(), "held_out_exact": trust.exact}
     save_reader(model, out, meta)
     print(f"wrote {out}")
+    return 0
+
+
+def cmd_take_member(args: argparse.Namespace) -> int:
+    from lenet5.read.weights import load_reader, save_reader, take_member
+
+    out = output_file(args.out)
+    member, meta = take_member(*load_reader(args.model), args.member)
+    save_reader(member, out, {**meta, "taken_by": command_line("take-member")})
+    made = meta.get("command") or "not recorded in the committee's file"
+    print(f"wrote {out}: member {args.member} of {meta['taken_from']['source']} (trained by: {made})")
     return 0
 
 
@@ -242,6 +253,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_threads(p)
     add_data_dir(p)
     p.set_defaults(func=cmd_calibrate_reader)
+
+    p = sub.add_parser("take-member", help="write one SDNN of a committee to its own file, with the record of how "
+                                           "it was trained (to join it anew with calibrate-reader)")
+    p.add_argument("--model", default=DEFAULT_READER, metavar="READER",
+                   help=f"a committee: shipped name or .safetensors file (default: {DEFAULT_READER})")
+    p.add_argument("--member", type=at_least(1), required=True, help="which member, counted from 1 (as in its file's "
+                                                                     "members and members_made_by)")
+    p.add_argument("--out", required=True, help="the member's weights file to write")
+    p.set_defaults(func=cmd_take_member)
 
     p = sub.add_parser("calibrate-model", help="fit the temperature of a digit model's probability on held-out digits")
     p.add_argument("--model", required=True,

@@ -65,6 +65,33 @@ def reader_of(meta: dict[str, Any]) -> torch.nn.Module:
     return SDNN(meta["maps"], **{one: meta.get(one, paper) for one, _, paper, _ in OPTIONS})
 
 
+def member_records(meta: dict[str, Any]) -> list[dict[str, Any] | None]:
+    """How each member of a committee's file was made, one record per member in order (None where the file has
+    none): `calibrate-reader` records each reader it joined, and a committee joined whole carries its own."""
+    records: list[dict[str, Any] | None] = []
+    for entry in meta.get("members_made_by") or []:
+        if entry.get("members"):  # a committee joined whole: its members' own records, or none for each
+            records += member_records(entry) if entry.get("members_made_by") else [None] * len(entry["members"])
+        else:
+            records.append(entry)
+    n = len(meta.get("members") or [])
+    return records if len(records) == n else [None] * n
+
+
+def take_member(model: torch.nn.Module, meta: dict[str, Any], k: int) -> tuple[SDNN, dict[str, Any]]:
+    """Member k (from 1) of a committee loaded by `load_reader`, and the metadata to write it with: the record of
+    how it was made (its training command, seed, held-out score) and which committee it was taken from. A
+    member reports its own probability: the committee's calibration does not go with it."""
+    if not isinstance(model, Committee):
+        raise Lenet5Error(f"{meta['source']}: one reader, not a committee: nothing to take out of it")
+    if not 1 <= k <= len(model.members):
+        raise Lenet5Error(f"{meta['source']} has members 1 to {len(model.members)}, not {k}")
+    record = member_records(meta)[k - 1] or {}
+    kept = {key: value for key, value in record.items() if key not in ("source", "members", "members_made_by")}
+    return model.members[k - 1], {**kept, "taken_from": {"source": meta["source"], "member": k,
+                                                         "member_source": record.get("source")}}
+
+
 def calibration_of(meta: dict[str, Any]) -> Platt:
     """The file's calibration (the identity where it has none)."""
     c = meta.get("calibration")
