@@ -56,7 +56,7 @@ def reader_of(meta: dict[str, Any]) -> torch.nn.Module:
         return reader_network()
     if "members" in meta:
         n = len(meta["members"])
-        given = {one: meta.get(many) or [paper] * n for one, many, paper, _ in OPTIONS}
+        given = {one: meta[many] if many in meta else [paper] * n for one, many, paper, _ in OPTIONS}  # [] is damage
         if any(len(values) != n for values in given.values()):
             raise ValueError(", ".join(f"{len(v)} {one}s" for one, v in given.items()) + f" for {n} members")
         members = [(check_maps(maps), {one: check(given[one][k]) for one, _, _, check in OPTIONS})  # all, first
