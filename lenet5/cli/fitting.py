@@ -24,7 +24,6 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.checkpoint import load_checkpoint, save_json
     from lenet5.data.sources import fetch_and_load
     from lenet5.read.fit import load_progress, made_by, save_progress
-    from lenet5.read.sdnn import DEPTHS, MOST_CONTEXT
     from lenet5.read.train_sdnn import SHARES
     from lenet5.read.weights import save_reader
 
@@ -39,15 +38,9 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         raise Lenet5Error("--seed must be 0 or more")
     if args.lr is not None and not 0 < args.lr < float("inf"):
         raise Lenet5Error("--lr must be more than 0 and finite")
-    for name in SHARES:
-        if getattr(args, name) is not None and (args.method != "sdnn" or not 0 <= getattr(args, name) <= 1):
-            raise Lenet5Error(f"--{name} is a share between 0 and 1, for --method sdnn")
-    if args.columns is not None and (args.method != "sdnn" or not 0 <= args.columns < float("inf")):
-        raise Lenet5Error("--columns is a weight of 0 or more, for --method sdnn")
-    if args.context is not None and (args.method != "sdnn" or not 0 <= args.context <= MOST_CONTEXT):
-        raise Lenet5Error(f"--context is a whole number of outputs, 0 to {MOST_CONTEXT}, for --method sdnn")
-    if args.depth is not None and (args.method != "sdnn" or args.depth not in DEPTHS):
-        raise Lenet5Error(f"--depth is {' or '.join(map(str, DEPTHS))} convolutions a layer, for --method sdnn")
+    for name in (*SHARES, "columns", "context", "depth"):
+        if getattr(args, name) is not None and args.method != "sdnn":
+            raise Lenet5Error(f"--{name} is for --method sdnn")
     for name in ("context", "depth"):
         if getattr(args, name) is not None and args.start_from is not None:
             raise Lenet5Error(f"--{name} is for a new SDNN: --start-from keeps its reader's")
@@ -61,24 +54,28 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--start-from {args.start_from}: only an SDNN goes on training (with --method sdnn)")
     check_device(args.device)
     threads = use_threads(args.threads)
-    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
-    images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
     given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", "depth", *SHARES) if getattr(args, k) is not None}
-    print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''} "
-          f"on {args.device}) into {out}")
     if args.method == "sdnn":
-        from lenet5.read.train_sdnn import SDNNTraining, train_sdnn
+        from lenet5.read.train_sdnn import SDNNTraining, check_training, train_sdnn
 
         config = SDNNTraining(**given, workers=threads, device=args.device)
         if start_from is not None:
             config = dataclasses.replace(config, maps=start_from.maps, context=start_from.context,
                                          depth=start_from.depth)  # what was trained
+        try:
+            check_training(config)
+        except Lenet5Error as e:  # its message starts with the field's name, which is the flag's
+            raise Lenet5Error(f"--{e}") from None
         train = functools.partial(train_sdnn, start_from=start_from)
     else:
         from lenet5.read.train_hos import HOSTraining, train_reader
 
         config = HOSTraining(**given, device=args.device)
         train = train_reader
+    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
+    images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
+    print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''} "
+          f"on {args.device}) into {out}")
     made = made_by(args.method, config, args.seed, args.start_from)
     resume = load_progress(progress, made) if args.resume and progress.exists() else None
     try:

@@ -123,6 +123,20 @@ def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) 
     return out
 
 
+def check_training(config: SDNNTraining) -> None:
+    """A Lenet5Error for the first of the network's and strips' settings out of range, its message starting with
+    the field's name (so the CLI names its flag): the shares, the maps, context and depth, the columns' weight."""
+    for name in SHARES:
+        if not 0 <= getattr(config, name) <= 1:
+            raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
+    try:
+        check_maps(config.maps), check_context(config.context), check_depth(config.depth)
+    except ValueError as e:
+        raise Lenet5Error(str(e)) from None
+    if not 0 <= config.columns < float("inf"):
+        raise Lenet5Error(f"columns must be a weight of 0 or more, not {config.columns}")
+
+
 def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int = 0,
                log: Callable[[str], None] = print, start_from: SDNN | None = None, resume: Progress | None = None,
                after_pass: Callable[[Progress], None] | None = None) -> tuple[SDNN, list[dict]]:
@@ -133,15 +147,7 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     one history row per pass."""
     (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     start = time.time()
-    for name in SHARES:
-        if not 0 <= getattr(config, name) <= 1:
-            raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
-    try:
-        check_maps(config.maps), check_context(config.context), check_depth(config.depth)
-    except ValueError as e:
-        raise Lenet5Error(str(e)) from None
-    if not 0 <= config.columns < float("inf"):
-        raise Lenet5Error(f"columns must be a weight of 0 or more, not {config.columns}")
+    check_training(config)
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
         raise Lenet5Error(f"seed must be 0 or more and strips 1 or more (seed {seed}, strips {config.strips}, "
                           f"held-out strips {config.val_strips})")
