@@ -7,7 +7,13 @@ JPEG files, as `lenet5 read` reads them; the same test digits are classified alo
 misses is lost to the line: touching or overlapping neighbours, the digits' sizes, the scan.
 `--show` writes a sheet of the first wrong amounts with their numbers and readings, to look at.
 
+`--also READER...` reads the same amounts with other readers too and counts the amounts that every
+reader misses: what no choice among them reads (the ceiling of any committee or vote of them), and
+with `--show`, the sheet shows those amounts (each with --model's reading), to judge by eye how
+many are ambiguous as written.
+
     python benchmarks/amount_errors.py [--amounts 1000] [--model amounts] [--recognizer paper-pens] [--show errors.png]
+                                       [--also READER ...]
 """
 
 from __future__ import annotations
@@ -51,6 +57,13 @@ def sheet(rows: list[tuple[np.ndarray, str, str]]) -> Image.Image:
     return out
 
 
+def reading_of(reader: torch.nn.Module, grey: np.ndarray) -> str:
+    try:
+        return read_number(reader, grey).number
+    except Lenet5Error:  # no digits found
+        return ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--amounts", type=int, default=1000, help="test amounts (default: 1000, as benchmarks/amounts.py)")
@@ -59,6 +72,8 @@ def main() -> None:
     parser.add_argument("--recognizer", default=BEST, help=f"single-digit model that reads each digit alone (default: {BEST})")
     parser.add_argument("--show", default=None, metavar="PNG", help="write the first wrong amounts to this sheet")
     parser.add_argument("--show-count", type=int, default=16, help="amounts on the sheet (default: 16)")
+    parser.add_argument("--also", nargs="+", default=[], metavar="READER",
+                        help="other readers: count the amounts that every reader misses (default: none)")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -68,18 +83,18 @@ def main() -> None:
     alone, _ = predict_all(recognizer, recognizer.prepare(digits.test_images))
     misread_alone = alone.numpy() != labels
     reader, _ = load_reader(args.model)
-    hard, exact, wrong_rows, kinds = [], [], [], Counter()
+    others = [load_reader(spec)[0] for spec in args.also]
+    hard, exact, exact_by_others, wrong_rows, kinds = [], [], [], [], Counter()
     for k, strip in enumerate(amount_strips(images, labels, args.amounts, args.seed)):
         grey = decode_image(amount_file(strip), f"amount {k}")
-        try:
-            read = read_number(reader, grey).number
-        except Lenet5Error:  # no digits found
-            read = ""
+        read = reading_of(reader, grey)
         hard.append(bool(misread_alone[strip.picks].any()))
         exact.append(read == strip.number)
+        exact_by_others.append([reading_of(other, grey) == strip.number for other in others])
+        missed_by_all = not exact[-1] and not any(exact_by_others[-1])
         if not exact[-1]:
             kinds[kind_of_error(strip.number, read)] += 1
-            if len(wrong_rows) < args.show_count:
+            if len(wrong_rows) < args.show_count and (missed_by_all or not others):
                 wrong_rows.append((grey, strip.number, read))
     hard, exact = np.array(hard), np.array(exact)
     print(f"{args.model} on {len(exact):,} test amounts (seed {args.seed}): {100 * exact.mean():.1f}% read exactly, "
@@ -89,9 +104,21 @@ def main() -> None:
             print(f"  amounts {name}: {rows.sum():4d}, read exactly {100 * exact[rows].mean():5.1f}%, "
                   f"{(~exact[rows]).sum()} of the wrong ones")
     print("  the wrong amounts: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()))
+    if others:
+        by_others = np.array(exact_by_others).reshape(len(exact), len(others))
+        for spec, right in zip(args.also, by_others.T):
+            print(f"{spec}: {100 * right.mean():.1f}% read exactly")
+        everyone = np.concatenate([exact[:, None], by_others], axis=1)
+        missed = ~everyone.any(axis=1)
+        print(f"missed by every one of the {everyone.shape[1]} readers: {missed.sum()} amounts ({100 * missed.mean():.1f}%; "
+              f"{missed[hard].sum()} holding a digit misread alone); read exactly by at least one: "
+              f"{100 * (1 - missed.mean()):.1f}%")
+        for k in range(everyone.shape[1] + 1):
+            print(f"  read exactly by {k} of the readers: {(everyone.sum(axis=1) == k).sum()} amounts")
     if args.show and wrong_rows:
         sheet(wrong_rows).save(args.show)
-        print(f"wrote the first {len(wrong_rows)} wrong amounts to {args.show}")
+        which = "amounts every reader misses" if others else "wrong amounts"
+        print(f"wrote the first {len(wrong_rows)} {which} to {args.show}")
 
 
 if __name__ == "__main__":

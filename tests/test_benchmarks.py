@@ -170,3 +170,18 @@ def test_amount_errors_splits_the_wrong_amounts_by_their_digits_alone(mnist_dir,
     if wrong:
         from PIL import Image
         assert Image.open(sheet).height == (64 + 6) * min(3, wrong)
+
+
+@pytest.mark.mnist
+def test_amount_errors_counts_what_every_reader_misses(mnist_dir):
+    """The shipped reader beside itself: every amount it misses is missed by both, and none is read by one only."""
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "amount_errors.py"), "--amounts", "30",
+                             "--data-dir", str(mnist_dir), "--also", "amounts"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    wrong = int(lines[0].split(" wrong")[0].rsplit(" ", 1)[1])
+    missed = next(line for line in lines if line.startswith("missed by every one of the 2 readers"))
+    assert int(missed.split(": ")[1].split(" ")[0]) == wrong
+    by = {int(line.split("by ")[1].split(" of")[0]): int(line.split(": ")[1].split(" ")[0])
+          for line in lines if line.startswith("  read exactly by ")}
+    assert by == {0: wrong, 1: 0, 2: 30 - wrong}
