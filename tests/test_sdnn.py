@@ -324,7 +324,7 @@ def test_a_depth_round_trips_through_the_files_and_goes_on_training(tmp_path):
                 load_reader(tmp_path / "bad.safetensors")
     save_reader(plain, tmp_path / "plain.safetensors", {})  # files of the paper's depth are as before
     assert "depth" not in read_safetensors(tmp_path / "plain.safetensors")[1]
-    assert [m.depth for m in load_reader("amounts")[0].members] == [1, 2, 2]  # the shipped committee's SDNNs
+    assert [m.depth for m in load_reader("amounts")[0].members] == [2, 2]  # the shipped committee's SDNNs
     before = deep.C3.second.weight.clone()
     more, _ = train_sdnn(digits, labels, dataclasses.replace(config, depth=1), seed=4, log=lambda s: None,
                          start_from=deep)

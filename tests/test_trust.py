@@ -61,8 +61,9 @@ def test_calibrate_reader_writes_a_calibrated_reader_of_real_amounts(mnist_dir, 
     assert meta["calibration"]["fitted_on"]["amounts"] == 60 and 0.5 < meta["held_out_exact"] <= 1
     assert meta["members_made_by"][0]["source"] == "shipped:amounts"
     chain = meta["members_made_by"][0]["members_made_by"]  # how the shipped committee's own members were made
-    assert [m["seed"] for m in chain] == [2, 7, 8] and all("--depth 2" in m["command"] for m in chain[1:])
-    assert "--depth" not in chain[0]["command"] and chain[0]["members"] is None  # each one SDNN
+    assert [m["seed"] for m in chain] == [11, 10]  # trained on from the depth-2 SDNNs of seeds 7 and 8, on new strips
+    assert [m["started_from"]["seed"] for m in chain] == [7, 8] and all(m["members"] is None for m in chain)  # each one SDNN
+    assert all("--start-from" in m["command"] and "--depth 2" in m["started_from"]["command"] for m in chain)
 
 
 def test_a_reader_never_wrong_on_the_amounts_cannot_be_calibrated_on_them(monkeypatch):

@@ -81,7 +81,7 @@ def check_depth(depth: object) -> int:
     return int(depth)
 
 
-# Deviation (option, on in two of the shipped committee's three SDNNs): depth 2 sees each 5x5 window of C1, C3 and C5 through two
+# Deviation (option, on in both of the shipped committee's SDNNs): depth 2 sees each 5x5 window of C1, C3 and C5 through two
 # 3x3 convolutions, a deeper network than Fig. 2's (the figures: docs/reading.md, "Two 3x3 convolutions").
 class Stacked(torch.nn.Sequential):
     """A 5x5 convolution's window seen by two valid 3x3 convolutions, a scaled tanh between them: the

@@ -56,7 +56,7 @@ class SDNNTraining(ReaderTraining):
     # sdnn.MOST_CONTEXT
     context: int = 0
     # convolutions in each of C1, C3 and C5 (sdnn.Stacked): 1, the paper's 5x5; 2, two 3x3
-    # over the same window (a deeper network, as two of the shipped committee's three; a step of 32 strips 160 px
+    # over the same window (a deeper network, as both of the shipped committee's; a step of 32 strips 160 px
     # wide: 0.16 s against 0.12 s, 2 threads)
     depth: int = 1
     # share of the training strips' gaps where neighbours touch or overlap (the benchmark's: 1/3): held-out
