@@ -97,6 +97,10 @@ def test_member_records_follow_a_committee_joined_whole_and_give_none_where_unre
     unrecorded = {"members": [[1], [2]], "members_made_by": None}
     assert member_records({"members": [[1], [2], [3]], "members_made_by": [unrecorded, {"seed": 7}]}) == [None, None, {"seed": 7}]
     assert member_records({"members": [[1], [2]]}) == [None, None]
+    broken_nest = {"members": [[1], [2]], "members_made_by": "zz"}  # that committee's members unrecorded, the rest kept
+    assert member_records({"members": [[1], [2], [3]], "members_made_by": [broken_nest, {"seed": 7}]}) == [None, None, {"seed": 7}]
+    for damaged in ({"seed": 1}, "x", 3, [None, None], ["x", "y"], [[1], [2]], [{"members": 2}, {"seed": 2}]):
+        assert member_records({"members": [[1], [2]], "members_made_by": damaged}) == [None, None]
 
 
 def test_take_member_writes_one_sdnn_with_its_training_record(tmp_path, capsys):
@@ -104,7 +108,8 @@ def test_take_member_writes_one_sdnn_with_its_training_record(tmp_path, capsys):
 
     a, b = SDNN(PAPER_MAPS, seed=0), SDNN(PAPER_MAPS, seed=1, depth=2)
     records = [{"source": "a.safetensors", "command": "lenet5 train-reader --seed 0", "seed": 0},
-               {"source": "b.safetensors", "command": "lenet5 train-reader --seed 1 --depth 2", "seed": 1}]
+               {"source": "b.safetensors", "command": "lenet5 train-reader --seed 1 --depth 2", "seed": 1,
+                "taken_from": {"source": "older.safetensors", "member": 3}}]
     save_reader(Committee([a, b]), tmp_path / "c.safetensors",
                 {"members_made_by": records, "calibration": {"method": "platt", "a": 0.5, "b": 1.0}})
     assert main(["take-member", "--model", str(tmp_path / "c.safetensors"), "--member", "2",
@@ -114,7 +119,11 @@ def test_take_member_writes_one_sdnn_with_its_training_record(tmp_path, capsys):
     assert isinstance(member, SDNN) and member.depth == 2 and member.calibration == Platt()  # its own probability
     assert all(torch.equal(x, y) for x, y in zip(member.state_dict().values(), b.state_dict().values()))
     assert meta["command"] == records[1]["command"] and meta["seed"] == 1
-    assert meta["taken_from"] == {"source": str(tmp_path / "c.safetensors"), "member": 2, "member_source": "b.safetensors"}
+    assert meta["taken_from"] == {"source": str(tmp_path / "c.safetensors"), "member": 2, "member_source": "b.safetensors",
+                                  "before": {"source": "older.safetensors", "member": 3}}  # the chain kept
+    assert main(["take-member", "--model", str(tmp_path / "c.safetensors"), "--member", "1",
+                 "--out", str(tmp_path / "c.safetensors")]) == 1 and "committee's own file" in capsys.readouterr().err
+    assert isinstance(load_reader(tmp_path / "c.safetensors")[0], Committee)  # not overwritten
     for argv, said in ((["--member", "3"], "members 1 to 2, not 3"), (["--model", str(tmp_path / "b.safetensors"),
                                                                        "--member", "1"], "not a committee")):
         argv = ["take-member", "--model", str(tmp_path / "c.safetensors"), *argv, "--out", str(tmp_path / "x.safetensors")]

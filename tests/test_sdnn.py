@@ -238,8 +238,16 @@ def test_a_committee_file_whose_contexts_do_not_match_its_members_is_damaged(tmp
     model = Committee([SDNN((6, 16, 60, 42), context=1), SDNN((6, 16, 60, 42))])
     save_reader(model, tmp_path / "c.safetensors", {})
     _, meta = read_safetensors(tmp_path / "c.safetensors")
-    for contexts in ([1], [1, 0, 0], [0, 1], [1, 10**9], []):  # [] is not "none recorded"
+    for contexts in ([1], [1, 0, 0], [0, 1], [1, 10**9], []):
         save_weights(model, tmp_path / "bad.safetensors", {**meta, "contexts": contexts})
+        with pytest.raises(Lenet5Error, match="damaged reader file"):
+            load_reader(tmp_path / "bad.safetensors")
+    paper = Committee([SDNN((6, 16, 60, 42)), SDNN((6, 16, 60, 42))])  # nothing recorded: loads
+    save_reader(paper, tmp_path / "paper.safetensors", {})
+    _, meta = read_safetensors(tmp_path / "paper.safetensors")
+    load_reader(tmp_path / "paper.safetensors")
+    for key in ("contexts", "depths"):  # an empty list is damage, not "none recorded"
+        save_weights(paper, tmp_path / "bad.safetensors", {**meta, key: []})
         with pytest.raises(Lenet5Error, match="damaged reader file"):
             load_reader(tmp_path / "bad.safetensors")
 

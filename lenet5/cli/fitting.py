@@ -25,7 +25,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.data.sources import fetch_and_load
     from lenet5.read.fit import load_progress, made_by, save_progress
     from lenet5.read.train_sdnn import SHARES
-    from lenet5.read.weights import save_reader
+    from lenet5.read.weights import RECORD_KEYS, save_reader
 
     out = output_file(args.out)
     progress = progress_file(out)
@@ -92,7 +92,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
             "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps, context, depth)
     if start_from is not None:  # how the starting point was made, so the chain can be re-run
-        meta["started_from"] = {k: start_meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from")}
+        meta["started_from"] = {k: start_meta.get(k) for k in RECORD_KEYS}
     if args.method == "hos":
         meta["model_config"] = dataclasses.asdict(model.config)
     save_reader(model, out, meta)
@@ -106,7 +106,7 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from lenet5.data.sources import fetch_and_load
     from lenet5.read.committee import join
     from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
-    from lenet5.read.weights import load_reader, save_reader
+    from lenet5.read.weights import RECORD_KEYS, load_reader, save_reader
 
     out = output_file(args.out)
     loaded = [load_reader(spec) for spec in args.model]
@@ -125,8 +125,7 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
         print(f"for {100 * t:g}% errors among the accepted: --reject-below {trust.thresholds[t]:.4f}, "
               f"accepting {100 * trust.accepted[t]:.1f}% of these amounts")
     command = command_line("calibrate-reader")
-    made_by = [{k: meta.get(k) for k in ("source", "command", "seed", "held_out_exact", "started_from", "taken_from",
-                                         "members", "members_made_by")}  # a committee's own members too: the whole chain
+    made_by = [{k: meta.get(k) for k in (*RECORD_KEYS, "members", "members_made_by")}  # a committee's members too: the whole chain
                for _, meta in loaded]
     meta = {"command": command, "threads": threads, "members_made_by": made_by,
             "calibration": {**trust.calibration.as_dict(), "fitted_on": {"amounts": args.amounts, "seed": args.seed,
@@ -138,9 +137,11 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
 
 
 def cmd_take_member(args: argparse.Namespace) -> int:
-    from lenet5.read.weights import load_reader, save_reader, take_member
+    from lenet5.read.weights import load_reader, reader_path, save_reader, take_member
 
     out = output_file(args.out)
+    if out.resolve() == reader_path(args.model).resolve():
+        raise Lenet5Error(f"--out {out} is the committee's own file: write the member to another")
     member, meta = take_member(*load_reader(args.model), args.member)
     save_reader(member, out, {**meta, "taken_by": command_line("take-member")})
     made = meta.get("command") or "not recorded in the committee's file"

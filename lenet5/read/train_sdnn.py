@@ -125,7 +125,8 @@ def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) 
 
 def check_training(config: SDNNTraining) -> None:
     """A Lenet5Error for the first of the network's and strips' settings out of range, its message starting with
-    the field's name (so the CLI names its flag): the shares, the maps, context and depth, the columns' weight."""
+    the field's name (the CLI's flag of that name, for all but `maps`, which has none): the shares, the maps, context
+    and depth, the columns' weight."""
     for name in SHARES:
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")

@@ -29,6 +29,10 @@ DEFAULT_READER = "amounts"  # the SDNN
 # recorded: files of SDNNs as Fig. 2's stay as they were) and the check that refuses a damaged file's.
 OPTIONS = (("context", "contexts", 0, check_context), ("depth", "depths", 1, check_depth))
 
+# How a reader was made, as the readers made from it record it (calibrate-reader's members_made_by, train-reader's
+# started_from, take-member's file), so the chain of commands can be re-run.
+RECORD_KEYS = ("source", "command", "seed", "held_out_exact", "started_from", "taken_from")
+
 
 def shipped_readers() -> list[str]:
     return sorted(p.stem for p in READERS_DIR.glob("*.safetensors"))
@@ -67,29 +71,44 @@ def reader_of(meta: dict[str, Any]) -> torch.nn.Module:
 
 def member_records(meta: dict[str, Any]) -> list[dict[str, Any] | None]:
     """How each member of a committee's file was made, one record per member in order (None where the file has
-    none): `calibrate-reader` records each reader it joined, and a committee joined whole carries its own."""
-    records: list[dict[str, Any] | None] = []
-    for entry in meta.get("members_made_by") or []:
-        if entry.get("members"):  # a committee joined whole: its members' own records, or none for each
-            records += member_records(entry) if entry.get("members_made_by") else [None] * len(entry["members"])
-        else:
-            records.append(entry)
+    none, or none that fits): `calibrate-reader` records each reader it joined (RECORD_KEYS), and a committee
+    joined whole carries its own members' records."""
     n = len(meta.get("members") or [])
-    return records if len(records) == n else [None] * n
+    records = _records(meta.get("members_made_by"))
+    return records if records is not None and len(records) == n else [None] * n
+
+
+def _records(made_by: object) -> list[dict[str, Any] | None] | None:
+    """The records in a `members_made_by` list, a committee's replaced by its members'; None if it is no such list."""
+    if not isinstance(made_by, list) or not all(isinstance(entry, dict) for entry in made_by):
+        return None
+    records: list[dict[str, Any] | None] = []
+    for entry in made_by:
+        members = entry.get("members")
+        if not members:  # one SDNN
+            records.append(entry)
+            continue
+        if not isinstance(members, list):
+            return None
+        inner = _records(entry.get("members_made_by"))
+        records += inner if inner is not None and len(inner) == len(members) else [None] * len(members)
+    return records
 
 
 def take_member(model: torch.nn.Module, meta: dict[str, Any], k: int) -> tuple[SDNN, dict[str, Any]]:
     """Member k (from 1) of a committee loaded by `load_reader`, and the metadata to write it with: the record of
-    how it was made (its training command, seed, held-out score) and which committee it was taken from. A
-    member reports its own probability: the committee's calibration does not go with it."""
+    how it was made (its training command, seed, held-out score) and which committee it was taken from (and
+    where that record says it was taken from before). A member reports its own probability: the committee's
+    calibration does not go with it."""
     if not isinstance(model, Committee):
         raise Lenet5Error(f"{meta['source']}: one reader, not a committee: nothing to take out of it")
     if not 1 <= k <= len(model.members):
         raise Lenet5Error(f"{meta['source']} has members 1 to {len(model.members)}, not {k}")
     record = member_records(meta)[k - 1] or {}
-    kept = {key: value for key, value in record.items() if key not in ("source", "members", "members_made_by")}
-    return model.members[k - 1], {**kept, "taken_from": {"source": meta["source"], "member": k,
-                                                         "member_source": record.get("source")}}
+    kept = {key: value for key, value in record.items() if key not in ("source", "taken_from", "members", "members_made_by")}
+    taken = {"source": meta["source"], "member": k, "member_source": record.get("source"),
+             **({"before": record["taken_from"]} if record.get("taken_from") else {})}
+    return model.members[k - 1], {**kept, "taken_from": taken}
 
 
 def calibration_of(meta: dict[str, Any]) -> Platt:
@@ -103,12 +122,17 @@ def calibration_of(meta: dict[str, Any]) -> Platt:
     return Platt(a, b)
 
 
+def reader_path(spec: str | Path) -> Path:
+    """The file of a shipped reader's name, else `spec` as a path."""
+    return READERS_DIR / f"{spec}.safetensors" if str(spec) in shipped_readers() else Path(spec)
+
+
 def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dict[str, Any]]:
     """A reader from a shipped name (see `shipped_readers()`) or a .safetensors file, in eval mode:
     an SDNN, a committee of SDNNs, or a segment recognizer (a LeNet) for heuristic
     over-segmentation. Its `calibration` (a Platt map, the identity for an uncalibrated file)
     turns the probability of a reading into the confidence `read_number` reports."""
-    path = READERS_DIR / f"{spec}.safetensors" if str(spec) in shipped_readers() else Path(spec)
+    path = reader_path(spec)
     if not path.is_file():
         raise Lenet5Error(f"{spec}: no shipped reader of that name ({', '.join(shipped_readers()) or 'none'}), and no such file")
     tensors, meta = read_safetensors(path)
