@@ -115,12 +115,12 @@ def main() -> None:
               f"{100 * (1 - missed.mean()):.1f}%")
         for k in range(everyone.shape[1] + 1):
             print(f"  read exactly by {k} of the readers: {(everyone.sum(axis=1) == k).sum()} amounts")
-    if args.show and not wrong_rows:
-        print(f"no amount to show: {args.show} not written")
     if args.show and wrong_rows:
         sheet(wrong_rows).save(args.show)
         which = "amounts every reader misses" if others else "wrong amounts"
         print(f"wrote the first {len(wrong_rows)} {which} to {args.show}")
+    elif args.show:
+        print(f"no amount to show: {args.show} not written")
 
 
 if __name__ == "__main__":
