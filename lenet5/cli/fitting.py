@@ -38,9 +38,11 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         raise Lenet5Error("--seed must be 0 or more")
     if args.lr is not None and not 0 < args.lr < float("inf"):
         raise Lenet5Error("--lr must be more than 0 and finite")
-    for name in (*SHARES, "columns", "context", "depth"):
+    for name in (*SHARES, "columns", "context", "depth", "boost", "boost_from"):
         if getattr(args, name) is not None and args.method != "sdnn":
-            raise Lenet5Error(f"--{name} is for --method sdnn")
+            raise Lenet5Error(f"--{name.replace('_', '-')} is for --method sdnn")
+    if args.boost is not None and args.boost_from is None:
+        raise Lenet5Error("--boost is for --boost-from: the share of the loss its misread strips carry")
     for name in ("context", "depth"):
         if getattr(args, name) is not None and args.start_from is not None:
             raise Lenet5Error(f"--{name} is for a new SDNN: --start-from keeps its reader's")
@@ -52,9 +54,24 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         start_from, start_meta = load_reader(args.start_from)
         if args.method != "sdnn" or not isinstance(start_from, SDNN):
             raise Lenet5Error(f"--start-from {args.start_from}: only an SDNN goes on training (with --method sdnn)")
+    boost_from = None
+    if args.boost_from is not None:
+        from lenet5.read.boost import PAPER_SHARE
+        from lenet5.read.committee import Committee
+        from lenet5.read.sdnn import SDNN
+        from lenet5.read.weights import load_reader
+
+        boost_from, boost_meta = load_reader(args.boost_from)
+        if not isinstance(boost_from, (SDNN, Committee)):
+            raise Lenet5Error(f"--boost-from {args.boost_from}: only an SDNN or a committee of them boosts")
+        if args.boost is None:
+            args.boost = PAPER_SHARE
+        if args.boost == 0:
+            raise Lenet5Error("--boost must be above 0 with --boost-from (0: every strip weighs the same)")
     check_device(args.device)
     threads = use_threads(args.threads)
-    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", "depth", *SHARES) if getattr(args, k) is not None}
+    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", "depth", "boost", *SHARES)
+             if getattr(args, k) is not None}
     if args.method == "sdnn":
         from lenet5.read.train_sdnn import SDNNTraining, check_training, train_sdnn
 
@@ -66,7 +83,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             check_training(config)
         except Lenet5Error as e:  # its message starts with the field's name, which is the flag's
             raise Lenet5Error(f"--{e}") from None
-        train = functools.partial(train_sdnn, start_from=start_from)
+        train = functools.partial(train_sdnn, start_from=start_from, boost_from=boost_from)
     else:
         from lenet5.read.train_hos import HOSTraining, train_reader
 
@@ -76,7 +93,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     images, labels = digits.train_images.numpy(), digits.train_labels.numpy()
     print(f"training a reader of whole numbers ({args.method}, seed {args.seed}, {threads} thread{'s' if threads > 1 else ''} "
           f"on {args.device}) into {out}")
-    made = made_by(args.method, config, args.seed, args.start_from)
+    made = made_by(args.method, config, args.seed, args.start_from, args.boost_from)
     resume = load_progress(progress, made) if args.resume and progress.exists() else None
     try:
         model, history = train(images, labels, config, args.seed, log=lambda s: print(s, flush=True), resume=resume,
@@ -93,6 +110,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps, context, depth)
     if start_from is not None:  # how the starting point was made, so the chain can be re-run
         meta["started_from"] = {k: start_meta.get(k) for k in RECORD_KEYS}
+    if boost_from is not None:  # and the boosting reader: its members' records too
+        meta["boosted_by"] = {k: boost_meta.get(k) for k in (*RECORD_KEYS, "members_made_by")}
     if args.method == "hos":
         meta["model_config"] = dataclasses.asdict(model.config)
     save_reader(model, out, meta)
@@ -191,6 +210,7 @@ def cmd_calibrate_model(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """This module's subcommands, each with its flags."""
+    from lenet5.read.boost import PAPER_SHARE
     from lenet5.read.weights import DEFAULT_READER
 
     p = sub.add_parser("train-reader", help="train a reader of whole numbers (the SDNN, or over-segmentation's recognizer) "
@@ -223,6 +243,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--depth", type=int, default=None,
                    help="sdnn: convolutions in each of C1, C3, C5, 1 or 2: 2 sees each 5x5 window through two 3x3 "
                         "(default: 1, the paper's)")
+    p.add_argument("--boost-from", default=None, metavar="READER",
+                   help="sdnn: string-level boosting: this reader (shipped name or .safetensors; an SDNN or a committee) "
+                        "reads the training strips first, and those it misreads weigh more in the loss (with --boost; "
+                        "not with --fresh) (default: none, every strip weighs the same)")
+    p.add_argument("--boost", type=float, default=None, metavar="SHARE",
+                   help=f"sdnn, with --boost-from: the share of the loss that the strips it misreads carry "
+                        f"(default: {PAPER_SHARE}, as the paper's boosted LeNet-4's second net saw half digits the first misread)")
     p.add_argument("--start-from", default=None, metavar="READER",
                    help="go on training this SDNN (shipped name or .safetensors) on the seed's strips, "
                         "with a fresh schedule (default: a new network)")

@@ -62,10 +62,12 @@ Progress = dict[str, Any]
 WHERE = ("workers", "device")
 
 
-def made_by(method: str, config: ReaderTraining, seed: int, start_from: str | None = None) -> dict[str, Any]:
+def made_by(method: str, config: ReaderTraining, seed: int, start_from: str | None = None,
+            boost_from: str | None = None) -> dict[str, Any]:
     """What decides a training's weights (but the thread count and device): its progress is kept with it."""
     fields = {k: v for k, v in dataclasses.asdict(config).items() if k not in WHERE}
-    return {"method": method, "seed": seed, "training": fields, "start_from": start_from}
+    return {"method": method, "seed": seed, "training": fields, "start_from": start_from,
+            **({} if boost_from is None else {"boost_from": boost_from})}
 
 
 def save_progress(path: Path, progress: Progress, made: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import torch
 from lenet5.data.strips import TRAINING, Style
 from lenet5.errors import Lenet5Error
 from lenet5.read.bands import Band, FreshStrips, fresh_slots, make_bands
+from lenet5.read.boost import boost_weights, misread
 from lenet5.read.classes import NONE
 from lenet5.read.decode import read_columns
 from lenet5.read.fit import Progress, ReaderTraining, fit, split
@@ -69,6 +71,9 @@ class SDNNTraining(ReaderTraining):
     fresh: float = 0.0
     # weight of the column loss beside the string's (NEAR, FAR above); 0: the strings alone, as the shipped SDNNs
     columns: float = 0.0
+    # share of the string's loss carried by the training strips a boosting reader misreads (boost.py; 0: every strip
+    # weighs the same; 0.5: the paper's boosted LeNet-4, whose second net saw half patterns the first read wrong)
+    boost: float = 0.0
     workers: int = 2  # processes making strips (the strips do not depend on it)
 
 
@@ -136,19 +141,29 @@ def check_training(config: SDNNTraining) -> None:
         raise Lenet5Error(str(e)) from None
     if not 0 <= config.columns < float("inf"):
         raise Lenet5Error(f"columns must be a weight of 0 or more, not {config.columns}")
+    if not 0 <= config.boost < 1:
+        raise Lenet5Error(f"boost must be a share from 0 up to (not including) 1, not {config.boost}")
+    if config.boost and config.fresh:
+        raise Lenet5Error("boost weighs the strips the boosting reader misreads, read once before the first pass: "
+                          "it cannot go with fresh strips")
 
 
 def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, seed: int = 0,
                log: Callable[[str], None] = print, start_from: SDNN | None = None, resume: Progress | None = None,
-               after_pass: Callable[[Progress], None] | None = None) -> tuple[SDNN, list[dict]]:
+               after_pass: Callable[[Progress], None] | None = None,
+               boost_from: torch.nn.Module | None = None) -> tuple[SDNN, list[dict]]:
     """Train an SDNN on strips of digits[:-holdout]; read held-out strips after each pass.
     `start_from`: go on training that SDNN (its maps, context and depth, not config's) on this seed's strips,
     with a fresh optimizer and schedule. `resume`, `after_pass`: fit's (the fresh strips of the passes done
-    are drawn again). The network trains on config.device. Returns the model (eval mode, on the CPU) and
-    one history row per pass."""
+    are drawn again). `boost_from` (an SDNN or a committee, with config.boost > 0): it reads the training
+    strips first (on config.device; again when a training goes on), and those it misreads carry config.boost of
+    the string's loss (boost.py). The network trains on config.device. Returns the model (eval mode, on the
+    CPU) and one history row per pass."""
     (train_digits, train_labels), (val_digits, val_labels) = split(digits, labels, config)
     start = time.time()
     check_training(config)
+    if (boost_from is None) != (config.boost == 0):
+        raise Lenet5Error("boost needs a boosting reader, and a boosting reader a boost above 0")
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
         raise Lenet5Error(f"seed must be 0 or more and strips 1 or more (seed {seed}, strips {config.strips}, "
                           f"held-out strips {config.val_strips})")
@@ -158,21 +173,37 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     if not train or not val:
         raise Lenet5Error("every strip lost its ink under noise: nothing to learn from")
     log(f"{len(train):,} training strips, {len(val):,} held-out strips ({time.time() - start:.0f} s)")
+    weights = None
+    if boost_from is not None:
+        start = time.time()
+        wrong = misread(functools.partial(read_bands, boost_from.to(config.device).eval()), train)
+        weights = torch.from_numpy(boost_weights(wrong, config.boost))
+        heavy, light = (float(weights[mask][0]) if mask.any() else 1.0 for mask in (wrong, ~wrong))
+        log(f"the boosting reader misreads {int(wrong.sum()):,} of the training strips ({100 * wrong.mean():.1f}%): "
+            f"each of them weighs {heavy:.2f} in the loss, each other {light:.2f} "
+            f"({time.time() - start:.0f} s)")
     model = SDNN(config.maps, seed, config.context, config.depth) if start_from is None else copy.deepcopy(start_from)
     per_pass = -(-len(train) // config.batch_size)
 
-    def order(generator: torch.Generator, epoch: int) -> Iterator[list[Band]]:
+    def order(generator: torch.Generator, epoch: int) -> Iterator[tuple[list[Band], torch.Tensor | None]]:
         bands = train if fresh is None else fresh.for_pass(epoch)
         by_width = sorted(range(len(bands)), key=lambda i: (bands[i][0].shape[1], i))
         batches = [by_width[i: i + config.batch_size] for i in range(0, len(by_width), config.batch_size)]
-        return ([bands[i] for i in batches[b]] for b in torch.randperm(len(batches), generator=generator).tolist())
+        return (([bands[i] for i in batches[b]], None if weights is None else weights[batches[b]])
+                for b in torch.randperm(len(batches), generator=generator).tolist())
 
-    def loss_of(batch: list[Band]) -> tuple[torch.Tensor, int, None]:
+    def loss_of(weighed: tuple[list[Band], torch.Tensor | None]) -> tuple[torch.Tensor, int, None]:
+        batch, weight = weighed
         inputs, windows, targets, lengths = batch_of(batch)
         # the string's loss on the CPU, wherever the network runs: CUDA's ctc_loss adds its gradients
         # in no fixed order, and one seed would give other weights run after run
         log_probs = column_log_probs(model, inputs.to(config.device)).cpu()
-        loss = torch.nn.functional.ctc_loss(log_probs, targets, windows, lengths, blank=NONE, zero_infinity=True)
+        if weight is None:
+            loss = torch.nn.functional.ctc_loss(log_probs, targets, windows, lengths, blank=NONE, zero_infinity=True)
+        else:  # ctc_loss's mean (each strip's loss over its length), each strip weighed
+            each = torch.nn.functional.ctc_loss(log_probs, targets, windows, lengths, blank=NONE, reduction="none",
+                                                zero_infinity=True)
+            loss = (weight * each / lengths.clamp(min=1)).mean()
         columns = columns_of(batch, windows) if config.columns else None
         if columns is not None and (columns != IGNORED).any():
             told = torch.nn.functional.nll_loss(log_probs.reshape(-1, log_probs.shape[2]), columns.reshape(-1),

@@ -31,7 +31,7 @@ OPTIONS = (("context", "contexts", 0, check_context), ("depth", "depths", 1, che
 
 # How a reader was made, as the readers made from it record it (calibrate-reader's members_made_by, train-reader's
 # started_from, take-member's file), so the chain of commands can be re-run.
-RECORD_KEYS = ("source", "command", "seed", "held_out_exact", "started_from", "taken_from")
+RECORD_KEYS = ("source", "command", "seed", "held_out_exact", "started_from", "boosted_by", "taken_from")
 
 
 def shipped_readers() -> list[str]:
