@@ -115,6 +115,24 @@ def test_trust_scores_takes_the_most_it_can_under_the_error_target(monkeypatch):
     assert accepted(np.zeros(3, dtype=bool), np.ones(3), 0.01) == (0.0, float("inf"))
 
 
+def test_paired_readers_bootstrap_gives_no_difference_for_one_reader_and_finds_a_better_one(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from paired_readers import bootstrap, kept_at
+
+    rng = np.random.default_rng(0)
+    p = rng.random(400)
+    exact = rng.random(400) < 0.6 + 0.4 * p  # the surer, the likelier right
+    same = bootstrap((p, exact), (p, exact), resamples=50)
+    assert set(same) == {"exact", "kept at 1%", "kept at 0.5%", "kept at 0.1%"}
+    assert all(v == (0.0, 0.0, 0.0) for v in same.values())
+    better = exact.copy()
+    better[np.nonzero(~exact)[0][:40]] = True  # B reads 40 of A's wrong amounts right
+    diff, low, high = bootstrap((p, exact), (p, better), resamples=200)["exact"]
+    assert diff == pytest.approx(0.1) and 0 < low <= diff <= high
+    assert kept_at(np.array([True, True, False, True]), np.array([0.9, 0.8, 0.7, 0.6]), 0.0) == 0.5
+    assert kept_at(np.array([True, True, False, True]), np.array([0.9, 0.8, 0.7, 0.6]), 0.25) == 1.0
+
+
 @pytest.mark.mnist
 def test_trust_scores_reads_as_lenet5_read_does(mnist_dir, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
