@@ -61,9 +61,15 @@ def test_calibrate_reader_writes_a_calibrated_reader_of_real_amounts(mnist_dir, 
     assert meta["calibration"]["fitted_on"]["amounts"] == 60 and 0.5 < meta["held_out_exact"] <= 1
     assert meta["members_made_by"][0]["source"] == "shipped:amounts"
     chain = meta["members_made_by"][0]["members_made_by"]  # how the shipped committee's own members were made
-    assert [m["seed"] for m in chain] == [11, 10]  # trained on from the depth-2 SDNNs of seeds 7 and 8, on new strips
-    assert [m["started_from"]["seed"] for m in chain] == [7, 8] and all(m["members"] is None for m in chain)  # each one SDNN
-    assert all("--start-from" in m["command"] and "--depth 2" in m["started_from"]["command"] for m in chain)
+    assert [m["seed"] for m in chain] == [11, 14] and all(m["members"] is None for m in chain)  # each one SDNN
+    seven, eight = [], []  # each member's seeds back to the depth-2 SDNN it was first
+    for m, seeds in zip(chain, (seven, eight)):
+        while m:
+            seeds.append(m["seed"])
+            first, m = m["command"], m.get("started_from")
+        assert "--depth 2" in first and "--start-from" not in first
+    assert seven == [11, 7]  # seed 7 trained on once, on new strips
+    assert eight == [14, 12, 10, 8] and "--pens 0.5 --fresh 0.5" in chain[1]["command"]  # seed 8 three times, the last with other pens
 
 
 def test_a_reader_never_wrong_on_the_amounts_cannot_be_calibrated_on_them(monkeypatch):
