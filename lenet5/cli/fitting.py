@@ -23,9 +23,12 @@ def progress_file(out: Path) -> Path:
 def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.checkpoint import load_checkpoint, save_json
     from lenet5.data.sources import fetch_and_load
+    from lenet5.read.boost import PAPER_SHARE
+    from lenet5.read.committee import Committee
     from lenet5.read.fit import load_progress, made_by, save_progress
+    from lenet5.read.sdnn import SDNN
     from lenet5.read.train_sdnn import SHARES
-    from lenet5.read.weights import RECORD_KEYS, save_reader
+    from lenet5.read.weights import RECORD_KEYS, load_reader, save_reader
 
     out = output_file(args.out)
     progress = progress_file(out)
@@ -48,19 +51,11 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--{name} is for a new SDNN: --start-from keeps its reader's")
     start_from = None
     if args.start_from is not None:
-        from lenet5.read.weights import load_reader
-        from lenet5.read.sdnn import SDNN
-
         start_from, start_meta = load_reader(args.start_from)
         if args.method != "sdnn" or not isinstance(start_from, SDNN):
             raise Lenet5Error(f"--start-from {args.start_from}: only an SDNN goes on training (with --method sdnn)")
     boost_from = None
     if args.boost_from is not None:
-        from lenet5.read.boost import PAPER_SHARE
-        from lenet5.read.committee import Committee
-        from lenet5.read.sdnn import SDNN
-        from lenet5.read.weights import load_reader
-
         boost_from, boost_meta = load_reader(args.boost_from)
         if not isinstance(boost_from, (SDNN, Committee)):
             raise Lenet5Error(f"--boost-from {args.boost_from}: only an SDNN or a committee of them boosts")
