@@ -206,3 +206,42 @@ def test_amount_errors_counts_what_every_reader_misses(mnist_dir):
     assert int(missed.split(": ")[1].split(" ")[0]) == by[0]
     assert by[0] + by[1] == wrong and by[2] + by[3] == 30 - wrong  # amounts read twice: 0 or 2 of them, and hos
     assert by[1] + by[3] == hos_right  # the third reader's own count: it read with over-segmentation
+
+
+def test_digit_heights_pads_readings_without_changing_any_string_and_parses_sets(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import argparse
+
+    from digit_heights import heights_of, joined
+
+    from lenet5.read.decode import string_log_probs
+
+    torch.manual_seed(0)
+    short, long = (torch.log_softmax(torch.randn(t, 3, 11), dim=-1) for t in (6, 9))
+    both = joined([short, long])
+    assert both.shape == (9, 6, 11) and torch.equal(both[:, 3:], long)
+    strings = [(1,), (2, 2), (3, 4, 5)]
+    assert torch.allclose(string_log_probs(both[:, :3], strings), string_log_probs(short, strings), atol=1e-9)
+    assert heights_of("19,20,21") == (20.0, 19.0, 21.0) and heights_of("18,22") == (18.0, 22.0)
+    for bad in ("20,20", "4", "20,x"):
+        with pytest.raises((argparse.ArgumentTypeError, ValueError)):
+            heights_of(bad)
+
+
+@pytest.mark.mnist
+def test_digit_heights_at_20_px_reads_as_lenet5_read_does(mnist_dir, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from digit_heights import read_at
+
+    from lenet5.data.datasets import load_digits
+    from lenet5.read.reading import read_uncalibrated
+    from lenet5.read.trust import held_out_amounts
+    from lenet5.read.weights import load_reader
+
+    model, _ = load_reader("amounts")
+    digits = load_digits("mnist", mnist_dir)
+    for grey, _ in held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), 4, seed=5):
+        reading = read_uncalibrated(model, grey)
+        assert read_at(model, grey, (20.0,)) == (reading.number, reading.confidence)
+        number, p = read_at(model, grey, (20.0, 22.0))
+        assert number.isdigit() and 0 < p <= 1

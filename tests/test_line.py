@@ -65,3 +65,12 @@ def test_normalize_brings_digits_to_mnist_height_and_keeps_coordinates():
     assert abs(x - 30) <= 2 * line.scale and abs(y - 20) <= 2 * line.scale
     assert np.isclose(line.column_from_image(x), bar.x0)  # the two maps undo each other
     assert np.allclose(line.column_from_image(line.to_image(0, np.arange(5.0))[1]), np.arange(5.0))
+
+
+def test_normalize_brings_digits_to_the_height_asked_for():
+    grey = two_digits_image(gap=40, height=120)
+    for height in (16, 24):
+        line = normalize(grey, height)
+        heights = [a.ys.max() - a.ys.min() + 1 for a in atoms(line) if a.ys.max() - a.ys.min() > 6]
+        assert abs(np.median(heights) - height) <= 2
+        assert np.isclose(line.scale, normalize(grey).scale * DIGIT_HEIGHT / height)  # the same image, another scale

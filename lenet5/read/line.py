@@ -100,20 +100,20 @@ def digit_height(ink: np.ndarray, box: Box) -> float:
     return float(np.median(tall)) / factor
 
 
-def normalize(grey: np.ndarray) -> Line | None:
-    """Grey image [0, 1] (H, W), either polarity -> the line of ink at work scale (None: no ink
-    above INK, nothing to read)."""
+def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
+    """Grey image [0, 1] (H, W), either polarity -> the line of ink at work scale, its digits
+    `height` px high (None: no ink above INK, nothing to read)."""
     ink = ink_map(unblock(grey))
     box = ink_box(ink)
     if box is None:
         return None
-    factor = DIGIT_HEIGHT / digit_height(ink, box)
+    factor = height / digit_height(ink, box)
     top, bottom, left, right = box
     pad = round(MARGIN / factor)
     top, left = max(0, top - pad), max(0, left - pad)
     crop = ink[top: bottom + pad, left: right + pad]
     work = resample(crop, factor).clip(0, 1)
-    if stroke_width(work) > LINE_WIDTH[1]:  # a marker's line: its strokes thinned at 4x
-        fine = normalize_width(resample(crop, WORK * factor), WORK * DIGIT_HEIGHT, LINE_WIDTH, LINE_WIDTH_TARGET)
+    if stroke_width(work) * DIGIT_HEIGHT / height > LINE_WIDTH[1]:  # a marker's line (MNIST's units): its strokes thinned at 4x
+        fine = normalize_width(resample(crop, WORK * factor), WORK * height, LINE_WIDTH, LINE_WIDTH_TARGET)
         work = np.asarray(Image.fromarray(fine, mode="F").resize(work.shape[::-1], Image.Resampling.BOX)).clip(0, 1)
     return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)))
