@@ -2,7 +2,8 @@
 `lenet5 read`'s, MNIST's), every height's band is read by every member at the stride's 4 offsets,
 and all those readings vote as a committee's readings do (each proposes its likeliest string; the
 string with the highest mean probability over the readings wins). A test-time augmentation: more
-readings of the same networks, at the price of one more reading of the line per height.
+readings of the same networks, at the price of one more reading of the line per height
+(`lenet5 calibrate-reader --heights` makes a reader that reads so).
 
 Each set of heights is measured on the same amounts as the first set (by default 20 px alone,
 which reads exactly as `lenet5 read` does), with paired bootstrap 95% intervals of the differences
@@ -25,8 +26,7 @@ import numpy as np
 import torch
 
 from lenet5.data.sources import fetch_and_load
-from lenet5.read.classes import NONE
-from lenet5.read.decode import read_columns
+from lenet5.read.decode import joined, read_columns
 from lenet5.read.line import DIGIT_HEIGHT, normalize
 from lenet5.read.sdnn import STRIDE, as_batch, band, phase_log_probs
 from lenet5.read.trust import held_out_amounts
@@ -35,7 +35,6 @@ from lenet5.runtime import use_threads
 from paired_readers import bootstrap, kept_at
 
 SETS = ("20", "20,21", "19,20,21", "18,20,22", "18,19,20,21,22")
-SURE = -1e4  # log P of a digit in a padding column: exp() of it is 0 in double precision
 
 
 def heights_of(text: str) -> tuple[float, ...]:
@@ -53,19 +52,6 @@ def readings_at(model: torch.nn.Module, grey: np.ndarray, height: float) -> torc
     pixel offset, as `lenet5 read` reads it at 20 px; None where there is no ink."""
     line = normalize(grey, height)
     return None if line is None else phase_log_probs(model, as_batch([band(line)])[0])
-
-
-def joined(readings: list[torch.Tensor]) -> torch.Tensor:
-    """Readings of different lengths (T_i, P_i, 11) -> (max T, sum P, 11): each padded at its end
-    with columns that are "between" for certain, which leave every string's probability under it
-    as it was (a path spends them in "between")."""
-    steps = max(r.shape[0] for r in readings)
-    padded = []
-    for r in readings:
-        pad = torch.full((steps - r.shape[0], r.shape[1], r.shape[2]), SURE, dtype=r.dtype)
-        pad[..., NONE] = 0.0
-        padded.append(torch.cat([r, pad]))
-    return torch.cat(padded, dim=1)
 
 
 def read_at(model: torch.nn.Module, grey: np.ndarray, heights: tuple[float, ...],

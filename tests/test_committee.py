@@ -129,3 +129,44 @@ def test_take_member_writes_one_sdnn_with_its_training_record(tmp_path, capsys):
         argv = ["take-member", "--model", str(tmp_path / "c.safetensors"), *argv, "--out", str(tmp_path / "x.safetensors")]
         assert main(argv) == 1 and said in capsys.readouterr().err
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_readings_of_other_lengths_are_padded_without_changing_any_string():
+    from lenet5.read.decode import joined, string_log_probs
+
+    torch.manual_seed(0)
+    short, long = (torch.log_softmax(torch.randn(t, 3, 11, dtype=torch.float64), dim=-1) for t in (6, 9))
+    both = joined([short, long])
+    assert both.shape == (9, 6, 11) and torch.equal(both[:, 3:], long) and torch.equal(joined([short]), short)
+    strings = [(1,), (2, 2), (3, 4, 5)]
+    assert torch.allclose(string_log_probs(both[:, :3], strings), string_log_probs(short, strings), atol=1e-9)
+
+
+def test_the_line_at_another_height_votes_and_the_first_places_the_digits():
+    line = line_of_two_bars()
+    wide = Line(np.repeat(line.ink, 2, axis=1), 0.5, (0.0, 0.0))  # the line twice as wide: more outputs
+    found, log_p = read_line(Spiky({3: [2]}), line, [wide])
+    alone, log_alone = read_line(Spiky({3: [2]}), line)
+    assert found == alone and log_p == pytest.approx(log_alone, abs=0.01)  # both agree (the wider line's extra outputs: P(between) 0.9995 each)
+    _, log_both = read_line(Committee([Spiky({3: [2]}), Spiky({5: [2]})]), line, [wide])
+    assert log_both == pytest.approx(log_p + math.log(0.5), abs=1e-3)  # half the readings disagree at each height
+
+
+def test_a_reader_file_says_at_which_heights_it_reads(tmp_path):
+    from lenet5.errors import Lenet5Error
+
+    model = Committee([SDNN(PAPER_MAPS, seed=0), SDNN(PAPER_MAPS, seed=1)])
+    save_reader(model, tmp_path / "c.safetensors", {"heights": [20, 22.5]})
+    assert load_reader(tmp_path / "c.safetensors")[0].heights == (20.0, 22.5)
+    save_reader(SDNN(PAPER_MAPS), tmp_path / "one.safetensors", {})
+    assert load_reader(tmp_path / "one.safetensors")[0].heights == (20.0,)
+    for bad in ([20, 20], [3], [], "20", [True], [float("inf")]):
+        save_reader(model, tmp_path / "bad.safetensors", {"heights": bad})
+        with pytest.raises(Lenet5Error, match="damaged reader file.*heights"):
+            load_reader(tmp_path / "bad.safetensors")
+    image = np.ones((60, 200), np.float32)
+    image[15:45, 50:56] = image[15:45, 120:126] = 0.0
+    loaded = load_reader(tmp_path / "c.safetensors")[0]
+    both = read_number(loaded, image)
+    loaded.heights = (20.0,)
+    assert read_number(loaded, image).digits[0].x0 == both.digits[0].x0  # the 20 px line places the digits

@@ -78,3 +78,25 @@ def test_a_reader_never_wrong_on_the_amounts_cannot_be_calibrated_on_them(monkey
     monkeypatch.setattr(trust, "read_uncalibrated", lambda model, grey: Reading(None, "12", 0.9))
     with pytest.raises(Lenet5Error, match="all 3 held-out amounts were read right"):
         measure_trust(type("Reader", (), {})(), [(np.zeros((4, 4), np.float32), "12")] * 3)
+
+
+def test_calibrate_reader_refuses_heights_it_cannot_read_at_before_loading(tmp_path, capsys):
+    for bad in (["20", "20"], ["4"], ["nan"], [str(h) for h in range(20, 29)]):
+        assert main(["calibrate-reader", "--heights", *bad, "--out", str(tmp_path / "r.safetensors")]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--heights" in err and "Traceback" not in err
+    assert main(["calibrate-reader", "--model", "amounts-hos", "--heights", "20", "22", "--out", str(tmp_path / "r.safetensors")]) == 1
+    assert "only SDNNs read at other heights" in capsys.readouterr().err
+    assert not (tmp_path / "r.safetensors").exists()
+
+
+def test_calibrate_reader_at_two_heights_records_them_and_keeps_them_when_calibrated_again(mnist_dir, tmp_path, capsys):
+    first, again = tmp_path / "two.safetensors", tmp_path / "again.safetensors"
+    assert main(["calibrate-reader", "--heights", "20", "21", "--amounts", "20", "--seed", "3", "--out", str(first),
+                 "--data-dir", str(mnist_dir)]) == 0
+    model, meta = load_reader(first)
+    assert meta["heights"] == [20.0, 21.0] and model.heights == (20.0, 21.0)
+    assert main(["calibrate-reader", "--model", str(first), "--amounts", "20", "--seed", "3", "--out", str(again),
+                 "--data-dir", str(mnist_dir)]) == 0
+    assert load_reader(again)[0].heights == (20.0, 21.0)
+    assert load_reader("amounts")[0].heights == (20.0,)  # a file that records none reads at 20 px alone

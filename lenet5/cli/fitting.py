@@ -118,16 +118,27 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
 def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from lenet5.data.sources import fetch_and_load
-    from lenet5.read.committee import join
+    from lenet5.read.committee import Committee, join
+    from lenet5.read.line import DIGIT_HEIGHT, check_heights
+    from lenet5.read.sdnn import SDNN
     from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
     from lenet5.read.weights import RECORD_KEYS, load_reader, save_reader
 
+    try:
+        asked = None if args.heights is None else check_heights(args.heights)
+    except ValueError as e:
+        raise Lenet5Error(f"--heights: {e}") from None
     out = output_file(args.out)
     loaded = [load_reader(spec) for spec in args.model]
     try:
         model = join([m for m, _ in loaded])
     except ValueError as e:
         raise Lenet5Error(f"--model: {e}") from None
+    if args.heights is not None and not isinstance(model, (SDNN, Committee)):
+        raise Lenet5Error("--heights: over-segmentation's recognizer reads at 20 px alone; only SDNNs read at other heights")
+    heights = asked if asked is not None else getattr(loaded[0][0], "heights", (DIGIT_HEIGHT,))
+    if isinstance(model, (SDNN, Committee)):
+        model.heights = heights
     threads = use_threads(args.threads)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     print(f"writing {args.amounts:,} held-out amounts (the last 10,000 training digits, seed {args.seed})", flush=True)
@@ -144,7 +155,8 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     meta = {"command": command, "threads": threads, "members_made_by": made_by,
             "calibration": {**trust.calibration.as_dict(), "fitted_on": {"amounts": args.amounts, "seed": args.seed,
                                                                       "digits": "the last 10,000 MNIST training digits"}},
-            "held_out": trust.as_dict(), "held_out_exact": trust.exact}
+            "held_out": trust.as_dict(), "held_out_exact": trust.exact,
+            **({"heights": list(heights)} if heights != (DIGIT_HEIGHT,) else {})}
     save_reader(model, out, meta)
     print(f"wrote {out}")
     return 0
@@ -269,6 +281,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--amounts", type=at_least(2), default=2000,
                    help="held-out amounts (of the last 10,000 training digits) to fit and measure on (default: 2000)")
     p.add_argument("--seed", type=at_least(0), default=99, help="seed of those amounts (default: 99)")
+    p.add_argument("--heights", type=float, nargs="+", default=None, metavar="PX",
+                   help="read each line at these digit heights, all readings voting, the first placing the digits "
+                        "(benchmarks/digit_heights.py measures them) (default: the first reader's, 20 px alone for "
+                        "a reader not calibrated so)")
     p.add_argument("--out", required=True, help="the calibrated reader's weights file to write")
     add_threads(p)
     add_data_dir(p)

@@ -16,6 +16,7 @@ from lenet5.read.classes import NONE
 
 BEAM = 8  # strings kept by the search for the likeliest string
 SURE_NOT = 1e-4  # a digit less likely than this at an output does not start or go on there
+SURE_PADDING = -1e4  # log P of a digit at a padding output (`joined`): exp() of it is 0 in double precision
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,20 @@ def place(log_probs: torch.Tensor, string: tuple[int, ...], each: torch.Tensor, 
     reading 0, or in the reading likeliest to spell it where reading 0 cannot."""
     where = 0 if torch.isfinite(each[0]) else int(each.argmax())
     return align(log_probs[:, where], string, shift=where % (offsets or log_probs.shape[1]))
+
+
+def joined(readings: list[torch.Tensor]) -> torch.Tensor:
+    """Readings of one line that differ in length (T_i, P_i, 11), e.g. the line read at several
+    digit heights -> one set (max T, sum P, 11): each padded at its end with outputs that are
+    "between" for certain, which leave every string's probability under it as it was (a path
+    spends them in "between")."""
+    steps = max(r.shape[0] for r in readings)
+    padded = []
+    for r in readings:
+        pad = torch.full((steps - r.shape[0], *r.shape[1:]), SURE_PADDING, dtype=r.dtype)
+        pad[..., NONE] = 0.0
+        padded.append(torch.cat([r, pad]))
+    return torch.cat(padded, dim=1)
 
 
 def read_columns(log_probs: torch.Tensor, beam: int = BEAM, offsets: int | None = None) -> tuple[list[Spike], float]:

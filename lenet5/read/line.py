@@ -16,6 +16,8 @@ from lenet5.strokes import WORK, normalize_width, stroke_width, unblock
 
 DIGIT_HEIGHT = 20  # px: a digit's height in the work image, as in MNIST's 20x20 box
 INK = 0.3  # ink above this counts for components and boxes
+HEIGHTS_RANGE = (8.0, 64.0)  # px: the digit heights a reader may read the line at (`check_heights`)
+MOST_HEIGHTS = 8  # heights a reader may read one line at
 COARSE_HEIGHT = 64  # px: the ink's height when the digits' height is first estimated
 MARGIN = 2  # px of paper kept around the ink
 # Stroke width of the readers' training lines at work scale (`stroke_width`, MNIST's units), over 150
@@ -24,6 +26,18 @@ MARGIN = 2  # px of paper kept around the ink
 # amounts (seed 99) normal / marker read exactly 91.0 / 86.3%; thinning above 4.2 to 3.48: 91.0 / 86.0%;
 # never thinning: 91.3 / 83.3%.
 LINE_WIDTH, LINE_WIDTH_TARGET = (0.0, 4.0), 3.2
+
+
+def check_heights(heights: object) -> tuple[float, ...]:
+    """The digit heights a reader reads each line at, checked (ValueError): 1 to MOST_HEIGHTS distinct
+    numbers in HEIGHTS_RANGE; the first one's line places the digits."""
+    low, high = HEIGHTS_RANGE
+    if (not isinstance(heights, (list, tuple)) or not 1 <= len(heights) <= MOST_HEIGHTS
+            or not all(isinstance(h, (int, float)) and not isinstance(h, bool) and low <= h <= high for h in heights)
+            or len(set(heights)) != len(heights)):
+        raise ValueError(f"heights must be 1 to {MOST_HEIGHTS} distinct numbers of px from {low:g} to {high:g}, "
+                         f"got {str(heights)[:100]}")
+    return tuple(float(h) for h in heights)
 
 
 @dataclass

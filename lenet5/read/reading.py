@@ -16,7 +16,7 @@ from lenet5.predict import expand
 from lenet5.preprocess import load_image
 from lenet5.calibration import Platt
 from lenet5.read.committee import Committee
-from lenet5.read.line import normalize
+from lenet5.read.line import DIGIT_HEIGHT, normalize
 from lenet5.read.oversegment import read_segmented
 from lenet5.read.sdnn import SDNN, read_line
 
@@ -70,10 +70,16 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
     grey = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image, dtype=np.float32)
     if grey.ndim != 2:
         raise Lenet5Error(f"expected a grey image (H, W), got shape {grey.shape}")
-    line = normalize(grey)
     found, log_p = [], 0.0
-    if line is not None:
-        found, log_p = (read_line if isinstance(model, (SDNN, Committee)) else read_segmented)(model, line)
+    if isinstance(model, (SDNN, Committee)):
+        heights = getattr(model, "heights", (DIGIT_HEIGHT,))  # set by load_reader from the file
+        line, *others = (normalize(grey, h) for h in heights)  # one image: ink at every height or at none
+        if line is not None:
+            found, log_p = read_line(model, line, others)
+    else:
+        line = normalize(grey)
+        if line is not None:
+            found, log_p = read_segmented(model, line)
     if not found:
         raise Lenet5Error("no digits found (no ink above the paper's level, or only specks)")
     digits = []

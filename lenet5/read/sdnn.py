@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ from lenet5.data import feed
 from lenet5.layers import Conv
 from lenet5.model import LeNet, ModelConfig, activation, initialize
 from lenet5.read.classes import CLASSES
-from lenet5.read.decode import read_columns
+from lenet5.read.decode import joined, read_columns
 from lenet5.read.line import DIGIT_HEIGHT, INK, Found, Line
 
 HEIGHT = 32  # the network's input height: a digit's 20 px and 6 px of paper above and below, as LeNet-5's input
@@ -263,14 +264,16 @@ def ink_rows(line: Line, x0: int, x1: int) -> tuple[int, int] | None:
 
 
 @torch.no_grad()
-def read_line(model: torch.nn.Module, line: Line) -> tuple[list[Found], float]:
+def read_line(model: torch.nn.Module, line: Line, others: Sequence[Line] = ()) -> tuple[list[Found], float]:
     """The likeliest string in one line read by an SDNN (or a committee of them, whose first
     member's outputs then place the digits), its digits left to right, boxed where its best path puts
     them: each digit's columns run from halfway to its left neighbour's centre to halfway to its
     right one's (the line's ends for the first and last), narrowed to the ink there; and the
-    string's log-probability (over every output, the paper around the line included)."""
-    batch, _ = as_batch([band(line)])
-    spikes, log_p = read_columns(phase_log_probs(model.eval(), batch), offsets=STRIDE)
+    string's log-probability (over every output, the paper around the line included). `others`:
+    the same line at other digit heights, whose readings vote too (`line`'s place the digits)."""
+    model.eval()
+    readings = [phase_log_probs(model, as_batch([band(each)])[0]) for each in (line, *others)]
+    spikes, log_p = read_columns(joined(readings), offsets=STRIDE)
     w = line.ink.shape[1]
     centres = [min(max(centre_of((s.t0 + s.t1 - 1) / 2) - s.shift, 0.0), w - 1.0) for s in spikes]
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]

@@ -3,7 +3,8 @@
 ("method": "sdnn", with the SDNN's `maps` and any `context` and `depth`, or a committee's `members`, each
 one SDNN's maps, with `contexts` and `depths` where one has a context or a depth; or
 "hos", a segment recognizer), `classes` = 11 (ten digits and none), and, once calibrated, the
-map from the reader's probability of a reading to the confidence it reports (`calibration`).
+map from the reader's probability of a reading to the confidence it reports (`calibration`) and
+the digit heights it reads each line at where they are not 20 px alone (`heights`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lenet5.errors import Lenet5Error
 from lenet5.pretrained import WEIGHTS_DIR, read_safetensors, save_weights
 from lenet5.read.classes import CLASSES
 from lenet5.read.committee import Committee
+from lenet5.read.line import DIGIT_HEIGHT, check_heights
 from lenet5.read.recognizer import reader_network
 from lenet5.read.sdnn import SDNN, check_context, check_depth, check_maps
 
@@ -131,7 +133,9 @@ def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dic
     """A reader from a shipped name (see `shipped_readers()`) or a .safetensors file, in eval mode:
     an SDNN, a committee of SDNNs, or a segment recognizer (a LeNet) for heuristic
     over-segmentation. Its `calibration` (a Platt map, the identity for an uncalibrated file)
-    turns the probability of a reading into the confidence `read_number` reports."""
+    turns the probability of a reading into the confidence `read_number` reports; an SDNN's or a
+    committee's `heights` are the digit heights it reads each line at (`calibrate-reader --heights`;
+    by default MNIST's 20 px alone)."""
     path = reader_path(spec)
     if not path.is_file():
         raise Lenet5Error(f"{spec}: no shipped reader of that name ({', '.join(shipped_readers()) or 'none'}), and no such file")
@@ -143,6 +147,8 @@ def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dic
         model = reader_of(meta)
         model.load_state_dict(tensors)
         model.calibration = calibration_of(meta)
+        if isinstance(model, (SDNN, Committee)):
+            model.heights = check_heights(meta.get("heights", [DIGIT_HEIGHT]))
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
         raise Lenet5Error(f"{path}: a damaged reader file ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
     return model.eval(), {"source": f"shipped:{spec}" if path.parent == READERS_DIR else str(path), "method": "hos", **meta}
