@@ -27,7 +27,7 @@ import torch
 
 from lenet5.data.sources import fetch_and_load
 from lenet5.read.decode import joined, read_columns
-from lenet5.read.line import DIGIT_HEIGHT, normalize
+from lenet5.read.line import DIGIT_HEIGHT, check_heights, normalize
 from lenet5.read.sdnn import STRIDE, as_batch, band, phase_log_probs
 from lenet5.read.trust import held_out_amounts
 from lenet5.read.weights import load_reader
@@ -40,9 +40,10 @@ SETS = ("20", "20,21", "19,20,21", "18,20,22", "18,19,20,21,22")
 def heights_of(text: str) -> tuple[float, ...]:
     """'19,20,21' -> (20.0, 19.0, 21.0): `lenet5 read`'s height first where it is in the set (its
     first member's reading at offset 0 places the digits)."""
-    heights = [float(h) for h in text.split(",")]
-    if not heights or any(not 8 <= h <= 64 for h in heights) or len(set(heights)) != len(heights):
-        raise argparse.ArgumentTypeError(f"a set is distinct heights between 8 and 64 px joined by commas, got {text!r}")
+    try:
+        heights = check_heights([float(h) for h in text.split(",")])
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
     return tuple(sorted(heights, key=lambda h: (h != DIGIT_HEIGHT, heights.index(h))))
 
 
@@ -62,7 +63,7 @@ def read_at(model: torch.nn.Module, grey: np.ndarray, heights: tuple[float, ...]
     readings = [known[h] if h in known else readings_at(model, grey, h) for h in heights]
     if any(r is None for r in readings):
         return "", 0.0
-    spikes, log_p = read_columns(joined(readings), offsets=STRIDE)
+    spikes, log_p = read_columns(joined(readings), offsets=STRIDE, placing=readings[0].shape[1])
     return "".join(str(s.digit) for s in spikes), math.exp(log_p)
 
 

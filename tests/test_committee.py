@@ -170,3 +170,31 @@ def test_a_reader_file_says_at_which_heights_it_reads(tmp_path):
     both = read_number(loaded, image)
     loaded.heights = (20.0,)
     assert read_number(loaded, image).digits[0].x0 == both.digits[0].x0  # the 20 px line places the digits
+
+
+def test_a_string_the_first_line_cannot_spell_is_placed_by_its_own_readings_first():
+    from lenet5.read.decode import place, string_log_probs
+
+    torch.manual_seed(1)
+    log_probs = torch.log_softmax(torch.randn(8, 3, 11, dtype=torch.float64), dim=-1)
+    log_probs[:, 0, 4] = -math.inf  # reading 0 cannot spell a 4
+    log_probs[:, 2, 4] = 0.0  # reading 2 spells it surest
+    each = string_log_probs(log_probs, [(4,)])[0]
+    assert not torch.isfinite(each[0]) and each[2] > each[1] > -math.inf
+    assert {s.reading for s in place(log_probs, (4,), each, offsets=1, placing=2)} == {1}  # the first line's readings: 0 and 1
+    assert {s.reading for s in place(log_probs, (4,), each, offsets=1)} == {2}
+    each[1] = -math.inf  # none of the first line's: the likeliest of all
+    assert {s.reading for s in place(log_probs, (4,), each, offsets=1, placing=2)} == {2}
+
+
+def test_readers_of_other_heights_are_joined_only_at_heights_asked_for_and_never_boost(tmp_path, capsys):
+    from lenet5.cli import main
+
+    save_reader(SDNN(PAPER_MAPS, seed=0), tmp_path / "two.safetensors", {"heights": [20, 21]})
+    save_reader(SDNN(PAPER_MAPS, seed=1), tmp_path / "one.safetensors", {})
+    both = [str(tmp_path / "two.safetensors"), str(tmp_path / "one.safetensors")]
+    assert main(["calibrate-reader", "--model", *both, "--out", str(tmp_path / "c.safetensors")]) == 1
+    assert "different digit heights (20; 20, 21 px): say which with --heights" in capsys.readouterr().err
+    assert main(["train-reader", "--start-from", both[1], "--boost-from", both[0], "--out", str(tmp_path / "b.safetensors")]) == 1
+    assert "reads at several digit heights" in capsys.readouterr().err
+    assert not any((tmp_path / f).exists() for f in ("c.safetensors", "b.safetensors"))

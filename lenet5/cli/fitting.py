@@ -26,6 +26,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.read.boost import PAPER_SHARE
     from lenet5.read.committee import Committee
     from lenet5.read.fit import load_progress, made_by, save_progress
+    from lenet5.read.line import DIGIT_HEIGHT
     from lenet5.read.sdnn import SDNN
     from lenet5.read.train_sdnn import SHARES
     from lenet5.read.weights import RECORD_KEYS, load_reader, save_reader
@@ -59,6 +60,9 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         boost_from, boost_meta = load_reader(args.boost_from)
         if not isinstance(boost_from, (SDNN, Committee)):
             raise Lenet5Error(f"--boost-from {args.boost_from}: only an SDNN or a committee of them boosts")
+        if boost_from.heights != (DIGIT_HEIGHT,):
+            raise Lenet5Error(f"--boost-from {args.boost_from}: it reads at several digit heights, and the strips are "
+                              "read at 20 px alone: boost from a reader calibrated without --heights")
         if args.boost is None:
             args.boost = PAPER_SHARE
         if args.boost == 0:
@@ -136,7 +140,11 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
         raise Lenet5Error(f"--model: {e}") from None
     if args.heights is not None and not isinstance(model, (SDNN, Committee)):
         raise Lenet5Error("--heights: over-segmentation's recognizer reads at 20 px alone; only SDNNs read at other heights")
-    heights = asked if asked is not None else getattr(loaded[0][0], "heights", (DIGIT_HEIGHT,))
+    given = {getattr(m, "heights", (DIGIT_HEIGHT,)) for m, _ in loaded}
+    if asked is None and len(given) > 1:
+        raise Lenet5Error("--model: the readers read at different digit heights (" + "; ".join(", ".join(f"{h:g}" for h in g)
+                          for g in sorted(given)) + " px): say which with --heights")
+    heights = asked if asked is not None else given.pop()
     if isinstance(model, (SDNN, Committee)):
         model.heights = heights
     threads = use_threads(args.threads)
@@ -283,8 +291,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=at_least(0), default=99, help="seed of those amounts (default: 99)")
     p.add_argument("--heights", type=float, nargs="+", default=None, metavar="PX",
                    help="read each line at these digit heights, all readings voting, the first placing the digits "
-                        "(benchmarks/digit_heights.py measures them) (default: the first reader's, 20 px alone for "
-                        "a reader not calibrated so)")
+                        "(benchmarks/digit_heights.py measures them) (default: the readers', 20 px alone for "
+                        "readers not calibrated so)")
     p.add_argument("--out", required=True, help="the calibrated reader's weights file to write")
     add_threads(p)
     add_data_dir(p)

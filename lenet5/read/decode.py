@@ -6,6 +6,7 @@ same digit twice only with a between in the middle (CTC's, with "between" as the
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -16,7 +17,6 @@ from lenet5.read.classes import NONE
 
 BEAM = 8  # strings kept by the search for the likeliest string
 SURE_NOT = 1e-4  # a digit less likely than this at an output does not start or go on there
-SURE_PADDING = -1e4  # log P of a digit at a padding output (`joined`): exp() of it is 0 in double precision
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Spike:
     t1: int
     p: float
     shift: int = 0
+    reading: int = 0  # which of the readings placed it (`place`)
 
 
 def likeliest_string(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[tuple[int, ...], float]:
@@ -121,11 +122,15 @@ def candidates(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[list[tuple[in
     return proposed, strings, string_log_probs(log_probs, strings)
 
 
-def place(log_probs: torch.Tensor, string: tuple[int, ...], each: torch.Tensor, offsets: int | None = None) -> list[Spike]:
+def place(log_probs: torch.Tensor, string: tuple[int, ...], each: torch.Tensor, offsets: int | None = None,
+          placing: int | None = None) -> list[Spike]:
     """Where `string` (log P `each` (P,) under the readings) puts its digits: its best path in
-    reading 0, or in the reading likeliest to spell it where reading 0 cannot."""
-    where = 0 if torch.isfinite(each[0]) else int(each.argmax())
-    return align(log_probs[:, where], string, shift=where % (offsets or log_probs.shape[1]))
+    reading 0, or in the reading likeliest to spell it among the first `placing` (None: all) where
+    reading 0 cannot, or among all where none of those can. Each spike says its reading."""
+    first = each[:placing]
+    where = 0 if torch.isfinite(each[0]) else int(first.argmax()) if torch.isfinite(first.max()) else int(each.argmax())
+    spikes = align(log_probs[:, where], string, shift=where % (offsets or log_probs.shape[1]))
+    return [dataclasses.replace(s, reading=where) for s in spikes]
 
 
 def joined(readings: list[torch.Tensor]) -> torch.Tensor:
@@ -136,22 +141,23 @@ def joined(readings: list[torch.Tensor]) -> torch.Tensor:
     steps = max(r.shape[0] for r in readings)
     padded = []
     for r in readings:
-        pad = torch.full((steps - r.shape[0], *r.shape[1:]), SURE_PADDING, dtype=r.dtype)
+        pad = torch.full((steps - r.shape[0], *r.shape[1:]), -math.inf, dtype=r.dtype)
         pad[..., NONE] = 0.0
         padded.append(torch.cat([r, pad]))
     return torch.cat(padded, dim=1)
 
 
-def read_columns(log_probs: torch.Tensor, beam: int = BEAM, offsets: int | None = None) -> tuple[list[Spike], float]:
+def read_columns(log_probs: torch.Tensor, beam: int = BEAM, offsets: int | None = None,
+                 placing: int | None = None) -> tuple[list[Spike], float]:
     """log_probs (T, P, 11), P readings of the line (or (T, 11), one): each network's reading at
     `offsets` pixel offsets (see `sdnn.phases`; None: all P are one network's, reading k at k px),
     network after network -> the digits of the likeliest string where its best path in reading 0
-    puts them (or in the reading likeliest to spell it, where reading 0 cannot), and the string's
-    log-probability. Each reading proposes its likeliest string; a string's probability is its
-    mean over the readings."""
+    puts them (or in the reading likeliest to spell it, where reading 0 cannot: among the first
+    `placing` where one of those can, as `place` says), and the string's log-probability. Each
+    reading proposes its likeliest string; a string's probability is its mean over the readings."""
     if log_probs.dim() == 2:
         log_probs = log_probs[:, None]
     _, strings, each = candidates(log_probs, beam)  # each: (strings, readings)
     scores = torch.logsumexp(each, dim=1) - math.log(log_probs.shape[1])
     best = int(scores.argmax())
-    return place(log_probs, strings[best], each[best], offsets), float(scores[best])
+    return place(log_probs, strings[best], each[best], offsets, placing), float(scores[best])

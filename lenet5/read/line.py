@@ -16,7 +16,7 @@ from lenet5.strokes import WORK, normalize_width, stroke_width, unblock
 
 DIGIT_HEIGHT = 20  # px: a digit's height in the work image, as in MNIST's 20x20 box
 INK = 0.3  # ink above this counts for components and boxes
-HEIGHTS_RANGE = (8.0, 64.0)  # px: the digit heights a reader may read the line at (`check_heights`)
+HEIGHTS_RANGE = (12.0, 28.0)  # px: the digit heights a reader may read the line at (`check_heights`): the 32 px band holds 28
 MOST_HEIGHTS = 8  # heights a reader may read one line at
 COARSE_HEIGHT = 64  # px: the ink's height when the digits' height is first estimated
 MARGIN = 2  # px of paper kept around the ink
@@ -127,7 +127,7 @@ def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
     top, left = max(0, top - pad), max(0, left - pad)
     crop = ink[top: bottom + pad, left: right + pad]
     work = resample(crop, factor).clip(0, 1)
-    if stroke_width(work) * DIGIT_HEIGHT / height > LINE_WIDTH[1]:  # a marker's line (MNIST's units): its strokes thinned at 4x
+    if stroke_width(work) > LINE_WIDTH[1] * height / DIGIT_HEIGHT:  # a marker's line (in MNIST's units): its strokes thinned at 4x
         fine = normalize_width(resample(crop, WORK * factor), WORK * height, LINE_WIDTH, LINE_WIDTH_TARGET)
         work = np.asarray(Image.fromarray(fine, mode="F").resize(work.shape[::-1], Image.Resampling.BOX)).clip(0, 1)
     return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)))

@@ -270,12 +270,20 @@ def read_line(model: torch.nn.Module, line: Line, others: Sequence[Line] = ()) -
     them: each digit's columns run from halfway to its left neighbour's centre to halfway to its
     right one's (the line's ends for the first and last), narrowed to the ink there; and the
     string's log-probability (over every output, the paper around the line included). `others`:
-    the same line at other digit heights, whose readings vote too (`line`'s place the digits)."""
+    the same line at other digit heights, whose readings vote too (`line`'s place the digits; where
+    none of them can spell the string, the other line's reading that does, its columns mapped to
+    `line`'s)."""
     model.eval()
-    readings = [phase_log_probs(model, as_batch([band(each)])[0]) for each in (line, *others)]
-    spikes, log_p = read_columns(joined(readings), offsets=STRIDE)
+    lines = [line, *others]
+    readings = [phase_log_probs(model, as_batch([band(each)])[0]) for each in lines]
+    spikes, log_p = read_columns(joined(readings), offsets=STRIDE, placing=readings[0].shape[1])
     w = line.ink.shape[1]
-    centres = [min(max(centre_of((s.t0 + s.t1 - 1) / 2) - s.shift, 0.0), w - 1.0) for s in spikes]
+    centres = []
+    for s in spikes:
+        at, centre = lines[s.reading // readings[0].shape[1]], centre_of((s.t0 + s.t1 - 1) / 2) - s.shift
+        if at is not line:  # the same image column, in `line`'s work pixels
+            centre = float(line.column_from_image(at.to_image(0.0, centre)[1]))
+        centres.append(min(max(centre, 0.0), w - 1.0))
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]
     found = []
     for s, a, b in zip(spikes, edges, edges[1:]):
