@@ -180,7 +180,7 @@ def test_read_line_boxes_each_digit_in_the_ink_nearest_its_outputs(monkeypatch):
     assert (found[0].x0, found[0].x1, found[0].y0, found[0].y1) == (2, 6, 2, 22)
     assert all(0 <= f.x0 < f.x1 <= 41 for f in found)  # the last output's centre lies past the line: still a box
     assert found[1].x1 <= found[2].x0 + 1
-    monkeypatch.setattr(read, "normalize", lambda grey, height=20: line)
+    monkeypatch.setattr(read, "normalize_at", lambda grey, heights: [line])
     monkeypatch.setattr(read, "SDNN", Spiky)
     reading = read.read_number(Spiky({1: [1, 2], 7: [t - 2], 4: [t - 1]}), np.zeros((60, 200), np.float32))
     assert reading.number == "174"

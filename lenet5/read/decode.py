@@ -6,7 +6,6 @@ same digit twice only with a between in the middle (CTC's, with "between" as the
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -61,10 +60,10 @@ def likeliest_string(log_probs: torch.Tensor, beam: int = BEAM) -> tuple[tuple[i
     return string, log_scale + math.log(p_between + p_digit)
 
 
-def align(log_probs: torch.Tensor, string: tuple[int, ...], shift: int = 0) -> list[Spike]:
+def align(log_probs: torch.Tensor, string: tuple[int, ...], shift: int = 0, reading: int = 0) -> list[Spike]:
     """Where each digit of `string` stands: the best path (Viterbi) through log_probs (T, 11)
     among those that spell it, "between" optional around digits and required between repeats.
-    `shift`: the px the band was shifted right by for these outputs."""
+    `shift`: the px the band was shifted right by for these outputs; `reading`: which reading they are."""
     lp = log_probs.double().numpy()
     states = [NONE] + [s for c in string for s in (c, NONE)]  # between, d1, between, d2, ..., between
     n, steps = len(states), lp.shape[0]
@@ -94,9 +93,9 @@ def align(log_probs: torch.Tensor, string: tuple[int, ...], shift: int = 0) -> l
         p = float(math.exp(lp[t, states[i]]))
         if t > 0 and path[t - 1] == i:
             last = spikes[-1]
-            spikes[-1] = Spike(last.digit, last.t0, t + 1, max(last.p, p), shift)
+            spikes[-1] = Spike(last.digit, last.t0, t + 1, max(last.p, p), shift, reading)
         else:
-            spikes.append(Spike(states[i], t, t + 1, p, shift))
+            spikes.append(Spike(states[i], t, t + 1, p, shift, reading))
     return spikes
 
 
@@ -129,8 +128,7 @@ def place(log_probs: torch.Tensor, string: tuple[int, ...], each: torch.Tensor, 
     reading 0 cannot, or among all where none of those can. Each spike says its reading."""
     first = each[:placing]
     where = 0 if torch.isfinite(each[0]) else int(first.argmax()) if torch.isfinite(first.max()) else int(each.argmax())
-    spikes = align(log_probs[:, where], string, shift=where % (offsets or log_probs.shape[1]))
-    return [dataclasses.replace(s, reading=where) for s in spikes]
+    return align(log_probs[:, where], string, shift=where % (offsets or log_probs.shape[1]), reading=where)
 
 
 def joined(readings: list[torch.Tensor]) -> torch.Tensor:

@@ -117,11 +117,22 @@ def digit_height(ink: np.ndarray, box: Box) -> float:
 def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
     """Grey image [0, 1] (H, W), either polarity -> the line of ink at work scale, its digits
     `height` px high (None: no ink above INK, nothing to read)."""
+    lines = normalize_at(grey, (height,))
+    return None if lines is None else lines[0]
+
+
+def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | None:
+    """`normalize` at each of `heights`, the ink found and its digits measured once (None: no ink)."""
     ink = ink_map(unblock(grey))
     box = ink_box(ink)
     if box is None:
         return None
-    factor = height / digit_height(ink, box)
+    measured = digit_height(ink, box)
+    return [_scaled(ink, box, height / measured, height) for height in heights]
+
+
+def _scaled(ink: np.ndarray, box: Box, factor: float, height: float) -> Line:
+    """The ink in `box` (and MARGIN around it) scaled by `factor`, so that its digits are `height` px high."""
     top, bottom, left, right = box
     pad = round(MARGIN / factor)
     top, left = max(0, top - pad), max(0, left - pad)

@@ -16,7 +16,7 @@ from lenet5.predict import expand
 from lenet5.preprocess import load_image
 from lenet5.calibration import Platt
 from lenet5.read.committee import Committee
-from lenet5.read.line import DIGIT_HEIGHT, normalize
+from lenet5.read.line import DIGIT_HEIGHT, normalize, normalize_at
 from lenet5.read.oversegment import read_segmented
 from lenet5.read.sdnn import SDNN, read_line
 
@@ -72,9 +72,9 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
         raise Lenet5Error(f"expected a grey image (H, W), got shape {grey.shape}")
     found, log_p = [], 0.0
     if isinstance(model, (SDNN, Committee)):
-        heights = getattr(model, "heights", (DIGIT_HEIGHT,))  # set by load_reader from the file
-        line, *others = (normalize(grey, h) for h in heights)  # one image: ink at every height or at none
-        if line is not None:
+        lines = normalize_at(grey, getattr(model, "heights", (DIGIT_HEIGHT,)))  # heights: set by load_reader
+        if lines is not None:
+            line, *others = lines
             found, log_p = read_line(model, line, others)
     else:
         line = normalize(grey)

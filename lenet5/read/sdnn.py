@@ -276,11 +276,12 @@ def read_line(model: torch.nn.Module, line: Line, others: Sequence[Line] = ()) -
     model.eval()
     lines = [line, *others]
     readings = [phase_log_probs(model, as_batch([band(each)])[0]) for each in lines]
-    spikes, log_p = read_columns(joined(readings), offsets=STRIDE, placing=readings[0].shape[1])
+    per_line = readings[0].shape[1]  # every network at every offset
+    spikes, log_p = read_columns(joined(readings), offsets=STRIDE, placing=per_line)
     w = line.ink.shape[1]
     centres = []
     for s in spikes:
-        at, centre = lines[s.reading // readings[0].shape[1]], centre_of((s.t0 + s.t1 - 1) / 2) - s.shift
+        at, centre = lines[s.reading // per_line], centre_of((s.t0 + s.t1 - 1) / 2) - s.shift
         if at is not line:  # the same image column, in `line`'s work pixels
             centre = float(line.column_from_image(at.to_image(0.0, centre)[1]))
         centres.append(min(max(centre, 0.0), w - 1.0))
