@@ -45,6 +45,8 @@ def test_summary_json_and_switches(capsys):
     (["train-reader", "--start-from", "amounts", "--context", "0", "--out", "/tmp/never.safetensors"], "--start-from keeps"),
     (["train-reader", "--depth", "3", "--out", "/tmp/never.safetensors"], "--depth must be 1 or 2 convolutions a layer"),
     (["train-reader", "--method", "hos", "--depth", "2", "--out", "/tmp/never.safetensors"], "--depth is for --method sdnn"),
+    (["train-reader", "--refine", "5", "--out", "/tmp/never.safetensors"], "--refine must be a whole number of blocks from 0 to 4"),
+    (["train-reader", "--method", "hos", "--refine", "1", "--out", "/tmp/never.safetensors"], "--refine is for --method sdnn"),
     (["train-reader", "--start-from", "amounts", "--depth", "1", "--out", "/tmp/never.safetensors"], "--start-from keeps"),
     (["train-reader", "--method", "hos", "--distort", "0.5", "--out", "/tmp/never.safetensors"], "for --method sdnn"),
     (["train-reader", "--lr", "inf", "--out", "/tmp/never.safetensors"], "--lr must be more than 0"),
@@ -164,6 +166,21 @@ def test_train_readers_help_names_the_most_context_sdnn_allows(capsys):
     with pytest.raises(SystemExit):
         main(["train-reader", "--help"])
     assert f"at most {MOST_CONTEXT})" in " ".join(capsys.readouterr().out.split())
+
+
+def test_train_readers_help_names_the_most_refine_blocks_and_a_network_never_shrinks(tmp_path, capsys):
+    from lenet5.read.sdnn import MOST_REFINE, SDNN
+    from lenet5.read.weights import save_reader
+
+    with pytest.raises(SystemExit):
+        main(["train-reader", "--help"])
+    assert f"0 to {MOST_REFINE};" in " ".join(capsys.readouterr().out.split())
+    save_reader(SDNN((6, 16, 60, 42), refine=2), tmp_path / "two.safetensors", {})
+    assert main(["train-reader", "--start-from", str(tmp_path / "two.safetensors"), "--refine", "1",
+                 "--out", str(tmp_path / "never.safetensors")]) == 1
+    err = capsys.readouterr().err
+    assert "has 2 refine blocks" in err and "does not shrink" in err and err.count("\n") == 1
+    assert not (tmp_path / "never.safetensors").exists()
 
 
 def test_train_reader_keeps_its_progress_when_interrupted_and_goes_on_with_resume(tiny_data_dir, tmp_path, capsys,

@@ -59,26 +59,32 @@ def test_a_line_without_ink_gives_a_blank_band_of_whole_windows():
     assert not blank.any()
 
 
-@pytest.mark.parametrize("context, depth", [(0, 1), (1, 1), (2, 1), (0, 2), (2, 2)])
-def test_output_t_sees_band_columns_4t_to_4t_plus_32_widened_by_its_context(context, depth):
-    model = SDNN(PAPER_MAPS, context=context, depth=depth)  # two 3x3 convolutions see the 5x5's window
-    x = torch.zeros(1, 1, HEIGHT, 32 + 4 * 12, requires_grad=True)
+@pytest.mark.parametrize("context, depth, refine", [(0, 1, 0), (1, 1, 0), (2, 1, 0), (0, 2, 0), (2, 2, 0), (0, 2, 1),
+                                                    (1, 1, 2)])
+def test_output_t_sees_band_columns_4t_to_4t_plus_32_widened_by_its_context(context, depth, refine):
+    model = SDNN(PAPER_MAPS, context=context, depth=depth, refine=refine)  # two 3x3 convolutions see the 5x5's window
+    for block in getattr(model, "C3_r", ()):  # blocks that do something
+        torch.nn.init.normal_(block.second.weight, std=0.1)
+    x = torch.zeros(1, 1, HEIGHT, 32 + 4 * 16, requires_grad=True)
     scores = model(x)
-    assert scores.shape[-1] == windows(x.shape[-1])  # a context keeps the number of outputs
-    scores[0, 0, 0, 6].backward()
+    assert scores.shape[-1] == windows(x.shape[-1])  # a context and refine blocks keep the number of outputs
+    scores[0, 0, 0, 8].backward()
     columns = np.nonzero(x.grad[0, 0].abs().sum(dim=0).numpy())[0]
-    assert (columns.min(), columns.max()) == (24 - 4 * context, 55 + 4 * context)
-    assert centre_of(6) == (24 + 55) / 2 - PAD  # the middle of those columns, in line columns
+    wider = 4 * context + 4 * refine  # a refine block's two 3x3 convolutions reach 2 C3 columns, 4 px, each way
+    assert (columns.min(), columns.max()) == (32 - wider, 63 + wider)
+    assert centre_of(8) == (32 + 63) / 2 - PAD  # the middle of those columns, in line columns
 
 
-@pytest.mark.parametrize("context, depth", [(0, 1), (2, 1), (0, 2)])
-def test_a_band_reads_the_same_alone_and_batched_beside_wider_ones(context, depth):
+@pytest.mark.parametrize("context, depth, refine", [(0, 1, 0), (2, 1, 0), (0, 2, 0), (0, 2, 1)])
+def test_a_band_reads_the_same_alone_and_batched_beside_wider_ones(context, depth, refine):
     """The outputs near a band's end read past it (a context); in a batch, what lies there is the
     band's padding: paper, as SDNN.widened puts around a band read alone."""
     rng = np.random.default_rng(3)
     bands = [np.pad((rng.random((HEIGHT, w)) < 0.3).astype(np.float32), ((0, 0), (0, PAD))) for w in (24, 60, 140)]
-    model = SDNN((6, 16, 60, 42), seed=2, context=context, depth=depth).eval()
+    model = SDNN((6, 16, 60, 42), seed=2, context=context, depth=depth, refine=refine).eval()
     with torch.no_grad():
+        for block in getattr(model, "C3_r", ()):  # the edges a refine block repeats are paper, as the padding is
+            torch.nn.init.normal_(block.second.weight, std=0.1)
         batched = column_log_probs(model, as_batch(bands)[0])
         for j, b in enumerate(bands):
             alone = column_log_probs(model, as_batch([b])[0])[:, 0]
@@ -337,6 +343,50 @@ def test_a_depth_round_trips_through_the_files_and_goes_on_training(tmp_path):
     more, _ = train_sdnn(digits, labels, dataclasses.replace(config, depth=1), seed=4, log=lambda s: None,
                          start_from=deep)
     assert more.depth == 2 and not torch.equal(more.C3.second.weight, before)  # its own depth, trained on
+
+
+def test_refine_blocks_start_as_no_change_so_a_trained_sdnn_grows_and_reads_as_before(tmp_path):
+    from lenet5.pretrained import read_safetensors, save_weights
+    from lenet5.read.committee import Committee
+    from lenet5.read.sdnn import MOST_REFINE, Refine, grown
+
+    maps = (6, 16, 60, 42)
+    start = SDNN(maps, seed=2, depth=2)
+    x = torch.rand(2, 1, HEIGHT, 80)
+    refined = SDNN(maps, seed=2, depth=2, refine=2)
+    assert [name for name, _ in refined.named_children()][5:8] == ["C3_f", "C3_r", "S4"]  # C3's squashed maps, refined
+    assert len(refined.C3_r) == 2 and all(isinstance(b, Refine) and not b.second.weight.any() for b in refined.C3_r)
+    assert refined.C3_r[0].first.weight.abs().max() <= 2.4 / (16 * 9) ** 0.5 and refined.C3_r[0].first.weight.any()
+    bigger = grown(start, 1, seed=5)
+    with torch.no_grad():
+        assert bigger is not start and bigger.refine == 1 and torch.equal(bigger.eval()(x), start.eval()(x))  # no change
+        assert torch.equal(grown(bigger, 1)(x), bigger(x))  # as many as it has: a copy
+    with pytest.raises(ValueError, match="does not shrink"):
+        grown(bigger, 0)
+    for bad in (-1, MOST_REFINE + 1, 1.0, "1", True, None):
+        with pytest.raises(ValueError, match="refine must be a whole number"):
+            SDNN(maps, refine=bad)
+    digits, labels = body_digits(200, 2)
+    config = SDNNTraining(strips=40, val_strips=4, holdout=50, epochs=1, batch_size=16, maps=maps, workers=1, refine=1)
+    went_on, _ = train_sdnn(digits, labels, config, seed=4, log=lambda s: None, start_from=start)  # grown, trained
+    assert went_on.refine == 1 and went_on.depth == 2 and went_on.C3_r[0].second.weight.any()
+    assert torch.equal(start.C1.first.weight, SDNN(maps, seed=2, depth=2).C1.first.weight)  # the start left as it was
+    for model, key, recorded in ((went_on, "refine", 1), (Committee([went_on, start]), "refines", [1, 0])):
+        path = tmp_path / f"{key}.safetensors"
+        save_reader(model, path, {})
+        meta = read_safetensors(path)[1]
+        assert meta[key] == recorded
+        loaded, _ = load_reader(path)
+        with torch.no_grad():
+            assert torch.equal(loaded(x), model.eval()(x))
+        for broken in (-1, "1", 1.5, [1], [1, 0, 0], [1, 9]):
+            save_weights(model, tmp_path / "bad.safetensors", {**meta, key: broken})
+            with pytest.raises(Lenet5Error, match="damaged reader file"):
+                load_reader(tmp_path / "bad.safetensors")
+    save_reader(start, tmp_path / "plain.safetensors", {})  # files without refine blocks are as before
+    assert "refine" not in read_safetensors(tmp_path / "plain.safetensors")[1]
+    with pytest.raises(Lenet5Error, match="refine must be a whole number"):
+        train_sdnn(digits, labels, dataclasses.replace(config, refine=MOST_REFINE + 1), log=lambda s: None)
 
 
 def test_the_same_seed_gives_the_same_weights():
@@ -606,22 +656,25 @@ def test_training_can_go_on_from_an_sdnn_and_keeps_its_maps():
     assert not torch.equal(moved.C1.weight, before["C1.weight"])
 
 
-@pytest.mark.parametrize("maps, context, depth", [(PAPER_MAPS, 0, 1), ((8, 12, 40, 20), 0, 1), ((8, 12, 40, 20), 2, 1),
-                                                  ((8, 12, 40, 20), 0, 2), ((8, 12, 40, 20), 2, 2)])
-def test_every_offset_swept_at_once_is_the_four_shifted_bands_read_bit_for_bit(maps, context, depth):
+@pytest.mark.parametrize("maps, context, depth, refine", [
+    (PAPER_MAPS, 0, 1, 0), ((8, 12, 40, 20), 0, 1, 0), ((8, 12, 40, 20), 2, 1, 0), ((8, 12, 40, 20), 0, 2, 0),
+    ((8, 12, 40, 20), 2, 2, 0), ((8, 12, 40, 20), 0, 2, 1), ((8, 12, 40, 20), 0, 1, 2)])
+def test_every_offset_swept_at_once_is_the_four_shifted_bands_read_bit_for_bit(maps, context, depth, refine):
     """One band (read_line) and bands of several widths together (read_bands), by one SDNN and a committee.
-    With a context the outputs read past the band's end, where a shifted band has lost its last
-    columns: `band` leaves paper there (PAD px), so these bands end in paper too."""
+    With a context or refine blocks the outputs read past the band's end, where a shifted band has lost its
+    last columns: `band` leaves paper there (PAD px), so these bands end in paper too."""
     from lenet5.read.committee import Committee
     from lenet5.read.sdnn import phase_log_probs
 
     rng = np.random.default_rng(7)
     bands = [(rng.random((HEIGHT, w)) < 0.2).astype(np.float32) for w in (32, 36, 104, 200)]
-    for b in bands if context else []:
+    for b in bands if context or refine else []:
         b[:, -(STRIDE - 1):] = 0
     with torch.no_grad():
-        for model in (SDNN(maps, seed=1, context=context, depth=depth).eval(),
-                      Committee([SDNN(maps, seed=1, context=context, depth=depth), SDNN(maps, seed=2)]).eval()):
+        refined = SDNN(maps, seed=1, context=context, depth=depth, refine=refine)
+        for block in getattr(refined, "C3_r", ()):  # blocks that do something
+            torch.nn.init.normal_(block.second.weight, std=0.1)
+        for model in (refined.eval(), Committee([refined, SDNN(maps, seed=2)]).eval()):
             for chunk in [bands[2:3], bands]:  # each band's outputs up to its own width (past it: the padding)
                 inputs, counts = as_batch(chunk)
                 shifted, _ = as_batch([p for b in chunk for p in phases(b)])
@@ -629,7 +682,7 @@ def test_every_offset_swept_at_once_is_the_four_shifted_bands_read_bit_for_bit(m
                 assert got.shape == want.shape
                 for j, t in enumerate(counts.tolist()):
                     columns = [m * 4 * len(chunk) + 4 * j + s for m in range(len(got[0]) // (4 * len(chunk))) for s in range(4)]
-                    if depth == 1:
+                    if depth == 1 and not refine:
                         assert torch.equal(got[:t, columns], want[:t, columns])
                     else:  # 3x3 convolutions may take another algorithm for another width: rounding apart
                         torch.testing.assert_close(got[:t, columns], want[:t, columns], rtol=0, atol=1e-5)

@@ -42,7 +42,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         raise Lenet5Error("--seed must be 0 or more")
     if args.lr is not None and not 0 < args.lr < float("inf"):
         raise Lenet5Error("--lr must be more than 0 and finite")
-    for name in (*SHARES, "columns", "context", "depth", "boost", "boost_from"):
+    for name in (*SHARES, "columns", "context", "depth", "refine", "boost", "boost_from"):
         if getattr(args, name) is not None and args.method != "sdnn":
             raise Lenet5Error(f"--{name.replace('_', '-')} is for --method sdnn")
     if args.boost is not None and args.boost_from is None:
@@ -55,6 +55,9 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         start_from, start_meta = load_reader(args.start_from)
         if args.method != "sdnn" or not isinstance(start_from, SDNN):
             raise Lenet5Error(f"--start-from {args.start_from}: only an SDNN goes on training (with --method sdnn)")
+        if args.refine is not None and args.refine < start_from.refine:
+            raise Lenet5Error(f"--refine {args.refine}: {args.start_from} has {start_from.refine} refine blocks, and "
+                              "a network grows, it does not shrink")
     boost_from = None
     if args.boost_from is not None:
         boost_from, boost_meta = load_reader(args.boost_from)
@@ -69,15 +72,15 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error("--boost must be above 0 with --boost-from (0: every strip weighs the same)")
     check_device(args.device)
     threads = use_threads(args.threads)
-    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", "depth", "boost", *SHARES)
+    given = {k: getattr(args, k) for k in ("strips", "epochs", "lr", "columns", "context", "depth", "refine", "boost", *SHARES)
              if getattr(args, k) is not None}
     if args.method == "sdnn":
         from lenet5.read.train_sdnn import SDNNTraining, check_training, train_sdnn
 
         config = SDNNTraining(**given, workers=threads, device=args.device)
         if start_from is not None:
-            config = dataclasses.replace(config, maps=start_from.maps, context=start_from.context,
-                                         depth=start_from.depth)  # what was trained
+            config = dataclasses.replace(config, maps=start_from.maps, context=start_from.context, depth=start_from.depth,
+                                         refine=max(config.refine, start_from.refine))  # what was trained, grown
         try:
             check_training(config)
         except Lenet5Error as e:  # its message starts with the field's name, which is the flag's
@@ -106,7 +109,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         return 130
     command = command_line("train-reader")
     meta = {"training": dataclasses.asdict(config), "seed": args.seed, "held_out_exact": history[-1]["val_exact"],
-            "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps, context, depth)
+            "threads": threads, "command": command}  # save_reader adds the method (and an SDNN's maps, context, depth, refine)
     if start_from is not None:  # how the starting point was made, so the chain can be re-run
         meta["started_from"] = {k: start_meta.get(k) for k in RECORD_KEYS}
     if boost_from is not None:  # and the boosting reader: its members' records too
@@ -258,6 +261,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--depth", type=int, default=None,
                    help="sdnn: convolutions in each of C1, C3, C5, 1 or 2: 2 sees each 5x5 window through two 3x3 "
                         "(default: 1, the paper's)")
+    p.add_argument("--refine", type=int, default=None, metavar="BLOCKS",
+                   help="sdnn: residual blocks of two 3x3 convolutions refining C3's maps, 0 to 4; with --start-from, "  # sdnn.MOST_REFINE
+                        "more than its reader has grows it, the new blocks starting as no change (default: 0, the paper's; "
+                        "with --start-from, its reader's)")
     p.add_argument("--boost-from", default=None, metavar="READER",
                    help="sdnn: string-level boosting: this reader (shipped name or .safetensors; an SDNN or a committee) "
                         "reads the training strips first, and those it misreads weigh more in the loss (with --boost; "

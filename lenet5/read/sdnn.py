@@ -55,6 +55,7 @@ SDNN_CONFIG = ModelConfig(head="softmax", loss="cross-entropy", init="paper-sqrt
 MOST_CONTEXT = 16  # outputs to either side: 64 px each way, over three digits' widths
 MOST_MAPS = 1024  # maps a layer: four times the shipped SDNN's widest (C5's 256)
 DEPTHS = (1, 2)  # convolutions in each of C1, C3, C5: the paper's one 5x5, or two 3x3 (`Stacked`)
+MOST_REFINE = 4  # residual blocks after C3 (`Refine`)
 
 
 def _whole(value: object, low: int, high: int) -> bool:
@@ -73,6 +74,13 @@ def check_maps(maps: object) -> tuple[int, int, int, int]:
     if not isinstance(maps, (tuple, list)) or len(maps) != 4 or not all(_whole(m, 1, MOST_MAPS) for m in maps):
         raise ValueError(f"maps must be four whole numbers (C1, C3, C5, F6) from 1 to {MOST_MAPS}, not {str(maps)[:80]}")
     return tuple(int(m) for m in maps)
+
+
+def check_refine(refine: object) -> int:
+    """`refine` if it is a whole number of blocks from 0 to MOST_REFINE; ValueError otherwise."""
+    if not _whole(refine, 0, MOST_REFINE):
+        raise ValueError(f"refine must be a whole number of blocks from 0 to {MOST_REFINE}, not {repr(refine)[:80]}")
+    return int(refine)
 
 
 def check_depth(depth: object) -> int:
@@ -96,6 +104,31 @@ class Stacked(torch.nn.Sequential):
         super().__init__(OrderedDict(first=Conv(in_maps, middle, kernel=3),
                                      first_f=activation(SDNN_CONFIG.activation, 1),
                                      second=Conv(middle, out_maps, kernel=3)))
+
+
+# Deviation (option, off in the shipped SDNNs): residual blocks after C3 make the network deeper where
+# neighbouring digits' strokes meet, without changing its windows (the figures: docs/reading.md, "Refined C3 maps").
+class Refine(torch.nn.Module):
+    """C3's squashed maps refined in place: x + second(f(first(x))), `first` and `second` 3x3 convolutions
+    from C3's maps to C3's maps, each over its input with the edge rows and columns repeated (so the size, and the
+    windows, stay). `second` starts at zero, so a new block passes C3's maps on unchanged: a trained SDNN grown by
+    one (`grown`) reads as it did and trains on from there. (B, C3, H, W) -> (B, C3, H, W)."""
+
+    def __init__(self, maps: int):
+        super().__init__()
+        self.first, self.first_f = Conv(maps, maps, kernel=3), activation(SDNN_CONFIG.activation, 1)
+        self.second = Conv(maps, maps, kernel=3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        same = lambda conv, y: conv(torch.nn.functional.pad(y, (1, 1, 1, 1), mode="replicate"))  # noqa: E731
+        return x + same(self.second, self.first_f(same(self.first, x)))
+
+
+class Refined(torch.nn.Sequential):
+    """`refine` Refine blocks one after another (the SDNN's `C3_r`)."""
+
+    def __init__(self, maps: int, refine: int):
+        super().__init__(*(Refine(maps) for _ in range(refine)))
 
 
 # Deviation (option, off in the shipped SDNNs): a context widens F6's window past Fig. 2's 32 px (the figures:
@@ -124,19 +157,29 @@ class SDNN(LeNet):
     wired by Table I; wider ones connect C3 to every S2 map. `context` > 0: F6 also reads C5's
     outputs that many strides to either side (`Context`; 0, the paper's: its own window alone).
     `depth` 2: each of C1, C3 and C5 is two 3x3 convolutions over its 5x5 window (`Stacked`; 1, the paper's).
-    `check_maps`, `check_context` and `check_depth` refuse others (ValueError).
+    `refine` > 0: that many residual blocks refine C3's squashed maps (`C3_r`, after `C3_f`; 0, the paper's).
+    `check_maps`, `check_context`, `check_depth` and `check_refine` refuse others (ValueError).
     (B, 1, 32, W) -> (B, 11, 1, windows(W)).
     The shipped SDNN has more maps than Fig. 2: see SDNNTraining.maps in train_sdnn.py."""
 
-    def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0, context: int = 0, depth: int = 1):
+    def __init__(self, maps: tuple[int, int, int, int] = PAPER_MAPS, seed: int = 0, context: int = 0, depth: int = 1,
+                 refine: int = 0):
         self.maps, self.context, self.depth = check_maps(maps), check_context(context), check_depth(depth)
+        self.refine = check_refine(refine)
         super().__init__(SDNN_CONFIG, seed, classes=CLASSES, architecture=sweep(self.maps))
         if self.context:
             self.F6 = Context(self.maps[2], self.maps[3], self.context)
         if self.depth == 2:  # in place: the layers keep their names and order
             self.C1, self.C3, self.C5 = (Stacked(i, o) for i, o in zip((1, *self.maps[:2]), self.maps[:3]))
-        if self.context or self.depth != 1:  # drawn again, as the layers now are
+        if self.refine:  # after C3_f, before S4
+            layers = list(self._modules.items())
+            at = [name for name, _ in layers].index("C3_f") + 1
+            self._modules.clear()
+            self._modules.update([*layers[:at], ("C3_r", Refined(self.maps[1], self.refine)), *layers[at:]])
+        if self.context or self.depth != 1 or self.refine:  # drawn again, as the layers now are
             initialize(self, torch.Generator().manual_seed(seed))
+            for block in getattr(self, "C3_r", ()):
+                torch.nn.init.zeros_(block.second.weight), torch.nn.init.zeros_(block.second.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 1, 32, W) -> (B, 11, 1, windows(W)), one column of outputs even for a 32 px band."""
@@ -151,6 +194,19 @@ class SDNN(LeNet):
         F6's context reads past each end (x itself without a context)."""
         margin = STRIDE * self.context
         return torch.nn.functional.pad(x, (margin, margin), value=feed.BACKGROUND) if margin else x
+
+
+def grown(sdnn: SDNN, refine: int, seed: int = 0) -> SDNN:
+    """A copy of `sdnn` with `refine` Refine blocks, its own first: those it lacks are added after them,
+    drawn from `seed`, and start as no change at all (their second convolution at zero), so the copy reads
+    exactly as `sdnn` does until it trains. ValueError for fewer blocks than it has."""
+    refine = check_refine(refine)
+    if refine < sdnn.refine:
+        raise ValueError(f"it has {sdnn.refine} refine blocks: a network grows, it does not shrink to {refine}")
+    copy = SDNN(sdnn.maps, seed, sdnn.context, sdnn.depth, refine)
+    missing, unexpected = copy.load_state_dict(sdnn.state_dict(), strict=False)
+    assert not unexpected and all(name.startswith("C3_r.") for name in missing), (missing, unexpected)
+    return copy.train(sdnn.training)
 
 
 def band(line: Line) -> np.ndarray:
@@ -252,6 +308,8 @@ def _swept(net: SDNN, x: torch.Tensor) -> torch.Tensor:
     c3 = [net.C3_f(net.C3(net.S2_f(net.S2(a[..., p: p + 2 * n + 2])))) for p in (0, 1)]  # by the start's parity
     starts = [STRIDE - 1 - s for s in range(STRIDE)]
     y = torch.stack([c3[b % 2][..., b // 2: b // 2 + n - 4] for b in starts], dim=1).flatten(0, 1)
+    if net.refine:  # each phase's own maps, their edges repeated as forward repeats them
+        y = net.C3_r(y)
     for layer in (net.S4, net.S4_f, net.C5, net.C5_f, net.F6, net.F6_f, net.output):
         y = layer(y)
     return y

@@ -33,7 +33,8 @@ from lenet5.read.boost import boost_weights, misread
 from lenet5.read.classes import NONE
 from lenet5.read.decode import read_columns
 from lenet5.read.fit import Progress, ReaderTraining, fit, split
-from lenet5.read.sdnn import SDNN, STRIDE, as_batch, centre_of, check_context, check_depth, check_maps, column_log_probs, phase_log_probs
+from lenet5.read.sdnn import (SDNN, STRIDE, as_batch, centre_of, check_context, check_depth, check_maps, check_refine,
+                              column_log_probs, grown, phase_log_probs)
 
 
 # Column supervision (SDNNTraining.columns): an output whose window's centre is within NEAR px of a
@@ -61,6 +62,9 @@ class SDNNTraining(ReaderTraining):
     # over the same window (a deeper network, as both of the shipped committee's; a step of 32 strips 160 px
     # wide: 0.16 s against 0.12 s, 2 threads)
     depth: int = 1
+    # residual blocks refining C3's squashed maps (sdnn.Refine): 0, the paper's, as the shipped SDNNs; with
+    # `start_from`, more than it has grows it (sdnn.grown: the new blocks start as no change)
+    refine: int = 0
     # share of the training strips' gaps where neighbours touch or overlap (the benchmark's: 1/3): held-out
     # strips read exactly, 160,000 strips, 8 passes, one seed each: 1/3 (seed 0) 89.6%, 1/2 (seed 1) 90.9%
     joined: float = 0.5
@@ -130,13 +134,13 @@ def read_bands(model: torch.nn.Module, bands: list[Band], batch_size: int = 16) 
 
 def check_training(config: SDNNTraining) -> None:
     """A Lenet5Error for the first of the network's and strips' settings out of range, its message starting with
-    the field's name (the CLI's flag of that name, for all but `maps`, which has none): the shares, the maps, context
-    and depth, the columns' weight."""
+    the field's name (the CLI's flag of that name, for all but `maps`, which has none): the shares, the maps, context,
+    depth and refine blocks, the columns' weight."""
     for name in SHARES:
         if not 0 <= getattr(config, name) <= 1:
             raise Lenet5Error(f"{name} must be a share between 0 and 1, not {getattr(config, name)}")
     try:
-        check_maps(config.maps), check_context(config.context), check_depth(config.depth)
+        check_maps(config.maps), check_context(config.context), check_depth(config.depth), check_refine(config.refine)
     except ValueError as e:
         raise Lenet5Error(str(e)) from None
     if not 0 <= config.columns < float("inf"):
@@ -153,7 +157,8 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
                after_pass: Callable[[Progress], None] | None = None,
                boost_from: torch.nn.Module | None = None) -> tuple[SDNN, list[dict]]:
     """Train an SDNN on strips of digits[:-holdout]; read held-out strips after each pass.
-    `start_from`: go on training that SDNN (its maps, context and depth, not config's) on this seed's strips,
+    `start_from`: go on training that SDNN (its maps, context and depth, not config's; grown by the refine blocks
+    config has beyond its own) on this seed's strips,
     with a fresh optimizer and schedule. `resume`, `after_pass`: fit's (the fresh strips of the passes done
     are drawn again). `boost_from` (an SDNN or a committee, with config.boost > 0): it reads the training
     strips first (on config.device; again when a training goes on), and those it misreads carry config.boost of
@@ -182,7 +187,10 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
         log(f"the boosting reader misreads {int(wrong.sum()):,} of the training strips ({100 * wrong.mean():.1f}%): "
             f"each of them weighs {heavy:.2f} in the loss, each other {light:.2f} "
             f"({time.time() - start:.0f} s)")
-    model = SDNN(config.maps, seed, config.context, config.depth) if start_from is None else copy.deepcopy(start_from)
+    if start_from is None:
+        model = SDNN(config.maps, seed, config.context, config.depth, config.refine)
+    else:  # its own weights, grown by the refine blocks it lacks
+        model = grown(start_from, config.refine, seed) if config.refine > start_from.refine else copy.deepcopy(start_from)
     per_pass = -(-len(train) // config.batch_size)
 
     def order(generator: torch.Generator, epoch: int) -> Iterator[tuple[list[Band], torch.Tensor | None]]:

@@ -1,7 +1,7 @@
 """The readers' weights files: the shipped ones (lenet5/weights/readers/) and any made by
 `lenet5 train-reader` or `lenet5 calibrate-reader`. A file says which reader it holds in its metadata
-("method": "sdnn", with the SDNN's `maps` and any `context` and `depth`, or a committee's `members`, each
-one SDNN's maps, with `contexts` and `depths` where one has a context or a depth; or
+("method": "sdnn", with the SDNN's `maps` and any `context`, `depth` and `refine`, or a committee's `members`, each
+one SDNN's maps, with `contexts`, `depths` and `refines` where one has a context, a depth or refine blocks; or
 "hos", a segment recognizer), `classes` = 11 (ten digits and none), and, once calibrated, the
 map from the reader's probability of a reading to the confidence it reports (`calibration`) and
 the digit heights it reads each line at where they are not 20 px alone (`heights`).
@@ -22,14 +22,15 @@ from lenet5.read.classes import CLASSES
 from lenet5.read.committee import Committee
 from lenet5.read.line import DIGIT_HEIGHT, check_heights
 from lenet5.read.recognizer import reader_network
-from lenet5.read.sdnn import SDNN, check_context, check_depth, check_maps
+from lenet5.read.sdnn import SDNN, check_context, check_depth, check_maps, check_refine
 
 READERS_DIR = WEIGHTS_DIR / "readers"
 DEFAULT_READER = "amounts"  # the SDNN
 
 # An SDNN's options beyond its maps: the key for one SDNN, for a committee's members, the paper's value (not
 # recorded: files of SDNNs as Fig. 2's stay as they were) and the check that refuses a damaged file's.
-OPTIONS = (("context", "contexts", 0, check_context), ("depth", "depths", 1, check_depth))
+OPTIONS = (("context", "contexts", 0, check_context), ("depth", "depths", 1, check_depth),
+           ("refine", "refines", 0, check_refine))
 
 # How a reader was made, as the readers made from it record it (calibrate-reader's members_made_by, train-reader's
 # started_from, take-member's file), so the chain of commands can be re-run.
@@ -41,8 +42,8 @@ def shipped_readers() -> list[str]:
 
 
 def save_reader(model: torch.nn.Module, path: Path | str, meta: dict[str, Any]) -> None:
-    """Weights and metadata of a reader: an SDNN (its `maps` recorded, and its `context` and `depth` where
-    they are not the paper's), a committee of SDNNs (each member's maps; `contexts`, `depths` where one's
+    """Weights and metadata of a reader: an SDNN (its `maps` recorded, and its `context`, `depth` and `refine`
+    where they are not the paper's), a committee of SDNNs (each member's maps; `contexts`, `depths`, `refines` where one's
     is not the paper's) or a segment recognizer. Files of SDNNs as the paper's stay as they were."""
     if isinstance(model, Committee):
         method = {"method": "sdnn", "members": [list(m.maps) for m in model.members],
