@@ -283,7 +283,9 @@ def phase_log_probs(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor
     may differ with the width), at a third of the time: the phases are shifted copies of one
     band, so C1 is computed once for all four and C3 once for each two (shift and stitch). With a
     context, bit for bit where each band's last STRIDE - 1 columns are paper, as `band` makes them:
-    a shifted band loses them, while here the paper that `widened` adds gives way."""
+    a shifted band loses them, while here the paper that `widened` adds gives way. Refine blocks read each
+    phase's own C3 maps (their edges repeated, as `forward` repeats them), within rounding under the same
+    condition: a refine block too reads past a window's end."""
     return _log_probs(torch.cat([_swept(net, batch) if isinstance(net, SDNN) else net(_shifted(batch))
                                  for net in getattr(model, "members", [model])], dim=0))
 
