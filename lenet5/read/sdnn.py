@@ -107,7 +107,8 @@ class Stacked(torch.nn.Sequential):
 
 
 # Deviation (option, off in the shipped SDNNs): residual blocks after C3 make the network deeper where
-# neighbouring digits' strokes meet, without changing its windows (the figures: docs/reading.md, "Refined C3 maps").
+# neighbouring digits' strokes meet, without changing its windows (the figures: docs/reading.md, "Refine
+# blocks: the shipped members grown deeper").
 class Refine(torch.nn.Module):
     """C3's squashed maps refined in place: x + second(f(first(x))), `first` and `second` 3x3 convolutions
     from C3's maps to C3's maps, each over its input with the edge rows and columns repeated (so the size, and the
