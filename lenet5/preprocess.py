@@ -31,8 +31,12 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as grey float32 in [0, 1] (H, W). Raises Lenet5Error for files that
     are empty, not images, truncated, or too large to be a digit (decompression bombs)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise Lenet5Error(f"{path}: no such file")
+    if path.is_dir():
+        raise Lenet5Error(f"{path}: a folder, not an image file")
+    if not path.is_file():
+        raise Lenet5Error(f"{path}: not a regular file (a device, pipe or socket), not an image file")
     if path.stat().st_size == 0:
         raise Lenet5Error(f"{path}: empty file")
     return _decode(path, str(path))

@@ -2,6 +2,8 @@
 
 import io
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,6 +95,15 @@ def test_bad_inputs_get_an_error_line_and_the_rest_still_run(tmp_path, capsys):
     assert "cannot decode" in errors["truncated.png"] and "no ink" in errors["blank.png"]
     assert "too large" in errors["bomb.png"] or "bomb" in errors["bomb.png"]
     assert out[-1]["digit"] == 1 and "error" not in out[-1]
+
+
+def test_paths_that_are_no_image_file_are_named_for_what_they_are(tmp_path):
+    from lenet5.errors import Lenet5Error
+    from lenet5.preprocess import load_image
+    for path, said in [(tmp_path / "missing.png", "no such file"), (tmp_path, "a folder, not an image file"),
+                       (Path("/dev/null"), "not a regular file")]:
+        with pytest.raises(Lenet5Error, match=f"^{re.escape(str(path))}: {said}"):
+            load_image(path)
 
 
 def test_load_model_refuses_unknown_names(tmp_path):
