@@ -111,12 +111,14 @@ def test_take_member_writes_one_sdnn_with_its_training_record(tmp_path, capsys):
                {"source": "b.safetensors", "command": "lenet5 train-reader --seed 1 --depth 2", "seed": 1,
                 "taken_from": {"source": "older.safetensors", "member": 3}}]
     save_reader(Committee([a, b]), tmp_path / "c.safetensors",
-                {"members_made_by": records, "calibration": {"method": "platt", "a": 0.5, "b": 1.0}})
+                {"members_made_by": records, "calibration": {"method": "platt", "a": 0.5, "b": 1.0}, "heights": [20, 21]})
+    assert load_reader(tmp_path / "c.safetensors")[0].heights == (20, 21)
     assert main(["take-member", "--model", str(tmp_path / "c.safetensors"), "--member", "2",
                  "--out", str(tmp_path / "b.safetensors")]) == 0
     assert "--seed 1 --depth 2" in capsys.readouterr().out
     member, meta = load_reader(tmp_path / "b.safetensors")
     assert isinstance(member, SDNN) and member.depth == 2 and member.calibration == Platt()  # its own probability
+    assert member.heights == (20,) and "heights" not in meta  # the committee's heights stay with it
     assert all(torch.equal(x, y) for x, y in zip(member.state_dict().values(), b.state_dict().values()))
     assert meta["command"] == records[1]["command"] and meta["seed"] == 1
     assert meta["taken_from"] == {"source": str(tmp_path / "c.safetensors"), "member": 2, "member_source": "b.safetensors",

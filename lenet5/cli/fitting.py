@@ -306,7 +306,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_calibrate_reader)
 
     p = sub.add_parser("take-member", help="write one SDNN of a committee to its own file, with the record of how "
-                                           "it was trained (to join it anew with calibrate-reader)")
+                                           "it was trained, uncalibrated and read at 20 px alone (to join it anew "
+                                           "with calibrate-reader)")
     p.add_argument("--model", default=DEFAULT_READER, metavar="READER",
                    help=f"a committee: shipped name or .safetensors file (default: {DEFAULT_READER})")
     p.add_argument("--member", type=at_least(1), required=True, help="which member, counted from 1 (as in its file's "

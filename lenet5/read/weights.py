@@ -102,7 +102,8 @@ def take_member(model: torch.nn.Module, meta: dict[str, Any], k: int) -> tuple[S
     """Member k (from 1) of a committee loaded by `load_reader`, and the metadata to write it with: the record of
     how it was made (its training command, seed, held-out score) and which committee it was taken from (and
     where that record says it was taken from before). A member reports its own probability: the committee's
-    calibration does not go with it."""
+    calibration does not go with it, nor do the digit heights it was calibrated at (the member reads at 20 px
+    alone until `calibrate-reader --heights` chooses anew, as both are fitted to the committee)."""
     if not isinstance(model, Committee):
         raise Lenet5Error(f"{meta['source']}: one reader, not a committee: nothing to take out of it")
     if not 1 <= k <= len(model.members):
