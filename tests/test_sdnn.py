@@ -15,7 +15,7 @@ from lenet5.read.classes import CLASSES, NONE
 from lenet5.read.decode import read_columns
 from lenet5.read.line import Line
 from lenet5.read.sdnn import (HEIGHT, MOST_CONTEXT, MOST_MAPS, PAD, PAPER_MAPS, SDNN, STRIDE, as_batch, band, centre_of,
-                               column_log_probs, phases, windows)
+                               column_log_probs, phase_log_probs, phases, windows)
 from lenet5.read.weights import save_reader
 from lenet5.read.bands import Band, make_bands
 from lenet5.read.train_sdnn import SDNNTraining, train_sdnn
@@ -75,20 +75,22 @@ def test_output_t_sees_band_columns_4t_to_4t_plus_32_widened_by_its_context(cont
     assert centre_of(8) == (32 + 63) / 2 - PAD  # the middle of those columns, in line columns
 
 
-@pytest.mark.parametrize("context, depth, refine", [(0, 1, 0), (2, 1, 0), (0, 2, 0), (0, 2, 1)])
+@pytest.mark.parametrize("context, depth, refine", [(0, 1, 0), (2, 1, 0), (0, 2, 0), (0, 2, 1), (0, 1, 2), (1, 2, 1)])
 def test_a_band_reads_the_same_alone_and_batched_beside_wider_ones(context, depth, refine):
-    """The outputs near a band's end read past it (a context); in a batch, what lies there is the
-    band's padding: paper, as SDNN.widened puts around a band read alone."""
+    """The outputs near a band's end read past it (a context, refine blocks); in a batch, what lies there
+    is the band's padding: paper, as SDNN.widened puts around a band read alone. At every offset too."""
     rng = np.random.default_rng(3)
     bands = [np.pad((rng.random((HEIGHT, w)) < 0.3).astype(np.float32), ((0, 0), (0, PAD))) for w in (24, 60, 140)]
     model = SDNN((6, 16, 60, 42), seed=2, context=context, depth=depth, refine=refine).eval()
     with torch.no_grad():
-        for block in getattr(model, "C3_r", ()):  # the edges a refine block repeats are paper, as the padding is
+        for block in getattr(model, "C3_r", ()):  # blocks that change their maps (a new one passes them on)
             torch.nn.init.normal_(block.second.weight, std=0.1)
-        batched = column_log_probs(model, as_batch(bands)[0])
-        for j, b in enumerate(bands):
-            alone = column_log_probs(model, as_batch([b])[0])[:, 0]
-            torch.testing.assert_close(alone, batched[: len(alone), j], rtol=0, atol=1e-5)
+        for read, per_band in ((column_log_probs, 1), (phase_log_probs, STRIDE)):
+            batched = read(model, as_batch(bands)[0])
+            for j, b in enumerate(bands):
+                alone = read(model, as_batch([b])[0])
+                torch.testing.assert_close(alone, batched[: len(alone), j * per_band: (j + 1) * per_band],
+                                           rtol=0, atol=1e-5)
 
 
 def test_windows_reach_both_ends_of_the_line():
@@ -464,11 +466,11 @@ def test_fresh_strips_caught_up_stand_as_the_passes_done_left_them():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("depth", [1, 2])
-def test_on_a_gpu_the_same_seed_gives_the_same_weights_and_a_model_back_on_the_cpu(depth):
+@pytest.mark.parametrize("depth, refine", [(1, 0), (2, 0), (2, 1)])
+def test_on_a_gpu_the_same_seed_gives_the_same_weights_and_a_model_back_on_the_cpu(depth, refine):
     digits, labels = body_digits(200, 2)
     config = SDNNTraining(strips=60, val_strips=5, holdout=50, epochs=2, batch_size=16, maps=(6, 16, 60, 42), workers=1,
-                          depth=depth, columns=0.5, device="cuda")
+                          depth=depth, refine=refine, columns=0.5, device="cuda")
     a, history = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
     b, _ = train_sdnn(digits, labels, config, seed=3, log=lambda s: None)
     on_cpu, _ = train_sdnn(digits, labels, dataclasses.replace(config, device="cpu"), seed=3, log=lambda s: None)
@@ -664,7 +666,6 @@ def test_every_offset_swept_at_once_is_the_four_shifted_bands_read_bit_for_bit(m
     With a context or refine blocks the outputs read past the band's end, where a shifted band has lost its
     last columns: `band` leaves paper there (PAD px), so these bands end in paper too."""
     from lenet5.read.committee import Committee
-    from lenet5.read.sdnn import phase_log_probs
 
     rng = np.random.default_rng(7)
     bands = [(rng.random((HEIGHT, w)) < 0.2).astype(np.float32) for w in (32, 36, 104, 200)]

@@ -107,13 +107,16 @@ class Stacked(torch.nn.Sequential):
 
 
 # Deviation (option, off in the shipped SDNNs): residual blocks after C3 make the network deeper where
-# neighbouring digits' strokes meet, without changing its windows (the figures: docs/reading.md, "Refine
-# blocks: the shipped members grown deeper").
+# neighbouring digits' strokes meet; each widens every output's window by 4 px on either side (the figures:
+# docs/reading.md, "Refine blocks: the shipped members grown deeper").
 class Refine(torch.nn.Module):
-    """C3's squashed maps refined in place: x + second(f(first(x))), `first` and `second` 3x3 convolutions
-    from C3's maps to C3's maps, each over its input with the edge rows and columns repeated (so the size, and the
-    windows, stay). `second` starts at zero, so a new block passes C3's maps on unchanged: a trained SDNN grown by
-    one (`grown`) reads as it did and trains on from there. (B, C3, H, W) -> (B, C3, H, W)."""
+    """C3's squashed maps refined: x + second(f(first(x))), `first` and `second` 3x3 convolutions from C3's
+    maps to C3's maps, each over its input with the top and bottom rows repeated (the band's height stays) and
+    valid along the line: each block reads 2 of C3's columns, 4 px, past either end, so the result is 4
+    columns narrower and x is cut to it. SDNN.widened puts that much paper around the band first (as for a
+    context), so the number of outputs stays and a band reads the same alone as batched beside wider ones.
+    `second` starts at zero, so a new block passes C3's maps on unchanged: a trained SDNN grown by one
+    (`grown`) reads as it did and trains on from there. (B, C3, H, W) -> (B, C3, H, W - 4)."""
 
     def __init__(self, maps: int):
         super().__init__()
@@ -121,8 +124,8 @@ class Refine(torch.nn.Module):
         self.second = Conv(maps, maps, kernel=3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        same = lambda conv, y: conv(torch.nn.functional.pad(y, (1, 1, 1, 1), mode="replicate"))  # noqa: E731
-        return x + same(self.second, self.first_f(same(self.first, x)))
+        rows = lambda y: torch.cat([y[..., :1, :], y, y[..., -1:, :]], dim=-2)  # noqa: E731 (cat, not pad: deterministic on CUDA)
+        return x[..., 2:-2] + self.second(rows(self.first_f(self.first(rows(x)))))
 
 
 class Refined(torch.nn.Sequential):
@@ -191,9 +194,9 @@ class SDNN(LeNet):
         return super().features(self.widened(x))
 
     def widened(self, x: torch.Tensor) -> torch.Tensor:
-        """Inputs (B, 1, 32, W) -> (B, 1, 32, W + 2 STRIDE context): paper on both sides, as far as
-        F6's context reads past each end (x itself without a context)."""
-        margin = STRIDE * self.context
+        """Inputs (B, 1, 32, W) -> (B, 1, 32, W + 2 STRIDE (context + refine)): paper on both sides, as far
+        as F6's context and the refine blocks read past each end (x itself without either)."""
+        margin = STRIDE * (self.context + self.refine)
         return torch.nn.functional.pad(x, (margin, margin), value=feed.BACKGROUND) if margin else x
 
 
@@ -285,8 +288,8 @@ def phase_log_probs(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor
     band, so C1 is computed once for all four and C3 once for each two (shift and stitch). With a
     context, bit for bit where each band's last STRIDE - 1 columns are paper, as `band` makes them:
     a shifted band loses them, while here the paper that `widened` adds gives way. Refine blocks read each
-    phase's own C3 maps (their edges repeated, as `forward` repeats them), within rounding under the same
-    condition: a refine block too reads past a window's end."""
+    phase's own C3 maps, as `forward` does, within rounding under the same condition: they too read past
+    a window's end, into the paper that `widened` adds."""
     return _log_probs(torch.cat([_swept(net, batch) if isinstance(net, SDNN) else net(_shifted(batch))
                                  for net in getattr(model, "members", [model])], dim=0))
 
@@ -303,7 +306,7 @@ def _swept(net: SDNN, x: torch.Tensor) -> torch.Tensor:
     shifted right by s px: its C1 maps are columns [3 - s, ...) of C1 over the band with 3 px of
     paper on its left, and its S2 maps come from there in pairs, so phases whose start has the
     same parity share their S2 and C3 maps, one S2 column apart; S4 on, each phase is its own.
-    A context's paper (`widened`) is put around the band first, as `forward` does."""
+    The paper of a context and of refine blocks (`widened`) is put around the band first, as `forward` does."""
     x = net.widened(x)
     width = x.shape[-1]  # W, widened
     a = net.C1_f(net.C1(torch.nn.functional.pad(x, (STRIDE - 1, 0), value=feed.BACKGROUND)))  # (B, C1, 28, W - 1)
@@ -311,7 +314,7 @@ def _swept(net: SDNN, x: torch.Tensor) -> torch.Tensor:
     c3 = [net.C3_f(net.C3(net.S2_f(net.S2(a[..., p: p + 2 * n + 2])))) for p in (0, 1)]  # by the start's parity
     starts = [STRIDE - 1 - s for s in range(STRIDE)]
     y = torch.stack([c3[b % 2][..., b // 2: b // 2 + n - 4] for b in starts], dim=1).flatten(0, 1)
-    if net.refine:  # each phase's own maps, their edges repeated as forward repeats them
+    if net.refine:  # each phase's own maps, as forward refines them
         y = net.C3_r(y)
     for layer in (net.S4, net.S4_f, net.C5, net.C5_f, net.F6, net.F6_f, net.output):
         y = layer(y)
