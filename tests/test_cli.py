@@ -180,6 +180,9 @@ def test_train_readers_help_names_the_most_refine_blocks_and_a_network_never_shr
                  "--out", str(tmp_path / "never.safetensors")]) == 1
     err = capsys.readouterr().err
     assert "has 2 refine blocks" in err and "does not shrink" in err and err.count("\n") == 1
+    assert main(["train-reader", "--start-from", str(tmp_path / "two.safetensors"), "--refine", "-1",
+                 "--out", str(tmp_path / "never.safetensors")]) == 1
+    assert capsys.readouterr().err.strip() == "lenet5: error: --refine must be a whole number of blocks from 0 to 4, not -1"
     assert not (tmp_path / "never.safetensors").exists()
 
 

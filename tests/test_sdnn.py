@@ -434,6 +434,13 @@ def test_a_training_interrupted_goes_on_from_its_progress_to_the_same_weights(tm
     with pytest.raises(Lenet5Error, match=r"depth 1 \(now 2\)"):
         load_progress(saved, made_by("sdnn", dataclasses.replace(config, depth=2), 3))
     assert load_progress(saved, made_by("sdnn", dataclasses.replace(config, workers=2, device="cuda"), 3))  # where, not what
+    older = torch.load(saved, weights_only=False)  # as written before the fields `refine` and `boost` were added
+    for field in ("refine", "boost"):
+        del older["made_by"]["training"][field]
+    torch.save(older, saved)
+    assert load_progress(saved, made)["epoch"] == stop  # those trainings had the paper's values, and go on
+    with pytest.raises(Lenet5Error, match=r"refine 0 \(now 1\)"):
+        load_progress(saved, made_by("sdnn", dataclasses.replace(config, refine=1), 3))
 
 
 def test_fresh_strips_caught_up_stand_as_the_passes_done_left_them():

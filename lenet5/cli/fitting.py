@@ -27,7 +27,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from lenet5.read.committee import Committee
     from lenet5.read.fit import load_progress, made_by, save_progress
     from lenet5.read.line import DIGIT_HEIGHT
-    from lenet5.read.sdnn import SDNN
+    from lenet5.read.sdnn import SDNN, check_refine
     from lenet5.read.train_sdnn import SHARES
     from lenet5.read.weights import RECORD_KEYS, load_reader, save_reader
 
@@ -47,6 +47,11 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
             raise Lenet5Error(f"--{name.replace('_', '-')} is for --method sdnn")
     if args.boost is not None and args.boost_from is None:
         raise Lenet5Error("--boost is for --boost-from: the share of the loss its misread strips carry")
+    if args.refine is not None:
+        try:
+            check_refine(args.refine)  # before --start-from's "does not shrink" could name another reason
+        except ValueError as e:
+            raise Lenet5Error(f"--{e}") from None
     for name in ("context", "depth"):
         if getattr(args, name) is not None and args.start_from is not None:
             raise Lenet5Error(f"--{name} is for a new SDNN: --start-from keeps its reader's")

@@ -60,6 +60,9 @@ Progress = dict[str, Any]
 # The training's fields that say where it runs, not what it trains: a training may go on under others (on
 # another device, rounded otherwise); every other field, the method, seed and start must be the same (`made_by`).
 WHERE = ("workers", "device")
+# Training fields added after progress was first kept (commit a209974), with the value every training before
+# them had: a progress file that lacks one was made with that value (`load_progress`).
+ADDED = {"boost": 0.0, "refine": 0}
 
 
 def made_by(method: str, config: ReaderTraining, seed: int, start_from: str | None = None,
@@ -81,8 +84,12 @@ def load_progress(path: Path, made: dict[str, Any]) -> Progress:
     remove_leftovers(path.parent, path.name)  # of a training killed while saving
     state = load_checkpoint(path, ("made_by", "model", "optimizer", "generator", "epoch", "step", "history", "where"),
                             "a reader training's progress")
-    if state["made_by"] != made:
-        was, now = _settings(state["made_by"]), _settings(made)
+    saved = state["made_by"]
+    if isinstance(saved, dict) and isinstance(saved.get("training"), dict):  # older files lack the fields added since
+        missing = {k: v for k, v in ADDED.items() if k in made["training"] and k not in saved["training"]}
+        saved = {**saved, "training": {**saved["training"], **missing}}
+    if saved != made:
+        was, now = _settings(saved), _settings(made)
         other = [f"{k} {was.get(k)} (now {now.get(k)})" for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
         raise Lenet5Error(f"{path}: that training was made otherwise: {', '.join(other) or 'other settings'}; "
                           "go on with its settings, or delete it")
