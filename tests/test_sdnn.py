@@ -361,7 +361,10 @@ def test_refine_blocks_start_as_no_change_so_a_trained_sdnn_grows_and_reads_as_b
     assert refined.C3_r[0].first.weight.abs().max() <= 2.4 / (16 * 9) ** 0.5 and refined.C3_r[0].first.weight.any()
     bigger = grown(start, 1, seed=5)
     with torch.no_grad():
-        assert bigger is not start and bigger.refine == 1 and torch.equal(bigger.eval()(x), start.eval()(x))  # no change
+        assert bigger is not start and bigger.refine == 1
+        for width in (80, 212, 220):  # the paper around a wider band may change a 3x3 convolution's algorithm: rounding
+            band_ = torch.rand(2, 1, HEIGHT, width)
+            torch.testing.assert_close(bigger.eval()(band_), start.eval()(band_), rtol=0, atol=1e-5)  # no change
         assert torch.equal(grown(bigger, 1)(x), bigger(x))  # as many as it has: a copy
     with pytest.raises(ValueError, match="does not shrink"):
         grown(bigger, 0)

@@ -60,8 +60,8 @@ Progress = dict[str, Any]
 # The training's fields that say where it runs, not what it trains: a training may go on under others (on
 # another device, rounded otherwise); every other field, the method, seed and start must be the same (`made_by`).
 WHERE = ("workers", "device")
-# Training fields added after progress was first kept (commit a209974), with the value every training before
-# them had: a progress file that lacks one was made with that value (`load_progress`).
+# Training fields added after the oldest progress files that still load (commit a5e533d, which added "where"),
+# with the value every training before them had: a progress file that lacks one was made with that value.
 ADDED = {"boost": 0.0, "refine": 0}
 
 
