@@ -5,6 +5,8 @@ The benchmark's test amounts (benchmarks/amounts.py's seed and style, test digit
 JPEG files, as `lenet5 read` reads them; the same test digits are classified alone, 32x32 as in
 `lenet5 evaluate`. An amount whose every digit is read right alone and which the reader still
 misses is lost to the line: touching or overlapping neighbours, the digits' sizes, the scan.
+The amounts are also split by how many pairs of neighbours touch (their ink meets, from the
+strip maker's pixel owners), to see how much the joins cost.
 `--show` writes a sheet of the first wrong amounts with their numbers and readings, to look at.
 
 `--also READER...` reads the same amounts with other readers too and counts the amounts that every
@@ -84,11 +86,12 @@ def main() -> None:
     misread_alone = alone.numpy() != labels
     reader, _ = load_reader(args.model)
     others = [load_reader(spec)[0] for spec in args.also]
-    hard, exact, exact_by_others, wrong_rows, kinds = [], [], [], [], Counter()
+    hard, exact, exact_by_others, wrong_rows, kinds, touching = [], [], [], [], Counter(), []
     for k, strip in enumerate(amount_strips(images, labels, args.amounts, args.seed)):
         grey = decode_image(amount_file(strip), f"amount {k}")
         read = reading_of(reader, grey)
         hard.append(bool(misread_alone[strip.picks].any()))
+        touching.append(sum(strip.touching()))
         exact.append(read == strip.number)
         exact_by_others.append([reading_of(other, grey) == strip.number for other in others])
         missed_by_all = not exact[-1] and not any(exact_by_others[-1])
@@ -103,6 +106,12 @@ def main() -> None:
         if rows.any():
             print(f"  amounts {name}: {rows.sum():4d}, read exactly {100 * exact[rows].mean():5.1f}%, "
                   f"{(~exact[rows]).sum()} of the wrong ones")
+    touching = np.minimum(touching, 3)
+    for k in range(4):
+        rows = touching == k
+        if rows.any():
+            print(f"  with {k}{'' if k < 3 else ' or more'} pair{'' if k == 1 else 's'} of neighbours touching: {rows.sum():4d}, "
+                  f"read exactly {100 * exact[rows].mean():5.1f}%, {(~exact[rows]).sum()} of the wrong ones")
     print("  the wrong amounts: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()))
     if others:
         by_others = np.array(exact_by_others).reshape(len(exact), len(others))

@@ -185,6 +185,9 @@ def test_amount_errors_splits_the_wrong_amounts_by_their_digits_alone(mnist_dir,
     counts = [int(line.split(":")[1].split(",")[0]) for line in lines if line.startswith("  amounts ")]
     of_wrong = [int(line.split(", ")[-1].split(" of")[0]) for line in lines if line.startswith("  amounts ")]
     assert sum(counts) == 40 and sum(of_wrong) == wrong
+    touching = [line for line in lines if "of neighbours touching: " in line]
+    assert len(touching) >= 2 and sum(int(line.split(": ")[1].split(",")[0]) for line in touching) == 40
+    assert sum(int(line.split(", ")[-1].split(" of")[0]) for line in touching) == wrong
     if wrong:
         from PIL import Image
         assert Image.open(sheet).height == (64 + 6) * min(3, wrong)

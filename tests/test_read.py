@@ -10,7 +10,7 @@ from PIL import Image
 from pathlib import Path
 
 from lenet5.cli import main
-from lenet5.data.strips import Style, make_strip
+from lenet5.data.strips import Strip, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.read import load_reader, read_images, read_number, reader_network
 from lenet5.read.classes import CLASSES
@@ -31,6 +31,17 @@ def test_strips_are_reproducible_and_say_who_owns_each_pixel():
     assert set(np.unique(a.owner)) == {-1, 0, 1, 2, 3}
     mean_x = [np.nonzero(a.owner == k)[1].mean() for k in range(4)]
     assert mean_x == sorted(mean_x)  # written left to right
+
+
+def test_strips_say_which_neighbours_touch():
+    digits, labels = synthetic_digits(50, 0)
+    digits[:, 2:26, 10:18] = np.maximum(digits[:, 2:26, 10:18], 200)
+    joined = make_strip(digits, labels, np.random.default_rng(1), Style(lengths=(5, 5), joined=1.0, overlap=(-4, -4)))
+    apart = make_strip(digits, labels, np.random.default_rng(1), Style(lengths=(5, 5), joined=0.0, gap=(10, 12)))
+    assert joined.touching() == [True] * 4 and apart.touching() == [False] * 4
+    owner = np.full((4, 6), -1, dtype=np.int16)
+    owner[0, :2], owner[1, :2], owner[3, 4:] = 0, 1, 2  # 0 above 1 (along the line's height); 2 apart
+    assert Strip(np.zeros((4, 6), np.uint8), "123", owner, np.arange(3)).touching() == [True, False]
 
 
 def test_a_blank_image_has_no_digits():

@@ -60,6 +60,18 @@ class Strip:
     owner: np.ndarray
     picks: np.ndarray  # (len(number),) indices into the digits the strip was made from
 
+    def touching(self) -> list[bool]:
+        """For each pair of neighbours, left to right, whether their ink meets: a pixel of one
+        beside a pixel of the other, across or along the line (their gap was joined, or MNIST's
+        faint edges met across a gap of 0)."""
+        o = self.owner
+        meets = []
+        for k in range(len(self.number) - 1):
+            a, b = o == k, o == k + 1
+            meets.append(bool((a[:, :-1] & b[:, 1:]).any() or (b[:, :-1] & a[:, 1:]).any()
+                              or (a[:-1] & b[1:]).any() or (b[:-1] & a[1:]).any()))
+        return meets
+
 
 def make_strip(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, style: Style = Style()) -> Strip:
     """A random amount written with digits drawn from `digits` (N, 28, 28) uint8 (ink bright)."""
