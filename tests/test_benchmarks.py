@@ -240,3 +240,49 @@ def test_digit_heights_at_20_px_reads_as_lenet5_read_does(mnist_dir, monkeypatch
         assert read_at(model, grey, (20.0,)) == (reading.number, reading.confidence)
         number, p = read_at(model, grey, (20.0, 22.0))
         assert number.isdigit() and 0 < p <= 1
+
+
+def test_blind_reading_estimates_from_strata(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from blind_reading import stratified, sure_errors
+
+    census = stratified([(90, 90, 81), (10, 10, 5)])  # every amount read: counted, no spread
+    assert census.value == pytest.approx(0.86) and census.low == census.high == pytest.approx(0.86)
+    sampled = stratified([(900, 100, 90), (100, 100, 50)])  # the first stratum a tenth sampled
+    assert sampled.value == pytest.approx((900 * 0.9 + 50) / 1000) and sampled.low < sampled.value < sampled.high
+    assert sure_errors([(900, 100, 50, 1), (100, 100, 10, 5)]) == pytest.approx((460 / 1000, 14 / 460))
+
+
+@pytest.mark.mnist
+def test_blind_reading_writes_sheets_and_scores_a_filled_form(mnist_dir, tmp_path):
+    script = str(ROOT / "benchmarks" / "blind_reading.py")
+    folder = tmp_path / "blind"
+    result = subprocess.run([sys.executable, script, "write", str(folder), "--amounts", "30", "--sample", "10", "--per-sheet", "4",
+                             "--data-dir", str(mnist_dir)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(p.name for p in folder.glob("sheet-*.png")) == ["sheet-01.png", "sheet-02.png", "sheet-03.png"]
+    key = json.loads((folder / "key.json").read_text())
+    ids = [row["id"] for row in key["rows"]]
+    assert ids == [f"A{k:03d}" for k in range(1, 11)] and len({row["amount"] for row in key["rows"]}) == 10
+    missed_in_sample = sum(row["reading"] != row["number"] for row in key["rows"])
+    assert missed_in_sample == min(key["missed"], 5)
+    assert (folder / "readings.csv").read_text().splitlines()[1] == "A001,,"
+
+    def score(lines: list[str]) -> subprocess.CompletedProcess:
+        form = tmp_path / "filled.csv"
+        form.write_text("id,reading,sure\n" + "\n".join(lines) + "\n")
+        return subprocess.run([sys.executable, script, "score", str(form), "--key", str(folder / "key.json")],
+                              capture_output=True, text=True, timeout=60)
+
+    truth = [f"{row['id']},{row['number']},sure" for row in key["rows"]]
+    perfect = score(truth)
+    assert perfect.returncode == 0, perfect.stderr[-2000:]
+    assert "by the person 100.0%" in perfect.stdout and "with 0.00% errors among them" in perfect.stdout
+    blank = score([f"{ids[0]},,unsure"] + truth[1:])
+    assert blank.returncode == 0 and "(1 left blank, counted wrong)" in blank.stdout and "by the person 100.0%" not in blank.stdout
+    for lines, says in ((truth[1:], "has no line for 1 id(s), the first A001"), (truth + [truth[0]], "repeated id 'A001'"),
+                        ([f"{ids[0]},7x,sure"] + truth[1:], "the reading must be digits")):
+        bad = score(lines)
+        assert bad.returncode == 1 and says in bad.stderr and "Traceback" not in bad.stderr
+    again = subprocess.run([sys.executable, script, "write", str(folder), "--data-dir", str(mnist_dir)], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1 and "is not empty" in again.stderr
