@@ -6,7 +6,9 @@ JPEG files, as `lenet5 read` reads them; the same test digits are classified alo
 `lenet5 evaluate`. An amount whose every digit is read right alone and which the reader still
 misses is lost to the line: touching or overlapping neighbours, the digits' sizes, the scan.
 The amounts are also split by how many pairs of neighbours touch (their ink meets, from the
-strip maker's pixel owners), to see how much the joins cost.
+strip maker's pixel owners), to see how much the joins cost: beside each group's exactness, what
+it would be were each amount read as often as the amounts of its length whose digits all stand
+apart (longer amounts are read exactly less often, and more of their neighbours touch).
 `--show` writes a sheet of the first wrong amounts with their numbers and readings, to look at.
 
 `--also READER...` reads the same amounts with other readers too and counts the amounts that every
@@ -86,12 +88,13 @@ def main() -> None:
     misread_alone = alone.numpy() != labels
     reader, _ = load_reader(args.model)
     others = [load_reader(spec)[0] for spec in args.also]
-    hard, exact, exact_by_others, wrong_rows, kinds, touching = [], [], [], [], Counter(), []
+    hard, exact, exact_by_others, wrong_rows, kinds, touching, lengths = [], [], [], [], Counter(), [], []
     for k, strip in enumerate(amount_strips(images, labels, args.amounts, args.seed)):
         grey = decode_image(amount_file(strip), f"amount {k}")
         read = reading_of(reader, grey)
         hard.append(bool(misread_alone[strip.picks].any()))
         touching.append(sum(strip.touching()))
+        lengths.append(len(strip.number))
         exact.append(read == strip.number)
         exact_by_others.append([reading_of(other, grey) == strip.number for other in others])
         missed_by_all = not exact[-1] and not any(exact_by_others[-1])
@@ -106,12 +109,16 @@ def main() -> None:
         if rows.any():
             print(f"  amounts {name}: {rows.sum():4d}, read exactly {100 * exact[rows].mean():5.1f}%, "
                   f"{(~exact[rows]).sum()} of the wrong ones")
-    touching = np.minimum(touching, 3)
+    touching, lengths = np.minimum(touching, 3), np.array(lengths)
+    apart = {n: exact[(touching == 0) & (lengths == n)].mean() for n in np.unique(lengths[touching == 0])}
     for k in range(4):
         rows = touching == k
         if rows.any():
+            like_apart = (f"{100 * np.mean([apart[n] for n in lengths[rows]]):.1f}%" if all(n in apart for n in lengths[rows])
+                          else "n/a")
             print(f"  with {k}{'' if k < 3 else ' or more'} pair{'' if k == 1 else 's'} of neighbours touching: {rows.sum():4d}, "
-                  f"read exactly {100 * exact[rows].mean():5.1f}%, {(~exact[rows]).sum()} of the wrong ones")
+                  f"read exactly {100 * exact[rows].mean():5.1f}%, {(~exact[rows]).sum()} of the wrong ones; {lengths[rows].mean():.2f} "
+                  f"digits on average, {like_apart} exact if read as the amounts of their lengths with none touching are")
     print("  the wrong amounts: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()))
     if others:
         by_others = np.array(exact_by_others).reshape(len(exact), len(others))

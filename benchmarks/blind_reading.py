@@ -9,8 +9,10 @@ the key (key.json: each amount's number and the reader's reading). Give the read
 the form and instructions.txt, never the key. `score` compares a filled form with the key. The
 sample is drawn in two strata (amounts the reader misses and amounts it reads right), so the
 estimate of a person's exactness on all the benchmark's amounts weighs each stratum by its size,
-with a 95% interval (normal approximation, finite-population corrected: where every missed amount
-is in the sample, that stratum is counted, not estimated).
+with a 95% interval (normal approximation; each stratum's variance from Agresti and Coull's
+adjusted share (k + 2) / (n + 4), so that a stratum read all right keeps a width, and finite-
+population corrected: where every missed amount is in the sample, that stratum is counted, not
+estimated).
 
     python benchmarks/blind_reading.py write DIR [--amounts 1000] [--sample 200] [--model amounts] [--per-sheet 8]
     python benchmarks/blind_reading.py score DIR/readings.csv [--key DIR/key.json]
@@ -22,6 +24,7 @@ import argparse
 import csv
 import json
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +35,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from amount_errors import reading_of
 from lenet5.data.sources import fetch_and_load
+from lenet5.errors import Lenet5Error
 from lenet5.preprocess import decode_image
 from lenet5.read.trust import BENCHMARK_SEED, amount_file, amount_strips
 from lenet5.read.weights import DEFAULT_READER, load_reader
@@ -44,6 +48,8 @@ overlap; some lines are blurred or noisy, some light on dark.
 Fill in readings.csv: for each id, the digits you read (your best guess, even where unsure) and
 "sure" or "unsure" (unsure where a digit could be read otherwise, or the count of digits is in
 doubt). Read every amount by eye only, with no software, and without looking at any other file.
+Amounts may begin with 0: if you fill the form in a spreadsheet, keep the readings as text, so that
+a leading 0 stays.
 """
 
 
@@ -58,10 +64,14 @@ class Estimate:
 
 def stratified(hits: list[tuple[int, int, int]]) -> Estimate:
     """The share of a population that hits, from strata (population size N, sampled n, hits among
-    them k): each stratum's share weighed by N, its variance finite-population corrected."""
+    them k): each stratum's share k / n weighed by N; its variance (1 - n / N) q (1 - q) / n with
+    q = (k + 2) / (n + 4), so that a sampled stratum all hit or all missed keeps a width, and a
+    stratum read whole (n = N) has none."""
+    if any(not 0 <= k <= n <= big or big and not n for big, n, k in hits) or not sum(big for big, _, _ in hits):
+        raise ValueError(f"each stratum needs 0 <= hits <= sampled <= size, sampled > 0 where size > 0, and some amounts: {hits}")
     total = sum(big for big, _, _ in hits)
     value = sum(big * k / n for big, n, k in hits if n) / total
-    variance = sum((big / total) ** 2 * (k / n) * (1 - k / n) / n * ((big - n) / (big - 1) if big > 1 else 0)
+    variance = sum((big / total) ** 2 * (1 - n / big) * ((k + 2) / (n + 4)) * (1 - (k + 2) / (n + 4)) / n
                    for big, n, k in hits if n)
     spread = 1.96 * math.sqrt(variance)
     return Estimate(value, max(0.0, value - spread), min(1.0, value + spread))
@@ -73,7 +83,7 @@ def sure_errors(strata: list[tuple[int, int, int, int]]) -> tuple[float, float]:
     total = sum(big for big, _, _, _ in strata)
     sure = sum(big * s / n for big, n, s, _ in strata if n)
     wrong = sum(big * e / n for big, n, _, e in strata if n)
-    return sure / total, (wrong / sure if sure else 0.0)
+    return sure / total, (wrong / sure if sure else math.nan)
 
 
 def font() -> ImageFont.ImageFont:
@@ -108,6 +118,10 @@ def write(args: argparse.Namespace) -> None:
         sys.exit(f"error: {folder} is {'not empty' if folder.is_dir() else 'not a folder'}: give a new folder")
     if args.sample < 2 or args.amounts < args.sample or args.per_sheet < 1:
         sys.exit("error: --sample must be 2 or more and at most --amounts; --per-sheet 1 or more")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        sys.exit(f"error: cannot make {folder}: {e.strerror or e}")
     torch.set_num_threads(1)
     digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
     reader, _ = load_reader(args.model)
@@ -119,11 +133,10 @@ def write(args: argparse.Namespace) -> None:
     exact = np.array([r == n for r, n in zip(readings, numbers)])
     rng = np.random.default_rng(args.seed)
     wrong, right = np.flatnonzero(~exact), np.flatnonzero(exact)
-    take_wrong = min(len(wrong), args.sample // 2)
+    take_wrong = min(len(wrong), max(args.sample // 2, args.sample - len(right)))  # misses fill what the right ones cannot
     pick = np.concatenate([rng.choice(wrong, take_wrong, replace=False), rng.choice(right, min(len(right), args.sample - take_wrong), replace=False)])
     rng.shuffle(pick)
     ids = [f"A{k + 1:03d}" for k in range(len(pick))]
-    folder.mkdir(parents=True, exist_ok=True)
     for k, page in enumerate(sheets([files[i] for i in pick], ids, args.per_sheet)):
         page.save(folder / f"sheet-{k + 1:02d}.png")
     (folder / "readings.csv").write_text("id,reading,sure\n" + "".join(f"{name},,\n" for name in ids))
@@ -137,38 +150,67 @@ def write(args: argparse.Namespace) -> None:
 
 
 def read_form(path: Path, ids: set[str]) -> dict[str, tuple[str, bool]]:
-    """id -> (reading, sure) from a filled readings.csv; refuses unknown, repeated or missing ids."""
+    """id -> (reading, sure) from a filled readings.csv (a spreadsheet's byte-order mark allowed);
+    refuses unknown, repeated or missing ids, readings other than the digits 0-9."""
     try:
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            rows = [(reader.line_num, row) for row in reader]
+            columns = reader.fieldnames or []
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         sys.exit(f"error: cannot read {path}: {e}")
-    if not rows or not {"id", "reading", "sure"} <= set(rows[0]):
-        sys.exit(f"error: {path} needs the columns id, reading, sure")
+    if not {"id", "reading", "sure"} <= {c.strip() for c in columns}:
+        sys.exit(f"error: {path} needs the columns id, reading, sure (it has {', '.join(columns) or 'none'})")
+    if not rows:
+        sys.exit(f"error: {path} has no readings, only its header")
     form = {}
-    for line, row in enumerate(rows, 2):
-        name, reading, sure = (row[c].strip() if row[c] else "" for c in ("id", "reading", "sure"))
+    for line, row in rows:
+        row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()}
+        name, reading, sure = row["id"], row["reading"], row["sure"].lower()
         if name not in ids or name in form:
             sys.exit(f"error: {path}, line {line}: {'unknown' if name not in ids else 'repeated'} id {name!r}")
-        if reading and not reading.isdigit() or sure not in ("sure", "unsure", ""):
-            sys.exit(f"error: {path}, line {line}: the reading must be digits and sure 'sure' or 'unsure' (got {reading!r}, {sure!r})")
+        if reading and not re.fullmatch("[0-9]+", reading) or sure not in ("sure", "unsure", ""):
+            sys.exit(f"error: {path}, line {line}: the reading must be the digits 0-9 and sure 'sure' or 'unsure' (got {reading!r}, {sure!r})")
         form[name] = (reading, sure == "sure")
     if missing := sorted(ids - set(form)):
         sys.exit(f"error: {path} has no line for {len(missing)} id(s), the first {missing[0]}")
     return form
 
 
+def read_key(path: Path) -> dict:
+    """key.json as `write` wrote it, checked: the model, the amounts, the reader's misses among them, and
+    the sampled rows (id, number, the reader's reading), no stratum sampled beyond its size."""
+    try:
+        key = json.loads(path.read_text())
+        rows, amounts, missed, model = key["rows"], key["amounts"], key["missed"], key["model"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        sys.exit(f"error: cannot read the key {path}: {e}")
+    fields = ("id", "number", "reading")
+    if not (isinstance(model, str) and isinstance(amounts, int) and isinstance(missed, int) and 0 <= missed <= amounts > 0
+            and isinstance(rows, list) and rows
+            and all(isinstance(r, dict) and all(isinstance(r.get(f), str) for f in fields) for r in rows)):
+        sys.exit(f"error: {path} is not a key written by `blind_reading.py write` (model, amounts > 0, "
+                 "0 <= missed <= amounts, rows with id, number and reading)")
+    sampled_missed = sum(r["reading"] != r["number"] for r in rows)
+    if len({r["id"] for r in rows}) != len(rows) or sampled_missed > missed or len(rows) - sampled_missed > amounts - missed:
+        sys.exit(f"error: {path} does not hold together: repeated ids, or more rows of a kind than its amounts "
+                 f"({sampled_missed} missed rows of {missed}, {len(rows) - sampled_missed} others of {amounts - missed})")
+    if (missed and not sampled_missed) or (amounts - missed and sampled_missed == len(rows)):
+        sys.exit(f"error: {path} samples none of one kind of amounts (the reader's misses or the others) that the amounts hold")
+    return key
+
+
+def percent(x: float, places: int = 1) -> str:
+    return "n/a" if math.isnan(x) else f"{100 * x:.{places}f}%"
+
+
 def score(args: argparse.Namespace) -> None:
     form_path = Path(args.readings)
-    key_path = Path(args.key) if args.key else form_path.parent / "key.json"
-    try:
-        key = json.loads(key_path.read_text())
-        rows, amounts, missed = key["rows"], key["amounts"], key["missed"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        sys.exit(f"error: cannot read the key {key_path}: {e}")
+    key = read_key(Path(args.key) if args.key else form_path.parent / "key.json")
+    rows, amounts, missed, model = key["rows"], key["amounts"], key["missed"], key["model"]
     form = read_form(form_path, {row["id"] for row in rows})
     unread = sum(1 for reading, _ in form.values() if not reading)
-    print(f"{len(rows)} amounts of {amounts:,} read blind ({unread} left blank, counted wrong); {key['model']} "
+    print(f"{len(rows)} amounts of {amounts:,} read blind ({unread} left blank, counted wrong); {model} "
           f"misses {missed} of the {amounts:,}")
     hits, sures = [], []
     for stratum, missed_by_reader, size in (("it reads right", False, amounts - missed), ("it misses", True, missed)):
@@ -178,16 +220,18 @@ def score(args: argparse.Namespace) -> None:
         wrong_sure = sum(s and not r for r, s in zip(right, sure))
         hits.append((size, len(chosen), sum(right)))
         sures.append((size, len(chosen), sum(sure), wrong_sure))
+        as_reader = sum(form[row["id"]][0] == row["reading"] for row in chosen) if missed_by_reader else None
         if chosen:
             print(f"  of {len(chosen)} amounts {stratum} (of {size}): read exactly {sum(right)} ({100 * sum(right) / len(chosen):.1f}%), "
-                  f"marked sure {sum(sure)}, {wrong_sure} of those wrong")
+                  f"marked sure {sum(sure)}, {wrong_sure} of those wrong"
+                  + ("" if as_reader is None else f"; {as_reader} read wrong as {model} reads them"))
     person = stratified(hits)
-    either = stratified([hits[0][:2] + (hits[0][1],), hits[1]])
+    either = stratified([(hits[0][0],) * 3, hits[1]])  # the reader reads all of the first stratum: known, not sampled
     share_sure, errors_sure = sure_errors(sures)
-    print(f"estimated share of the {amounts:,} read exactly: by the person {100 * person.value:.1f}% "
-          f"(95% interval {100 * person.low:.1f} to {100 * person.high:.1f}), by {key['model']} {100 * (1 - missed / amounts):.1f}%, "
-          f"by one or the other {100 * either.value:.1f}% ({100 * either.low:.1f} to {100 * either.high:.1f})")
-    print(f"estimated share marked sure: {100 * share_sure:.1f}%, with {100 * errors_sure:.2f}% errors among them")
+    print(f"estimated share of the {amounts:,} read exactly: by the person {percent(person.value)} "
+          f"(95% interval {100 * person.low:.1f} to {100 * person.high:.1f}), by {model} {100 * (1 - missed / amounts):.1f}%, "
+          f"by one or the other {percent(either.value)} ({100 * either.low:.1f} to {100 * either.high:.1f})")
+    print(f"estimated share marked sure: {percent(share_sure)}, with {percent(errors_sure, 2)} errors among them")
 
 
 def main() -> None:
@@ -205,7 +249,10 @@ def main() -> None:
     s.add_argument("readings", help="the filled readings.csv")
     s.add_argument("--key", default=None, help="key.json (default: beside the form)")
     args = parser.parse_args()
-    write(args) if args.command == "write" else score(args)
+    try:
+        write(args) if args.command == "write" else score(args)
+    except Lenet5Error as e:
+        sys.exit(f"error: {e}")
 
 
 if __name__ == "__main__":

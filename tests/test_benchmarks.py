@@ -1,7 +1,9 @@
 """The README's benchmark commands run and report every row (on tiny synthetic data)."""
 
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -187,7 +189,9 @@ def test_amount_errors_splits_the_wrong_amounts_by_their_digits_alone(mnist_dir,
     assert sum(counts) == 40 and sum(of_wrong) == wrong
     touching = [line for line in lines if "of neighbours touching: " in line]
     assert len(touching) >= 2 and sum(int(line.split(": ")[1].split(",")[0]) for line in touching) == 40
-    assert sum(int(line.split(", ")[-1].split(" of")[0]) for line in touching) == wrong
+    assert sum(int(re.search(r"(\d+) of the wrong ones", line)[1]) for line in touching) == wrong
+    none = next(line for line in touching if line.startswith("  with 0 pairs"))  # its own rates: its own exactness
+    assert float(none.split("read exactly")[1].split("%")[0]) == float(none.split("on average, ")[1].split("%")[0])
     if wrong:
         from PIL import Image
         assert Image.open(sheet).height == (64 + 6) * min(3, wrong)
@@ -248,9 +252,18 @@ def test_blind_reading_estimates_from_strata(monkeypatch):
 
     census = stratified([(90, 90, 81), (10, 10, 5)])  # every amount read: counted, no spread
     assert census.value == pytest.approx(0.86) and census.low == census.high == pytest.approx(0.86)
-    sampled = stratified([(900, 100, 90), (100, 100, 50)])  # the first stratum a tenth sampled
-    assert sampled.value == pytest.approx((900 * 0.9 + 50) / 1000) and sampled.low < sampled.value < sampled.high
+    sampled = stratified([(900, 100, 90), (100, 100, 50)])  # the first stratum a ninth sampled
+    q = 92 / 104  # Agresti and Coull's adjusted share
+    half = 1.96 * 0.9 * math.sqrt((1 - 100 / 900) * q * (1 - q) / 100)
+    assert sampled.value == pytest.approx((900 * 0.9 + 50) / 1000)
+    assert (sampled.low, sampled.high) == pytest.approx((sampled.value - half, sampled.value + half))
+    all_right = stratified([(933, 133, 133), (67, 67, 50)])  # a sampled stratum read all right keeps a width
+    assert all_right.low < all_right.value == pytest.approx((933 + 50) / 1000) and all_right.high == 1.0
+    for bad in ([(10, 11, 5)], [(10, 0, 0), (5, 5, 5)], [(10, 5, 6)], [(0, 0, 0)]):
+        with pytest.raises(ValueError):
+            stratified(bad)
     assert sure_errors([(900, 100, 50, 1), (100, 100, 10, 5)]) == pytest.approx((460 / 1000, 14 / 460))
+    assert math.isnan(sure_errors([(900, 100, 0, 0), (100, 100, 0, 0)])[1])  # nothing marked sure
 
 
 @pytest.mark.mnist
@@ -274,15 +287,40 @@ def test_blind_reading_writes_sheets_and_scores_a_filled_form(mnist_dir, tmp_pat
         return subprocess.run([sys.executable, script, "score", str(form), "--key", str(folder / "key.json")],
                               capture_output=True, text=True, timeout=60)
 
-    truth = [f"{row['id']},{row['number']},sure" for row in key["rows"]]
+    truth = [f"{row['id']},{row['number']},Sure" for row in key["rows"]]
     perfect = score(truth)
     assert perfect.returncode == 0, perfect.stderr[-2000:]
     assert "by the person 100.0%" in perfect.stdout and "with 0.00% errors among them" in perfect.stdout
+    assert "by one or the other 100.0%" in perfect.stdout
     blank = score([f"{ids[0]},,unsure"] + truth[1:])
     assert blank.returncode == 0 and "(1 left blank, counted wrong)" in blank.stdout and "by the person 100.0%" not in blank.stdout
+    missed_rows = [row for row in key["rows"] if row["reading"] != row["number"]]
+    as_reader = score([f"{row['id']},{row['reading']}," for row in key["rows"]])  # read as the reader does, nothing sure
+    assert as_reader.returncode == 0, as_reader.stderr[-2000:]
+    if missed_rows:
+        assert "by one or the other" in as_reader.stdout and "with n/a errors among them" in as_reader.stdout
+        assert "read exactly 0 (0.0%)" in as_reader.stdout.split("it misses")[1]
+        assert f"; {len(missed_rows)} read wrong as amounts reads them" in as_reader.stdout
+        assert "; 0 read wrong as amounts reads them" in perfect.stdout
+    form = tmp_path / "bom.csv"
+    form.write_bytes(b"\xef\xbb\xbfid,reading,sure\n" + "\n".join(truth).encode() + b"\n")  # a spreadsheet's UTF-8
+    bom = subprocess.run([sys.executable, script, "score", str(form), "--key", str(folder / "key.json")],
+                         capture_output=True, text=True, timeout=60)
+    assert bom.returncode == 0 and "by the person 100.0%" in bom.stdout, bom.stderr[-2000:]
     for lines, says in ((truth[1:], "has no line for 1 id(s), the first A001"), (truth + [truth[0]], "repeated id 'A001'"),
-                        ([f"{ids[0]},7x,sure"] + truth[1:], "the reading must be digits")):
+                        ([f"{ids[0]},7x,sure"] + truth[1:], "the reading must be the digits 0-9"),
+                        ([f"{ids[0]},\u00b2,sure"] + truth[1:], "the reading must be the digits 0-9"), ([], "has no readings")):
         bad = score(lines)
         assert bad.returncode == 1 and says in bad.stderr and "Traceback" not in bad.stderr
-    again = subprocess.run([sys.executable, script, "write", str(folder), "--data-dir", str(mnist_dir)], capture_output=True, text=True, timeout=60)
-    assert again.returncode == 1 and "is not empty" in again.stderr
+    for broken in ({**key, "amounts": 0}, {**key, "missed": key["amounts"] + 1}, {**key, "rows": {}}, {**key, "amounts": "30"},
+                   {k: v for k, v in key.items() if k != "model"}, {**key, "rows": [{"id": "A001"}]}):
+        (tmp_path / "broken.json").write_text(json.dumps(broken))
+        bad = subprocess.run([sys.executable, script, "score", str(folder / "readings.csv"), "--key", str(tmp_path / "broken.json")],
+                             capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+    (tmp_path / "a-file").write_text("")
+    for target, extra, says in ((folder, [], "is not empty"), (tmp_path / "a-file" / "sub", [], "cannot make"),
+                                (tmp_path / "new", ["--model", "no-such-reader"], "no-such-reader")):
+        bad = subprocess.run([sys.executable, script, "write", str(target), "--data-dir", str(mnist_dir), *extra],
+                             capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 1 and says in bad.stderr and "Traceback" not in bad.stderr, bad.stderr[-2000:]

@@ -42,6 +42,10 @@ def test_strips_say_which_neighbours_touch():
     owner = np.full((4, 6), -1, dtype=np.int16)
     owner[0, :2], owner[1, :2], owner[3, 4:] = 0, 1, 2  # 0 above 1 (along the line's height); 2 apart
     assert Strip(np.zeros((4, 6), np.uint8), "123", owner, np.arange(3)).touching() == [True, False]
+    owner[2, 2] = 2  # 2 now meets 1 diagonally only
+    assert Strip(np.zeros((4, 6), np.uint8), "123", owner, np.arange(3)).touching() == [True, True]
+    owner[2, 2], owner[1, 2] = -1, 2  # ... and beside it
+    assert Strip(np.zeros((4, 6), np.uint8), "123", owner, np.arange(3)).touching() == [True, True]
 
 
 def test_a_blank_image_has_no_digits():

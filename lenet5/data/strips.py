@@ -62,14 +62,14 @@ class Strip:
 
     def touching(self) -> list[bool]:
         """For each pair of neighbours, left to right, whether their ink meets: a pixel of one
-        beside a pixel of the other, across or along the line (their gap was joined, or MNIST's
-        faint edges met across a gap of 0)."""
-        o = self.owner
+        beside a pixel of the other, across, along or diagonally (their gap was joined, or
+        MNIST's faint edges met across a gap of 0)."""
         meets = []
         for k in range(len(self.number) - 1):
-            a, b = o == k, o == k + 1
-            meets.append(bool((a[:, :-1] & b[:, 1:]).any() or (b[:, :-1] & a[:, 1:]).any()
-                              or (a[:-1] & b[1:]).any() or (b[:-1] & a[1:]).any()))
+            grown = np.pad(self.owner == k, 1)  # digit k, and each pixel next to it
+            grown = np.logical_or.reduce([grown[1 + dy: grown.shape[0] - 1 + dy, 1 + dx: grown.shape[1] - 1 + dx]
+                                          for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+            meets.append(bool((grown & (self.owner == k + 1)).any()))
         return meets
 
 
