@@ -8,7 +8,7 @@ misses is lost to the line: touching or overlapping neighbours, the digits' size
 The amounts are also split by how many pairs of neighbours touch (their ink meets, from the
 strip maker's pixel owners), to see how much the joins cost: beside each group's exactness, what
 it would be were each amount read as often as the amounts of its length whose digits all stand
-apart (longer amounts are read exactly less often, and more of their neighbours touch).
+apart (longer amounts have more neighbours that touch).
 `--show` writes a sheet of the first wrong amounts with their numbers and readings, to look at.
 
 `--also READER...` reads the same amounts with other readers too and counts the amounts that every

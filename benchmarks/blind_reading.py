@@ -3,7 +3,7 @@ person reads, and what share of the benchmark a person would read exactly.
 
 `write` reads the benchmark's test amounts (benchmarks/amounts.py's seed and style, test digits,
 from their JPEG files) with the reader, draws a sample of them (the amounts it misses, up to half
-the sample, and amounts it reads right for the rest), shuffles them and writes them to sheets of
+the sample, more where too few are read right, and amounts it reads right for the rest), shuffles them and writes them to sheets of
 PNG images labelled A001, A002, ..., with a form to fill in (readings.csv: id, reading, sure) and
 the key (key.json: each amount's number and the reader's reading). Give the readers the sheets,
 the form and instructions.txt, never the key. `score` compares a filled form with the key. The
@@ -116,8 +116,8 @@ def write(args: argparse.Namespace) -> None:
     folder = Path(args.folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         sys.exit(f"error: {folder} is {'not empty' if folder.is_dir() else 'not a folder'}: give a new folder")
-    if args.sample < 2 or args.amounts < args.sample or args.per_sheet < 1:
-        sys.exit("error: --sample must be 2 or more and at most --amounts; --per-sheet 1 or more")
+    if args.sample < 2 or args.amounts < args.sample or args.per_sheet < 1 or args.seed < 0:
+        sys.exit("error: --sample must be 2 or more and at most --amounts; --per-sheet 1 or more; --seed 0 or more")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -155,7 +155,7 @@ def read_form(path: Path, ids: set[str]) -> dict[str, tuple[str, bool]]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
-            rows = [(reader.line_num, row) for row in reader]
+            rows = [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
             columns = reader.fieldnames or []
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         sys.exit(f"error: cannot read {path}: {e}")
@@ -181,9 +181,9 @@ def read_key(path: Path) -> dict:
     """key.json as `write` wrote it, checked: the model, the amounts, the reader's misses among them, and
     the sampled rows (id, number, the reader's reading), no stratum sampled beyond its size."""
     try:
-        key = json.loads(path.read_text())
+        key = json.loads(path.read_text(encoding="utf-8-sig"))
         rows, amounts, missed, model = key["rows"], key["amounts"], key["missed"], key["model"]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError) as e:
         sys.exit(f"error: cannot read the key {path}: {e}")
     fields = ("id", "number", "reading")
     if not (isinstance(model, str) and isinstance(amounts, int) and isinstance(missed, int) and 0 <= missed <= amounts > 0
@@ -220,7 +220,8 @@ def score(args: argparse.Namespace) -> None:
         wrong_sure = sum(s and not r for r, s in zip(right, sure))
         hits.append((size, len(chosen), sum(right)))
         sures.append((size, len(chosen), sum(sure), wrong_sure))
-        as_reader = sum(form[row["id"]][0] == row["reading"] for row in chosen) if missed_by_reader else None
+        as_reader = (sum(form[row["id"]][0] == row["reading"] != "" for row in chosen)  # a blank is no reading
+                     if missed_by_reader else None)
         if chosen:
             print(f"  of {len(chosen)} amounts {stratum} (of {size}): read exactly {sum(right)} ({100 * sum(right) / len(chosen):.1f}%), "
                   f"marked sure {sum(sure)}, {wrong_sure} of those wrong"
@@ -240,7 +241,7 @@ def main() -> None:
     w = commands.add_parser("write", help="write sheets of amounts, a form and the key to a new folder")
     w.add_argument("folder", help="a new (or empty) folder")
     w.add_argument("--amounts", type=int, default=1000, help="the benchmark's test amounts to draw from (default: 1000)")
-    w.add_argument("--sample", type=int, default=200, help="amounts to read (default: 200; up to half of them ones the reader misses)")
+    w.add_argument("--sample", type=int, default=200, help="amounts to read (default: 200; up to half of them ones the reader misses, more where too few are read right)")
     w.add_argument("--model", default=DEFAULT_READER, help=f"reader (default: {DEFAULT_READER})")
     w.add_argument("--per-sheet", type=int, default=8, help="amounts per sheet (default: 8)")
     w.add_argument("--seed", type=int, default=0, help="seed of the sample and its order (default: 0)")
@@ -253,6 +254,8 @@ def main() -> None:
         write(args) if args.command == "write" else score(args)
     except Lenet5Error as e:
         sys.exit(f"error: {e}")
+    except OSError as e:  # a folder that cannot be read or written, a data folder that is a file
+        sys.exit(f"error: {e.filename or ''}: {e.strerror or e}" if e.filename else f"error: {e.strerror or e}")
 
 
 if __name__ == "__main__":

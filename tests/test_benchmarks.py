@@ -288,7 +288,7 @@ def test_blind_reading_writes_sheets_and_scores_a_filled_form(mnist_dir, tmp_pat
                               capture_output=True, text=True, timeout=60)
 
     truth = [f"{row['id']},{row['number']},Sure" for row in key["rows"]]
-    perfect = score(truth)
+    perfect = score(truth + [",,", ""])  # the blank rows a spreadsheet leaves at the end
     assert perfect.returncode == 0, perfect.stderr[-2000:]
     assert "by the person 100.0%" in perfect.stdout and "with 0.00% errors among them" in perfect.stdout
     assert "by one or the other 100.0%" in perfect.stdout
@@ -320,7 +320,8 @@ def test_blind_reading_writes_sheets_and_scores_a_filled_form(mnist_dir, tmp_pat
         assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
     (tmp_path / "a-file").write_text("")
     for target, extra, says in ((folder, [], "is not empty"), (tmp_path / "a-file" / "sub", [], "cannot make"),
-                                (tmp_path / "new", ["--model", "no-such-reader"], "no-such-reader")):
+                                (tmp_path / "new", ["--model", "no-such-reader"], "no-such-reader"),
+                                (tmp_path / "new2", ["--seed", "-1"], "--seed 0 or more")):
         bad = subprocess.run([sys.executable, script, "write", str(target), "--data-dir", str(mnist_dir), *extra],
                              capture_output=True, text=True, timeout=60)
         assert bad.returncode == 1 and says in bad.stderr and "Traceback" not in bad.stderr, bad.stderr[-2000:]
