@@ -155,17 +155,18 @@ def read_form(path: Path, ids: set[str]) -> dict[str, tuple[str, bool]]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
-            rows = [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+            rows = [(reader.line_num, {(k or "").strip(): v.strip() if isinstance(v, str) else "" for k, v in row.items()})
+                    for row in reader]
             columns = reader.fieldnames or []
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         sys.exit(f"error: cannot read {path}: {e}")
     if not {"id", "reading", "sure"} <= {c.strip() for c in columns}:
         sys.exit(f"error: {path} needs the columns id, reading, sure (it has {', '.join(columns) or 'none'})")
+    rows = [(line, row) for line, row in rows if any(row.values())]  # not the blank rows a spreadsheet leaves
     if not rows:
         sys.exit(f"error: {path} has no readings, only its header")
     form = {}
     for line, row in rows:
-        row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()}
         name, reading, sure = row["id"], row["reading"], row["sure"].lower()
         if name not in ids or name in form:
             sys.exit(f"error: {path}, line {line}: {'unknown' if name not in ids else 'repeated'} id {name!r}")
