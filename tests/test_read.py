@@ -166,6 +166,25 @@ def test_strips_with_squeezed_and_sheared_digits_and_without():
     assert np.array_equal(squeeze_and_shear(np.zeros((28, 28), np.uint8), np.random.default_rng(0)), np.zeros((28, 28), np.uint8))
 
 
+def test_strips_scanned_coarsely_and_not():
+    from lenet5.data.strips import coarse
+
+    digits, labels = synthetic_digits(40, 3)
+    plain = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0)))
+    unused = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0), scan_sides=(7,)))
+    assert np.array_equal(plain.image, unused.image)  # scans 0: no extra draw, the strips every other style made stay as they were
+    scanned = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0), scans=1.0))
+    assert scanned.number == plain.number and not np.array_equal(scanned.image, plain.image)
+    bar = np.zeros((28, 28), np.uint8)
+    bar[4:24, 13:15] = 255
+    assert np.array_equal(coarse(bar, 0), bar) and not coarse(np.zeros_like(bar), 7).any()
+    for side in (7, 8, 10):
+        out = coarse(bar, side)
+        assert out.dtype == np.uint8 and out.max() == 255  # its ink stretched back to full strength
+        assert (out > 0).sum() > 2 * (bar > 0).sum()  # smeared over the coarse pixels
+        assert abs(np.average(np.arange(28), weights=out.sum(axis=0)) - 13.5) < 1.5  # still where it was
+
+
 def test_strips_with_other_pens_and_without():
     from lenet5.data.strips import restroke
 

@@ -253,6 +253,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distort", type=float, default=None,
                    help="sdnn: share of the training strips' digits squeezed and sheared first, as paper-distort "
                         "distorts its digits (default: 0)")
+    p.add_argument("--scans", type=float, default=None,
+                   help="sdnn: share of the training strips scanned coarsely first, each digit's 28 px field averaged "
+                        "down to 7, 8 or 10 px and enlarged back, as people's scans and UCI's 8x8 digits come (default: 0)")
     p.add_argument("--fresh", type=float, default=None,
                    help="sdnn: share of the training strips drawn anew before each pass after the first, in turn, "
                         "made while the pass before trains (default: 0, the same strips every pass)")

@@ -45,6 +45,8 @@ class Style:
     pens: float = 0.0  # chance that the amount is written with another pen (the same pen for all its digits)
     pen_steps: tuple[int, ...] = (-1, 1, 2, 3)  # that pen's stroke change, half MNIST pixels per side (negative: finer)
     distort: float = 0.0  # chance that a digit is squeezed and sheared first (paper-distort's ranges, Sec. III-A)
+    scans: float = 0.0  # chance that the amount was scanned coarsely first (the same side for all its digits)
+    scan_sides: tuple[int, ...] = (7, 8, 10)  # that scan's px across a digit's 28 px field (lenet5/data/pens.py's)
 
 
 TRAINING = Style(lengths=(1, 8))  # the reader learns from every length it may meet
@@ -76,9 +78,21 @@ def make_strip(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
     picks = rng.integers(0, len(digits), size=n)
     # drawn only where pens are asked for, so the strips of every other style stay as they were
     pen = int(rng.choice(style.pen_steps)) if style.pens > 0 and rng.random() < style.pens else 0
-    ink, owner = compose([restroke(digit_ink(digits[i], rng, style), pen) for i in picks], rng, style)
+    side = int(rng.choice(style.scan_sides)) if style.scans > 0 and rng.random() < style.scans else 0
+    ink, owner = compose([restroke(digit_ink(coarse(digits[i], side), rng, style), pen) for i in picks], rng, style)
     image, owner = scan(ink, owner, rng, style)
     return Strip(image, "".join(str(int(labels[i])) for i in picks), owner, picks)
+
+
+def coarse(digit: np.ndarray, side: int) -> np.ndarray:
+    """The digit (28, 28) uint8 as a coarse scan shows it: its field averaged down to side x side px,
+    enlarged back smoothly and its ink stretched to full strength again, as `lenet5 predict` stretches
+    a person's image (side 0: as it came)."""
+    if side == 0 or not digit.any():
+        return digit
+    small = Image.fromarray(digit).resize((side, side), Image.Resampling.BOX)
+    big = np.asarray(small.resize(digit.shape[::-1], Image.Resampling.BILINEAR), dtype=np.float32)
+    return (big * (255 / big.max())).round().astype(np.uint8)
 
 
 def digit_ink(digit: np.ndarray, rng: np.random.Generator, style: Style) -> np.ndarray:

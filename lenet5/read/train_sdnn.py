@@ -70,6 +70,7 @@ class SDNNTraining(ReaderTraining):
     joined: float = 0.5
     pens: float = 0.0  # share of the training strips written with another pen (lenet5/data/strips.py's Style.pens)
     distort: float = 0.0  # share of the training strips' digits squeezed and sheared first (Style.distort)
+    scans: float = 0.0  # share of the training strips scanned coarsely first, 7-10 px across a digit's field (Style.scans)
     # share of the training strips drawn anew before each pass after the first, in turn (0.5: pass 2 replaces
     # the first half, pass 3 the second, ...), made one pass ahead by the `workers` while the network trains
     fresh: float = 0.0
@@ -81,7 +82,7 @@ class SDNNTraining(ReaderTraining):
     workers: int = 2  # processes making strips (the strips do not depend on it)
 
 
-SHARES = ("joined", "pens", "distort", "fresh")  # SDNNTraining's fields that are shares of the strips (0..1)
+SHARES = ("joined", "pens", "distort", "scans", "fresh")  # SDNNTraining's fields that are shares of the strips (0..1)
 
 
 def column_targets(centres: np.ndarray, outputs: int) -> np.ndarray:
@@ -172,7 +173,8 @@ def train_sdnn(digits: np.ndarray, labels: np.ndarray, config: SDNNTraining, see
     if seed < 0 or config.strips < 1 or config.val_strips < 1:
         raise Lenet5Error(f"seed must be 0 or more and strips 1 or more (seed {seed}, strips {config.strips}, "
                           f"held-out strips {config.val_strips})")
-    style = dataclasses.replace(TRAINING, joined=config.joined, pens=config.pens, distort=config.distort)
+    style = dataclasses.replace(TRAINING, joined=config.joined, pens=config.pens, distort=config.distort,
+                                scans=config.scans)
     train = make_bands(train_digits, train_labels, config.strips, seed, style, config.workers)
     val = make_bands(val_digits, val_labels, config.val_strips, seed + 1, Style(), config.workers)
     if not train or not val:
