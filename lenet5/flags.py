@@ -112,6 +112,16 @@ def probability(text: str) -> float:
     return value
 
 
+def probability_or_target(text: str) -> float | str:
+    """An argparse type: a probability in [0, 1], or an error target among the accepted readings as a
+    percentage ('0.5%', normalised as '0.5%'), whose threshold the model's file names."""
+    if not text.strip().endswith("%"):
+        return probability(text)
+    if not 0 < (value := _number(text.strip()[:-1])) < 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an error target (a percentage above 0 and below 100)")
+    return f"{value:g}%"
+
+
 def non_negative(text: str) -> float:
     """An argparse type: a finite number >= 0 (NaN refused)."""
     if not 0 <= (value := _number(text)) < float("inf"):

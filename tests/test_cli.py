@@ -71,6 +71,8 @@ def test_bad_input_is_one_line_and_exit_1(capsys, argv, message):
     (["ablate", "--seeds", "two"], "'two' is not a whole number"),
     (["read", "x.png", "--reject-below", "1.5"], "1.5 is not a probability (0 to 1)"),
     (["read", "x.png", "--reject-below", "nan"], "nan is not a probability"),
+    (["read", "x.png", "--reject-below", "100%"], "'100%' is not an error target"),
+    (["read", "x.png", "--reject-below", "half%"], "'half' is not a number"),
     (["predict", "x.png", "--reject-below-margin", "-1"], "-1 is not a number 0 or more"),
     (["predict", "x.png", "--reject-below", "2"], "2 is not a probability"),
     (["predict", "x.png", "--reject-below", "0.9", "--reject-below-margin", "1"], "not allowed with argument"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import hashlib
+import math
 import sys
 from pathlib import Path
 
@@ -133,9 +135,14 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from lenet5.read.committee import Committee, join
     from lenet5.read.line import DIGIT_HEIGHT, check_heights
     from lenet5.read.sdnn import SDNN
+    from lenet5.read.labelled import LABELS, labelled_amounts
     from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
     from lenet5.read.weights import RECORD_KEYS, load_reader, save_reader
 
+    if args.labelled is not None and (args.amounts is not None or args.seed is not None):
+        raise Lenet5Error("--amounts and --seed write held-out MNIST amounts, --labelled reads your own: give one or the other")
+    args.amounts = 2000 if args.amounts is None else args.amounts
+    args.seed = 99 if args.seed is None else args.seed
     try:
         asked = None if args.heights is None else check_heights(args.heights)
     except ValueError as e:
@@ -156,21 +163,30 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     if isinstance(model, (SDNN, Committee)):
         model.heights = heights
     threads = use_threads(args.threads)
-    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
-    print(f"writing {args.amounts:,} held-out amounts (the last 10,000 training digits, seed {args.seed})", flush=True)
-    amounts = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), args.amounts, args.seed)
+    if args.labelled is not None:
+        print(f"reading the labelled amounts of {args.labelled}", flush=True)
+        amounts = labelled_amounts(Path(args.labelled))
+        fitted_on = {"amounts": len(amounts), "labelled": str(Path(args.labelled).resolve()),
+                     "labels_sha256": hashlib.sha256((Path(args.labelled) / LABELS).read_bytes()).hexdigest()}
+    else:
+        digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
+        print(f"writing {args.amounts:,} held-out amounts (the last 10,000 training digits, seed {args.seed})", flush=True)
+        amounts = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), args.amounts, args.seed)
+        fitted_on = {"amounts": args.amounts, "seed": args.seed, "digits": "the last 10,000 MNIST training digits"}
     trust = measure_trust(model, amounts, log=lambda s: print(s, flush=True))
     print(f"calibration error (10 bins): {100 * trust.ece_before:.1f} points before, {100 * trust.ece_after:.1f} after "
           f"(Platt a {trust.calibration.a:.3f}, b {trust.calibration.b:.3f}; fitted on these amounts)")
     for t in TARGETS:
         print(f"for {100 * t:g}% errors among the accepted: --reject-below {trust.thresholds[t]:.4f}, "
               f"accepting {100 * trust.accepted[t]:.1f}% of these amounts")
+    if (few := [t for t in TARGETS if len(amounts) * t < 2]):  # fewer than two errors allowed among all of them
+        print(f"note: {len(amounts):,} amounts are too few to choose a threshold for {', '.join(f'{100 * t:g}%' for t in few)} "
+              f"errors by: give {math.ceil(2 / min(few)):,} or more")
     command = command_line("calibrate-reader")
     made_by = [{k: meta.get(k) for k in (*RECORD_KEYS, "members", "members_made_by")}  # a committee's members too: the whole chain
                for _, meta in loaded]
     meta = {"command": command, "threads": threads, "members_made_by": made_by,
-            "calibration": {**trust.calibration.as_dict(), "fitted_on": {"amounts": args.amounts, "seed": args.seed,
-                                                                      "digits": "the last 10,000 MNIST training digits"}},
+            "calibration": {**trust.calibration.as_dict(), "fitted_on": fitted_on},
             "held_out": trust.as_dict(), "held_out_exact": trust.exact,
             **({"heights": list(heights)} if heights != (DIGIT_HEIGHT,) else {})}
     save_reader(model, out, meta)
@@ -301,9 +317,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", nargs="+", default=[DEFAULT_READER], metavar="READER",
                    help="shipped readers or .safetensors files; several SDNNs read as one committee (default: "
                         f"{DEFAULT_READER})")
-    p.add_argument("--amounts", type=at_least(2), default=2000,
+    p.add_argument("--amounts", type=at_least(2), default=None,
                    help="held-out amounts (of the last 10,000 training digits) to fit and measure on (default: 2000)")
-    p.add_argument("--seed", type=at_least(0), default=99, help="seed of those amounts (default: 99)")
+    p.add_argument("--seed", type=at_least(0), default=None, help="seed of those amounts (default: 99)")
+    p.add_argument("--labelled", default=None, metavar="DIR",
+                   help="fit and measure on your own amounts instead: a folder of images with labels.csv (header "
+                        "'file,number', one row per image), for writers, pens or scanners unlike MNIST's (default: none)")
     p.add_argument("--heights", type=float, nargs="+", default=None, metavar="PX",
                    help="read each line at these digit heights, all readings voting, the first placing the digits "
                         "(benchmarks/digit_heights.py measures them) (default: the readers', 20 px alone for "

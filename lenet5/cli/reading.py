@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from lenet5.errors import Lenet5Error
-from lenet5.flags import non_negative, probability
+from lenet5.flags import non_negative, probability, probability_or_target
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -67,9 +67,19 @@ def cmd_read(args: argparse.Namespace) -> int:
     from lenet5.read import load_reader, read_images
 
     model, info = load_reader(args.model)
+    below = args.reject_below
+    if isinstance(below, str):  # an error target: the threshold the reader's calibration chose for it
+        named = (info.get("held_out") or {}).get("reject_below") or {}
+        if below not in named:
+            raise Lenet5Error(f"--reject-below {below}: {info['source']} names " + (
+                f"thresholds for {', '.join(named)} errors only" if named else
+                "no thresholds (calibrate it with lenet5 calibrate-reader), give a confidence instead"))
+        below = float(named[below])
+        print(f"lenet5: rejecting below {below:.4f}, {args.reject_below} errors among the accepted amounts where "
+              f"{info['source']} was calibrated", file=sys.stderr)
     print(f"lenet5: reading with {info['source']}", file=sys.stderr)
     results = read_images(model, args.images)
-    doubtful = None if args.reject_below is None else (lambda r: r.confidence < args.reject_below)
+    doubtful = None if below is None else (lambda r: r.confidence < below)
     good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f})", doubtful)
     if args.show and good:
         plot_readings([(Path(r.file).name, load_image(r.file), r) for r in good], Path(args.show))
@@ -104,7 +114,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         f"lenet5 train-reader (default: {DEFAULT_READER})")
     p.add_argument("--json", action="store_true", help="one JSON object per image (default: one line of text)")
     p.add_argument("--show", default=None, help="also write a PNG of each image with the digits read boxed (default: none)")
-    p.add_argument("--reject-below", type=probability, default=None, metavar="P",
+    p.add_argument("--reject-below", type=probability_or_target, default=None, metavar="P|E%",
                    help="mark readings whose confidence (the probability of the string read) is below P as rejected, "
-                        "for a person to read; docs/reading.md gives P for 1%%, 0.5%% and 0.1%% error among the rest (default: none)")
+                        "for a person to read; or E%% (1%%, 0.5%% or 0.1%%): the threshold the reader's calibration chose "
+                        "for E%% errors among the rest (default: none)")
     p.set_defaults(func=cmd_read)

@@ -11,7 +11,8 @@ Python: `read_number(model, image)` with a reader from `load_reader()`. The part
 line at digit scale, both readers'), sdnn.py and decode.py (the SDNN and the reading of its
 outputs), committee.py (SDNNs read together), oversegment.py, recognizer.py and search.py
 (over-segmentation), weights.py (the readers' files), fit.py, train_sdnn.py (with bands.py, its strips) and
-train_hos.py (training both), trust.py (calibration and rejection on held-out amounts), reading.py (the API below).
+train_hos.py (training both), trust.py (calibration and rejection on held-out amounts), labelled.py (a user's own amounts with their
+numbers, to calibrate on), reading.py (the API below).
 """
 
 from lenet5.read.reading import ReadDigit, Reading, read_images, read_number

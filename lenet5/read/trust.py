@@ -96,12 +96,13 @@ class Trust:
 
 def measure_trust(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]],
                   log: Callable[[str], None] = lambda s: None) -> Trust:
-    """Fit the reader's Platt map on `amounts` and measure its calibration and rejection there."""
+    """Fit the reader's Platt map on `amounts` (held-out ones, or a user's labelled ones) and measure its
+    calibration and rejection there."""
     p, exact = probabilities(model, amounts)
-    log(f"read {len(amounts):,} held-out amounts: {100 * exact.double().mean():.1f}% exactly")
+    log(f"read {len(amounts):,} amounts: {100 * exact.double().mean():.1f}% exactly")
     if exact.all() or not exact.any():
-        raise Lenet5Error(f"all {len(amounts)} held-out amounts were read {'right' if exact.all() else 'wrong'}: "
-                          "nothing to calibrate on; read more of them (--amounts)")
+        raise Lenet5Error(f"all {len(amounts)} amounts were read {'right' if exact.all() else 'wrong'}: "
+                          "nothing to calibrate on; give more of them")
     try:
         platt = fit_platt(p, exact)
     except ValueError as e:
