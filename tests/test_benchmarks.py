@@ -325,3 +325,14 @@ def test_blind_reading_writes_sheets_and_scores_a_filled_form(mnist_dir, tmp_pat
         bad = subprocess.run([sys.executable, script, "write", str(target), "--data-dir", str(mnist_dir), *extra],
                              capture_output=True, text=True, timeout=60)
         assert bad.returncode == 1 and says in bad.stderr and "Traceback" not in bad.stderr, bad.stderr[-2000:]
+
+
+def test_own_calibration_prints_both_splits_with_each_halfs_thresholds():
+    pytest.importorskip("sklearn")
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "own_calibration.py"), "--amounts", "30"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| half ")]
+    assert len(rows) == 8 and "cut in two at random" in result.stdout and "in scikit-learn's order" in result.stdout
+    assert sum("MNIST's held-out amounts" in r for r in rows) == 4 and sum("labelled amounts" in r for r in rows) == 4
+    assert all(r.count("%") == 7 for r in rows)  # exact, then kept and errors at each of three thresholds

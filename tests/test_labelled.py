@@ -85,9 +85,10 @@ def test_calibrated_on_labelled_amounts_then_rejecting_at_its_own_threshold(mnis
     out = tmp_path / "mine.safetensors"
     assert main(["calibrate-reader", "--labelled", str(folder), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "read 40 amounts" in printed and "40 amounts are too few" in printed
+    assert "read 40 amounts" in printed and "40 amounts allow fewer than two wrong" in printed and "95% interval" in printed
     _, meta = load_reader(out)
     fitted = meta["calibration"]["fitted_on"]
+    assert meta["held_out"]["wrong_accepted"]["0.5%"] == 0  # 40 amounts allow no error at 0.5%
     assert fitted["amounts"] == 40 and fitted["labelled"] == str(folder.resolve()) and len(fitted["labels_sha256"]) == 64
     threshold = meta["held_out"]["reject_below"]["0.5%"]
     files = [str(folder / f"{k:02d}.jpg") for k in range(40)]

@@ -35,7 +35,7 @@ def test_an_overconfident_reader_is_calibrated_and_its_thresholds_meet_their_tar
     calibrated = np.array([result.calibration(q) for q in p])
     for t in TARGETS:
         kept = calibrated >= result.thresholds[t]
-        assert kept.mean() == pytest.approx(result.accepted[t])
+        assert kept.mean() == pytest.approx(result.accepted[t]) and result.wrong[t] == (~right[kept]).sum()
         assert (~right[kept]).mean() <= t if kept.any() else result.accepted[t] == 0
 
 

@@ -135,6 +135,7 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from lenet5.read.committee import Committee, join
     from lenet5.read.line import DIGIT_HEIGHT, check_heights
     from lenet5.read.sdnn import SDNN
+    from lenet5.evaluate import wilson_interval
     from lenet5.read.labelled import LABELS, labelled_amounts
     from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
     from lenet5.read.weights import RECORD_KEYS, load_reader, save_reader
@@ -177,11 +178,14 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     print(f"calibration error (10 bins): {100 * trust.ece_before:.1f} points before, {100 * trust.ece_after:.1f} after "
           f"(Platt a {trust.calibration.a:.3f}, b {trust.calibration.b:.3f}; fitted on these amounts)")
     for t in TARGETS:
+        kept = round(trust.accepted[t] * len(amounts))
+        low, high = wilson_interval(trust.wrong[t], kept) if kept else (0.0, 1.0)
         print(f"for {100 * t:g}% errors among the accepted: --reject-below {trust.thresholds[t]:.4f}, "
-              f"accepting {100 * trust.accepted[t]:.1f}% of these amounts")
+              f"accepting {100 * trust.accepted[t]:.1f}% of these amounts ({trust.wrong[t]} wrong of {kept:,}: "
+              f"{100 * low:.2f} to {100 * high:.2f}% errors, 95% interval)")
     if (few := [t for t in TARGETS if len(amounts) * t < 2]):  # fewer than two errors allowed among all of them
-        print(f"note: {len(amounts):,} amounts are too few to choose a threshold for {', '.join(f'{100 * t:g}%' for t in few)} "
-              f"errors by: give {math.ceil(2 / min(few)):,} or more")
+        print(f"note: at {', '.join(f'{100 * t:g}%' for t in few)} errors, {len(amounts):,} amounts allow fewer than two wrong "
+              f"among the accepted: those thresholds rest on one error or none (give {math.ceil(2 / min(few)):,} or more)")
     command = command_line("calibrate-reader")
     made_by = [{k: meta.get(k) for k in (*RECORD_KEYS, "members", "members_made_by")}  # a committee's members too: the whole chain
                for _, meta in loaded]

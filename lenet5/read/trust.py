@@ -87,11 +87,13 @@ class Trust:
     ece_after: float  # ... of the calibrated confidence
     thresholds: dict[float, float]  # target error -> the calibrated confidence below which to reject
     accepted: dict[float, float]  # target error -> share of the amounts kept at that threshold
+    wrong: dict[float, int]  # target error -> amounts read wrong among those kept there
 
     def as_dict(self) -> dict:
         return {"amounts": self.amounts, "exact": self.exact, "ece_before": self.ece_before, "ece_after": self.ece_after,
                 "reject_below": {f"{100 * t:g}%": self.thresholds[t] for t in TARGETS},
-                "accepted": {f"{100 * t:g}%": self.accepted[t] for t in TARGETS}}
+                "accepted": {f"{100 * t:g}%": self.accepted[t] for t in TARGETS},
+                "wrong_accepted": {f"{100 * t:g}%": self.wrong[t] for t in TARGETS}}
 
 
 def measure_trust(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]],
@@ -100,15 +102,21 @@ def measure_trust(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]],
     calibration and rejection there."""
     p, exact = probabilities(model, amounts)
     log(f"read {len(amounts):,} amounts: {100 * exact.double().mean():.1f}% exactly")
+    return trust_of(p, exact)
+
+
+def trust_of(p: torch.Tensor, exact: torch.Tensor) -> Trust:
+    """`measure_trust` from the reader's probabilities of its readings (N,) and whether each is exact (N,)."""
     if exact.all() or not exact.any():
-        raise Lenet5Error(f"all {len(amounts)} amounts were read {'right' if exact.all() else 'wrong'}: "
+        raise Lenet5Error(f"all {len(p)} amounts were read {'right' if exact.all() else 'wrong'}: "
                           "nothing to calibrate on; give more of them")
     try:
         platt = fit_platt(p, exact)
     except ValueError as e:
-        raise Lenet5Error(f"calibrating on {len(amounts)} held-out amounts: {e}") from None
+        raise Lenet5Error(f"calibrating on {len(p)} amounts: {e}") from None
     calibrated = torch.tensor([platt(float(q)) for q in p], dtype=torch.float64)
     curve = rejection_curve(exact, calibrated)
-    return Trust(len(amounts), exact.double().mean().item(), platt, calibration_error(exact, p)[0],
-                 calibration_error(exact, calibrated)[0], {t: curve.threshold_for(t) for t in TARGETS},
-                 {t: 1 - curve.needed_for(t) for t in TARGETS})
+    thresholds = {t: curve.threshold_for(t) for t in TARGETS}
+    return Trust(len(p), exact.double().mean().item(), platt, calibration_error(exact, p)[0],
+                 calibration_error(exact, calibrated)[0], thresholds, {t: 1 - curve.needed_for(t) for t in TARGETS},
+                 {t: int((~exact[calibrated >= thresholds[t]]).sum()) for t in TARGETS})
