@@ -23,7 +23,7 @@ from amounts import uci_digits, write_amounts
 
 from lenet5.errors import Lenet5Error
 from lenet5.read import load_reader
-from lenet5.read.labelled import labelled_amounts
+from lenet5.read.labelled import labelled_amounts, labelled_rows
 from lenet5.read.trust import TARGETS, probabilities, trust_of
 from lenet5.read.weights import DEFAULT_READER
 from lenet5.runtime import DEFAULT_THREADS, use_threads
@@ -63,7 +63,7 @@ def main() -> None:
                 folder = Path(tmp) / f"half-{k + 1}"
                 folder.mkdir()
                 write_amounts(folder, args.amounts, args.seed + k, *half)
-                p, exact = probabilities(model, labelled_amounts(folder))  # raw probabilities, whether exact
+                p, exact = probabilities(model, labelled_amounts(labelled_rows(folder)))  # raw probabilities, whether exact
                 try:
                     read.append((p, exact.numpy(), trust_of(p, exact)))  # and the half's own calibration
                 except Lenet5Error as e:

@@ -114,7 +114,7 @@ def probability(text: str) -> float:
 
 def probability_or_target(text: str) -> float | str:
     """An argparse type: a probability in [0, 1], or an error target among the accepted readings as a
-    percentage ('0.5%', normalised as '0.5%'), whose threshold the model's file names."""
+    percentage ('0.50%' is read as '0.5%'), whose threshold the model's file names."""
     if not text.strip().endswith("%"):
         return probability(text)
     if not 0 < (value := _number(text.strip()[:-1])) < 100:

@@ -172,12 +172,15 @@ def test_strips_scanned_coarsely_and_not():
     digits, labels = synthetic_digits(40, 3)
     plain = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0)))
     unused = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0), scan_sides=(7,)))
-    assert np.array_equal(plain.image, unused.image)  # scans 0: no extra draw, the strips every other style made stay as they were
+    assert np.array_equal(plain.image, unused.image)  # the sides alone change nothing; scans 0 draws nothing more: the golden owners above
     scanned = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0), scans=1.0))
     assert scanned.number == plain.number and not np.array_equal(scanned.image, plain.image)
     bar = np.zeros((28, 28), np.uint8)
     bar[4:24, 13:15] = 255
     assert np.array_equal(coarse(bar, 0), bar) and not coarse(np.zeros_like(bar), 7).any()
+    faint = np.zeros((28, 28), np.uint8)
+    faint[5, 5] = 3  # averages to nothing at 7 px: left as it came, not divided by zero
+    assert np.array_equal(coarse(faint, 7), faint)
     for side in (7, 8, 10):
         out = coarse(bar, side)
         assert out.dtype == np.uint8 and out.max() == 255  # its ink stretched back to full strength

@@ -132,11 +132,11 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
 def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from lenet5.data.sources import fetch_and_load
+    from lenet5.evaluate import wilson_interval
     from lenet5.read.committee import Committee, join
+    from lenet5.read.labelled import LABELS, labelled_amounts, labelled_rows
     from lenet5.read.line import DIGIT_HEIGHT, check_heights
     from lenet5.read.sdnn import SDNN
-    from lenet5.evaluate import wilson_interval
-    from lenet5.read.labelled import LABELS, labelled_amounts
     from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
     from lenet5.read.weights import RECORD_KEYS, load_reader, save_reader
 
@@ -165,9 +165,10 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
         model.heights = heights
     threads = use_threads(args.threads)
     if args.labelled is not None:
-        print(f"reading the labelled amounts of {args.labelled}", flush=True)
-        amounts = labelled_amounts(Path(args.labelled))
-        fitted_on = {"amounts": len(amounts), "labelled": str(Path(args.labelled).resolve()),
+        rows = labelled_rows(Path(args.labelled))
+        print(f"reading the {len(rows):,} labelled amounts of {args.labelled}", flush=True)
+        amounts = labelled_amounts(rows)
+        fitted_on = {"amounts": len(rows), "labelled": str(Path(args.labelled).resolve()),
                      "labels_sha256": hashlib.sha256((Path(args.labelled) / LABELS).read_bytes()).hexdigest()}
     else:
         digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
@@ -178,13 +179,15 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     print(f"calibration error (10 bins): {100 * trust.ece_before:.1f} points before, {100 * trust.ece_after:.1f} after "
           f"(Platt a {trust.calibration.a:.3f}, b {trust.calibration.b:.3f}; fitted on these amounts)")
     for t in TARGETS:
-        kept = round(trust.accepted[t] * len(amounts))
-        low, high = wilson_interval(trust.wrong[t], kept) if kept else (0.0, 1.0)
+        if not trust.kept[t]:
+            print(f"for {100 * t:g}% errors among the accepted: no confidence keeps any of these amounts (every one rejected)")
+            continue
+        low, high = wilson_interval(trust.wrong[t], trust.kept[t])
         print(f"for {100 * t:g}% errors among the accepted: --reject-below {trust.thresholds[t]:.4f}, "
-              f"accepting {100 * trust.accepted[t]:.1f}% of these amounts ({trust.wrong[t]} wrong of {kept:,}: "
+              f"accepting {100 * trust.accepted[t]:.1f}% of these amounts ({trust.wrong[t]} wrong of {trust.kept[t]:,}: "
               f"{100 * low:.2f} to {100 * high:.2f}% errors, 95% interval)")
-    if (few := [t for t in TARGETS if len(amounts) * t < 2]):  # fewer than two errors allowed among all of them
-        print(f"note: at {', '.join(f'{100 * t:g}%' for t in few)} errors, {len(amounts):,} amounts allow fewer than two wrong "
+    if (few := [t for t in TARGETS if trust.amounts * t < 2]):  # fewer than two errors allowed among all of them
+        print(f"note: at {', '.join(f'{100 * t:g}%' for t in few)} errors, {trust.amounts:,} amounts allow fewer than two wrong "
               f"among the accepted: those thresholds rest on one error or none (give {math.ceil(2 / min(few)):,} or more)")
     command = command_line("calibrate-reader")
     made_by = [{k: meta.get(k) for k in (*RECORD_KEYS, "members", "members_made_by")}  # a committee's members too: the whole chain

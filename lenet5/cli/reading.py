@@ -65,16 +65,15 @@ def cmd_read(args: argparse.Namespace) -> int:
     from lenet5.plots import plot_readings
     from lenet5.preprocess import load_image
     from lenet5.read import load_reader, read_images
+    from lenet5.read.trust import named_threshold
 
     model, info = load_reader(args.model)
     below = args.reject_below
     if isinstance(below, str):  # an error target: the threshold the reader's calibration chose for it
-        named = (info.get("held_out") or {}).get("reject_below") or {}
-        if below not in named:
-            raise Lenet5Error(f"--reject-below {below}: {info['source']} names " + (
-                f"thresholds for {', '.join(named)} errors only" if named else
-                "no thresholds (calibrate it with lenet5 calibrate-reader), give a confidence instead"))
-        below = float(named[below])
+        try:
+            below = named_threshold(info, below, info["source"])
+        except Lenet5Error as e:
+            raise Lenet5Error(f"--reject-below {args.reject_below}: {e}") from None
         print(f"lenet5: rejecting below {below:.4f}, {args.reject_below} errors among the accepted amounts where "
               f"{info['source']} was calibrated", file=sys.stderr)
     print(f"lenet5: reading with {info['source']}", file=sys.stderr)

@@ -92,6 +92,8 @@ def coarse(digit: np.ndarray, side: int) -> np.ndarray:
         return digit
     small = Image.fromarray(digit).resize((side, side), Image.Resampling.BOX)
     big = np.asarray(small.resize(digit.shape[::-1], Image.Resampling.BILINEAR), dtype=np.float32)
+    if not big.any():  # ink too faint to survive the averaging: left as it came rather than erased
+        return digit
     return (big * (255 / big.max())).round().astype(np.uint8)
 
 

@@ -1,4 +1,5 @@
-"""How far a reader's confidence can be trusted, measured and fitted on held-out amounts.
+"""How far a reader's confidence can be trusted, measured and fitted on held-out amounts (or a
+user's own labelled ones: labelled.py).
 
 Held-out amounts are written with the last `holdout` MNIST *training* digits, which no reader
 learned from (fit.py), in lenet5/data/strips.py's default style (the benchmark's), saved as
@@ -10,7 +11,7 @@ confidences below which to reject for 1%, 0.5% and 0.1% errors among the reading
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ from lenet5.calibration import Platt, fit_platt
 from lenet5.conditions import LINE_CONDITIONS
 from lenet5.data.strips import Strip, Style, make_strip
 from lenet5.errors import Lenet5Error
-from lenet5.evaluate import calibration_error, rejection_curve
+from lenet5.evaluate import calibration_error
 from lenet5.preprocess import decode_image
 from lenet5.read.fit import ReaderTraining, split
 from lenet5.read.reading import read_uncalibrated
@@ -61,7 +62,7 @@ def held_out_amounts(digits: np.ndarray, labels: np.ndarray, count: int, seed: i
             for k, (data, number) in enumerate(amount_files(val_digits, val_labels, count, seed))]
 
 
-def probabilities(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]]) -> tuple[torch.Tensor, torch.Tensor]:
+def probabilities(model: torch.nn.Module, amounts: Iterable[tuple[np.ndarray, str]]) -> tuple[torch.Tensor, torch.Tensor]:
     """The reader's own probability of each reading, uncalibrated (N,), and whether it is exact (N,);
     an amount where no digits are found counts as read wrong at probability 0."""
     p, exact = [], []
@@ -78,16 +79,22 @@ def probabilities(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]])
 
 @dataclass(frozen=True)
 class Trust:
-    """What held-out amounts say of a reader's confidence."""
+    """What amounts read against their numbers (held-out ones, or a user's labelled ones) say of a
+    reader's confidence."""
 
     amounts: int
     exact: float  # share read exactly
     calibration: Platt
     ece_before: float  # expected calibration error (10 bins) of the raw probability
     ece_after: float  # ... of the calibrated confidence
-    thresholds: dict[float, float]  # target error -> the calibrated confidence below which to reject
-    accepted: dict[float, float]  # target error -> share of the amounts kept at that threshold
+    thresholds: dict[float, float]  # target error -> the calibrated confidence below which to reject (inf: every one)
+    kept: dict[float, int]  # target error -> amounts kept at that threshold
     wrong: dict[float, int]  # target error -> amounts read wrong among those kept there
+
+    @property
+    def accepted(self) -> dict[float, float]:
+        """Target error -> share of the amounts kept at its threshold."""
+        return {t: k / self.amounts for t, k in self.kept.items()}
 
     def as_dict(self) -> dict:
         return {"amounts": self.amounts, "exact": self.exact, "ece_before": self.ece_before, "ece_after": self.ece_after,
@@ -96,13 +103,28 @@ class Trust:
                 "wrong_accepted": {f"{100 * t:g}%": self.wrong[t] for t in TARGETS}}
 
 
-def measure_trust(model: torch.nn.Module, amounts: list[tuple[np.ndarray, str]],
+def measure_trust(model: torch.nn.Module, amounts: Iterable[tuple[np.ndarray, str]],
                   log: Callable[[str], None] = lambda s: None) -> Trust:
-    """Fit the reader's Platt map on `amounts` (held-out ones, or a user's labelled ones) and measure its
-    calibration and rejection there."""
+    """Fit the reader's Platt map on `amounts` (held-out ones, or a user's labelled ones, read one at a
+    time) and measure its calibration and rejection there."""
     p, exact = probabilities(model, amounts)
-    log(f"read {len(amounts):,} amounts: {100 * exact.double().mean():.1f}% exactly")
+    log(f"read {len(p):,} amounts: {100 * exact.double().mean():.1f}% exactly")
     return trust_of(p, exact)
+
+
+def cut_for(exact: torch.Tensor, confidence: torch.Tensor, target: float) -> tuple[float, int, int]:
+    """The confidence below which to reject so that at most `target` of the amounts kept are wrong,
+    keeping as many as can be: (threshold, amounts kept, wrong among them); (inf, 0, 0) where none can.
+    Amounts of equal confidence are kept or rejected together, as a threshold keeps them."""
+    order = confidence.argsort(descending=True)
+    ranked, wrong = confidence[order], (~exact[order]).long().cumsum(0)
+    n = torch.arange(1, len(exact) + 1)
+    whole = torch.cat([ranked[1:] != ranked[:-1], torch.tensor([True])])  # the next amount is less confident
+    ok = (whole & (wrong <= target * n)).nonzero().flatten()
+    if not len(ok):
+        return float("inf"), 0, 0
+    last = int(ok[-1])
+    return ranked[last].item(), last + 1, int(wrong[last])
 
 
 def trust_of(p: torch.Tensor, exact: torch.Tensor) -> Trust:
@@ -115,8 +137,20 @@ def trust_of(p: torch.Tensor, exact: torch.Tensor) -> Trust:
     except ValueError as e:
         raise Lenet5Error(f"calibrating on {len(p)} amounts: {e}") from None
     calibrated = torch.tensor([platt(float(q)) for q in p], dtype=torch.float64)
-    curve = rejection_curve(exact, calibrated)
-    thresholds = {t: curve.threshold_for(t) for t in TARGETS}
+    cuts = {t: cut_for(exact, calibrated, t) for t in TARGETS}
     return Trust(len(p), exact.double().mean().item(), platt, calibration_error(exact, p)[0],
-                 calibration_error(exact, calibrated)[0], thresholds, {t: 1 - curve.needed_for(t) for t in TARGETS},
-                 {t: int((~exact[calibrated >= thresholds[t]]).sum()) for t in TARGETS})
+                 calibration_error(exact, calibrated)[0], {t: c[0] for t, c in cuts.items()},
+                 {t: c[1] for t, c in cuts.items()}, {t: c[2] for t, c in cuts.items()})
+
+
+def named_threshold(meta: dict, target: str, source: str) -> float:
+    """The confidence below which a reader's file (its metadata `meta`) rejects for `target` errors
+    among the accepted amounts ('0.5%'), as its calibration chose it; a Lenet5Error where it names none."""
+    named = (meta.get("held_out") or {}).get("reject_below") or {}
+    if target not in named:
+        raise Lenet5Error(f"{source} names " + (f"thresholds for {', '.join(named)} errors only" if named else
+                          "no thresholds (calibrate it with lenet5 calibrate-reader): give a confidence instead"))
+    if not float(named[target]) <= 1:
+        raise Lenet5Error(f"{source}'s calibration found no confidence that keeps any amount at {target} errors: "
+                          "it would reject every one (calibrate it on more amounts, or give a confidence)")
+    return float(named[target])
