@@ -8,7 +8,8 @@ misses is lost to the line: touching or overlapping neighbours, the digits' size
 The amounts are also split by how many pairs of neighbours touch (their ink meets, from the
 strip maker's pixel owners), to see how much the joins cost: beside each group's exactness, what
 it would be were each amount read as often as the amounts of its length whose digits all stand
-apart (longer amounts have more neighbours that touch).
+apart (longer amounts have more neighbours that touch); and by how much of its most covered digit's
+strokes a neighbour's strokes cover too (`Strip.covered`), where no image tells whose ink is whose.
 `--show` writes a sheet of the first wrong amounts with their numbers and readings, to look at.
 
 `--also READER...` reads the same amounts with other readers too and counts the amounts that every
@@ -39,6 +40,7 @@ from lenet5.read.trust import BENCHMARK_SEED, amount_file, amount_strips
 from lenet5.read.weights import DEFAULT_READER, load_reader
 
 ROW = 64  # px per amount on the sheet
+COVERED = ((-1, 0), (0, 0.05), (0.05, 0.15), (0.15, 1))  # groups of amounts by their most covered digit (Strip.covered)
 
 
 def kind_of_error(number: str, read: str) -> str:
@@ -88,12 +90,13 @@ def main() -> None:
     misread_alone = alone.numpy() != labels
     reader, _ = load_reader(args.model)
     others = [load_reader(spec)[0] for spec in args.also]
-    hard, exact, exact_by_others, wrong_rows, kinds, touching, lengths = [], [], [], [], Counter(), [], []
+    hard, exact, exact_by_others, wrong_rows, kinds, touching, lengths, covered = [], [], [], [], Counter(), [], [], []
     for k, strip in enumerate(amount_strips(images, labels, args.amounts, args.seed)):
         grey = decode_image(amount_file(strip), f"amount {k}")
         read = reading_of(reader, grey)
         hard.append(bool(misread_alone[strip.picks].any()))
         touching.append(sum(strip.touching()))
+        covered.append(float(strip.covered.max()))
         lengths.append(len(strip.number))
         exact.append(read == strip.number)
         exact_by_others.append([reading_of(other, grey) == strip.number for other in others])
@@ -119,6 +122,13 @@ def main() -> None:
             print(f"  with {k}{'' if k < 3 else ' or more'} pair{'' if k == 1 else 's'} of neighbours touching: {rows.sum():4d}, "
                   f"read exactly {100 * exact[rows].mean():5.1f}%, {(~exact[rows]).sum()} of the wrong ones; {lengths[rows].mean():.2f} "
                   f"digits on average, {like_apart} exact if read as the amounts of their lengths with none touching are")
+    covered = np.array(covered)
+    for low, high in COVERED:
+        rows = (covered > low) & (covered <= high) if low >= 0 else covered == 0
+        if rows.any():
+            shown = "none" if low < 0 else f"{100 * low:g}-{100 * high:g}%" if high < 1 else f"over {100 * low:g}%"
+            print(f"  the most covered digit's strokes under a neighbour's, {shown}: {rows.sum():4d}, read exactly "
+                  f"{100 * exact[rows].mean():5.1f}%, {(~exact[rows]).sum()} of the wrong ones")
     print("  the wrong amounts: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()))
     if others:
         by_others = np.array(exact_by_others).reshape(len(exact), len(others))

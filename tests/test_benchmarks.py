@@ -190,6 +190,9 @@ def test_amount_errors_splits_the_wrong_amounts_by_their_digits_alone(mnist_dir,
     touching = [line for line in lines if "of neighbours touching: " in line]
     assert len(touching) >= 2 and sum(int(line.split(": ")[1].split(",")[0]) for line in touching) == 40
     assert sum(int(re.search(r"(\d+) of the wrong ones", line)[1]) for line in touching) == wrong
+    covered = [line for line in lines if "strokes under a neighbour's" in line]
+    assert len(covered) >= 2 and sum(int(line.split(": ")[1].split(",")[0]) for line in covered) == 40
+    assert sum(int(re.search(r"(\d+) of the wrong ones", line)[1]) for line in covered) == wrong
     none = next(line for line in touching if line.startswith("  with 0 pairs"))  # its own rates: its own exactness
     assert float(none.split("read exactly")[1].split("%")[0]) == float(none.split("on average, ")[1].split("%")[0])
     if wrong:

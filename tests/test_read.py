@@ -188,6 +188,24 @@ def test_strips_scanned_coarsely_and_not():
         assert abs(np.average(np.arange(28), weights=out.sum(axis=0)) - 13.5) < 1.5  # still where it was
 
 
+def test_strips_say_how_much_of_each_digits_strokes_a_neighbour_covers():
+    from lenet5.data.strips import compose
+
+    bar = np.zeros((10, 4), np.float32)
+    bar[:, :] = 1.0
+    bar[:, 0] = 0.3  # a faint left edge: no stroke, not counted
+    still = dict(jitter=0, drift=0.0)
+    _, _, covered = compose([bar, bar], np.random.default_rng(0), Style(joined=1.0, overlap=(-2, -2), **still))
+    assert covered.tolist() == [1 / 3, 1 / 3]  # the first's last column under the second's first stroke column, and back
+    _, _, covered = compose([bar, bar, bar], np.random.default_rng(0), Style(joined=0.0, gap=(3, 3), **still))
+    assert covered.tolist() == [0, 0, 0]
+    _, labels = synthetic_digits(50, 0)
+    digits = np.zeros((50, 28, 28), np.uint8)
+    digits[:, 2:26, 10:18] = 255  # bars: strokes to the ink box's edges, overlapping by half the narrower
+    strip = make_strip(digits, labels, np.random.default_rng(1), Style(lengths=(5, 5), joined=1.0, overlap=(-6, -6), **still))
+    assert len(strip.covered) == 5 and (0.25 < strip.covered).all() and (strip.covered[[0, -1]] < 0.75).all()
+
+
 def test_strips_with_other_pens_and_without():
     from lenet5.data.strips import restroke
 

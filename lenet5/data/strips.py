@@ -23,6 +23,7 @@ from scipy import ndimage
 from lenet5.data.distort import Ranges, pil_affine
 
 FIELD = 28  # MNIST digits are 28x28
+STROKE = 0.5  # ink [0, 1] from which a pixel counts as a digit's stroke rather than its faint edge
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ class Strip:
     number: str
     owner: np.ndarray
     picks: np.ndarray  # (len(number),) indices into the digits the strip was made from
+    # (len(number),) for each digit the share of its strokes that a neighbour's strokes cover too (STROKE and
+    # more at MNIST's scale, before the scan): where the two overlap, what is whose cannot be told from the image
+    covered: np.ndarray | None = None
 
     def touching(self) -> list[bool]:
         """For each pair of neighbours, left to right, whether their ink meets: a pixel of one
@@ -79,9 +83,9 @@ def make_strip(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
     # drawn only where pens are asked for, so the strips of every other style stay as they were
     pen = int(rng.choice(style.pen_steps)) if style.pens > 0 and rng.random() < style.pens else 0
     side = int(rng.choice(style.scan_sides)) if style.scans > 0 and rng.random() < style.scans else 0
-    ink, owner = compose([restroke(digit_ink(coarse(digits[i], side), rng, style), pen) for i in picks], rng, style)
+    ink, owner, covered = compose([restroke(digit_ink(coarse(digits[i], side), rng, style), pen) for i in picks], rng, style)
     image, owner = scan(ink, owner, rng, style)
-    return Strip(image, "".join(str(int(labels[i])) for i in picks), owner, picks)
+    return Strip(image, "".join(str(int(labels[i])) for i in picks), owner, picks, covered)
 
 
 def coarse(digit: np.ndarray, side: int) -> np.ndarray:
@@ -148,8 +152,9 @@ def cut_stroke(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.where(np.abs(distance) < rng.uniform(0.5, 1.0), 0, ink).astype(np.float32)
 
 
-def compose(inks: list[np.ndarray], rng: np.random.Generator, style: Style) -> tuple[np.ndarray, np.ndarray]:
-    """Place digits left to right on one drifting line; ink is the maximum where they overlap."""
+def compose(inks: list[np.ndarray], rng: np.random.Generator, style: Style) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Place digits left to right on one drifting line; ink is the maximum where they overlap. Returns
+    the ink, each pixel's owner and each digit's share of strokes covered by another's (Strip.covered)."""
     margin = 6
     gaps = [0] + [max(int(rng.integers(style.overlap[0], style.overlap[1] + 1)), -min(a.shape[1], b.shape[1]) // 2)
                   if rng.random() < style.joined else int(rng.integers(style.gap[0], style.gap[1] + 1))
@@ -166,7 +171,10 @@ def compose(inks: list[np.ndarray], rng: np.random.Generator, style: Style) -> t
     for k, (left, top, ink) in enumerate(zip(lefts, tops, inks)):
         canvas[k, top + shift: top + shift + ink.shape[0], left: left + ink.shape[1]] = ink
     owner = np.where(canvas.max(axis=0) > 0, canvas.argmax(axis=0), -1)
-    return canvas.max(axis=0), owner
+    strokes = canvas >= STROKE
+    others = strokes.sum(axis=0, keepdims=True) - strokes  # (digits, H, W): how many other digits' strokes are there
+    covered = (strokes & (others > 0)).sum(axis=(1, 2)) / np.maximum(strokes.sum(axis=(1, 2)), 1)
+    return canvas.max(axis=0), owner, covered
 
 
 def scan(ink: np.ndarray, owner: np.ndarray, rng: np.random.Generator, style: Style) -> tuple[np.ndarray, np.ndarray]:
