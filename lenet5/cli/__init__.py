@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lenet5.cli import data, fitting, models, reading, serving, training
+from lenet5.cli import calibrating, data, fitting, models, reading, serving, training
 from lenet5.errors import Lenet5Error
 from lenet5.runtime import keep_freed_memory
 
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Every subcommand; each module of this package adds its own (parse, call a library function, print)."""
     parser = argparse.ArgumentParser(prog="lenet5", description="LeNet-5 (LeCun et al. 1998) in PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (data, training, models, reading, fitting, serving):
+    for module in (data, training, models, reading, fitting, calibrating, serving):
         module.add_commands(sub)
     return parser
 

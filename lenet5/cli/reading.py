@@ -1,4 +1,4 @@
-"""Reading people's digits and numbers: `predict` and `read` (training and calibrating readers: fitting.py)."""
+"""Reading people's digits and numbers: `predict` and `read` (training readers: fitting.py; calibrating them: calibrating.py)."""
 
 from __future__ import annotations
 
