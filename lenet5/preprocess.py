@@ -8,9 +8,11 @@ black), background removal and contrast stretching.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,16 +32,17 @@ NOISE_FLOOR = 0.12  # weaker ink is background noise
 def load_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as grey float32 in [0, 1] (H, W). Raises Lenet5Error for files that
     are empty, not images, truncated, or too large to be a digit (decompression bombs)."""
-    path = Path(path)
-    if not path.exists():
-        raise Lenet5Error(f"{path}: no such file")
-    if path.is_dir():
-        raise Lenet5Error(f"{path}: a folder, not an image file")
-    if not path.is_file():
-        raise Lenet5Error(f"{path}: not a regular file (a device, pipe or socket), not an image file")
-    if path.stat().st_size == 0:
-        raise Lenet5Error(f"{path}: empty file")
+    path = _image_file(path)
     return _decode(path, str(path))
+
+
+def image_size(path: str | os.PathLike, name: str | None = None) -> tuple[int, int]:
+    """The image file's (width, height) from its header alone, no pixel decoded; a Lenet5Error for
+    what `load_image` refuses before decoding (no such file, empty, not an image, too large), so
+    that many files can be checked before any is read. Errors name `name` (default: the path)."""
+    path = _image_file(path)
+    with _opened(path, name or str(path)) as image:
+        return image.size
 
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
@@ -50,8 +53,24 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     return _decode(io.BytesIO(data), name)
 
 
-def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
-    """The one decoding path of `load_image` and `decode_image`."""
+def _image_file(path: str | os.PathLike) -> Path:
+    """The path, if it names a non-empty regular file; else a Lenet5Error saying what it names."""
+    path = Path(path)
+    if not path.exists():
+        raise Lenet5Error(f"{path}: no such file")
+    if path.is_dir():
+        raise Lenet5Error(f"{path}: a folder, not an image file")
+    if not path.is_file():
+        raise Lenet5Error(f"{path}: not a regular file (a device, pipe or socket), not an image file")
+    if path.stat().st_size == 0:
+        raise Lenet5Error(f"{path}: empty file")
+    return path
+
+
+@contextlib.contextmanager
+def _opened(source: Path | io.BytesIO, name: str) -> Iterator[Image.Image]:
+    """The image opened (header read, pixels not yet), refused if too large; PIL's errors in the
+    block, decoding included, become one-line Lenet5Errors naming `name`."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # PIL's notes on damaged files: the result, or an error, says it
@@ -59,8 +78,7 @@ def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
             with Image.open(source) as image:
                 if image.width * image.height > MAX_PIXELS:
                     raise Lenet5Error(f"{name}: {image.width}x{image.height} pixels is too large (limit {MAX_PIXELS:,})")
-                image = ImageOps.exif_transpose(image)
-                grey = np.asarray(flatten_alpha(image).convert("L"), dtype=np.float32) / 255.0
+                yield image
     except Lenet5Error:
         raise
     except UnidentifiedImageError:
@@ -69,7 +87,12 @@ def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
         raise Lenet5Error(f"{name}: refused as a possible decompression bomb") from None
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
         raise Lenet5Error(f"{name}: cannot decode ({e})") from None
-    return grey
+
+
+def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
+    """The one decoding path of `load_image` and `decode_image`."""
+    with _opened(source, name) as image:
+        return np.asarray(flatten_alpha(ImageOps.exif_transpose(image)).convert("L"), dtype=np.float32) / 255.0
 
 
 def flatten_alpha(image: Image.Image) -> Image.Image:

@@ -125,6 +125,20 @@ def test_decode_image_reads_bytes_as_load_image_reads_the_file(tmp_path):
         decode_image(path.read_bytes()[:200], "upload.png")
 
 
+def test_image_size_reads_the_header_and_refuses_what_load_image_refuses(tmp_path):
+    from lenet5.errors import Lenet5Error
+    from lenet5.preprocess import image_size
+
+    path = render(np.pad(np.full((16, 4), 255, np.uint8), ((6, 6), (12, 12))), tmp_path / "one.png")
+    assert image_size(path) == Image.open(path).size
+    (tmp_path / "text.png").write_text("hello")
+    with pytest.raises(Lenet5Error, match=r"^text\.png: not an image PIL can read$"):
+        image_size(tmp_path / "text.png", "text.png")
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(Lenet5Error, match="empty file$"):
+        image_size(tmp_path / "empty.png")
+
+
 @pytest.mark.mnist
 @pytest.mark.parametrize("name,least", [("tight crop", 0.97), ("marker 2x", 0.97), ("marker 3x", 0.9), ("fine pen", 0.97),
                                         ("scan 8x8", 0.75), ("scan 12x12", 0.93), ("tiny 20x20", 0.97), ("uneven light", 0.97)])

@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from lenet5.errors import Lenet5Error
-from lenet5.preprocess import load_image
+from lenet5.preprocess import image_size, load_image
 
 LABELS = "labels.csv"
 HEADER = ["file", "number"]
@@ -69,10 +68,9 @@ def labelled_rows(folder: Path) -> list[tuple[Path, str]]:
         if not path.is_file():
             raise Lenet5Error(f"{where}: {shown}: no such file in {folder}")
         try:
-            with Image.open(path):
-                pass
-        except (UnidentifiedImageError, OSError) as e:
-            raise Lenet5Error(f"{where}: {shown}: not an image ({type(e).__name__})") from None
+            image_size(path, shown)  # its header: a broken file is refused before any amount is read
+        except Lenet5Error as e:
+            raise Lenet5Error(f"{where}: {e}") from None
         out.append((path, number))
     if not out:
         raise Lenet5Error(f"{labels}: no amounts below the header")
