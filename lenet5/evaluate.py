@@ -54,27 +54,37 @@ class Rejection:
     rejected: torch.Tensor  # (N + 1,) fraction of the set rejected
     error: torch.Tensor  # (N + 1,) error on the digits kept (the paper's measure)
     misread: torch.Tensor  # (N + 1,) wrong and kept, as a fraction of the whole set (never rises)
-    threshold: torch.Tensor  # (N + 1,) the least confidence kept (inf: all rejected); ties in confidence rejected together
+    threshold: torch.Tensor  # (N + 1,) the least confidence kept (inf: all rejected)
+    wrong: torch.Tensor  # (N + 1,) how many of the digits kept are wrong
+    whole: torch.Tensor  # (N + 1,) whether a threshold makes this cut: no digit rejected is as confident as one kept
+
+    def cut_for(self, target: float = REJECTION_TARGET) -> int:
+        """How many to reject, as few as can be, so that at most `target` of those kept are wrong. Digits
+        of equal confidence are kept or rejected together, as a threshold keeps them; rejecting all is
+        always allowed (N)."""
+        kept = torch.arange(len(self.wrong) - 1, -1, -1, dtype=torch.float64)
+        return int((self.whole & (self.wrong.double() <= target * kept)).nonzero()[0, 0])
 
     def needed_for(self, target: float = REJECTION_TARGET) -> float:
         """Smallest rejected fraction whose error on the kept digits is <= target."""
-        ok = (self.error <= target).nonzero()
-        return self.rejected[ok[0, 0]].item()
+        return self.rejected[self.cut_for(target)].item()
 
     def threshold_for(self, target: float = REJECTION_TARGET) -> float:
         """The confidence below which to reject so the kept error is <= target (on this set)."""
-        ok = (self.error <= target).nonzero()
-        return self.threshold[ok[0, 0]].item()
+        return self.threshold[self.cut_for(target)].item()
 
 
 def rejection_curve(correct: torch.Tensor, confidence: torch.Tensor) -> Rejection:
     n = len(correct)
     order = confidence.argsort(descending=True)  # most confident first: rejection removes from the end
-    wrong_kept = torch.cat([torch.zeros(1), (~correct[order]).float().cumsum(0)]).flip(0)  # k rejected
-    kept = torch.arange(n, -1, -1, dtype=torch.float32)
-    error = torch.where(kept > 0, wrong_kept / kept.clamp(min=1), torch.zeros(1))
-    least_kept = torch.cat([confidence[order].flip(0).double(), torch.tensor([float("inf")], dtype=torch.float64)])
-    return Rejection(torch.arange(n + 1) / n, error, wrong_kept / n, least_kept)
+    ranked = confidence[order].double()
+    wrong = torch.cat([torch.zeros(1, dtype=torch.long), (~correct[order]).long().cumsum(0)]).flip(0)  # k rejected
+    kept = torch.arange(n, -1, -1)
+    error = torch.where(kept > 0, wrong.float() / kept.clamp(min=1).float(), torch.zeros(1))
+    least_kept = torch.cat([ranked.flip(0), torch.tensor([float("inf")], dtype=torch.float64)])
+    # rejecting k (0 < k < N) splits ranked[N - k - 1] (kept) from ranked[N - k] (rejected)
+    apart = torch.cat([torch.tensor([True]), (ranked[1:] != ranked[:-1]).flip(0), torch.tensor([True])])[: n + 1]
+    return Rejection(torch.arange(n + 1) / n, error, wrong.float() / n, least_kept, wrong, apart)
 
 
 def calibration_error(correct: torch.Tensor, confidence: torch.Tensor, bins: int = 10) -> tuple[float, list[dict]]:

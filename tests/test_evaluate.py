@@ -18,6 +18,18 @@ def test_rejection_curve_by_hand():
     assert r.threshold_for(0.3) == pytest.approx(0.5)  # keep four (0.9, 0.8, 0.7, 0.5), one of them wrong: 25%
 
 
+def test_rejection_keeps_or_rejects_digits_of_equal_confidence_together():
+    correct = torch.tensor([True, True, False, True])
+    confidence = torch.tensor([0.9, 0.8, 0.8, 0.8])  # the wrong one tied with two right ones
+    r = rejection_curve(correct, confidence)
+    assert r.whole.tolist() == [True, False, False, True, True]
+    assert r.needed_for(0.0) == pytest.approx(0.75)  # no threshold rejects the wrong 0.8 alone
+    assert r.threshold_for(0.0) == pytest.approx(0.9)
+    assert r.threshold_for(0.25) == pytest.approx(0.8) and r.needed_for(0.25) == 0.0
+    kept = confidence >= r.threshold_for(0.0)  # the threshold keeps what the curve says it keeps
+    assert kept.float().mean().item() == pytest.approx(1 - r.needed_for(0.0))
+
+
 def test_calibration_error_by_hand():
     correct = torch.tensor([True, False, True, True])
     confidence = torch.tensor([0.9, 0.2, 0.8, 0.4])

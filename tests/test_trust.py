@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
+import torch
 
 from lenet5.calibration import Platt
 from lenet5.cli import main
 from lenet5.read import Reading, load_reader
 from lenet5.read import trust
-from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
+from lenet5.read.trust import TARGETS, cut_for, held_out_amounts, measure_trust
 from tests.conftest import synthetic_digits
 
 
@@ -100,3 +101,12 @@ def test_calibrate_reader_at_two_heights_records_them_and_keeps_them_when_calibr
                  "--data-dir", str(mnist_dir)]) == 0
     assert load_reader(again)[0].heights == (20.0, 21.0)
     assert load_reader("amounts")[0].heights == (20.0,)  # a file that records none reads at 20 px alone
+
+
+def test_thresholds_cut_only_between_confidences():
+    exact = torch.tensor([True, True, False, True, False])
+    confidence = torch.tensor([0.99, 0.95, 0.95, 0.95, 0.6], dtype=torch.float64)
+    assert cut_for(exact, confidence, 0.0) == (0.99, 1, 0)  # the wrong 0.95 is kept with the right ones or not at all
+    assert cut_for(exact, confidence, 0.25) == (0.95, 4, 1)
+    assert cut_for(exact, confidence, 0.4) == (0.6, 5, 2)
+    assert cut_for(torch.zeros(5, dtype=torch.bool), confidence, 0.1) == (float("inf"), 0, 0)  # all wrong: none kept

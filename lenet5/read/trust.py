@@ -22,7 +22,7 @@ from lenet5.calibration import Platt, fit_platt
 from lenet5.conditions import LINE_CONDITIONS
 from lenet5.data.strips import Strip, Style, make_strip
 from lenet5.errors import Lenet5Error
-from lenet5.evaluate import calibration_error
+from lenet5.evaluate import calibration_error, rejection_curve
 from lenet5.preprocess import decode_image
 from lenet5.read.fit import ReaderTraining, split
 from lenet5.read.reading import read_uncalibrated
@@ -116,15 +116,9 @@ def cut_for(exact: torch.Tensor, confidence: torch.Tensor, target: float) -> tup
     """The confidence below which to reject so that at most `target` of the amounts kept are wrong,
     keeping as many as can be: (threshold, amounts kept, wrong among them); (inf, 0, 0) where none can.
     Amounts of equal confidence are kept or rejected together, as a threshold keeps them."""
-    order = confidence.argsort(descending=True)
-    ranked, wrong = confidence[order], (~exact[order]).long().cumsum(0)
-    n = torch.arange(1, len(exact) + 1)
-    whole = torch.cat([ranked[1:] != ranked[:-1], torch.tensor([True])])  # the next amount is less confident
-    ok = (whole & (wrong <= target * n)).nonzero().flatten()
-    if not len(ok):
-        return float("inf"), 0, 0
-    last = int(ok[-1])
-    return ranked[last].item(), last + 1, int(wrong[last])
+    curve = rejection_curve(exact, confidence)
+    k = curve.cut_for(target)
+    return curve.threshold[k].item(), len(exact) - k, int(curve.wrong[k])
 
 
 def trust_of(p: torch.Tensor, exact: torch.Tensor) -> Trust:
