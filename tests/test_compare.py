@@ -60,10 +60,13 @@ def test_ridge_read_out_and_local_learning_fit_separable_data():
 def test_scored_gives_the_error_and_the_rejection_for_half_a_percent():
     labels = torch.arange(1000) % 10
     scores = torch.nn.functional.one_hot(labels, 10).double()
-    scores[:20] = torch.nn.functional.one_hot((labels[:20] + 1) % 10, 10).double() * 0.5  # 20 wrong, all doubtful
+    margins = (0.5 - 0.01 * torch.arange(20)).double().unsqueeze(1)
+    scores[:20] = torch.nn.functional.one_hot((labels[:20] + 1) % 10, 10).double() * margins  # 20 wrong, all doubtful
     result = scored(classical.Outcome(scores, 1, 1), labels)
     assert result["test_error"] == 0.02 and result["wrong"] == 20
     assert result["reject"] == pytest.approx(0.016)  # 16 of the 20 doubtful out: 4 wrong in 984 = 0.41% <= 0.5%; 15 out: 0.51%
+    scores[:20] = torch.nn.functional.one_hot((labels[:20] + 1) % 10, 10).double() * 0.5  # the 20 equally doubtful
+    assert scored(classical.Outcome(scores, 1, 1), labels)["reject"] == pytest.approx(0.02)  # no threshold takes 16 of them
 
 
 def test_filtered_fills_its_bins_equally():
