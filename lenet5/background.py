@@ -9,6 +9,9 @@ from scipy import ndimage
 
 BACKGROUND_SIDE = 512  # pixels on the long side at which the paper's level is estimated
 FLAT_PAPER = 0.06  # paper within this of a smooth surface is evenly lit
+SHADOW_SHARE, SHADOW_STEP = 0.15, 0.2  # a border whose two levels each hold this share, this far apart, holds two
+INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
+LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
 
 
 def stroke_level(ink: np.ndarray) -> float:
@@ -39,20 +42,79 @@ def otsu(values: np.ndarray, bins: int = 256) -> float:
     return float(edges[1:][np.argmax(between)])
 
 
+def border_of(image: np.ndarray) -> np.ndarray:
+    """The outermost pixels of an image (H, W), its four sides one after another."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
+def two_levels(border: np.ndarray) -> tuple[float, float] | None:
+    """The medians (low, high) of a border's two levels where it holds two, each a large share of it
+    (SHADOW_SHARE) and far apart (SHADOW_STEP), split by Otsu's threshold; else None."""
+    split = otsu(border)
+    low, high = border[border <= split], border[border > split]
+    if min(len(low), len(high)) < SHADOW_SHARE * len(border):
+        return None
+    levels = float(np.median(low)), float(np.median(high))
+    return levels if levels[1] - levels[0] >= SHADOW_STEP else None
+
+
+def paper_is_light(grey: np.ndarray) -> bool:
+    """Whether the paper is lighter than the ink in grey [0, 1] (H, W). The paper is the majority of
+    the image's border, unless the border holds two levels and the image goes well beyond one of
+    them only (a shadow across the page: its two levels are both paper, and the ink lies beyond)."""
+    border = border_of(grey)
+    levels = two_levels(border)
+    if levels is not None:
+        values = grey.ravel()[:: max(1, grey.size // 1_000_000)]
+        darker = (values < levels[0] - SHADOW_STEP / 2).mean()
+        lighter = (values > levels[1] + SHADOW_STEP / 2).mean()
+        if max(darker, lighter) > max(2 * min(darker, lighter), 0.001):
+            return bool(darker > lighter)
+    return bool(np.median(border) > 0.5)
+
+
+def shadowed(small: np.ndarray) -> bool:
+    """Whether a shadow's edge crosses the border of ink image `small` (ink bright): the border holds
+    two levels, the darker lets through at least INK_ALONG of the lighter's light (ink along a tight
+    crop's border lets through far less), and a ring an eighth of the way in holds the same darker
+    level (a shadow goes on inwards; a tight crop's faint edges on its border do not)."""
+    levels = two_levels(border_of(small))
+    if levels is None or 1 - levels[1] < INK_ALONG * (1 - levels[0]):
+        return False
+    inset = min(small.shape) // 8
+    inner = two_levels(border_of(small[inset: small.shape[0] - inset, inset: small.shape[1] - inset])) if inset else None
+    return inner is not None and abs(inner[1] - levels[1]) < SHADOW_STEP / 2
+
+
 def paper_level(ink: np.ndarray) -> np.ndarray:
     """The background of an ink image (ink bright), never above the ink itself. Where the image's
     border is clean paper (at most evenly lit: `border_surface` fits it), the paper's level is that
-    smooth surface, whatever the strokes' width or how close the crop. Elsewhere (a shadow's
-    edge crosses the border) it is local: `local_level`."""
+    smooth surface, whatever the strokes' width or how close the crop. Elsewhere it is local:
+    `local_level`, which carries a shadow whose edge crosses the border on past it (`shadowed`)."""
+    return _paper(ink)[0]
+
+
+def above_paper(ink: np.ndarray, light_paper: bool) -> np.ndarray:
+    """Ink (bright, H x W) less its paper's level, never below 0. Where a shadow crosses light paper,
+    each pixel's ink is taken as a share of its paper's light there: a shadow that lets through half
+    the light halves the strokes in it too, and the eye reads them as strong as the others."""
+    level, shadow = _paper(ink)
+    above = np.clip(ink - level, 0, None)
+    return above / np.maximum(1 - level, LEAST_LIGHT) if light_paper and shadow else above
+
+
+def _paper(ink: np.ndarray) -> tuple[np.ndarray, bool]:
+    """`paper_level` and whether a shadow crosses the border (`shadowed`), at BACKGROUND_SIDE."""
     h, w = ink.shape
     scale = min(1.0, BACKGROUND_SIDE / max(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
-    surface = border_surface(small, (h, w))
+    shadow = shadowed(small)
+    surface = None if shadow else border_surface(small, (h, w))
     if surface is not None:
-        return np.minimum(surface + paper_offset(ink - surface), ink)
-    full = Image.fromarray(local_level(small).astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
-    return np.minimum(np.asarray(full, dtype=np.float32), ink)
+        return np.minimum(surface + paper_offset(ink - surface), ink), shadow
+    full = Image.fromarray(local_level(small, shadow).astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
+    return np.minimum(np.asarray(full, dtype=np.float32), ink), shadow
 
 
 def paper_offset(residual: np.ndarray) -> float:
@@ -109,13 +171,15 @@ def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | No
     return c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y
 
 
-def local_level(small: np.ndarray) -> np.ndarray:
+def local_level(small: np.ndarray, shadow: bool = False) -> np.ndarray:
     """The paper's level pixel by pixel: a grey-level opening (a minimum, then a maximum filter)
     whose window is wider than the strokes, so strokes go and shadows keep their edges. The image
-    is padded with its border's paper level (ink cropped tight still has paper beside it), and
-    the window doubled while doubling still fills in much of the strokes (a bold stroke in a
-    narrow window comes out hollow)."""
-    border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    is padded with its border's paper (ink cropped tight still has paper beside it), and with a
+    `shadow` across the border, with that shadow carried on past it (`paper_frame`: else the
+    window cannot fit in the shadow's corners there, and they are read as ink); the window is
+    doubled while doubling still fills in much of the strokes (a bold stroke in a narrow window
+    comes out hollow)."""
+    border = border_of(small)
     paper = float(np.percentile(border, 25))
     side = max(small.shape)
 
@@ -123,7 +187,8 @@ def local_level(small: np.ndarray) -> np.ndarray:
 
     def level(k: int) -> np.ndarray:
         if k not in levels:
-            levels[k] = opening(np.pad(small, k, constant_values=paper), k)[k:-k, k:-k]
+            padded = paper_frame(small, k, paper) if shadow else np.pad(small, k, constant_values=paper)
+            levels[k] = opening(padded, k)[k:-k, k:-k]
         return levels[k]
 
     def strong(k: int) -> int:  # pixels the opening takes out at more than half its strongest
@@ -135,6 +200,24 @@ def local_level(small: np.ndarray) -> np.ndarray:
     while 2 * k + 1 <= side and found < 0.6 * (wider := strong(2 * k + 1)):
         k, found = 2 * k + 1, wider
     return level(k)
+
+
+def paper_frame(small: np.ndarray, k: int, paper: float) -> np.ndarray:
+    """`small` padded by k on every side with the paper along its border, repeated outwards: each
+    border line opened along itself by a window of k, so that ink crossing the border (narrower
+    than the window) goes and a shadow crossing it (wider) stays; where what stays lets through
+    under INK_ALONG of the `paper`'s light (ink along the border of a tight crop), `paper` instead."""
+
+    def line(values: np.ndarray) -> np.ndarray:
+        opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(values, size=k, mode="nearest"), size=k, mode="nearest")
+        return np.where(1 - opened >= INK_ALONG * (1 - paper), opened, paper)
+
+    framed = small.copy()
+    framed[0], framed[-1] = line(small[0]), line(small[-1])
+    framed[:, 0], framed[:, -1] = line(small[:, 0]), line(small[:, -1])
+    padded = np.pad(framed, k, mode="edge")
+    padded[k:-k, k:-k] = small
+    return padded
 
 
 def opening(a: np.ndarray, k: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from lenet5.background import paper_level, stroke_level
+from lenet5.background import above_paper, paper_is_light, stroke_level
 from lenet5.errors import Lenet5Error
 from lenet5.strokes import WORK, normalize_width, unblock
 
@@ -106,12 +106,11 @@ def flatten_alpha(image: Image.Image) -> Image.Image:
 
 def ink_map(grey: np.ndarray) -> np.ndarray:
     """Grey [0, 1] -> ink [0, 1] with background exactly 0, as in MNIST. Polarity from the border
-    (paper is the majority there); the paper's level is estimated locally (`paper_level`), so
-    uneven lighting and shadows are not read as ink, nor bold ink as paper; contrast stretched
-    to the strokes' own level; faint noise dropped."""
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    ink = 1.0 - grey if np.median(border) > 0.5 else grey
-    ink = np.clip(ink - paper_level(ink), 0, None)
+    (paper is the majority there, or lies on both sides of a shadow: `paper_is_light`); the paper's
+    level is estimated locally (`above_paper`), so uneven lighting and shadows are not read as ink,
+    nor bold ink as paper; contrast stretched to the strokes' own level; faint noise dropped."""
+    light = paper_is_light(grey)
+    ink = above_paper(1.0 - grey if light else grey, light)
     peak = stroke_level(ink)
     if peak < 0.1:
         raise Lenet5Error("no ink found (a blank or nearly uniform image)")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lenet5.background import border_surface, opening, otsu, paper_level, stroke_level
+from lenet5.background import border_surface, opening, otsu, paper_is_light, paper_level, shadowed, stroke_level, two_levels
 from lenet5.preprocess import ink_map
 
 
@@ -74,3 +74,38 @@ def test_a_shadow_across_the_border_is_local_and_stays_paper():
     assert np.abs(level - ink)[:, :45].max() < 0.05  # the shadow is background
     out = ink_map(grey)
     assert out[:, :45].max() == 0 and out[70, 70] == 1
+
+
+def slanted_shadow(depth: float, share: float, size: int = 200) -> np.ndarray:
+    """Grey: a dark ring (a digit 0) on light paper, the page left of a slanted edge in a shadow
+    letting `depth` of the light through; the edge crosses the top at `share` of the width."""
+    ys, xs = np.mgrid[:size, :size]
+    grey = np.full((size, size), 0.94, np.float32)
+    radius = np.hypot(ys - size / 2, xs - size / 2)
+    grey[(radius > 30) & (radius < 38)] = 0.1
+    return np.where(xs + 0.3 * ys < share * size, grey * depth, grey).astype(np.float32)
+
+
+@pytest.mark.parametrize("share", [0.45, 0.85])  # the shadow over about a third and over most of the border
+def test_a_slanted_shadow_across_the_border_leaves_only_the_strokes(share):
+    grey = slanted_shadow(0.5, share)
+    assert paper_is_light(grey)  # though most of the border may be the shadow's, darker than half
+    ink = ink_map(grey)
+    ring = np.hypot(*(np.mgrid[:200, :200] - 100))
+    assert ink[ring > 42].max() == 0  # no corner of the shadow at the border is taken for ink
+    assert ink[(ring > 32) & (ring < 36)].min() > 0.5  # the strokes, in the shadow and out of it
+
+
+def test_a_shadow_is_told_from_a_tight_crops_ink_and_faint_edges_on_the_border():
+    assert shadowed(1 - slanted_shadow(0.5, 0.45))
+    crop = slanted_shadow(1.0, 0)[62:138, 62:138]  # the ring cropped to its ink: strokes on every side
+    assert not shadowed(1 - crop)
+    faint = crop.copy()
+    faint[[0, -1], :], faint[:, [0, -1]] = 0.7, 0.7  # the crop's edge through faint ink all round
+    assert not shadowed(1 - faint)
+    assert paper_is_light(crop) and not paper_is_light(1 - crop)
+
+
+def test_without_two_levels_on_the_border_polarity_is_the_borders_majority():
+    assert two_levels(np.full(100, 0.9)) is None
+    assert paper_is_light(np.full((20, 20), 0.6, np.float32)) and not paper_is_light(np.full((20, 20), 0.4, np.float32))
