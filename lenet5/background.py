@@ -60,11 +60,12 @@ def two_levels(border: np.ndarray) -> tuple[float, float] | None:
 
 def paper_is_light(grey: np.ndarray) -> bool:
     """Whether the paper is lighter than the ink in grey [0, 1] (H, W). The paper is the majority of
-    the image's border, unless the border holds two levels and the image goes well beyond one of
-    them only (a shadow across the page: its two levels are both paper, and the ink lies beyond)."""
+    the image's border, unless the border holds two levels, the darker letting through at least
+    INK_ALONG of the lighter's light, and the image goes well beyond one of them only (a shadow across
+    the page: its two levels are both paper, and the ink lies beyond them)."""
     border = border_of(grey)
     levels = two_levels(border)
-    if levels is not None:
+    if levels is not None and levels[0] >= INK_ALONG * levels[1]:  # (else the darker level is dark ink on the border)
         values = grey.ravel()[:: max(1, grey.size // 1_000_000)]
         darker = (values < levels[0] - SHADOW_STEP / 2).mean()
         lighter = (values > levels[1] + SHADOW_STEP / 2).mean()

@@ -219,8 +219,8 @@ def line_scan(image: np.ndarray, digit_height: int = 8) -> np.ndarray:
 
 
 def line_shadow(image: np.ndarray) -> np.ndarray:
-    """The line with the page left of a slanted edge through its middle in a shadow that lets 0.55
-    of the light through, as `hard_shadow` shades a digit."""
+    """The line with the page left of a fixed slanted edge through its middle in a shadow that lets
+    0.55 of the light through (as `hard_shadow` shades a digit, without its light falling off)."""
     h, w = image.shape
     ys, xs = np.ogrid[:h, :w]
     shade = np.where(xs + 0.3 * ys < 0.5 * w, 0.55, 1.0)

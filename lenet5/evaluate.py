@@ -63,7 +63,7 @@ class Rejection:
         of equal confidence are kept or rejected together, as a threshold keeps them; rejecting all is
         always allowed (N)."""
         kept = torch.arange(len(self.wrong) - 1, -1, -1, dtype=torch.float64)
-        return int((self.whole & (self.wrong.double() <= target * kept)).nonzero()[0, 0])
+        return int((self.whole & (self.wrong.double() <= target * kept + 1e-9)).nonzero()[0, 0])  # 1e-9: 0.7 * 90 is 62.99...
 
     def needed_for(self, target: float = REJECTION_TARGET) -> float:
         """Smallest rejected fraction whose error on the kept digits is <= target."""

@@ -109,3 +109,12 @@ def test_a_shadow_is_told_from_a_tight_crops_ink_and_faint_edges_on_the_border()
 def test_without_two_levels_on_the_border_polarity_is_the_borders_majority():
     assert two_levels(np.full(100, 0.9)) is None
     assert paper_is_light(np.full((20, 20), 0.6, np.float32)) and not paper_is_light(np.full((20, 20), 0.4, np.float32))
+
+
+def test_a_bold_tight_crop_under_light_falling_off_keeps_its_polarity():
+    ys, xs = np.mgrid[:200, :200]
+    ring = (np.hypot(ys - 100, xs - 100) > 70) & (np.hypot(ys - 100, xs - 100) < 110)  # a bold 0 cropped to its ink
+    grey = np.where(ring, 0.2, 0.8 + 0.15 * xs / 200).astype(np.float32)  # the border two levels: ink and paper, no shadow
+    assert paper_is_light(grey) and not shadowed(1 - grey)
+    ink = ink_map(grey)
+    assert (ink[ring] > 0).mean() > 0.95 and ink[~ring].max() == 0

@@ -25,7 +25,8 @@ def test_rejection_keeps_or_rejects_digits_of_equal_confidence_together():
     assert r.whole.tolist() == [True, False, False, True, True]
     assert r.needed_for(0.0) == pytest.approx(0.75)  # no threshold rejects the wrong 0.8 alone
     assert r.threshold_for(0.0) == pytest.approx(0.9)
-    assert r.threshold_for(0.25) == pytest.approx(0.8) and r.needed_for(0.25) == 0.0
+    assert r.threshold_for(0.25) == pytest.approx(0.8) and r.needed_for(0.25) == 0.0  # exactly 1 in 4: kept
+    assert rejection_curve(torch.tensor([False] * 63 + [True] * 27), torch.rand(90)).needed_for(0.7) == 0.0  # 63 of 90 is 70%
     kept = confidence >= r.threshold_for(0.0)  # the threshold keeps what the curve says it keeps
     assert kept.float().mean().item() == pytest.approx(1 - r.needed_for(0.0))
 
