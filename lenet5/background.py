@@ -10,6 +10,7 @@ from scipy import ndimage
 BACKGROUND_SIDE = 512  # pixels on the long side at which the paper's level is estimated
 FLAT_PAPER = 0.06  # paper within this of a smooth surface is evenly lit
 SHADOW_SHARE, SHADOW_STEP = 0.15, 0.2  # a border whose two levels each hold this share, this far apart, holds two
+BETWEEN = 0.1  # ... with at most this share of it between them
 INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
 
@@ -48,14 +49,16 @@ def border_of(image: np.ndarray) -> np.ndarray:
 
 
 def two_levels(border: np.ndarray) -> tuple[float, float] | None:
-    """The medians (low, high) of a border's two levels where it holds two, each a large share of it
-    (SHADOW_SHARE) and far apart (SHADOW_STEP), split by Otsu's threshold; else None."""
+    """The medians (low, high) of a border's two levels where it holds two, split by Otsu's threshold:
+    each a large share of it (SHADOW_SHARE), far apart (SHADOW_STEP), and little of the border between
+    them (BETWEEN: a shadow's edge crosses it, where light falling off spreads it over the range); else None."""
     split = otsu(border)
     low, high = border[border <= split], border[border > split]
     if min(len(low), len(high)) < SHADOW_SHARE * len(border):
         return None
-    levels = float(np.median(low)), float(np.median(high))
-    return levels if levels[1] - levels[0] >= SHADOW_STEP else None
+    a, b = float(np.median(low)), float(np.median(high))
+    between = ((border > a + (b - a) / 3) & (border < b - (b - a) / 3)).mean()  # the middle third
+    return (a, b) if b - a >= SHADOW_STEP and between <= BETWEEN else None
 
 
 def paper_is_light(grey: np.ndarray) -> bool:
