@@ -115,7 +115,8 @@ def plot_confidence(rejection, bins: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
-    left.plot(100 * rejection.rejected.numpy(), 100 * rejection.error.numpy())
+    rejected, error = rejection.reachable()
+    left.plot(100 * rejected.numpy(), 100 * error.numpy())
     for target in (1, 0.5, 0.1):
         left.axhline(target, color="grey", lw=0.5, ls="--")
     left.set(xlabel="amounts rejected %", ylabel="errors among the accepted %", ylim=(0, None), xlim=(0, 50),

@@ -65,6 +65,10 @@ class Rejection:
         kept = torch.arange(len(self.wrong) - 1, -1, -1, dtype=torch.float64)
         return int((self.whole & (self.wrong.double() <= target * kept + 1e-9)).nonzero()[0, 0])  # 1e-9: 0.7 * 90 is 62.99...
 
+    def reachable(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(rejected, error) at the cuts a threshold can make: the curve as a user can move along it."""
+        return self.rejected[self.whole], self.error[self.whole]
+
     def needed_for(self, target: float = REJECTION_TARGET) -> float:
         """Smallest rejected fraction whose error on the kept digits is <= target."""
         return self.rejected[self.cut_for(target)].item()

@@ -20,8 +20,7 @@ def write_evaluation(evaluation: Evaluation, images: torch.Tensor, out: Path, ti
     plot_confusion(evaluation.confusion, out / "confusion.png", f"{title}: {100 * evaluation.error:.2f}% error")
     plot_gallery(images[wrong], evaluation.labels[wrong], evaluation.predicted[wrong], out / "misclassified.png",
                  f"{title}: the {len(wrong)} misclassified test digits (true->predicted)")
-    plot_rejection(evaluation.rejection.rejected, evaluation.rejection.error, out / "rejection.png",
-                   evaluation.rejection.needed_for())
+    plot_rejection(*evaluation.rejection.reachable(), out / "rejection.png", evaluation.rejection.needed_for())
     save_json(out / "evaluation.json", summary)
     return summary
 

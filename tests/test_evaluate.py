@@ -27,6 +27,9 @@ def test_rejection_keeps_or_rejects_digits_of_equal_confidence_together():
     assert r.threshold_for(0.0) == pytest.approx(0.9)
     assert r.threshold_for(0.25) == pytest.approx(0.8) and r.needed_for(0.25) == 0.0  # exactly 1 in 4: kept
     assert rejection_curve(torch.tensor([False] * 63 + [True] * 27), torch.rand(90)).needed_for(0.7) == 0.0  # 63 of 90 is 70%
+    rejected, error = r.reachable()  # the curve as plotted: only the cuts a threshold makes
+    torch.testing.assert_close(rejected, torch.tensor([0.0, 0.75, 1.0]))
+    torch.testing.assert_close(error, torch.tensor([0.25, 0.0, 0.0]))
     kept = confidence >= r.threshold_for(0.0)  # the threshold keeps what the curve says it keeps
     assert kept.float().mean().item() == pytest.approx(1 - r.needed_for(0.0))
 
