@@ -9,7 +9,7 @@ from PIL import Image
 from lenet5.cli import main
 from lenet5.data.strips import make_strip
 from lenet5.read import load_reader
-from lenet5.read.labelled import labelled_amounts, labelled_rows
+from lenet5.read.labelled import labelled_amounts, labelled_digest, labelled_rows
 
 
 def folder_of(tmp_path, rows: str, images=("a.png", "b.png")):
@@ -26,6 +26,16 @@ def test_labelled_rows_in_their_order_with_a_spreadsheets_bom_and_blank_lines(tm
     amounts = list(labelled_amounts(rows))
     assert [n for _, n in amounts] == ["0712", "5"]
     assert all(g.dtype == np.float32 and g.shape == (20, 50) and 0 <= g.min() <= g.max() <= 1 for g, _ in amounts)
+
+
+def test_the_digest_of_labelled_amounts_covers_their_images_names_and_numbers(tmp_path):
+    folder = folder_of(tmp_path, "file,number\na.png,1\nb.png,2\n")
+    first = labelled_digest(folder, labelled_rows(folder))
+    assert labelled_digest(folder, labelled_rows(folder)) == first and len(first) == 64
+    (folder / "labels.csv").write_text("file,number\na.png,1\nb.png,3\n")
+    relabelled = labelled_digest(folder, labelled_rows(folder))
+    Image.fromarray(np.full((20, 50), 90, np.uint8)).save(folder / "a.png")  # same labels, another image
+    assert len({first, relabelled, labelled_digest(folder, labelled_rows(folder))}) == 3
 
 
 @pytest.mark.parametrize("rows, said", [
@@ -131,7 +141,7 @@ def test_calibrated_on_labelled_amounts_then_rejecting_at_its_own_threshold(mnis
     _, meta = load_reader(out)
     fitted = meta["calibration"]["fitted_on"]
     assert meta["held_out"]["wrong_accepted"]["0.5%"] == 0  # 40 amounts allow no error at 0.5%
-    assert fitted["amounts"] == 40 and fitted["labelled"] == str(folder.resolve()) and len(fitted["labels_sha256"]) == 64
+    assert fitted["amounts"] == 40 and fitted["labelled"] == str(folder.resolve()) and fitted["amounts_sha256"] == labelled_digest(folder, labelled_rows(folder))
     threshold = meta["held_out"]["reject_below"]["0.5%"]
     files = [str(folder / f"{k:02d}.jpg") for k in range(40)]
     assert main(["read", *files, "--model", str(out), "--json", "--reject-below", "0.50%"]) == 0

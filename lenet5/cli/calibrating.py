@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import math
 from pathlib import Path
 
@@ -19,7 +18,7 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from lenet5.data.sources import fetch_and_load
     from lenet5.evaluate import wilson_interval
     from lenet5.read.committee import Committee, join
-    from lenet5.read.labelled import LABELS, labelled_amounts, labelled_rows
+    from lenet5.read.labelled import labelled_amounts, labelled_digest, labelled_rows
     from lenet5.read.line import DIGIT_HEIGHT, check_heights
     from lenet5.read.sdnn import SDNN
     from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
@@ -54,7 +53,7 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
         print(f"reading the {len(rows):,} labelled amounts of {args.labelled}", flush=True)
         amounts = labelled_amounts(rows)
         fitted_on = {"amounts": len(rows), "labelled": str(Path(args.labelled).resolve()),
-                     "labels_sha256": hashlib.sha256((Path(args.labelled) / LABELS).read_bytes()).hexdigest()}
+                     "amounts_sha256": labelled_digest(Path(args.labelled), rows)}
     else:
         digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
         print(f"writing {args.amounts:,} held-out amounts (the last 10,000 training digits, seed {args.seed})", flush=True)

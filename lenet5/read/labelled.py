@@ -10,6 +10,7 @@ keeps its amounts in).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,3 +83,18 @@ def labelled_amounts(rows: list[tuple[Path, str]]) -> Iterator[tuple[np.ndarray,
     one at a time."""
     for path, number in rows:
         yield load_image(path), number
+
+
+def labelled_digest(folder: Path, rows: list[tuple[Path, str]]) -> str:
+    """sha256 of the amounts as calibrated on: each one's file name in the folder, its number and its
+    file's bytes, in labels.csv's order (so that a reader's record names the images too, not the
+    labels alone)."""
+    inside, digest = Path(folder).resolve(), hashlib.sha256()
+    for path, number in rows:
+        name = path.relative_to(inside).as_posix()
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise Lenet5Error(f"{name if name.isprintable() else repr(name)}: {e.strerror or e}") from None
+        digest.update(f"{name}\0{number}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()
