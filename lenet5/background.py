@@ -13,6 +13,7 @@ SHADOW_SHARE, SHADOW_STEP = 0.15, 0.2  # a border whose two levels each hold thi
 BETWEEN = 0.1  # ... with at most this share of it between them
 INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
+STROKES = 0.001  # the least share of an image, beyond a level of its paper, that is strokes rather than noise
 
 
 def stroke_level(ink: np.ndarray) -> float:
@@ -64,30 +65,52 @@ def two_levels(border: np.ndarray) -> tuple[float, float] | None:
 def paper_is_light(grey: np.ndarray) -> bool:
     """Whether the paper is lighter than the ink in grey [0, 1] (H, W). The paper is the majority of
     the image's border, unless the border holds two levels, the darker letting through at least
-    INK_ALONG of the lighter's light, and the image goes well beyond one of them only (a shadow across
-    the page: its two levels are both paper, and the ink lies beyond them)."""
+    INK_ALONG of the lighter's light, and strokes lie beyond one of them only (`strokes_beyond`: a
+    shadow across the page: its two levels are both paper, and the ink lies beyond them)."""
     border = border_of(grey)
     levels = two_levels(border)
     if levels is not None and levels[0] >= INK_ALONG * levels[1]:  # (else the darker level is dark ink on the border)
-        values = grey.ravel()[:: max(1, grey.size // 1_000_000)]
-        darker = (values < levels[0] - SHADOW_STEP / 2).mean()
-        lighter = (values > levels[1] + SHADOW_STEP / 2).mean()
-        if max(darker, lighter) > max(2 * min(darker, lighter), 0.001):
+        darker, lighter = strokes_beyond(grey, *levels)
+        if max(darker, lighter) > max(2 * min(darker, lighter), STROKES):
             return bool(darker > lighter)
     return bool(np.median(border) > 0.5)
 
 
+def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    """The shares of `image` that are strokes below `low` and above `high` by half the step between
+    them: pixels that far beyond, in the image at BACKGROUND_SIDE with a 3x3 median taken (lone
+    pixels of grain and noise are not strokes), and narrower than an eighth of its side (light that
+    varies across broad paper is not either); 0 on a side where such narrow pixels are not the most
+    of what lies beyond."""
+    h, w = image.shape
+    scale = min(1.0, BACKGROUND_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = ndimage.median_filter(np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX)), 3)
+    margin, window = (high - low) / 2, np.ones((max(3, min(small.shape) // 8 | 1),) * 2, bool)
+
+    def narrow(beyond: np.ndarray) -> float:
+        thin = beyond & ~ndimage.binary_opening(beyond, window)
+        return float(thin.mean()) if thin.sum() * 2 > beyond.sum() else 0.0
+
+    return narrow(small < low - margin), narrow(small > high + margin)
+
+
 def shadowed(small: np.ndarray) -> bool:
-    """Whether a shadow's edge crosses the border of ink image `small` (ink bright): the border holds
-    two levels, the darker lets through at least INK_ALONG of the lighter's light (ink along a tight
-    crop's border lets through far less), and a ring an eighth of the way in holds the same darker
-    level (a shadow goes on inwards; a tight crop's faint edges on its border do not)."""
+    """Whether a shadow's edge crosses the border of ink image `small` (ink bright, from light paper:
+    the shadow is the higher level): the border holds two levels, the darker lets through at least
+    INK_ALONG of the lighter's light (ink along a tight crop's border lets through far less), a ring
+    an eighth of the way in holds the same darker level (a shadow goes on inwards; a tight crop's
+    faint edges on its border do not), and strokes lie beyond both levels (grey ink along a tight
+    crop's border is itself the strongest thing in the image)."""
     levels = two_levels(border_of(small))
     if levels is None or 1 - levels[1] < INK_ALONG * (1 - levels[0]):
         return False
     inset = min(small.shape) // 8
     inner = two_levels(border_of(small[inset: small.shape[0] - inset, inset: small.shape[1] - inset])) if inset else None
-    return inner is not None and abs(inner[1] - levels[1]) < SHADOW_STEP / 2
+    if inner is None or abs(inner[1] - levels[1]) >= SHADOW_STEP / 2:
+        return False
+    fainter, stronger = strokes_beyond(small, *levels)
+    return stronger > max(2 * fainter, STROKES)
 
 
 def paper_level(ink: np.ndarray) -> np.ndarray:
