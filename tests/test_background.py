@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from lenet5.background import border_surface, opening, otsu, paper_is_light, paper_level, shadowed, stroke_level, two_levels
 from lenet5.preprocess import ink_map
@@ -118,3 +119,13 @@ def test_a_bold_tight_crop_under_light_falling_off_keeps_its_polarity():
     assert paper_is_light(grey) and not shadowed(1 - grey)
     ink = ink_map(grey)
     assert (ink[ring] > 0).mean() > 0.95 and ink[~ring].max() == 0
+
+
+@pytest.mark.parametrize("ink, paper, noise", [(0.3, 0.8, 0.01), (0.6, 0.25, 0.05)])  # grey ink; chalk on a noisy board
+def test_a_bold_tight_crop_in_grey_ink_or_chalk_is_no_shadow(ink, paper, noise):
+    ys, xs = np.mgrid[:240, :160]
+    seven = (ys < 10) | (np.abs(xs - (160 - 0.45 * ys)) < 12)  # a bold 7 cropped to its ink: the bar along the top border
+    grey = np.clip(np.where(seven, ink, paper) + np.random.default_rng(0).normal(0, noise, seven.shape), 0, 1).astype(np.float32)
+    assert paper_is_light(grey) == (paper > ink) and not shadowed(1 - grey if paper > ink else grey)
+    out = ink_map(grey)
+    assert (out[seven] > 0).mean() > 0.95 and (out[~ndimage.binary_dilation(seven, iterations=3)] > 0).mean() < 0.05
