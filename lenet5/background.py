@@ -86,10 +86,10 @@ def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, f
     scale = min(1.0, BACKGROUND_SIDE / max(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = ndimage.median_filter(np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX)), 3)
-    margin, window = (high - low) / 2, np.ones((max(3, min(small.shape) // 8 | 1),) * 2, bool)
+    margin, window = (high - low) / 2, max(3, min(small.shape) // 8 | 1)
 
     def narrow(beyond: np.ndarray) -> float:
-        thin = beyond & ~ndimage.binary_opening(beyond, window)
+        thin = beyond & ~opening(beyond.astype(np.uint8), window).astype(bool)
         return float(thin.mean()) if thin.sum() * 2 > beyond.sum() else 0.0
 
     return narrow(small < low - margin), narrow(small > high + margin)
