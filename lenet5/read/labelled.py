@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,9 +87,9 @@ def labelled_amounts(rows: list[tuple[Path, str]]) -> Iterator[tuple[np.ndarray,
 
 
 def labelled_digest(folder: Path, rows: list[tuple[Path, str]]) -> str:
-    """sha256 of the amounts as calibrated on: each one's file name in the folder, its number and its
-    file's bytes, in labels.csv's order (so that a reader's record names the images too, not the
-    labels alone)."""
+    """sha256 of the amounts as calibrated on: each one's file name in the folder (as resolved: a link's
+    target), its number and its file's bytes, in labels.csv's order (so that a reader's record names the
+    images too, not the labels alone)."""
     inside, digest = Path(folder).resolve(), hashlib.sha256()
     for path, number in rows:
         name = path.relative_to(inside).as_posix()
@@ -96,5 +97,5 @@ def labelled_digest(folder: Path, rows: list[tuple[Path, str]]) -> str:
             data = path.read_bytes()
         except OSError as e:
             raise Lenet5Error(f"{name if name.isprintable() else repr(name)}: {e.strerror or e}") from None
-        digest.update(f"{name}\0{number}\0{len(data)}\0".encode() + data)
+        digest.update(os.fsencode(name) + f"\0{number}\0{len(data)}\0".encode() + data)  # (a name need not be UTF-8)
     return digest.hexdigest()
