@@ -9,7 +9,7 @@ from scipy import ndimage
 
 BACKGROUND_SIDE = 512  # pixels on the long side at which the paper's level is estimated
 FLAT_PAPER = 0.06  # paper within this of a smooth surface is evenly lit
-SHADOW_SHARE, SHADOW_STEP = 0.15, 0.2  # a border whose two levels each hold this share, this far apart, holds two
+SHADOW_SHARE, SHADOW_STEP = 0.1, 0.2  # a border whose two levels each hold this share, this far apart, holds two
 BETWEEN = 0.1  # ... with at most this share of it between them
 INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
