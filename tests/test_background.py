@@ -129,3 +129,14 @@ def test_a_bold_tight_crop_in_grey_ink_or_chalk_is_no_shadow(ink, paper, noise):
     assert paper_is_light(grey) == (paper > ink) and not shadowed(1 - grey if paper > ink else grey)
     out = ink_map(grey)
     assert (out[seven] > 0).mean() > 0.95 and (out[~ndimage.binary_dilation(seven, iterations=3)] > 0).mean() < 0.05
+
+
+def test_a_band_of_shadow_across_the_page_is_paper():
+    grey = slanted_shadow(1.0, 0)  # the ring on evenly lit paper
+    ys, xs = np.mgrid[:200, :200]
+    band = np.abs(xs + 0.3 * ys - 130) < 25  # a band a quarter of the page wide, through the ring
+    grey = np.where(band, grey * 0.5, grey).astype(np.float32)
+    assert shadowed(1 - grey)
+    ink = ink_map(grey)
+    ring = np.hypot(ys - 100, xs - 100)
+    assert ink[ring > 42].max() == 0 and ink[(ring > 32) & (ring < 36)].min() > 0.5
