@@ -82,10 +82,7 @@ def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, f
     pixels of grain and noise are not strokes), and narrower than an eighth of its side (light that
     varies across broad paper is not either); 0 on a side where such narrow pixels are not the most
     of what lies beyond."""
-    h, w = image.shape
-    scale = min(1.0, BACKGROUND_SIDE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = ndimage.median_filter(np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX)), 3)
+    small = ndimage.median_filter(at_side(image), 3)
     margin, window = (high - low) / 2, max(3, min(small.shape) // 8 | 1)
 
     def narrow(beyond: np.ndarray) -> float:
@@ -113,6 +110,16 @@ def shadowed(small: np.ndarray) -> bool:
     return stronger > max(2 * fainter, STROKES)
 
 
+def at_side(image: np.ndarray) -> np.ndarray:
+    """The image (H, W) averaged down to BACKGROUND_SIDE on its long side (as it is, if no larger), float32."""
+    h, w = image.shape
+    scale = min(1.0, BACKGROUND_SIDE / max(h, w))
+    if scale == 1.0:
+        return image.astype(np.float32, copy=False)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+
+
 def paper_level(ink: np.ndarray) -> np.ndarray:
     """The background of an ink image (ink bright), never above the ink itself. Where the image's
     border is clean paper (at most evenly lit: `border_surface` fits it), the paper's level is that
@@ -133,9 +140,7 @@ def above_paper(ink: np.ndarray, light_paper: bool) -> np.ndarray:
 def _paper(ink: np.ndarray) -> tuple[np.ndarray, bool]:
     """`paper_level` and whether a shadow crosses the border (`shadowed`), at BACKGROUND_SIDE."""
     h, w = ink.shape
-    scale = min(1.0, BACKGROUND_SIDE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+    small = at_side(ink)
     shadow = shadowed(small)
     surface = None if shadow else border_surface(small, (h, w))
     if surface is not None:
@@ -236,7 +241,7 @@ def paper_frame(small: np.ndarray, k: int, paper: float) -> np.ndarray:
     under INK_ALONG of the `paper`'s light (ink along the border of a tight crop), `paper` instead."""
 
     def line(values: np.ndarray) -> np.ndarray:
-        opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(values, size=k, mode="nearest"), size=k, mode="nearest")
+        opened = opening(values, k)  # along the line alone
         return np.where(1 - opened >= INK_ALONG * (1 - paper), opened, paper)
 
     framed = small.copy()
@@ -248,5 +253,6 @@ def paper_frame(small: np.ndarray, k: int, paper: float) -> np.ndarray:
 
 
 def opening(a: np.ndarray, k: int) -> np.ndarray:
-    """Grey-level opening by a k x k square (k odd): minimum filter, then maximum filter (edges repeated)."""
+    """Grey-level opening by a k x k square (k odd; by k pixels along a line): minimum filter, then maximum
+    filter (edges repeated)."""
     return ndimage.maximum_filter(ndimage.minimum_filter(a, size=k, mode="nearest"), size=k, mode="nearest")

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from lenet5.background import border_of
 from lenet5.strokes import disc_filter
 
 SCALE = 5  # the digit's 28 px field is drawn 140 px wide
@@ -200,7 +201,7 @@ STRIP_HEIGHT = 42
 
 def line_pen(image: np.ndarray, strokes: float) -> np.ndarray:
     """The line with its strokes about `strokes` times as wide (a marker: 2; a fine pen: 0.5)."""
-    dark_on_light = np.median(np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])) > 127
+    dark_on_light = np.median(border_of(image)) > 127
     grey = image.astype(np.float32) / 255
     ink = 1 - grey if dark_on_light else grey
     pixel = image.shape[0] / STRIP_HEIGHT  # one MNIST pixel, px
