@@ -18,7 +18,7 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from lenet5.data.sources import fetch_and_load
     from lenet5.evaluate import wilson_interval
     from lenet5.read.committee import Committee, join
-    from lenet5.read.labelled import labelled_amounts, labelled_digest, labelled_rows
+    from lenet5.read.labelled import AmountsDigest, labelled_amounts, labelled_rows
     from lenet5.read.line import DIGIT_HEIGHT, check_heights
     from lenet5.read.sdnn import SDNN
     from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
@@ -51,15 +51,17 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     if args.labelled is not None:
         rows = labelled_rows(Path(args.labelled))
         print(f"reading the {len(rows):,} labelled amounts of {args.labelled}", flush=True)
-        amounts = labelled_amounts(rows)
-        fitted_on = {"amounts": len(rows), "labelled": str(Path(args.labelled).resolve()),
-                     "amounts_sha256": labelled_digest(Path(args.labelled), rows)}
+        digest = AmountsDigest(Path(args.labelled))
+        amounts = labelled_amounts(rows, digest)
+        fitted_on = {"amounts": len(rows), "labelled": str(Path(args.labelled).resolve())}
     else:
         digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
         print(f"writing {args.amounts:,} held-out amounts (the last 10,000 training digits, seed {args.seed})", flush=True)
         amounts = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), args.amounts, args.seed)
         fitted_on = {"amounts": args.amounts, "seed": args.seed, "digits": "the last 10,000 MNIST training digits"}
     trust = measure_trust(model, amounts, log=lambda s: print(s, flush=True))
+    if args.labelled is not None:
+        fitted_on["amounts_sha256"] = digest.hexdigest()  # the files as they were read, each once
     print(f"calibration error (10 bins): {100 * trust.ece_before:.1f} points before, {100 * trust.ece_after:.1f} after "
           f"(Platt a {trust.calibration.a:.3f}, b {trust.calibration.b:.3f}; fitted on these amounts)")
     for t in TARGETS:

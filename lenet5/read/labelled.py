@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from lenet5.errors import Lenet5Error
-from lenet5.preprocess import image_size, load_image
+from lenet5.preprocess import decode_image, image_size
 
 LABELS = "labels.csv"
 HEADER = ["file", "number"]
@@ -79,23 +79,42 @@ def labelled_rows(folder: Path) -> list[tuple[Path, str]]:
     return out
 
 
-def labelled_amounts(rows: list[tuple[Path, str]]) -> Iterator[tuple[np.ndarray, str]]:
+def labelled_amounts(rows: list[tuple[Path, str]], digest: AmountsDigest | None = None) -> Iterator[tuple[np.ndarray, str]]:
     """`labelled_rows`' amounts as grey images [0, 1] (as `lenet5 read` decodes them) with their numbers,
-    one at a time."""
+    one at a time, each file read once: its bytes go to `digest` too, where one is given."""
     for path, number in rows:
-        yield load_image(path), number
+        data = _read(path)
+        if digest is not None:
+            digest.add(path, number, data)
+        yield decode_image(data, str(path)), number
 
 
-def labelled_digest(folder: Path, rows: list[tuple[Path, str]]) -> str:
+class AmountsDigest:
     """sha256 of the amounts as calibrated on: each one's file name in the folder (as resolved: a link's
     target), its number and its file's bytes, in labels.csv's order (so that a reader's record names the
     images too, not the labels alone)."""
-    inside, digest = Path(folder).resolve(), hashlib.sha256()
+
+    def __init__(self, folder: Path):
+        self.inside, self.sha = Path(folder).resolve(), hashlib.sha256()
+
+    def add(self, path: Path, number: str, data: bytes) -> None:
+        name = os.fsencode(path.relative_to(self.inside).as_posix())  # (a name need not be UTF-8)
+        self.sha.update(name + f"\0{number}\0{len(data)}\0".encode() + data)
+
+    def hexdigest(self) -> str:
+        return self.sha.hexdigest()
+
+
+def labelled_digest(folder: Path, rows: list[tuple[Path, str]]) -> str:
+    """`AmountsDigest` of the rows' files, without decoding them."""
+    digest = AmountsDigest(folder)
     for path, number in rows:
-        name = path.relative_to(inside).as_posix()
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise Lenet5Error(f"{name if name.isprintable() else repr(name)}: {e.strerror or e}") from None
-        digest.update(os.fsencode(name) + f"\0{number}\0{len(data)}\0".encode() + data)  # (a name need not be UTF-8)
+        digest.add(path, number, _read(path))
     return digest.hexdigest()
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise Lenet5Error(f"{path}: {e.strerror or e}") from None
