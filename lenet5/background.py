@@ -95,13 +95,18 @@ def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, f
 def shadowed(small: np.ndarray) -> bool:
     """Whether a shadow's edge crosses the border of ink image `small` (ink bright, from light paper:
     the shadow is the higher level): the border holds two levels, the darker lets through at least
-    INK_ALONG of the lighter's light (ink along a tight crop's border lets through far less), a ring
+    INK_ALONG of the lighter's light (ink along a tight crop's border lets through far less) and is
+    flat (its middle half within a quarter of the step), a ring
     an eighth of the way in holds the same darker level (a shadow goes on inwards; a tight crop's
     faint edges on its border do not), and strokes lie beyond both levels (grey ink along a tight
     crop's border is itself the strongest thing in the image)."""
-    levels = two_levels(border_of(small))
+    border = border_of(small)
+    levels = two_levels(border)
     if levels is None or 1 - levels[1] < INK_ALONG * (1 - levels[0]):
         return False
+    darker = border[border > levels[0] + (levels[1] - levels[0]) / 2]
+    if np.subtract(*np.percentile(darker, [75, 25])) > (levels[1] - levels[0]) / 4:
+        return False  # a shadow is one level along the border; ink touching it (a digit scanned coarsely) is many
     inset = min(small.shape) // 8
     inner = two_levels(border_of(small[inset: small.shape[0] - inset, inset: small.shape[1] - inset])) if inset else None
     if inner is None or abs(inner[1] - levels[1]) >= SHADOW_STEP / 2:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import ndimage
 
 from lenet5.background import border_surface, opening, otsu, paper_is_light, paper_level, shadowed, stroke_level, two_levels
@@ -140,3 +141,13 @@ def test_a_band_of_shadow_across_the_page_is_paper():
     ink = ink_map(grey)
     ring = np.hypot(ys - 100, xs - 100)
     assert ink[ring > 42].max() == 0 and ink[(ring > 32) & (ring < 36)].min() > 0.5
+
+
+def test_a_coarse_scan_of_a_digit_touching_its_border_is_no_shadow():
+    # UCI's digit 12: 8x8 levels of ink, pixel-repeated to 112 px (benchmarks/uci_digits.py), grey ink on the border's blocks
+    levels = np.array([[0, 0, 5, 12, 1, 0, 0, 0], [0, 0, 15, 14, 7, 0, 0, 0], [0, 0, 13, 1, 12, 0, 0, 0], [0, 2, 10, 0, 14, 0, 0, 0],
+                       [0, 0, 2, 0, 16, 1, 0, 0], [0, 0, 0, 6, 15, 0, 0, 0], [0, 0, 9, 16, 15, 9, 8, 2], [0, 0, 3, 11, 8, 13, 12, 4]])
+    grey = np.repeat(np.repeat(1 - levels / 16 * 0.9, 14, axis=0), 14, axis=1)
+    smooth = np.asarray(Image.fromarray((grey * 255).astype(np.uint8)).resize((8, 8), Image.Resampling.BOX)
+                        .resize((112, 112), Image.Resampling.BILINEAR), np.float32) / 255
+    assert not shadowed(1 - smooth) and paper_is_light(smooth)
