@@ -13,6 +13,8 @@ SHADOW_SHARE, SHADOW_STEP = 0.1, 0.2  # a border whose two levels each hold this
 BETWEEN = 0.1  # ... with at most this share of it between them
 INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
+LINE_RUNS = 32  # printed lines cross the border in runs no longer than this share of its side (1/32)
+LINE_TILT = 0.05  # ... and meet the opposite side within this share of it of where they left
 STROKES = 0.001  # the least share of an image, beyond a level of its paper, that is strokes rather than noise
 
 
@@ -198,7 +200,7 @@ def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | No
         return float(np.percentile(small, 99.5)) - float(np.median(values[inside])) if inside.any() else 0.0
 
     clean = (inside.mean() >= 0.5 and (residual <= -tolerance).mean() < 0.02
-             and (not above.any() or np.median(residual[above]) >= 0.6 * strokes()))
+             and (not above.any() or np.median(residual[above]) >= 0.6 * strokes() or _ruled(above, ys, xs, (h, w))))
     if not clean:
         return None
     big_h, big_w = shape
@@ -206,6 +208,34 @@ def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | No
     x = np.linspace(-1, 1, big_w, dtype=np.float32)[None, :]
     c = coef.astype(np.float32)
     return c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * y * y + c[5] * x * y
+
+
+def _ruled(above: np.ndarray, ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Whether the pixels of the border (at ys, xs of an image of `shape`) that lie above its surface
+    are where printed lines cross the page (ruled or graph paper): short runs only (LINE_RUNS), each
+    met by one on the opposite side at about the same place (a line straight across; noise or a
+    shadow is not so), and at least one such line."""
+    marked = np.zeros(shape, bool)
+    marked[ys[above], xs[above]] = True
+    longest = max(2, min(shape) // LINE_RUNS)
+    lines = 0
+    for one, other in ((marked[:, 0], marked[:, -1]), (marked[0], marked[-1])):
+        places = [_runs(one), _runs(other)]
+        if any(len(p) and p[:, 1].max() > longest for p in places):
+            return False
+        reach = LINE_TILT * len(one) + 2
+        for p, q in (places, places[::-1]):
+            if any(np.abs(q[:, 0] - at).min(initial=np.inf) > reach for at in p[:, 0]):
+                return False
+        lines += len(places[0])
+    return lines > 0
+
+
+def _runs(marked: np.ndarray) -> np.ndarray:
+    """The runs of a boolean line (N,): (middle, length) for each, (runs, 2)."""
+    edges = np.diff(np.pad(marked, 1).astype(np.int8))
+    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    return np.stack([(starts + stops - 1) / 2, stops - starts], axis=1)
 
 
 def local_level(small: np.ndarray, shadow: bool = False) -> np.ndarray:

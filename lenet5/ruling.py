@@ -1,0 +1,263 @@
+"""Lines among the digits: the rules of ruled and graph paper, a form's boxes, a line to write on, an
+underline.
+
+People write digits on lined paper, in the boxes of a form, on a line and underline them. Such a
+line is ink to `ink_map`, and the digit's bounding box then takes it in (a boxed 1 read as an 8). A
+printed line is told from a stroke by its shape: straight and far longer than it is thick
+(LINE_SHAPE), pixel by pixel: the run of ink along the row through a pixel of a rule is at least
+25 times the run across it, where a pen's straightest stroke, a 1 or a 7's bar, is at most about
+15 times as long as it is wide; the same along the columns, and in the image sheared by a few
+degrees either way (TILTS: a photographed page is seldom square). From each such piece the line is
+followed along its band, through the strokes that cross it, as far as it goes, and kept where it
+has paper on both sides (BARE: not a band inside a broad stroke). A narrow box's short sides are
+found between the ends of its long ones (`_sides`). A line must also be longer than the digits it
+lies among are wide (or high, for a column), as an underline or a box's side is. It is taken out,
+and where a stroke crosses it or rests on it, the stroke is drawn on through it. An underline drawn
+by hand, too short and thick for a printed line, is a piece of ink apart from the digits, wholly
+below them and wider than they are (`_without_underline`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+SOLID = 0.5  # ink above this share of the strokes' level is a stroke's
+LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
+TILTS = (0.0, 1.5, -1.5, 3.0, -3.0, 4.5, -4.5)  # degrees: a line within 0.75 of one is straight enough there
+GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
+BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
+SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
+UNDERLINE_SHAPE = 5  # an underline drawn by hand is at least this many times as wide as it is high
+SPECK = 0.01  # a piece of what the lines leave under this share of it is a speck, not the digits'
+DIGITS_LEFT = 0.05  # what the lines leave must be at least this share of the ink, or nothing is taken out
+
+
+@dataclass(frozen=True)
+class Line:
+    """A printed line along the rows of an image (H, W); a column's is one of the transposed image."""
+    band: np.ndarray  # (H, stop - start + 1) bool: the pixels it covers, from column `start` on
+    start: int  # its first column
+    stop: int  # its last
+    ends: tuple[float, float]  # the row of its middle at start and at stop
+    thickness: float
+
+    @property
+    def length(self) -> int:
+        return self.stop - self.start + 1
+
+
+def without_lines(ink: np.ndarray) -> np.ndarray:
+    """Ink [0, 1] (H, W), as `ink_map` gives -> the same without the printed lines in it; the same
+    array, untouched, where none is found, or where the lines would leave no digits."""
+    rows, cols = np.nonzero((ink > 0).any(axis=1))[0], np.nonzero((ink > 0).any(axis=0))[0]
+    if len(rows) == 0:
+        return ink
+    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)  # every line and digit lies in the ink's box
+    view = ink[box]
+    inside = _without_lines(view)
+    if inside is view:
+        return ink
+    out = ink.copy()
+    out[box] = inside
+    return out
+
+
+def _without_lines(ink: np.ndarray) -> np.ndarray:
+    """`without_lines` on the ink's own box."""
+    inked = ink > 0  # a faint rule counts for the digit's box as a dark one does
+    along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
+    rows, cols = _lines(inked, across), _lines(inked.T, along.T)
+    rows, cols = rows + _sides(cols, inked.T), cols + _sides(rows, inked)
+    if not (rows or cols):
+        return _without_underline(ink, inked)
+    lines = np.zeros_like(inked)
+    for line in rows:
+        lines[:, line.start: line.stop + 1] |= line.band
+    for line in cols:
+        lines[line.start: line.stop + 1] |= line.band.T
+    rest = inked & ~ndimage.binary_dilation(lines, iterations=2)  # the lines' soft edges are not digits
+    if rest.sum() < DIGITS_LEFT * inked.sum():  # a 1 made of one straight stroke, say: it is the digit
+        return ink
+    wide, high = _reach(rest)
+    rows, cols = [line for line in rows if line.length > wide], [line for line in cols if line.length > high]
+    if not (rows or cols):
+        return _without_underline(ink, inked)
+    out = ink.copy()
+    for line in rows:
+        _take_out(out[:, line.start: line.stop + 1], line.band)
+    for line in cols:
+        _take_out(out[line.start: line.stop + 1].T, line.band)
+    return _without_underline(out, out > 0)
+
+
+def _without_underline(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
+    """Ink (H, W) without a stroke drawn under the digits by hand: a piece of ink apart from them,
+    wholly below them, wider than they are and at least UNDERLINE_SHAPE times as wide as it is high
+    (a pen's underline is too short and thick to be found as a printed line); ink itself where none is."""
+    labels, n = ndimage.label(inked, structure=np.ones((3, 3), bool))
+    if n < 2:
+        return ink
+    sizes = np.bincount(labels.ravel())[1:]
+    boxes = ndimage.find_objects(labels)
+    pieces = [k for k in range(n) if sizes[k] >= SPECK * sizes.sum()]
+    lowest = max(pieces, key=lambda k: boxes[k][0].stop)
+    ys, xs = np.nonzero(np.isin(labels, [k + 1 for k in pieces if k != lowest]))
+    if len(ys) == 0:
+        return ink
+    rows, cols = boxes[lowest]
+    high, wide = rows.stop - rows.start, cols.stop - cols.start
+    if rows.start <= ys.max() or wide <= np.ptp(xs) + 1 or wide < UNDERLINE_SHAPE * high:
+        return ink
+    out = ink.copy()
+    out[labels == lowest + 1] = 0
+    return out
+
+
+def _sides(lines: list[Line], inked: np.ndarray) -> list[Line]:
+    """The sides of boxes that `lines` (along the rows of inked, H x W) are the other sides of: where a
+    line and the next below it that begins (or ends) in the same column are joined there by a column
+    of ink, that column, as a line of the transposed image (a narrow box's short sides are not long
+    enough to be found as lines themselves)."""
+    found = []
+    lines = sorted(lines, key=lambda line: line.ends[0])
+    for i, a in enumerate(lines):
+        for end in (0, 1):
+            for b in lines[i + 1:]:
+                side = _side(a, b, end, inked)
+                if side is not None:
+                    found.append(side)
+                    break
+    return found
+
+
+def _side(a: Line, b: Line, end: int, inked: np.ndarray) -> Line | None:
+    """The column of ink joining lines a and b (a above b) at their starts (end 0) or stops (1), if
+    they begin or end together and ink joins them there."""
+    reach = 2 * max(a.thickness, b.thickness) + 2
+    x = (a.start, b.start) if end == 0 else (a.stop, b.stop)
+    if abs(x[0] - x[1]) > reach:
+        return None
+    lo, hi = (min(x) - 2, min(x) + reach) if end == 0 else (max(x) - reach, max(x) + 2)
+    lo, hi = max(int(lo), 0), min(int(hi), inked.shape[1] - 1)
+    top, bottom = max(int(round(a.ends[end])), 0), min(int(round(b.ends[end])), inked.shape[0] - 1)
+    if bottom - top < 2 or hi - lo < 0:
+        return None
+    strip = inked[top: bottom + 1, lo: hi + 1].T  # (columns, rows): the side runs along the rows here
+    held = strip.mean(axis=1) >= SIDE_HELD
+    if not held.any():
+        return None
+    band = np.zeros((inked.shape[1], bottom - top + 1), bool)
+    band[lo: hi + 1][held] = strip[held]
+    middle = float(np.mean(np.arange(lo, hi + 1)[held]))
+    return Line(band, top, bottom, (middle, middle), float(held.sum()))
+
+
+def run_lengths(inked: np.ndarray) -> np.ndarray:
+    """For each inked pixel of (H, W), the length of the unbroken run of ink along its row it lies in
+    (int32; 0 off the ink)."""
+    edges = np.diff(np.pad(inked, ((0, 0), (1, 1))).astype(np.int8), axis=1)  # +1 where a run starts, -1 past its end
+    lengths = np.nonzero(edges == -1)[1] - np.nonzero(edges == 1)[1]  # run by run, row by row
+    out = np.zeros(inked.shape, np.int32)
+    out[inked] = np.repeat(lengths, lengths)  # the inked pixels, row by row, are the runs one after another
+    return out
+
+
+def _lines(inked: np.ndarray, across: np.ndarray) -> list[Line]:
+    """The printed lines along the rows of inked (H, W), or tilted from them by up to about 5 degrees;
+    `across`: each pixel's run of ink along its column."""
+    found: list[Line] = []
+    covered = np.zeros_like(inked)
+    for ys, xs in _pieces(inked, across):
+        if covered[ys[0], xs[0]]:  # a piece of a line already followed
+            continue
+        line = _followed(inked, ys, xs, across)
+        if line is not None:
+            covered[:, line.start: line.stop + 1] |= line.band
+            found.append(line)
+    return found
+
+
+def _pieces(inked: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The line-like pieces of inked (H, W), each as its pixels' rows and columns: pixels whose run of
+    ink along the row is at least LINE_SHAPE times the run across it, in the image sheared by each
+    of TILTS in turn (a line tilted by one of them runs straight along the rows there)."""
+    h, w = inked.shape
+    for tilt in TILTS:
+        shift = np.round(-np.arange(w) * np.tan(np.radians(tilt))).astype(int)
+        shift -= shift.min()  # row y of column x goes to row y + shift[x]
+        rows = np.arange(h)[:, None] + shift[None, :]
+        sheared = np.zeros((h + shift.max(), w), bool)
+        sheared[rows, np.arange(w)] = inked
+        steep = np.zeros(sheared.shape, np.int32)
+        steep[rows, np.arange(w)] = across
+        like = sheared & (run_lengths(sheared) >= LINE_SHAPE * steep)
+        labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))
+        for k, box in enumerate(ndimage.find_objects(labels), start=1):
+            ys, xs = np.nonzero(labels[box] == k)
+            ys, xs = ys + box[0].start, xs + box[1].start
+            yield ys - shift[xs], xs
+
+
+def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndarray) -> Line | None:
+    """The line that a line-like piece (its pixels' rows and columns) lies on, followed along its
+    straight band both ways while ink lies in it; as thick as the ink across its middle (a tilted
+    line's steps are thicker than the piece of each row's longest runs)."""
+    h, w = inked.shape
+    slope, at = np.polyfit(xs, ys, 1) if np.ptp(xs) > 0 else (0.0, float(ys.mean()))
+    middle = at + slope * np.arange(w)
+    thickness = float(np.median(across[np.clip(np.round(middle[xs]).astype(int), 0, h - 1), xs]))
+    if thickness == 0:  # the fitted middle runs between two rows of the piece
+        thickness = len(xs) / (np.ptp(xs) + 1)
+    top = np.clip(np.floor(middle - thickness / 2 + 0.5).astype(int), 0, h - 1)
+    rows = top[None, :] + np.arange(int(np.ceil(thickness)) + 1)[:, None]  # (t + 1, W)
+    inside = rows < h
+    held = (inked[np.minimum(rows, h - 1), np.arange(w)] & inside).any(axis=0)  # (W,)
+    held = ndimage.binary_closing(np.pad(held, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | held
+    x0, x1 = int(xs.min()), int(xs.max())
+    while x0 > 0 and held[x0 - 1]:
+        x0 -= 1
+    while x1 < w - 1 and held[x1 + 1]:
+        x1 += 1
+    if x1 - x0 + 1 < LINE_SHAPE * thickness:
+        return None
+    rows, inside = rows[:, x0: x1 + 1], inside[:, x0: x1 + 1]
+    above, below = rows[0] - 1, rows[-1] + 1
+    span = np.arange(x0, x1 + 1)
+    bare = (((above < 0) | ~inked[np.maximum(above, 0), span])  # paper (or the image's edge) on both sides of it
+            & ((below >= h) | ~inked[np.minimum(below, h - 1), span]))
+    if bare.mean() < BARE:  # a band inside a broad stroke, not a line
+        return None
+    band = np.zeros((h, x1 - x0 + 1), bool)
+    band[rows[inside], np.broadcast_to(np.arange(x1 - x0 + 1), rows.shape)[inside]] = True
+    return Line(band & inked[:, x0: x1 + 1], x0, x1, (float(middle[x0]), float(middle[x1])), thickness)
+
+
+def _reach(rest: np.ndarray) -> tuple[int, int]:
+    """How far the digits reach across and down (columns, rows), from the ink the lines leave (bool,
+    H x W); specks of it (each under SPECK of it) do not count."""
+    labels, n = ndimage.label(rest, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(labels.ravel())[1:]
+    ys, xs = np.nonzero(np.isin(labels, 1 + np.nonzero(sizes >= SPECK * sizes.sum())[0]))
+    if len(ys) == 0:  # nothing but specks
+        ys, xs = np.nonzero(rest)
+    return int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1
+
+
+def _take_out(ink: np.ndarray, band: np.ndarray) -> None:
+    """Take a line along the rows out of ink (H, W), in place: each column's stretch of line (with a
+    pixel of its soft edge either side) is cleared, or, where a stroke's ink lies just above or below
+    it (a stroke crossing the line or resting on it), drawn from the ink there."""
+    h = ink.shape[0]
+    for x in np.nonzero(band.any(axis=0))[0]:
+        ys = np.nonzero(band[:, x])[0]
+        top, bottom = max(ys[0] - 1, 0), min(ys[-1] + 1, h - 1)
+        above = ink[top - 1, x] if top > 0 else 0.0
+        below = ink[bottom + 1, x] if bottom < h - 1 else 0.0
+        if above > SOLID or below > SOLID:
+            ink[top: bottom + 1, x] = np.linspace(above, below, bottom - top + 3)[1:-1]
+        else:
+            ink[top: bottom + 1, x] = 0.0

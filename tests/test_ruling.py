@@ -1,0 +1,148 @@
+"""Printed lines among the digits (lenet5/ruling.py): found, taken out, and strokes left whole."""
+
+import numpy as np
+import pytest
+
+from lenet5.background import paper_level
+from lenet5.preprocess import grey_to_digit, ink_map
+from lenet5.ruling import run_lengths, without_lines
+
+
+def ring(side=200, outer=60, inner=45, centre=(100, 100)) -> np.ndarray:
+    """A bold 0 (a ring, strokes 15 px wide) as ink [0, 1] on a side x side page."""
+    ys, xs = np.mgrid[:side, :side]
+    r = np.hypot(ys - centre[0], (xs - centre[1]) * 1.4)
+    return ((r <= outer) & (r >= inner)).astype(np.float32)
+
+
+def bar(side=200, top=40, bottom=160, left=95, width=12) -> np.ndarray:
+    """A 1: one upright stroke."""
+    ink = np.zeros((side, side), np.float32)
+    ink[top:bottom, left: left + width] = 1
+    return ink
+
+
+def test_run_lengths_equal_counting_along_each_row():
+    rng = np.random.default_rng(0)
+    inked = rng.random((9, 40)) < 0.6
+    lengths = run_lengths(inked)
+    for y in range(9):
+        x = 0
+        while x < 40:
+            if not inked[y, x]:
+                assert lengths[y, x] == 0
+                x += 1
+                continue
+            end = x
+            while end < 40 and inked[y, end]:
+                end += 1
+            assert (lengths[y, x:end] == end - x).all()
+            x = end
+
+
+def test_ruled_lines_go_and_the_strokes_they_cross_stay():
+    digit = ring()
+    ink = digit.copy()
+    rules = (20, 70, 120, 170)  # rules 2 px thick, through the 0 and above and below it
+    for y in rules:
+        ink[y: y + 2] = np.maximum(ink[y: y + 2], 0.6)
+    out = without_lines(ink)
+    for y in rules:
+        assert (out[y - 1: y + 3, :50] == 0).all() and (out[y - 1: y + 3, 150:] == 0).all()
+    for y in (70, 120):  # through the 0's sides
+        crossing = (digit[y - 4: y + 6] > 0).all(axis=0)  # a stroke through the rule: drawn on through it
+        assert crossing.sum() > 10 and out[y - 1: y + 3, crossing].min() > 0.99
+    away = np.ones(200, bool)
+    for y in rules:
+        away[y - 2: y + 4] = False  # the band, a pixel wider than the rule, and a pixel of soft edge either side
+    assert np.array_equal(out[away], digit[away])
+
+
+def test_a_box_around_a_narrow_1_goes_and_the_1_stays():
+    digit = bar()
+    ink = digit.copy()
+    ink[25:28, 80:122] = ink[172:175, 80:122] = 1  # the box: 42 px wide, 150 high, 3 px thick
+    ink[25:175, 80:83] = ink[25:175, 119:122] = 1
+    assert np.array_equal(without_lines(ink), digit)
+
+
+def test_a_line_to_write_on_goes_though_the_digit_rests_on_it():
+    digit = ring()
+    ink = digit.copy()
+    ink[160:163] = 1  # across the page, touching the 0's lowest point (row 159)
+    out = without_lines(ink)
+    assert (out[160:163, :60] == 0).all() and (out[160:163, 140:] == 0).all()
+    assert out[160:163, 100].min() > 0  # under the 0 the line is drawn from the stroke resting on it
+    assert (out[:158] == digit[:158]).all() and (out[164:] == 0).all()
+
+
+@pytest.mark.parametrize("ink", [ring(), bar(), bar(width=4), bar(width=2)], ids=["0", "1", "thin 1", "hairline 1"])
+def test_digits_alone_are_left_as_they_are_even_one_straight_stroke(ink):
+    assert without_lines(ink) is ink
+
+
+def test_a_straight_stroke_shorter_than_the_digits_is_theirs():
+    ink = ring()
+    ink[15:17, 60:140] = 1  # a ruler-straight bar, 80 px: shorter than the 0 is wide (about 86 px)
+    assert without_lines(ink) is ink
+
+
+def test_a_digit_on_graph_paper_reads_as_on_plain_paper():
+    digit = ring(side=260, outer=70, inner=52, centre=(130, 130))
+    plain = (240 - 215 * digit) / 255
+    squared = plain.copy()
+    squared[5::28] = np.minimum(squared[5::28], 140 / 255)  # dark squares every 28 px, as the border crosses them too
+    squared[:, 9::28] = np.minimum(squared[:, 9::28], 140 / 255)
+    a, b = grey_to_digit(plain).float(), grey_to_digit(squared).float()
+    assert (a - b).abs().mean() < 4, (a - b).abs().mean()  # of 255; the squares left in (before lenet5/ruling.py): 32
+
+
+def test_rules_crossing_the_border_are_paper_not_light_falling_off():
+    page = np.full((200, 300), 0.06, np.float32)  # ink image of light paper: the paper 0.06
+    page[::30] = 0.45  # rules crossing the border every 30 px
+    page[80:120, 130:145] = 0.9
+    level = paper_level(page)
+    assert np.abs(level[15] - 0.06).max() < 0.02  # between the rules, the paper's level: a smooth surface
+    assert ink_map(1 - page)[15].max() == 0
+
+
+def test_only_rules_straight_across_make_a_border_ruled():
+    from lenet5.background import _ruled
+
+    shape = (100, 150)
+    ring_at = np.zeros(shape, bool)
+    ring_at[[0, -1], :] = ring_at[:, [0, -1]] = True
+    ys, xs = np.nonzero(ring_at)
+
+    def marked(*places):
+        above = np.zeros(shape, bool)
+        for y, x in places:
+            above[y, x] = True
+        return above[ys, xs]
+
+    rules = [(y, 0) for y in (20, 50, 80)] + [(y + 1, 149) for y in (20, 50, 80)]  # each rule meets both sides
+    assert _ruled(marked(*rules), ys, xs, shape)
+    assert not _ruled(marked((20, 0), (60, 149)), ys, xs, shape)  # specks of noise, not across from each other
+    assert not _ruled(marked(*[(y, 0) for y in range(30, 60)], *[(y, 149) for y in range(30, 60)]), ys, xs, shape)  # a shadow's band
+    assert not _ruled(marked(), ys, xs, shape)
+
+
+def test_rules_tilted_as_a_photographed_page_is_go_too():
+    digit = ring()
+    ink = digit.copy()
+    ys, xs = np.mgrid[:200, :200]
+    for y in (30, 75, 125, 170):  # rules 3 px thick, tilted by 3 degrees
+        ink[np.abs(ys - y - np.tan(np.radians(3)) * xs) < 1.5] = 1
+    out = without_lines(ink)
+    assert (out[digit == 0] > 0).mean() < 0.005  # the rules gone (they are 6% of the paper), but for a few pixels beside the strokes
+    assert (out[digit > 0] > 0.99).mean() > 0.97  # the 0 left whole
+
+
+def test_an_underline_by_hand_goes_but_a_stroke_of_the_digit_stays():
+    digit = ring()
+    ink = digit.copy()
+    ink[170:175, 45:155] = 1  # a straight stroke 5 px thick under the 0, wider than it: too thick for a printed line
+    assert np.array_equal(without_lines(ink), digit)
+    ink = digit.copy()
+    ink[170:175, 80:120] = 1  # narrower than the 0: it could be the digit's own (a broken 2's foot)
+    assert without_lines(ink) is ink
