@@ -27,11 +27,12 @@ from scipy import ndimage
 
 SOLID = 0.5  # ink above this share of the strokes' level is a stroke's
 LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
-TILTS = (0.0, 1.5, -1.5, 3.0, -3.0, 4.5, -4.5)  # degrees: a line within 0.75 of one is straight enough there
+TILTS = (0.0, 2.0, -2.0, 4.0, -4.0)  # degrees: a line within 1 of one is straight enough there (its runs 57x a pixel)
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
 UNDERLINE_SHAPE = 5  # an underline drawn by hand is at least this many times as wide as it is high
+DOTS = 5  # a dotted line: at least this many specks in a row
 SPECK = 0.01  # a piece of what the lines leave under this share of it is a speck, not the digits'
 DIGITS_LEFT = 0.05  # what the lines leave must be at least this share of the ink, or nothing is taken out
 
@@ -95,9 +96,11 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
 
 
 def _without_underline(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
-    """Ink (H, W) without a stroke drawn under the digits by hand: a piece of ink apart from them,
-    wholly below them, wider than they are and at least UNDERLINE_SHAPE times as wide as it is high
-    (a pen's underline is too short and thick to be found as a printed line); ink itself where none is."""
+    """Ink (H, W) without a line under the digits that is not long or thin enough to be found as a
+    printed line: a stroke drawn by hand (a piece of ink apart from the digits, wholly below them,
+    wider than they are and at least UNDERLINE_SHAPE times as wide as it is high), or a dotted line
+    (`_dots`, of specks as dark as strokes: faint ones are the paper's noise); ink itself where
+    neither is."""
     labels, n = ndimage.label(inked, structure=np.ones((3, 3), bool))
     if n < 2:
         return ink
@@ -105,16 +108,53 @@ def _without_underline(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
     boxes = ndimage.find_objects(labels)
     pieces = [k for k in range(n) if sizes[k] >= SPECK * sizes.sum()]
     lowest = max(pieces, key=lambda k: boxes[k][0].stop)
-    ys, xs = np.nonzero(np.isin(labels, [k + 1 for k in pieces if k != lowest]))
-    if len(ys) == 0:
-        return ink
-    rows, cols = boxes[lowest]
-    high, wide = rows.stop - rows.start, cols.stop - cols.start
-    if rows.start <= ys.max() or wide <= np.ptp(xs) + 1 or wide < UNDERLINE_SHAPE * high:
+    others = [k for k in pieces if k != lowest]
+    drop = []
+    if others:
+        bottom, (left, right) = _below_and_across([boxes[k] for k in others])
+        rows, cols = boxes[lowest]
+        if (rows.start >= bottom and cols.stop - cols.start > right - left
+                and cols.stop - cols.start >= UNDERLINE_SHAPE * (rows.stop - rows.start)):
+            drop.append(lowest)
+    bottom, span = _below_and_across([boxes[k] for k in pieces if k not in drop])
+    specks = np.setdiff1d(np.arange(n), pieces)
+    solid = specks[np.asarray(ndimage.maximum(ink, labels, specks + 1)) > SOLID].tolist() if len(specks) else []
+    drop += _dots(solid, boxes, sizes, bottom, span)
+    if not drop:
         return ink
     out = ink.copy()
-    out[labels == lowest + 1] = 0
+    out[np.isin(labels, [k + 1 for k in drop])] = 0
     return out
+
+
+def _below_and_across(boxes: list) -> tuple[int, tuple[int, int]]:
+    """The row below the lowest of these pieces' boxes (row and column slices), and the columns they span."""
+    return max(b[0].stop for b in boxes), (min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
+
+
+def _dots(specks: list[int], boxes: list, sizes: np.ndarray, bottom: int, span: tuple[int, int]) -> list[int]:
+    """Those of the specks (labels - 1, with their boxes and sizes) that make a dotted line under digits
+    whose ink ends at row `bottom` and spans columns `span`: DOTS or more in one row (within 2 px),
+    each no higher than it lies below them (it may touch their lowest strokes), alike in size
+    (within a factor of 2) and evenly spaced beside the digits (each gap within a third of the usual
+    one; under the digits their strokes may have joined a few), reaching wider than the digits.
+    Specks of noise or dust lie anywhere."""
+    middles = {k: (boxes[k][0].start + boxes[k][0].stop) / 2 for k in specks}
+    below = [k for k in specks if middles[k] >= bottom - (boxes[k][0].stop - boxes[k][0].start)]
+    if len(below) < DOTS:
+        return []
+    row = np.median([middles[k] for k in below])
+    dots = sorted((k for k in below if abs(middles[k] - row) <= 2), key=lambda k: boxes[k][1].start)
+    if len(dots) < DOTS:
+        return []
+    size = np.median(sizes[dots])
+    starts = np.array([boxes[k][1].start for k in dots])
+    gaps = np.diff(starts)
+    gaps = gaps[~((starts[1:] > span[0]) & (starts[:-1] < span[1]))]  # but where the digits lie over them
+    even = len(gaps) >= DOTS - 1 and (np.abs(gaps - np.median(gaps)) <= np.median(gaps) / 3).all()
+    alike = all(size / 2 <= sizes[k] <= 2 * size for k in dots)
+    reach = boxes[dots[-1]][1].stop - boxes[dots[0]][1].start
+    return dots if even and alike and reach > span[1] - span[0] else []
 
 
 def _sides(lines: list[Line], inked: np.ndarray) -> list[Line]:
@@ -184,7 +224,8 @@ def _lines(inked: np.ndarray, across: np.ndarray) -> list[Line]:
 def _pieces(inked: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The line-like pieces of inked (H, W), each as its pixels' rows and columns: pixels whose run of
     ink along the row is at least LINE_SHAPE times the run across it, in the image sheared by each
-    of TILTS in turn (a line tilted by one of them runs straight along the rows there)."""
+    of TILTS in turn (a line tilted by one of them runs straight along the rows there); pieces
+    shorter than LINE_SHAPE are specks."""
     h, w = inked.shape
     for tilt in TILTS:
         shift = np.round(-np.arange(w) * np.tan(np.radians(tilt))).astype(int)
@@ -195,8 +236,12 @@ def _pieces(inked: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray,
         steep = np.zeros(sheared.shape, np.int32)
         steep[rows, np.arange(w)] = across
         like = sheared & (run_lengths(sheared) >= LINE_SHAPE * steep)
+        if like.sum() < LINE_SHAPE:  # too few for one piece
+            continue
         labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))
         for k, box in enumerate(ndimage.find_objects(labels), start=1):
+            if box[1].stop - box[1].start < LINE_SHAPE:  # a speck: a line is at least LINE_SHAPE times as long as one pixel
+                continue
             ys, xs = np.nonzero(labels[box] == k)
             ys, xs = ys + box[0].start, xs + box[1].start
             yield ys - shift[xs], xs
