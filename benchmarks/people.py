@@ -1,10 +1,12 @@
 """How `lenet5 predict` reads digits written and scanned the ways people do: every condition of
 lenet5/conditions.py (marker pens, fine pens, tight crops, coarse scans, a tiny file, a phone
 photo, shadows, heavy JPEG, rotation), MNIST *test* digits rendered as PNG files and read back
-from the files, with every shipped model.
+from the files, with every shipped model; or shadows made other ways, or printed lines among the
+digits (ruled and graph paper, a form's box, a line to write on).
 
     python benchmarks/people.py [--digits 500] [--photos 50] [--models paper-distort ...] [--figure docs/people.png]
     python benchmarks/people.py --shadows   # shadows made other ways: at any angle, deep, light, soft, curved, a stripe
+    python benchmarks/people.py --lines     # ruled and graph paper, a form's box, a line to write on, an underline
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lenet5.conditions import CONDITIONS, SHADOWS
+from lenet5.conditions import CONDITIONS, LINES, SHADOWS
 from lenet5.data.sources import fetch_and_load
 from lenet5.evaluate import calibration_error
 from lenet5.predict import predict_images
@@ -66,9 +68,13 @@ def main() -> None:
                         help="the last 10,000 *training* digits instead of the test set, to choose settings on (with models "
                              "trained with --holdout 10000; default: test digits)")
     parser.add_argument("--models", nargs="+", default=None, help="models to read with (default: every shipped one)")
-    parser.add_argument("--shadows", action="store_true",
-                        help="shadows made otherwise than the conditions' hard shadow (lenet5/conditions.py's SHADOWS: any "
-                             "angle, deep, light, soft, curved, a stripe, on a tight crop) instead of the conditions")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--shadows", action="store_true",
+                       help="shadows made otherwise than the conditions' hard shadow (lenet5/conditions.py's SHADOWS: any "
+                            "angle, deep, light, soft, curved, a stripe, on a tight crop) instead of the conditions")
+    which.add_argument("--lines", action="store_true",
+                       help="printed lines among the digits (lenet5/conditions.py's LINES: ruled and graph paper, a form's "
+                            "box, a line to write on, an underline) instead of the conditions")
     parser.add_argument("--only", nargs="+", default=None, help="conditions to run (default: all)")
     parser.add_argument("--figure", default=None, help="write a figure of one example per condition here")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
@@ -78,7 +84,8 @@ def main() -> None:
     images, labels = ((digits.train_images[-10_000:].numpy(), digits.train_labels[-10_000:].numpy()) if args.held_out
                       else (digits.test_images.numpy(), digits.test_labels.numpy()))
     models = args.models or shipped()
-    conditions = [c for c in (SHADOWS if args.shadows else CONDITIONS) if args.only is None or c.name in args.only]
+    family = SHADOWS if args.shadows else LINES if args.lines else CONDITIONS
+    conditions = [c for c in family if args.only is None or c.name in args.only]
     print(f"MNIST {'held-out training' if args.held_out else 'test'} digits from {args.start}, rendered as PNG files, {threads} thread")
     print("| condition | digits | " + " | ".join(m + (" (default)" if m == BEST else "") for m in models) + " |")
     print("|---|---|" + "---|" * len(models))
