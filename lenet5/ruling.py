@@ -107,6 +107,8 @@ def _without_underline(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
     sizes = np.bincount(labels.ravel())[1:]
     boxes = ndimage.find_objects(labels)
     pieces = [k for k in range(n) if sizes[k] >= SPECK * sizes.sum()]
+    if not pieces:  # nothing but specks: no digits to be under
+        return ink
     lowest = max(pieces, key=lambda k: boxes[k][0].stop)
     others = [k for k in pieces if k != lowest]
     drop = []

@@ -163,3 +163,9 @@ def test_a_dotted_line_goes_but_specks_of_noise_or_faint_dots_stay():
     faint = digit.copy()
     faint[163:166] = np.where(np.arange(200) % 8 < 3, 0.2, 0)  # the paper's noise: fainter than strokes
     assert without_lines(faint) is faint
+
+
+def test_an_image_of_specks_alone_is_left_as_it_is():
+    ink = np.zeros((46, 183), np.float32)
+    ink[::3, ::3] = 1  # 1,000 specks, each under a hundredth of the ink
+    assert without_lines(ink) is ink
