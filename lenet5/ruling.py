@@ -33,6 +33,7 @@ BARE = 0.5  # a line has paper on both sides of its band along at least this sha
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
 UNDERLINE_SHAPE = 5  # an underline drawn by hand is at least this many times as wide as it is high
 DOTS = 5  # a dotted line: at least this many specks in a row
+FRAGMENT = 10  # a piece of ink this many times as long as it is wide is a fragment of a line, not of digits
 SPECK = 0.01  # a piece of what the lines leave under this share of it is a speck, not the digits'
 DIGITS_LEFT = 0.05  # what the lines leave must be at least this share of the ink, or nothing is taken out
 
@@ -178,23 +179,29 @@ def _sides(lines: list[Line], inked: np.ndarray) -> list[Line]:
 
 def _side(a: Line, b: Line, end: int, inked: np.ndarray) -> Line | None:
     """The column of ink joining lines a and b (a above b) at their starts (end 0) or stops (1), if
-    they begin or end together and ink joins them there."""
-    reach = 2 * max(a.thickness, b.thickness) + 2
+    they begin or end together and ink joins them there, running from the one's end to the other's
+    (a box photographed turned leans)."""
+    h, w = inked.shape
+    reach = int(2 * max(a.thickness, b.thickness) + 2)
     x = (a.start, b.start) if end == 0 else (a.stop, b.stop)
     if abs(x[0] - x[1]) > reach:
         return None
-    lo, hi = (min(x) - 2, min(x) + reach) if end == 0 else (max(x) - reach, max(x) + 2)
-    lo, hi = max(int(lo), 0), min(int(hi), inked.shape[1] - 1)
-    top, bottom = max(int(round(a.ends[end])), 0), min(int(round(b.ends[end])), inked.shape[0] - 1)
-    if bottom - top < 2 or hi - lo < 0:
+    top, bottom = max(int(round(a.ends[end])), 0), min(int(round(b.ends[end])), h - 1)
+    if bottom - top < 2:
         return None
-    strip = inked[top: bottom + 1, lo: hi + 1].T  # (columns, rows): the side runs along the rows here
+    rows = np.arange(top, bottom + 1)
+    edge = np.round(x[0] + (x[1] - x[0]) * (rows - top) / (bottom - top)).astype(int)  # the lines' ends, joined
+    offsets = np.arange(-2, reach + 1) if end == 0 else np.arange(-reach, 3)  # inwards from the ends, and a little out
+    cols = edge[None, :] + offsets[:, None]  # (offsets, rows)
+    inside = (cols >= 0) & (cols < w)
+    strip = inked[rows[None, :], np.clip(cols, 0, w - 1)] & inside
     held = strip.mean(axis=1) >= SIDE_HELD
     if not held.any():
         return None
-    band = np.zeros((inked.shape[1], bottom - top + 1), bool)
-    band[lo: hi + 1][held] = strip[held]
-    middle = float(np.mean(np.arange(lo, hi + 1)[held]))
+    band = np.zeros((w, bottom - top + 1), bool)
+    along = np.broadcast_to(np.arange(bottom - top + 1), cols.shape)
+    band[np.clip(cols[held], 0, w - 1), along[held]] = strip[held]
+    middle = float(np.mean(edge) + np.mean(offsets[held]))
     return Line(band, top, bottom, (middle, middle), float(held.sum()))
 
 
@@ -259,19 +266,14 @@ def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndar
     thickness = float(np.median(across[np.clip(np.round(middle[xs]).astype(int), 0, h - 1), xs]))
     if thickness == 0:  # the fitted middle runs between two rows of the piece
         thickness = len(xs) / (np.ptp(xs) + 1)
-    top = np.clip(np.floor(middle - thickness / 2 + 0.5).astype(int), 0, h - 1)
-    rows = top[None, :] + np.arange(int(np.ceil(thickness)) + 1)[:, None]  # (t + 1, W)
-    inside = rows < h
-    held = (inked[np.minimum(rows, h - 1), np.arange(w)] & inside).any(axis=0)  # (W,)
-    held = ndimage.binary_closing(np.pad(held, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | held
     x0, x1 = int(xs.min()), int(xs.max())
-    while x0 > 0 and held[x0 - 1]:
-        x0 -= 1
-    while x1 < w - 1 and held[x1 + 1]:
-        x1 += 1
+    for _ in range(2):  # fitted again to the line's own middle, then followed again, over what it reaches
+        middle = _refitted(inked, middle, thickness, x0, x1)
+        rows, x0, x1 = _along(inked, middle, thickness, int(xs.min()), int(xs.max()))
     if x1 - x0 + 1 < LINE_SHAPE * thickness:
         return None
-    rows, inside = rows[:, x0: x1 + 1], inside[:, x0: x1 + 1]
+    rows = rows[:, x0: x1 + 1]
+    inside = rows < h
     above, below = rows[0] - 1, rows[-1] + 1
     span = np.arange(x0, x1 + 1)
     bare = (((above < 0) | ~inked[np.maximum(above, 0), span])  # paper (or the image's edge) on both sides of it
@@ -283,13 +285,49 @@ def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndar
     return Line(band & inked[:, x0: x1 + 1], x0, x1, (float(middle[x0]), float(middle[x1])), thickness)
 
 
+def _along(inked: np.ndarray, middle: np.ndarray, thickness: float, x0: int, x1: int) -> tuple[np.ndarray, int, int]:
+    """The band of a line through `middle` (W,), `thickness` thick: its rows in each column (t + 1, W),
+    and how far it holds ink from columns x0..x1 on, either way (gaps of GAP pixels bridged)."""
+    h, w = inked.shape
+    top = np.clip(np.floor(middle - thickness / 2 + 0.5).astype(int), 0, h - 1)
+    rows = top[None, :] + np.arange(int(np.ceil(thickness)) + 1)[:, None]  # (t + 1, W)
+    held = (inked[np.minimum(rows, h - 1), np.arange(w)] & (rows < h)).any(axis=0)  # (W,)
+    held = ndimage.binary_closing(np.pad(held, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | held
+    while x0 > 0 and held[x0 - 1]:
+        x0 -= 1
+    while x1 < w - 1 and held[x1 + 1]:
+        x1 += 1
+    return rows, x0, x1
+
+
+def _refitted(inked: np.ndarray, middle: np.ndarray, thickness: float, x0: int, x1: int) -> np.ndarray:
+    """A line's middle row in each column (W,) fitted again, straight, to the middles of the ink near it
+    (within its thickness and 2 px) in columns x0..x1 where that ink is no thicker than the line (no
+    stroke crosses it there): a piece of line, found in an image sheared by a near tilt, gives its
+    slope only roughly, and far from the piece the band would leave the line."""
+    h, w = inked.shape
+    reach = int(np.ceil(thickness)) + 2
+    cols = np.arange(x0, x1 + 1)
+    rows = np.round(middle[cols]).astype(int)[None, :] + np.arange(-reach, reach + 1)[:, None]  # (2 reach + 1, x1 - x0 + 1)
+    near = inked[np.clip(rows, 0, h - 1), cols] & (rows >= 0) & (rows < h)
+    count = near.sum(axis=0)
+    alone = (count > 0) & (count <= 1.5 * thickness + 1)
+    if alone.sum() < 2:
+        return middle
+    slope, at = np.polyfit(cols[alone], (rows * near).sum(axis=0)[alone] / count[alone], 1)
+    return at + slope * np.arange(w)
+
+
 def _reach(rest: np.ndarray) -> tuple[int, int]:
     """How far the digits reach across and down (columns, rows), from the ink the lines leave (bool,
-    H x W); specks of it (each under SPECK of it) do not count."""
+    H x W); specks of it (each under SPECK of it) do not count, nor pieces FRAGMENT times as long as
+    they are wide (what is left of a line cut short by the image's corner, say)."""
     labels, n = ndimage.label(rest, structure=np.ones((3, 3), bool))
     sizes = np.bincount(labels.ravel())[1:]
-    ys, xs = np.nonzero(np.isin(labels, 1 + np.nonzero(sizes >= SPECK * sizes.sum())[0]))
-    if len(ys) == 0:  # nothing but specks
+    spans = np.array([(b[0].stop - b[0].start, b[1].stop - b[1].start) for b in ndimage.find_objects(labels)]).reshape(-1, 2)
+    shaped = np.maximum(spans[:, 0], spans[:, 1]) < FRAGMENT * np.minimum(spans[:, 0], spans[:, 1])
+    ys, xs = np.nonzero(np.isin(labels, 1 + np.nonzero((sizes >= SPECK * sizes.sum()) & shaped)[0]))
+    if len(ys) == 0:  # nothing but specks and fragments
         ys, xs = np.nonzero(rest)
     return int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1
 
