@@ -4,17 +4,18 @@ underline.
 People write digits on lined paper, in the boxes of a form, on a line and underline them. Such a
 line is ink to `ink_map`, and the digit's bounding box then takes it in (a boxed 1 read as an 8). A
 printed line is told from a stroke by its shape: straight and far longer than it is thick
-(LINE_SHAPE), pixel by pixel: the run of ink along the row through a pixel of a rule is at least
-25 times the run across it, where a pen's straightest stroke, a 1 or a 7's bar, is at most about
-15 times as long as it is wide; the same along the columns, and in the image sheared by a few
-degrees either way (TILTS: a photographed page is seldom square). From each such piece the line is
-followed along its band, through the strokes that cross it, as far as it goes, and kept where it
-has paper on both sides (BARE: not a band inside a broad stroke). A narrow box's short sides are
-found between the ends of its long ones (`_sides`). A line must also be longer than the digits it
-lies among are wide (or high, for a column), as an underline or a box's side is. It is taken out,
-and where a stroke crosses it or rests on it, the stroke is drawn on through it. An underline drawn
-by hand, too short and thick for a printed line, is a piece of ink apart from the digits, wholly
-below them and wider than they are (`_without_underline`).
+(LINE_SHAPE: at least 25 times, where a pen's straightest stroke, a 1 or a 7's bar, is at most about
+15 times as long as it is wide). It is found from pieces whose every pixel's run of ink along the
+row is at least SEED_SHAPE times the run across it (so are the steps of a line tilted by up to about
+7 degrees: a photographed page is seldom square), the same along the columns; each piece's line is
+fitted to the line's own ink, followed along its band, through the strokes that cross it, as far as
+it goes, and kept where it is 25 times as long as it is thick and has paper on both sides (BARE: not
+a band inside a broad stroke). A narrow box's short sides are found between the ends of its long
+ones (`_sides`). A line must also be longer than the digits it lies among are wide (or high, for a
+column), as an underline or a box's side is. It is taken out, and where a stroke crosses it or rests
+on it, the stroke is drawn on through it. An underline drawn by hand, too short and thick for a
+printed line, is a piece of ink apart from the digits, wholly below them and wider than they are
+(`_without_underline`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from scipy import ndimage
 
 SOLID = 0.5  # ink above this share of the strokes' level is a stroke's
 LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
-TILTS = (0.0, 2.0, -2.0, 4.0, -4.0)  # degrees: a line within 1 of one is straight enough there (its runs 57x a pixel)
+SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many times the run across
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
@@ -216,7 +217,7 @@ def run_lengths(inked: np.ndarray) -> np.ndarray:
 
 
 def _lines(inked: np.ndarray, across: np.ndarray) -> list[Line]:
-    """The printed lines along the rows of inked (H, W), or tilted from them by up to about 5 degrees;
+    """The printed lines along the rows of inked (H, W), or tilted from them by up to about 7 degrees;
     `across`: each pixel's run of ink along its column."""
     found: list[Line] = []
     covered = np.zeros_like(inked)
@@ -232,28 +233,15 @@ def _lines(inked: np.ndarray, across: np.ndarray) -> list[Line]:
 
 def _pieces(inked: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The line-like pieces of inked (H, W), each as its pixels' rows and columns: pixels whose run of
-    ink along the row is at least LINE_SHAPE times the run across it, in the image sheared by each
-    of TILTS in turn (a line tilted by one of them runs straight along the rows there); pieces
-    shorter than LINE_SHAPE are specks."""
-    h, w = inked.shape
-    for tilt in TILTS:
-        shift = np.round(-np.arange(w) * np.tan(np.radians(tilt))).astype(int)
-        shift -= shift.min()  # row y of column x goes to row y + shift[x]
-        rows = np.arange(h)[:, None] + shift[None, :]
-        sheared = np.zeros((h + shift.max(), w), bool)
-        sheared[rows, np.arange(w)] = inked
-        steep = np.zeros(sheared.shape, np.int32)
-        steep[rows, np.arange(w)] = across
-        like = sheared & (run_lengths(sheared) >= LINE_SHAPE * steep)
-        if like.sum() < LINE_SHAPE:  # too few for one piece
+    ink along the row is at least SEED_SHAPE times the run across it (a line tilted by up to about 7
+    degrees is so in every pixel), in pieces at least LINE_SHAPE long (shorter ones are specks)."""
+    like = inked & (run_lengths(inked) >= SEED_SHAPE * across)
+    labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box[1].stop - box[1].start < LINE_SHAPE:
             continue
-        labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))
-        for k, box in enumerate(ndimage.find_objects(labels), start=1):
-            if box[1].stop - box[1].start < LINE_SHAPE:  # a speck: a line is at least LINE_SHAPE times as long as one pixel
-                continue
-            ys, xs = np.nonzero(labels[box] == k)
-            ys, xs = ys + box[0].start, xs + box[1].start
-            yield ys - shift[xs], xs
+        ys, xs = np.nonzero(labels[box] == k)
+        yield ys + box[0].start, xs + box[1].start
 
 
 def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndarray) -> Line | None:
@@ -303,8 +291,8 @@ def _along(inked: np.ndarray, middle: np.ndarray, thickness: float, x0: int, x1:
 def _refitted(inked: np.ndarray, middle: np.ndarray, thickness: float, x0: int, x1: int) -> np.ndarray:
     """A line's middle row in each column (W,) fitted again, straight, to the middles of the ink near it
     (within its thickness and 2 px) in columns x0..x1 where that ink is no thicker than the line (no
-    stroke crosses it there): a piece of line, found in an image sheared by a near tilt, gives its
-    slope only roughly, and far from the piece the band would leave the line."""
+    stroke crosses it there): a piece of line that a stroke touches gives its slope only roughly, and
+    far from the piece the band would leave the line."""
     h, w = inked.shape
     reach = int(np.ceil(thickness)) + 2
     cols = np.arange(x0, x1 + 1)
