@@ -73,8 +73,8 @@ def main() -> None:
                        help="shadows made otherwise than the conditions' hard shadow (lenet5/conditions.py's SHADOWS: any "
                             "angle, deep, light, soft, curved, a stripe, on a tight crop) instead of the conditions")
     which.add_argument("--lines", action="store_true",
-                       help="printed lines among the digits (lenet5/conditions.py's LINES: ruled and graph paper, a form's "
-                            "box, a line to write on, an underline) instead of the conditions")
+                       help="lines among the digits (lenet5/conditions.py's LINES: ruled and graph paper, a form's box or "
+                            "row of boxes, a line to write on, dotted or not, an underline, pages turned) instead of the conditions")
     parser.add_argument("--only", nargs="+", default=None, help="conditions to run (default: all)")
     parser.add_argument("--figure", default=None, help="write a figure of one example per condition here")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
