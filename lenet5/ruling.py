@@ -13,9 +13,8 @@ it goes, and kept where it is 25 times as long as it is thick and has paper on b
 a band inside a broad stroke). A narrow box's short sides are found between the ends of its long
 ones (`_sides`). A line must also be longer than the digits it lies among are wide (or high, for a
 column), as an underline or a box's side is. It is taken out, and where a stroke crosses it or rests
-on it, the stroke is drawn on through it. An underline drawn by hand, too short and thick for a
-printed line, is a piece of ink apart from the digits, wholly below them and wider than they are
-(`_without_underline`).
+on it, the stroke is drawn on through it. Underlines drawn by hand and dotted lines, too short or
+broken for a printed line, go last (lenet5/underlines.py).
 """
 
 from __future__ import annotations
@@ -26,16 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from lenet5.underlines import SPECK, without_underlines
+
 SOLID = 0.5  # ink above this share of the strokes' level is a stroke's
 LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
 SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many times the run across
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
-UNDERLINE_SHAPE = 5  # an underline drawn by hand is at least this many times as wide as it is high
-DOTS = 5  # a dotted line: at least this many specks in a row
 FRAGMENT = 10  # a piece of ink this many times as long as it is wide is a fragment of a line, not of digits
-SPECK = 0.01  # a piece of what the lines leave under this share of it is a speck, not the digits'
 DIGITS_LEFT = 0.05  # what the lines leave must be at least this share of the ink, or nothing is taken out
 
 
@@ -76,7 +74,7 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     rows, cols = _lines(inked, across), _lines(inked.T, along.T)
     rows, cols = rows + _sides(cols, inked.T), cols + _sides(rows, inked)
     if not (rows or cols):
-        return _without_underline(ink, inked)
+        return without_underlines(ink, inked)
     lines = np.zeros_like(inked)
     for line in rows:
         lines[:, line.start: line.stop + 1] |= line.band
@@ -88,77 +86,13 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     wide, high = _reach(rest)
     rows, cols = [line for line in rows if line.length > wide], [line for line in cols if line.length > high]
     if not (rows or cols):
-        return _without_underline(ink, inked)
+        return without_underlines(ink, inked)
     out = ink.copy()
     for line in rows:
         _take_out(out[:, line.start: line.stop + 1], line.band)
     for line in cols:
         _take_out(out[line.start: line.stop + 1].T, line.band)
-    return _without_underline(out, out > 0)
-
-
-def _without_underline(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
-    """Ink (H, W) without a line under the digits that is not long or thin enough to be found as a
-    printed line: a stroke drawn by hand (a piece of ink apart from the digits, wholly below them,
-    wider than they are and at least UNDERLINE_SHAPE times as wide as it is high), or a dotted line
-    (`_dots`, of specks as dark as strokes: faint ones are the paper's noise); ink itself where
-    neither is."""
-    labels, n = ndimage.label(inked, structure=np.ones((3, 3), bool))
-    if n < 2:
-        return ink
-    sizes = np.bincount(labels.ravel())[1:]
-    boxes = ndimage.find_objects(labels)
-    pieces = [k for k in range(n) if sizes[k] >= SPECK * sizes.sum()]
-    if not pieces:  # nothing but specks: no digits to be under
-        return ink
-    lowest = max(pieces, key=lambda k: boxes[k][0].stop)
-    others = [k for k in pieces if k != lowest]
-    drop = []
-    if others:
-        bottom, (left, right) = _below_and_across([boxes[k] for k in others])
-        rows, cols = boxes[lowest]
-        if (rows.start >= bottom and cols.stop - cols.start > right - left
-                and cols.stop - cols.start >= UNDERLINE_SHAPE * (rows.stop - rows.start)):
-            drop.append(lowest)
-    bottom, span = _below_and_across([boxes[k] for k in pieces if k not in drop])
-    specks = np.setdiff1d(np.arange(n), pieces)
-    solid = specks[np.asarray(ndimage.maximum(ink, labels, specks + 1)) > SOLID].tolist() if len(specks) else []
-    drop += _dots(solid, boxes, sizes, bottom, span)
-    if not drop:
-        return ink
-    out = ink.copy()
-    out[np.isin(labels, [k + 1 for k in drop])] = 0
-    return out
-
-
-def _below_and_across(boxes: list) -> tuple[int, tuple[int, int]]:
-    """The row below the lowest of these pieces' boxes (row and column slices), and the columns they span."""
-    return max(b[0].stop for b in boxes), (min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
-
-
-def _dots(specks: list[int], boxes: list, sizes: np.ndarray, bottom: int, span: tuple[int, int]) -> list[int]:
-    """Those of the specks (labels - 1, with their boxes and sizes) that make a dotted line under digits
-    whose ink ends at row `bottom` and spans columns `span`: DOTS or more in one row (within 2 px),
-    each no higher than it lies below them (it may touch their lowest strokes), alike in size
-    (within a factor of 2) and evenly spaced beside the digits (each gap within a third of the usual
-    one; under the digits their strokes may have joined a few), reaching wider than the digits.
-    Specks of noise or dust lie anywhere."""
-    middles = {k: (boxes[k][0].start + boxes[k][0].stop) / 2 for k in specks}
-    below = [k for k in specks if middles[k] >= bottom - (boxes[k][0].stop - boxes[k][0].start)]
-    if len(below) < DOTS:
-        return []
-    row = np.median([middles[k] for k in below])
-    dots = sorted((k for k in below if abs(middles[k] - row) <= 2), key=lambda k: boxes[k][1].start)
-    if len(dots) < DOTS:
-        return []
-    size = np.median(sizes[dots])
-    starts = np.array([boxes[k][1].start for k in dots])
-    gaps = np.diff(starts)
-    gaps = gaps[~((starts[1:] > span[0]) & (starts[:-1] < span[1]))]  # but where the digits lie over them
-    even = len(gaps) >= DOTS - 1 and (np.abs(gaps - np.median(gaps)) <= np.median(gaps) / 3).all()
-    alike = all(size / 2 <= sizes[k] <= 2 * size for k in dots)
-    reach = boxes[dots[-1]][1].stop - boxes[dots[0]][1].start
-    return dots if even and alike and reach > span[1] - span[0] else []
+    return without_underlines(out, out > 0)
 
 
 def _sides(lines: list[Line], inked: np.ndarray) -> list[Line]:

@@ -1,0 +1,39 @@
+"""Lines under the digits that are not printed lines (lenet5/underlines.py): a hand's underline, a dotted line."""
+
+import numpy as np
+
+from lenet5.underlines import without_underlines
+from tests.test_ruling import ring
+
+
+def test_an_underline_by_hand_goes_but_a_stroke_of_the_digit_stays():
+    digit = ring()
+    ink = digit.copy()
+    ink[170:175, 45:155] = 1  # a straight stroke 5 px thick under the 0, wider than it: too thick for a printed line
+    assert np.array_equal(without_underlines(ink, ink > 0), digit)
+    ink = digit.copy()
+    ink[170:175, 80:120] = 1  # narrower than the 0: it could be the digit's own (a broken 2's foot)
+    assert without_underlines(ink, ink > 0) is ink
+
+
+def test_a_dotted_line_goes_but_specks_of_noise_or_faint_dots_stay():
+    digit = ring()
+    ink = digit.copy()
+    for x in range(2, 198, 8):  # 3 px dots every 8 px, just under the 0
+        ink[163:166, x: x + 3] = 1
+    out = without_underlines(ink, ink > 0)
+    assert np.array_equal(out, digit)
+    noisy = digit.copy()
+    rng = np.random.default_rng(0)
+    for y, x in zip(rng.integers(162, 196, 25), rng.integers(0, 198, 25)):  # as many specks of dust, anywhere below
+        noisy[y: y + 2, x: x + 2] = 1
+    assert without_underlines(noisy, noisy > 0) is noisy
+    faint = digit.copy()
+    faint[163:166] = np.where(np.arange(200) % 8 < 3, 0.2, 0)  # the paper's noise: fainter than strokes
+    assert without_underlines(faint, faint > 0) is faint
+
+
+def test_an_image_of_specks_alone_is_left_as_it_is():
+    ink = np.zeros((46, 183), np.float32)
+    ink[::3, ::3] = 1  # 1,000 specks, each under a hundredth of the ink
+    assert without_underlines(ink, ink > 0) is ink
