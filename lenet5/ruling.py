@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from lenet5.underlines import SPECK, without_underlines
+from lenet5.underlines import not_specks, without_underlines
 
 SOLID = 0.5  # ink above this share of the strokes' level is a stroke's
 LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
@@ -54,7 +54,8 @@ class Line:
 def without_lines(ink: np.ndarray) -> np.ndarray:
     """Ink [0, 1] (H, W), as `ink_map` gives -> the same without the printed lines in it; the same
     array, untouched, where none is found, or where the lines would leave no digits."""
-    rows, cols = np.nonzero((ink > 0).any(axis=1))[0], np.nonzero((ink > 0).any(axis=0))[0]
+    inked = ink > 0
+    rows, cols = np.nonzero(inked.any(axis=1))[0], np.nonzero(inked.any(axis=0))[0]
     if len(rows) == 0:
         return ink
     box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)  # every line and digit lies in the ink's box
@@ -242,13 +243,13 @@ def _refitted(inked: np.ndarray, middle: np.ndarray, thickness: float, x0: int, 
 
 def _reach(rest: np.ndarray) -> tuple[int, int]:
     """How far the digits reach across and down (columns, rows), from the ink the lines leave (bool,
-    H x W); specks of it (each under SPECK of it) do not count, nor pieces FRAGMENT times as long as
+    H x W); specks of it (`not_specks`) do not count, nor pieces FRAGMENT times as long as
     they are wide (what is left of a line cut short by the image's corner, say)."""
     labels, n = ndimage.label(rest, structure=np.ones((3, 3), bool))
     sizes = np.bincount(labels.ravel())[1:]
     spans = np.array([(b[0].stop - b[0].start, b[1].stop - b[1].start) for b in ndimage.find_objects(labels)]).reshape(-1, 2)
     shaped = np.maximum(spans[:, 0], spans[:, 1]) < FRAGMENT * np.minimum(spans[:, 0], spans[:, 1])
-    ys, xs = np.nonzero(np.isin(labels, 1 + np.nonzero((sizes >= SPECK * sizes.sum()) & shaped)[0]))
+    ys, xs = np.nonzero(np.isin(labels, 1 + np.nonzero(not_specks(sizes) & shaped)[0]))
     if len(ys) == 0:  # nothing but specks and fragments
         ys, xs = np.nonzero(rest)
     return int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1

@@ -19,6 +19,11 @@ DOT_INK = 0.5  # ... each as dark as a stroke somewhere (above this share of the
 SPECK = 0.01  # a piece of ink under this share of it is a speck, not the digits'
 
 
+def not_specks(sizes: np.ndarray) -> np.ndarray:
+    """Which pieces of ink, by their sizes (pixels), are not specks: each at least SPECK of them all."""
+    return sizes >= SPECK * sizes.sum()
+
+
 def without_underlines(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
     """Ink (H, W) without a line under the digits that is not long or thin enough to be found as a
     printed line: a stroke drawn by hand (a piece of ink apart from the digits, wholly below them,
@@ -30,7 +35,7 @@ def without_underlines(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
         return ink
     sizes = np.bincount(labels.ravel())[1:]
     boxes = ndimage.find_objects(labels)
-    pieces = [k for k in range(n) if sizes[k] >= SPECK * sizes.sum()]
+    pieces = np.nonzero(not_specks(sizes))[0].tolist()
     if not pieces:  # nothing but specks: no digits to be under
         return ink
     lowest = max(pieces, key=lambda k: boxes[k][0].stop)
