@@ -19,7 +19,7 @@ broken for a printed line, go last (lenet5/underlines.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,13 +54,19 @@ class Line:
 def without_lines(ink: np.ndarray) -> np.ndarray:
     """Ink [0, 1] (H, W), as `ink_map` gives -> the same without the printed lines in it; the same
     array, untouched, where none is found, or where the lines would leave no digits."""
+    return within_ink_box(ink, _without_lines)
+
+
+def within_ink_box(ink: np.ndarray, step: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`step` applied to the box around the ink (every line, ring and digit lies in it: a photo's
+    page around it costs nothing); `ink` itself, untouched, where `step` returns its view as it was."""
     inked = ink > 0
     rows, cols = np.nonzero(inked.any(axis=1))[0], np.nonzero(inked.any(axis=0))[0]
     if len(rows) == 0:
         return ink
-    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)  # every line and digit lies in the ink's box
+    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
     view = ink[box]
-    inside = _without_lines(view)
+    inside = step(view)
     if inside is view:
         return ink
     out = ink.copy()
