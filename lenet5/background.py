@@ -15,6 +15,8 @@ INK_ALONG = 0.35  # light under this share of the paper's, along the border, is 
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
 LINE_RUNS = 32  # printed lines cross the border in runs no longer than this share of its side (1/32)
 LINE_TILT = 0.05  # ... and meet the opposite side within this share of it of where they left
+GLARE, GLARE_BLUR = 0.02, 64  # the share of the page lighter than its border's paper beyond which that light is a flash's glare
+GLARE_EDGE = 0.1  # ... where less than this share of the border is so
 STROKES = 0.001  # the least share of an image, beyond a level of its paper, that is strokes rather than noise
 
 
@@ -149,11 +151,22 @@ def _paper(ink: np.ndarray) -> tuple[np.ndarray, bool]:
     h, w = ink.shape
     small = at_side(ink)
     shadow = shadowed(small)
-    surface = None if shadow else border_surface(small, (h, w))
-    if surface is not None:
+    coef = None if shadow else border_fit(small)
+    if coef is not None and not glare(small - quadratic(coef, small.shape)):
+        surface = quadratic(coef, (h, w))
         return np.minimum(surface + paper_offset(ink - surface), ink), shadow
     full = Image.fromarray(local_level(small, shadow).astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
     return np.minimum(np.asarray(full, dtype=np.float32), ink), shadow
+
+
+def glare(residual: np.ndarray) -> bool:
+    """Whether light brighter than the paper (a flash's glare) lies on the page: more than GLARE of
+    `residual` (= ink - the border's surface, at BACKGROUND_SIDE), smoothed over GLARE_BLUR of its
+    side (a glare is broad and smooth; the paper's texture and grain average out), below the surface
+    by more than FLAT_PAPER, and little of the border so (the lit side of a deep shadow, which the
+    surface fits, reaches it)."""
+    bright = ndimage.gaussian_filter(residual, max(residual.shape) / GLARE_BLUR) < -FLAT_PAPER
+    return bool(bright.mean() > GLARE and border_of(bright).mean() < GLARE_EDGE)
 
 
 def paper_offset(residual: np.ndarray) -> float:
@@ -174,8 +187,15 @@ def _quadratic_terms(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
     """The paper's level as a quadratic surface over the image (light falling off, a vignette),
-    fitted to the outermost pixels of `small` (float32 ink, bright ink) and evaluated at full size
-    `shape`; None where the border is not clean paper. Ink that touches the border (a tight crop)
+    fitted to the outermost pixels of `small` (float32 ink, bright ink: `border_fit`) and evaluated
+    at full size `shape`; None where the border is not clean paper."""
+    coef = border_fit(small)
+    return None if coef is None else quadratic(coef, shape)
+
+
+def border_fit(small: np.ndarray) -> np.ndarray | None:
+    """The coefficients (6,) of `border_surface`'s quadratic, or None where the border is not clean
+    paper. Ink that touches the border (a tight crop)
     lies above the surface and is left out of the fit; the border is clean when at least half of it
     lies on the surface, nothing lies clearly below it (lighter paper than the fit: a shadow
     the fit sits in), and what lies above is as dark as the strokes (ink, not a shadow)."""
@@ -201,8 +221,11 @@ def border_surface(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray | No
 
     clean = (inside.mean() >= 0.5 and (residual <= -tolerance).mean() < 0.02
              and (not above.any() or np.median(residual[above]) >= 0.6 * strokes() or _ruled(above, ys, xs, (h, w))))
-    if not clean:
-        return None
+    return coef if clean else None
+
+
+def quadratic(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The quadratic surface of `border_fit`'s coefficients over an image of `shape` (H, W), float32."""
     big_h, big_w = shape
     y = np.linspace(-1, 1, big_h, dtype=np.float32)[:, None]
     x = np.linspace(-1, 1, big_w, dtype=np.float32)[None, :]

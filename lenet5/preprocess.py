@@ -20,7 +20,9 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lenet5.background import above_paper, paper_is_light, stroke_level
+from lenet5.circles import without_circles
 from lenet5.errors import Lenet5Error
+from lenet5.page import on_the_page
 from lenet5.ruling import without_lines
 from lenet5.strokes import WORK, normalize_width, unblock
 
@@ -109,8 +111,11 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     """Grey [0, 1] -> ink [0, 1] with background exactly 0, as in MNIST. Polarity from the border
     (paper is the majority there, or lies on both sides of a shadow: `paper_is_light`); the paper's
     level is estimated locally (`above_paper`), so uneven lighting and shadows are not read as ink,
-    nor bold ink as paper; contrast stretched to the strokes' own level; faint noise dropped; printed
-    lines (ruled paper, a form's box, an underline) taken out (`without_lines`)."""
+    nor bold ink as paper; a page in a darker surround (a scanner's lid, a desk) taken alone
+    (`on_the_page`); contrast stretched to the strokes' own level; faint noise dropped; printed
+    lines (ruled paper, a form's box, an underline) and a ring drawn around the digits taken out
+    (`without_lines`, `without_circles`)."""
+    grey = on_the_page(grey)
     light = paper_is_light(grey)
     ink = above_paper(1.0 - grey if light else grey, light)
     peak = stroke_level(ink)
@@ -118,7 +123,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
         raise Lenet5Error("no ink found (a blank or nearly uniform image)")
     ink = np.clip(ink / peak, 0, 1)
     ink[ink < NOISE_FLOOR] = 0
-    return without_lines(ink)
+    return without_circles(without_lines(ink))
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray:

@@ -151,3 +151,14 @@ def test_a_coarse_scan_of_a_digit_touching_its_border_is_no_shadow():
     smooth = np.asarray(Image.fromarray((grey * 255).astype(np.uint8)).resize((8, 8), Image.Resampling.BOX)
                         .resize((112, 112), Image.Resampling.BILINEAR), np.float32) / 255
     assert not shadowed(1 - smooth) and paper_is_light(smooth)
+
+
+def test_a_flash_glare_brighter_than_the_paper_leaves_no_haze_and_its_strokes_stay():
+    grey = bar(8, (200, 200)) * 0.8  # paper 0.72, ink 0.08
+    ys, xs = np.mgrid[:200, :200]
+    grey = np.clip(grey + 0.5 * np.exp(-((ys - 100) ** 2 + (xs - 100) ** 2) / (2 * 30 ** 2)), 0, 1).astype(np.float32)
+    out = ink_map(grey)
+    paper = np.ones_like(grey, bool)
+    paper[5:195, 90:110] = False  # all but the bar and its edges
+    assert out[paper].max() == 0, "the paper outside the glare was read as a haze of ink"
+    assert out[100, 100] > 0.5 and out[20, 100] > 0.9  # the stroke in the glare and out of it

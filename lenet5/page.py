@@ -1,0 +1,114 @@
+"""The page in its surround: a slip of paper on a scanner's dark lid, a note photographed on a desk,
+a scan's grey frame. The image's border is then not the paper, and what `ink_map` reads from the
+border (the polarity, the paper's level) is wrong: a slip on a black lid was read as light ink on
+dark paper, 9 digits in 100 right.
+
+A page is a large region lighter than the border, as straight-edged as a rectangle (a marker's
+light strokes on a dark screen are not), with ink inside it, and a surround that holds no strokes
+(a shadow across the page holds the rest of the digit; a lid or a desk holds none). Where one is
+found, the surround is replaced by the page's own paper, carried outwards from its nearest edge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
+
+from lenet5.background import at_side, border_of, opening
+
+STEP = 0.12  # the page is at least this much lighter than the border's level (grey [0, 1])
+LEAST_PAGE = 0.1  # ... and covers at least this share of the image
+SQUARE = 0.88  # its area at least this share of the smallest rectangle around it (an ellipse: 0.79)
+LEAST_INK = 0.002  # the share of the page that its ink (darker than its paper) covers at least
+SURROUND_BORDER = 0.25  # the surround holds at least this share of the image's border
+STROKES = 0.25  # pixels of the surround darker than its level by this share of the step are strokes
+MOST_STROKES = 0.002  # ... and more than this share of the surround being so means it holds some
+EDGE = 2  # pixels (at the working size) of the page's edge given to the surround: its blur
+
+
+def on_the_page(grey: np.ndarray) -> np.ndarray:
+    """Grey [0, 1] (H, W) -> the same, where a page lies in a darker surround (module docstring),
+    with the surround replaced by the page's paper; else `grey` itself."""
+    small = at_side(grey)
+    found = page_mask(small)
+    if found is None:
+        return grey
+    page, paper = found
+    # the page's paper carried outwards: each pixel off the page takes its nearest paper pixel's level
+    nearest = ndimage.distance_transform_edt(~paper, return_distances=False, return_indices=True)
+    filled = small[nearest[0], nearest[1]]
+    h, w = grey.shape
+    if (h, w) == small.shape:
+        return np.where(page, grey, filled).astype(np.float32)
+    big_page = np.asarray(Image.fromarray(page).resize((w, h), Image.Resampling.NEAREST))
+    big_fill = np.asarray(Image.fromarray(filled, mode="F").resize((w, h), Image.Resampling.BILINEAR))
+    return np.where(big_page, grey, big_fill).astype(np.float32)
+
+
+def page_mask(small: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the page, its paper without the ink) as boolean masks of `small` (grey [0, 1] at the working
+    size), or None where no page lies in a surround."""
+    border_level = float(np.median(border_of(small)))
+    paper_level = float(np.percentile(small, 90))
+    step = paper_level - border_level
+    if step < STEP:
+        return None  # the border is the paper (or lighter than most of the image)
+    light = small > border_level + step / 2
+    window = max(3, min(small.shape) // 10 | 1)
+    opened = opening(light.astype(np.uint8), window).astype(bool)  # a light stroke narrower than the window goes
+    labels, count = ndimage.label(opened)
+    if count == 0:
+        return None
+    sizes = np.bincount(labels.ravel())[1:]
+    biggest = ndimage.binary_fill_holes(labels == 1 + int(np.argmax(sizes)))
+    if biggest.mean() < LEAST_PAGE:
+        return None
+    page = convex_hull(biggest)
+    if page is None or biggest.sum() < SQUARE * _rectangle_area(page[1]):
+        return None
+    page = ndimage.binary_erosion(page[0], iterations=EDGE)
+    paper = page & light
+    surround = ~ndimage.binary_dilation(page, iterations=EDGE)
+    if (page & ~light).sum() < LEAST_INK * page.sum() or border_of(surround).mean() < SURROUND_BORDER:
+        return None
+    if _holds_strokes(small, surround, step):
+        return None
+    return page, paper
+
+
+def convex_hull(region: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The convex hull of a boolean region: (its mask, its corners (N, 2) as x, y), or None if flat."""
+    ys, xs = np.nonzero(region)
+    edge = region & ~ndimage.binary_erosion(region)  # the hull of the edge pixels is the region's
+    ey, ex = np.nonzero(edge)
+    points = np.stack([ex, ey], axis=1).astype(np.float64)
+    try:
+        corners = points[ConvexHull(points).vertices]
+    except QhullError:
+        return None
+    canvas = Image.new("1", (region.shape[1], region.shape[0]), 0)
+    ImageDraw.Draw(canvas).polygon([tuple(c) for c in corners], fill=1, outline=1)
+    return np.asarray(canvas, bool), corners
+
+
+def _rectangle_area(corners: np.ndarray) -> float:
+    """The area of the smallest rectangle around a convex polygon (one of its sides lies along an edge)."""
+    best = np.inf
+    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
+        along = (b - a) / max(np.hypot(*(b - a)), 1e-9)
+        across = np.array([-along[1], along[0]])
+        u, v = corners @ along, corners @ across
+        best = min(best, (u.max() - u.min() + 1) * (v.max() - v.min() + 1))
+    return float(best)
+
+
+def _holds_strokes(small: np.ndarray, surround: np.ndarray, step: float) -> bool:
+    """Whether the surround holds strokes: more than MOST_STROKES of it (a 3x3 median taken: noise is
+    not strokes) darker than its own level by STROKES of the step between it and the page."""
+    inner = ndimage.binary_erosion(surround, iterations=EDGE)
+    if not inner.any():
+        return False
+    values = ndimage.median_filter(small, 3)[inner]
+    return bool((values < np.median(values) - STROKES * step).mean() > MOST_STROKES)

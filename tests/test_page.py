@@ -1,0 +1,55 @@
+"""The page in its surround (lenet5/page.py): a slip on a scanner's lid, a grey frame; and what is no page."""
+
+import numpy as np
+import pytest
+
+from lenet5.page import on_the_page
+from lenet5.preprocess import ink_map
+
+
+def slip(surround: float, size=(300, 340), page=(40, 250, 60, 300), paper=0.92, noise=0.01, seed=0) -> np.ndarray:
+    """Grey: a page (top, bottom, left, right) of `paper` with a dark 1 and a 7's bar on it, on a `surround`."""
+    rng = np.random.default_rng(seed)
+    grey = np.full(size, surround, np.float32)
+    top, bottom, left, right = page
+    grey[top:bottom, left:right] = paper
+    grey[90:200, 170:182] = 0.1  # the 1
+    grey[90:100, 130:182] = 0.1
+    return np.clip(grey + rng.normal(0, noise, size).astype(np.float32), 0, 1)
+
+
+@pytest.mark.parametrize("surround", [0.08, 0.6])  # a scanner's black lid; a grey frame (a scanner's shadow)
+def test_the_surround_becomes_the_pages_paper_and_the_ink_is_read_dark_on_light(surround):
+    grey = slip(surround)
+    out = on_the_page(grey)
+    assert out is not grey
+    assert np.abs(out[:30] - 0.92).max() < 0.05 and np.abs(out[:, :50] - 0.92).max() < 0.05
+    assert np.array_equal(out[60:230, 80:280], grey[60:230, 80:280])  # the page itself untouched
+    ink = ink_map(grey)
+    assert ink[150, 176] > 0.9 and ink[95, 140] > 0.9  # the strokes are the ink
+    assert ink[:30].max() == 0 and ink[:, :55].max() == 0  # the surround is no ink
+
+
+def test_a_page_touching_two_sides_of_the_picture_is_found():
+    grey = slip(0.1, page=(0, 250, 60, 340))
+    out = on_the_page(grey)
+    assert np.abs(out[260:] - 0.92).max() < 0.05 and ink_map(grey)[150, 176] > 0.9
+
+
+def test_paper_filling_the_picture_is_no_page_in_a_surround():
+    grey = slip(0.92)
+    assert on_the_page(grey) is grey
+
+
+def test_light_strokes_on_a_dark_screen_are_no_page():
+    grey = np.full((260, 260), 0.1, np.float32)
+    grey[40:220, 100:150] = 0.95  # a marker's 1, 50 px wide: light, straight-edged, but holds no ink
+    assert on_the_page(grey) is grey
+    ink = ink_map(grey)
+    assert ink[130, 125] == 1 and ink[130, 50] == 0
+
+
+def test_a_shadow_holding_strokes_is_no_surround():
+    grey = slip(0.92)
+    grey[:, :175] *= 0.4  # a deep shadow over the left half, over the 7's bar and half the 1
+    assert on_the_page(grey) is grey
