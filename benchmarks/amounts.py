@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--amounts", type=int, default=1000, help="amounts to write and read (default: 1000)")
     parser.add_argument("--seed", type=int, default=BENCHMARK_SEED, help=f"seed of the amounts (default: {BENCHMARK_SEED})")
     parser.add_argument("--pen", default="normal", choices=list(LINE_CONDITIONS),
-                        help="the amounts as written with another pen, scanned coarser, half in a hard-edged shadow, on printed rules or in a box (default: normal)")
+                        help="the amounts as written with another pen, scanned coarser, half in a hard-edged shadow, on printed rules or in a box, circled, or on a desk (default: normal)")
     parser.add_argument("--model", default=DEFAULT_READER, help=f"reader (default: {DEFAULT_READER})")
     parser.add_argument("--write", default=None, help="keep the images and labels.csv in this folder (default: a temporary one)")
     parser.add_argument("--held-out", action="store_true",

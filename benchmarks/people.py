@@ -1,12 +1,14 @@
 """How `lenet5 predict` reads digits written and scanned the ways people do: every condition of
 lenet5/conditions.py (marker pens, fine pens, tight crops, coarse scans, a tiny file, a phone
 photo, shadows, heavy JPEG, rotation), MNIST *test* digits rendered as PNG files and read back
-from the files, with every shipped model; or shadows made other ways, or printed lines among the
-digits (ruled and graph paper, a form's box, a line to write on).
+from the files, with every shipped model; or shadows made other ways, printed lines among the
+digits (ruled and graph paper, a form's box, a line to write on), or what lies around the digit
+(the page on a scanner's lid or a desk, a grey frame, a flash's glare, a ring drawn around it).
 
     python benchmarks/people.py [--digits 500] [--photos 50] [--models paper-distort ...] [--figure docs/people.png]
     python benchmarks/people.py --shadows   # shadows made other ways: at any angle, deep, light, soft, curved, a stripe
     python benchmarks/people.py --lines     # ruled and graph paper, a form's box, a line to write on, an underline
+    python benchmarks/people.py --around    # a scanner's lid, a desk, a grey frame, a flash's glare, circled, boxed by hand
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lenet5.conditions import CONDITIONS, LINES, SHADOWS
+from lenet5.conditions import AROUND, CONDITIONS, LINES, SHADOWS
 from lenet5.data.sources import fetch_and_load
 from lenet5.evaluate import calibration_error
 from lenet5.predict import predict_images
@@ -75,6 +77,9 @@ def main() -> None:
     which.add_argument("--lines", action="store_true",
                        help="lines among the digits (lenet5/conditions.py's LINES: ruled and graph paper, a form's box or "
                             "row of boxes, a line to write on, dotted or not, an underline, pages turned) instead of the conditions")
+    which.add_argument("--around", action="store_true",
+                       help="what lies around the digit (lenet5/conditions.py's AROUND: the page on a scanner's lid or a "
+                            "desk, a scan's grey frame, a flash's glare, a ring or box drawn by hand) instead of the conditions")
     parser.add_argument("--only", nargs="+", default=None, help="conditions to run (default: all)")
     parser.add_argument("--figure", default=None, help="write a figure of one example per condition here")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
@@ -84,7 +89,7 @@ def main() -> None:
     images, labels = ((digits.train_images[-10_000:].numpy(), digits.train_labels[-10_000:].numpy()) if args.held_out
                       else (digits.test_images.numpy(), digits.test_labels.numpy()))
     models = args.models or shipped()
-    family = SHADOWS if args.shadows else LINES if args.lines else CONDITIONS
+    family = SHADOWS if args.shadows else LINES if args.lines else AROUND if args.around else CONDITIONS
     conditions = [c for c in family if args.only is None or c.name in args.only]
     print(f"MNIST {'held-out training' if args.held_out else 'test'} digits from {args.start}, rendered as PNG files, {threads} thread")
     print("| condition | digits | " + " | ".join(m + (" (default)" if m == BEST else "") for m in models) + " |")
