@@ -3,8 +3,8 @@ a scan's grey frame. The image's border is then not the paper, and what `ink_map
 border (the polarity, the paper's level) is wrong: a slip on a black lid was read as light ink on
 dark paper, 9 digits in 100 right.
 
-A page is a large region lighter than the border, as straight-edged as a rectangle (a marker's
-light strokes on a dark screen are not), with ink inside it, and a surround that holds no strokes
+A page is a region lighter than the border, as straight-edged as a rectangle and mostly paper (a
+marker's light strokes on a dark screen are neither), with ink inside it, and a surround that holds no strokes
 (a shadow across the page holds the rest of the digit; a lid or a desk holds none). Where one is
 found, the surround is replaced by the page's own paper, carried outwards from its nearest edge.
 """
@@ -19,8 +19,13 @@ from scipy.spatial import ConvexHull, QhullError
 from lenet5.background import at_side, border_of, opening
 
 STEP = 0.12  # the page is at least this much lighter than the border's level (grey [0, 1])
-LEAST_PAGE = 0.1  # ... and covers at least this share of the image
-SQUARE = 0.88  # its area at least this share of the smallest rectangle around it (an ellipse: 0.79)
+LEAST_PAGE = 0.02  # ... and covers at least this share of the image (a note on a desk, photographed from afar)
+WINDOW = 20  # the page's paper is wider than this share of the picture's short side (a marker's stroke is not)
+PART = 0.2  # parts of the page cut apart by the digits are at least this share of its largest part
+SQUARE = 0.88  # its convex hull's area at least this share of the smallest rectangle around it (an ellipse: 0.79)
+RIM, RIM_PAPER = 0.05, 0.9  # the page's rim, this share of its size in from its edge, is at least this share paper
+OPEN_INK = 0.5  # at most this share of the ink inside the page is one dark region with the surround
+PAPER = 0.6  # ... and paper over at least this share of it (a marker's bold digit on a dark screen is not so)
 LEAST_INK = 0.002  # the share of the page that its ink (darker than its paper) covers at least
 SURROUND_BORDER = 0.25  # the surround holds at least this share of the image's border
 STROKES = 0.25  # pixels of the surround darker than its level by this share of the step are strokes
@@ -51,31 +56,58 @@ def page_mask(small: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(the page, its paper without the ink) as boolean masks of `small` (grey [0, 1] at the working
     size), or None where no page lies in a surround."""
     border_level = float(np.median(border_of(small)))
-    paper_level = float(np.percentile(small, 90))
+    paper_level = float(np.percentile(small, 100 * (1 - LEAST_PAGE / 2)))  # the page's, however small a share
     step = paper_level - border_level
     if step < STEP:
         return None  # the border is the paper (or lighter than most of the image)
     light = small > border_level + step / 2
-    window = max(3, min(small.shape) // 10 | 1)
+    window = max(3, min(small.shape) // WINDOW | 1)
     opened = opening(light.astype(np.uint8), window).astype(bool)  # a light stroke narrower than the window goes
     labels, count = ndimage.label(opened)
     if count == 0:
         return None
     sizes = np.bincount(labels.ravel())[1:]
-    biggest = ndimage.binary_fill_holes(labels == 1 + int(np.argmax(sizes)))
-    if biggest.mean() < LEAST_PAGE:
+    parts = np.isin(labels, 1 + np.nonzero(sizes >= PART * sizes.max())[0])  # digits across a narrow page cut it in parts
+    if parts.mean() < LEAST_PAGE:
         return None
-    page = convex_hull(biggest)
-    if page is None or biggest.sum() < SQUARE * _rectangle_area(page[1]):
+    hull = convex_hull(parts)
+    if hull is None or hull[0].sum() < SQUARE * _rectangle_area(hull[1]) or (hull[0] & light).sum() < PAPER * hull[0].sum():
         return None
-    page = ndimage.binary_erosion(page[0], iterations=EDGE)
+    if _rim_paper(hull[0], light) < RIM_PAPER:
+        return None
+    page = ndimage.binary_erosion(hull[0], iterations=EDGE)
     paper = page & light
     surround = ~ndimage.binary_dilation(page, iterations=EDGE)
     if (page & ~light).sum() < LEAST_INK * page.sum() or border_of(surround).mean() < SURROUND_BORDER:
         return None
+    if _open_to_the_surround(page, light, surround) > OPEN_INK:
+        return None
     if _holds_strokes(small, surround, step):
         return None
     return page, paper
+
+
+def _open_to_the_surround(page: np.ndarray, light: np.ndarray, surround: np.ndarray) -> float:
+    """The share of the dark inside the page that is one dark region with the surround: a page's ink
+    lies on its paper, apart from it; the gaps between a bold digit's strokes on a dark screen are
+    the screen, reaching in."""
+    dark, count = ndimage.label(~light, structure=np.ones((3, 3), bool))
+    inside = dark[page & ~light]
+    if len(inside) == 0:
+        return 0.0
+    outside = np.zeros(count + 1, bool)
+    outside[np.unique(dark[surround])] = True
+    outside[0] = False
+    return float(outside[inside].mean())
+
+
+def _rim_paper(page: np.ndarray, light: np.ndarray) -> float:
+    """The share of the page's rim (RIM of its size in from its edge) that is paper: a page's is, but
+    for where a digit comes close; a bold digit's strokes on a dark screen leave dark gaps along theirs."""
+    rows, cols = np.nonzero(page)
+    depth = max(2, round(RIM * min(np.ptp(rows), np.ptp(cols))))
+    rim = page & ~ndimage.binary_erosion(page, iterations=depth)
+    return float((rim & light).sum() / max(rim.sum(), 1))
 
 
 def convex_hull(region: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -53,3 +53,21 @@ def test_a_shadow_holding_strokes_is_no_surround():
     grey = slip(0.92)
     grey[:, :175] *= 0.4  # a deep shadow over the left half, over the 7's bar and half the 1
     assert on_the_page(grey) is grey
+
+
+def test_a_small_note_far_off_and_a_narrow_slip_its_digit_cuts_across_are_pages():
+    far = np.full((600, 800), 0.25, np.float32)
+    far[200:300, 300:420] = 0.92  # 2.5% of the picture
+    far[230:270, 350:356] = 0.1  # its 1
+    assert on_the_page(far) is not far and ink_map(far)[250, 353] > 0.9 and ink_map(far)[100, 100] == 0
+    narrow = np.full((300, 300), 0.15, np.float32)
+    narrow[20:280, 120:180] = 0.92  # a receipt
+    narrow[100:200, 124:176] = np.where(np.arange(52) % 20 < 8, 0.1, 0.92)  # strokes right across it
+    assert on_the_page(narrow) is not narrow
+
+
+def test_a_bold_digit_on_a_dark_screen_is_no_page_though_square():
+    grey = np.full((260, 260), 0.1, np.float32)
+    grey[50:210, 60:200] = 0.95  # a bold light block...
+    grey[100:160, 120:200] = 0.1  # ... with the screen reaching into it: a C, its gap open to the right
+    assert on_the_page(grey) is grey
