@@ -52,11 +52,15 @@ def _without_circles(ink: np.ndarray) -> np.ndarray:
             out = ink.copy()
             out[labels == ring + 1] = 0
             return out
-    for piece in pieces:  # a ring that touches the digits is one piece with them
-        band = _ring_band(labels == piece + 1)
+    for piece in pieces:  # a ring that touches the digits is one piece with them, and its box holds the rest
+        box = boxes[piece]
+        others = [boxes[k] for k in pieces if k != piece]
+        if others and not _holds(box, _box_of(others), room=1.0):
+            continue
+        band = _ring_band(labels[box] == piece + 1)  # on the piece's own box: a line of digits is many pieces
         if band is not None:
             out = ink.copy()
-            out[band] = 0
+            out[box][band] = 0
             return out
     return ink
 
@@ -101,11 +105,11 @@ def _box_of(boxes: list[tuple[slice, slice]]) -> tuple[int, int, int, int]:
             min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
 
 
-def _holds(box: tuple[slice, slice], inner: tuple[int, int, int, int]) -> bool:
-    """Whether `box` holds `inner` strictly inside, ROOM times as high and wide."""
+def _holds(box: tuple[slice, slice], inner: tuple[int, int, int, int], room: float = ROOM) -> bool:
+    """Whether `box` holds `inner` strictly inside, `room` times as high and wide."""
     top, bottom, left, right = inner
     return (box[0].start < top and bottom < box[0].stop and box[1].start < left and right < box[1].stop
-            and box[0].stop - box[0].start >= ROOM * (bottom - top) and box[1].stop - box[1].start >= ROOM * (right - left))
+            and box[0].stop - box[0].start >= room * (bottom - top) and box[1].stop - box[1].start >= room * (right - left))
 
 
 def _goes_round(ring: np.ndarray, inner: tuple[int, int, int, int]) -> bool:

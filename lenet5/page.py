@@ -26,7 +26,7 @@ SQUARE = 0.88  # its convex hull's area at least this share of the smallest rect
 RIM, RIM_PAPER = 0.05, 0.9  # the page's rim, this share of its size in from its edge, is at least this share paper
 OPEN_INK = 0.5  # at most this share of the ink inside the page is one dark region with the surround
 PAPER = 0.6  # ... and paper over at least this share of it (a marker's bold digit on a dark screen is not so)
-LEAST_INK = 0.002  # the share of the page that its ink (darker than its paper) covers at least
+LEAST_INK = 0.002  # the share of the page that its ink's largest piece (darker than its paper) covers at least
 SURROUND_BORDER = 0.25  # the surround holds at least this share of the image's border
 STROKES = 0.25  # pixels of the surround darker than its level by this share of the step are strokes
 MOST_STROKES = 0.002  # ... and more than this share of the surround being so means it holds some
@@ -78,27 +78,30 @@ def page_mask(small: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     page = ndimage.binary_erosion(hull[0], iterations=EDGE)
     paper = page & light
     surround = ~ndimage.binary_dilation(page, iterations=EDGE)
-    if (page & ~light).sum() < LEAST_INK * page.sum() or border_of(surround).mean() < SURROUND_BORDER:
+    if border_of(surround).mean() < SURROUND_BORDER:
         return None
-    if _open_to_the_surround(page, light, surround) > OPEN_INK:
+    largest, open_share = _ink_inside(page, light, surround)
+    if largest < LEAST_INK * page.sum() or open_share > OPEN_INK:
         return None
     if _holds_strokes(small, surround, step):
         return None
     return page, paper
 
 
-def _open_to_the_surround(page: np.ndarray, light: np.ndarray, surround: np.ndarray) -> float:
-    """The share of the dark inside the page that is one dark region with the surround: a page's ink
-    lies on its paper, apart from it; the gaps between a bold digit's strokes on a dark screen are
-    the screen, reaching in."""
+def _ink_inside(page: np.ndarray, light: np.ndarray, surround: np.ndarray) -> tuple[int, float]:
+    """The dark inside the page: the size of its largest piece apart from the surround (a page's
+    ink; specks of a board's noise in a bold chalk stroke are no ink), and the share of it that is one
+    dark region with the surround (the gaps between a bold digit's strokes on a dark screen are the
+    screen, reaching in; a page's ink lies on its paper, apart from it)."""
     dark, count = ndimage.label(~light, structure=np.ones((3, 3), bool))
     inside = dark[page & ~light]
     if len(inside) == 0:
-        return 0.0
+        return 0, 0.0
     outside = np.zeros(count + 1, bool)
     outside[np.unique(dark[surround])] = True
     outside[0] = False
-    return float(outside[inside].mean())
+    apart = inside[~outside[inside]]
+    return int(np.bincount(apart).max()) if len(apart) else 0, float(outside[inside].mean())
 
 
 def _rim_paper(page: np.ndarray, light: np.ndarray) -> float:
