@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from lenet5.page import convex_hull
 from lenet5.ruling import within_ink_box
-from lenet5.underlines import not_specks
+from lenet5.underlines import box_around, not_specks
 
 RAYS = 16  # directions from the digits' middle in which to look for the ring
 AROUND = 14  # ... of which the ring meets at least this many (a hand's ring may leave a gap of 45 degrees)
@@ -47,7 +47,7 @@ def _without_circles(ink: np.ndarray) -> np.ndarray:
         held = [k for k in pieces if k != ring]
         if not held or sizes[held].sum() < INSIDE * sizes[ring]:
             continue
-        inner = _box_of([boxes[k] for k in held])
+        inner = box_around([boxes[k] for k in held])
         if _holds(boxes[ring], inner) and _goes_round(labels == ring + 1, inner):
             out = ink.copy()
             out[labels == ring + 1] = 0
@@ -55,7 +55,7 @@ def _without_circles(ink: np.ndarray) -> np.ndarray:
     for piece in pieces:  # a ring that touches the digits is one piece with them, and its box holds the rest
         box = boxes[piece]
         others = [boxes[k] for k in pieces if k != piece]
-        if others and not _holds(box, _box_of(others), room=1.0):
+        if others and not _holds(box, box_around(others), room=1.0):
             continue
         band = _ring_band(labels[box] == piece + 1)  # on the piece's own box: a line of digits is many pieces
         if band is not None:
@@ -97,12 +97,6 @@ def _ring_band(piece: np.ndarray) -> np.ndarray | None:
     box = (slice(int(rows.min()) - 1, int(rows.max()) + 2), slice(int(cols.min()) - 1, int(cols.max()) + 2))
     reach = max((inner[1] - inner[0]) / (box[0].stop - box[0].start), (inner[3] - inner[2]) / (box[1].stop - box[1].start))
     return band if _holds(box, inner) and reach >= REACH else None
-
-
-def _box_of(boxes: list[tuple[slice, slice]]) -> tuple[int, int, int, int]:
-    """The box (top, bottom, left, right; bottom and right past the end) around boxes of slices."""
-    return (min(b[0].start for b in boxes), max(b[0].stop for b in boxes),
-            min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
 
 
 def _holds(box: tuple[slice, slice], inner: tuple[int, int, int, int], room: float = ROOM) -> bool:

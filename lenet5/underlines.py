@@ -58,9 +58,17 @@ def without_underlines(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
     return out
 
 
+def box_around(boxes: list[tuple[slice, slice]]) -> tuple[int, int, int, int]:
+    """The box (top, bottom, left, right; bottom and right past the end) around pieces' boxes (row and
+    column slices)."""
+    return (min(b[0].start for b in boxes), max(b[0].stop for b in boxes),
+            min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
+
+
 def _below_and_across(boxes: list) -> tuple[int, tuple[int, int]]:
     """The row below the lowest of these pieces' boxes (row and column slices), and the columns they span."""
-    return max(b[0].stop for b in boxes), (min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
+    _, bottom, left, right = box_around(boxes)
+    return bottom, (left, right)
 
 
 def _dots(specks: list[int], boxes: list, sizes: np.ndarray, bottom: int, span: tuple[int, int]) -> list[int]:
