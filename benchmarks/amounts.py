@@ -63,7 +63,7 @@ def uci_digits() -> tuple[np.ndarray, np.ndarray]:
 
 def write_amounts(folder: Path, count: int, seed: int, digits, labels, pen: str = "normal") -> dict[str, str]:
     """`count` amounts as JPEG files in `folder` (and labels.csv), written with `pen` (a line
-    condition of lenet5/conditions.py); returns file name -> number."""
+    condition of lenet5/conditions/amounts.py); returns file name -> number."""
     truth = {}
     for k, (data, number) in enumerate(amount_files(digits, labels, count, seed, pen)):
         name = f"amount-{k:05d}.jpg"

@@ -1,5 +1,5 @@
 """How `lenet5 predict` reads digits written and scanned the ways people do: every condition of
-lenet5/conditions.py (marker pens, fine pens, tight crops, coarse scans, a tiny file, a phone
+lenet5/conditions/ (marker pens, fine pens, tight crops, coarse scans, a tiny file, a phone
 photo, shadows, heavy JPEG, rotation), MNIST *test* digits rendered as PNG files and read back
 from the files, with every shipped model; or shadows made other ways, printed lines among the
 digits (ruled and graph paper, a form's box, a line to write on), or what lies around the digit
@@ -72,13 +72,13 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=None, help="models to read with (default: every shipped one)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--shadows", action="store_true",
-                       help="shadows made otherwise than the conditions' hard shadow (lenet5/conditions.py's SHADOWS: any "
+                       help="shadows made otherwise than the conditions' hard shadow (lenet5/conditions/shadows.py's SHADOWS: any "
                             "angle, deep, light, soft, curved, a stripe, on a tight crop) instead of the conditions")
     which.add_argument("--lines", action="store_true",
-                       help="lines among the digits (lenet5/conditions.py's LINES: ruled and graph paper, a form's box or "
+                       help="lines among the digits (lenet5/conditions/lines.py's LINES: ruled and graph paper, a form's box or "
                             "row of boxes, a line to write on, dotted or not, an underline, pages turned) instead of the conditions")
     which.add_argument("--around", action="store_true",
-                       help="what lies around the digit (lenet5/conditions.py's AROUND: the page on a scanner's lid or a "
+                       help="what lies around the digit (lenet5/conditions/around.py's AROUND: the page on a scanner's lid or a "
                             "desk, a scan's grey frame, a flash's glare, a ring or box drawn by hand) instead of the conditions")
     parser.add_argument("--only", nargs="+", default=None, help="conditions to run (default: all)")
     parser.add_argument("--figure", default=None, help="write a figure of one example per condition here")

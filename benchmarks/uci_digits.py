@@ -1,4 +1,4 @@
-"""A stranger's check: handwritten digits neither from MNIST nor made by lenet5/conditions.py.
+"""A stranger's check: handwritten digits neither from MNIST nor made by lenet5/conditions/.
 UCI's optical recognition of handwritten digits (scikit-learn's `load_digits`, shipped inside
 scikit-learn: 1,797 digits by 43 writers, scanned and averaged to 8x8 in 17 levels), written as
 112x112 PNG files by pixel repetition, dark ink on light paper, and read by each shipped model

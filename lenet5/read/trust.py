@@ -40,7 +40,7 @@ def amount_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: int)
 
 
 def amount_file(strip: Strip, pen: str = "normal") -> bytes:
-    """The amount written with `pen` (a line condition of lenet5/conditions.py), as a JPEG file's bytes."""
+    """The amount written with `pen` (a line condition of lenet5/conditions/amounts.py), as a JPEG file's bytes."""
     data = io.BytesIO()
     Image.fromarray(LINE_CONDITIONS[pen](strip.image)).save(data, format="JPEG", quality=JPEG_QUALITY)
     return data.getvalue()

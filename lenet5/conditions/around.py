@@ -1,0 +1,120 @@
+"""What lies around the digit (`benchmarks/people.py --around`): the page on a scanner's lid or a
+desk, a scan's grey frame, a flash's glare, a ring or a box drawn around the digit by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from lenet5.conditions.drawing import INK, Condition, enlarged, with_margin
+
+
+def on_a_surround(surround: Callable[[tuple[int, int], np.random.Generator], np.ndarray], turn: float,
+                  tint: float = 1.0) -> Callable:
+    """The page (the digit with its margin, its paper's light times `tint`: a yellow note is darker in
+    grey) turned by up to `turn` degrees, photographed or scanned lying on `surround` (a grey image of
+    the size asked), which fills 20-60% more of the picture each way, the page anywhere on it."""
+    def draw(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+        degrees = float(rng.uniform(-turn, turn))
+        page = with_margin(enlarged(digit)).point(lambda v: round(v * tint))
+        page = page.rotate(degrees, Image.Resampling.BILINEAR, expand=True)
+        held = Image.new("L", with_margin(enlarged(digit)).size, 255).rotate(degrees, Image.Resampling.BILINEAR, expand=True)
+        h, w = page.height, page.width
+        big_h, big_w = (np.array([h, w]) * rng.uniform(1.2, 1.6, 2)).astype(int)
+        top, left = int(rng.integers(0, big_h - h + 1)), int(rng.integers(0, big_w - w + 1))
+        picture = Image.fromarray(np.clip(surround((big_h, big_w), rng), 0, 255).astype(np.uint8))
+        picture.paste(page, (left, top), held)
+        return picture
+    return draw
+
+
+def scanner_lid(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A scanner's lid around a slip of paper: near black, the sensor's noise on it."""
+    return rng.uniform(10, 45) + rng.normal(0, 3, shape)
+
+
+def desk(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A wooden desk: mid-dark, its grain in wavy bands."""
+    ys, xs = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+    period, wave = rng.uniform(4, 9), rng.uniform(30, 60)
+    return rng.uniform(60, 120) + 20 * np.sin(ys / period + 1.5 * np.sin(xs / wave)) + rng.normal(0, 4, shape)
+
+
+def grey_frame(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """A scan with a grey band along two to four of its sides (the scanner's shadow at the page's
+    edge), 6-30 px wide, of one level from 120 to 200 (paper 240), its inner edge a little soft."""
+    image = np.asarray(with_margin(enlarged(digit)), np.float32).copy()
+    band = np.zeros_like(image)
+    sides = rng.permutation(4)[: int(rng.integers(2, 5))]
+    for side in sides:
+        k = int(rng.integers(6, 31))
+        [band[:k], band[-k:], band[:, :k], band[:, -k:]][side][...] = 1
+    band = ndimage.gaussian_filter(band, 1.0)
+    return Image.fromarray(np.clip(image * (1 - band) + rng.uniform(120, 200) * band, 0, 255).astype(np.uint8))
+
+
+def flash_glare(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """A phone's flash reflected off glossy paper: an elliptical spot of light brighter than the
+    paper (it saturates), somewhere on the digit, the rest of the page dimmer."""
+    image = np.asarray(with_margin(enlarged(digit)), np.float32)
+    h, w = image.shape
+    ys, xs = np.mgrid[:h, :w].astype(np.float32)
+    cy, cx = rng.uniform(0.35, 0.65, 2) * (h, w)
+    a = rng.uniform(0, np.pi)
+    u, v = np.cos(a) * (xs - cx) + np.sin(a) * (ys - cy), -np.sin(a) * (xs - cx) + np.cos(a) * (ys - cy)
+    su, sv = rng.uniform(20, 50, 2)
+    spot = rng.uniform(100, 180) * np.exp(-(u / su) ** 2 / 2 - (v / sv) ** 2 / 2)
+    return Image.fromarray(np.clip(image * rng.uniform(0.7, 0.85) + spot, 0, 255).astype(np.uint8))
+
+
+def ring_by_hand(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """The digit circled by hand: a wobbly loop 12-35 px off the ink, 2-5 px thick, its ends
+    overlapping or leaving a gap of up to 30 degrees."""
+    ink = enlarged(digit)
+    margin = 60
+    page = with_margin(ink, margin)
+    ys, xs = np.nonzero(ink > 0.3)
+    cy, cx = margin + (ys.min() + ys.max()) / 2 + rng.uniform(-6, 6), margin + (xs.min() + xs.max()) / 2 + rng.uniform(-6, 6)
+    ry, rx = (ys.max() - ys.min()) / 2 + rng.uniform(12, 35), (xs.max() - xs.min()) / 2 + rng.uniform(12, 35)
+    start, reach = rng.uniform(0, 2 * np.pi), 2 * np.pi + rng.uniform(-np.pi / 6, np.pi / 8)
+    t = np.linspace(start, start + reach, 200)
+    wobble = 1 + 0.04 * np.sin(3 * t + rng.uniform(0, 2 * np.pi)) + 0.03 * (t - start) / reach
+    points = list(zip(cx + rx * wobble * np.cos(t), cy + ry * wobble * np.sin(t)))
+    ImageDraw.Draw(page).line(points, fill=INK, width=int(rng.integers(2, 6)), joint="curve")
+    return page
+
+
+def box_by_hand(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """The digit boxed by hand: four straight strokes 2-4 px thick, 8-30 px off the ink, each a
+    little askew, overshooting the corners by up to 8 px or falling 2 px short."""
+    ink = enlarged(digit)
+    margin = 60
+    page = with_margin(ink, margin)
+    ys, xs = np.nonzero(ink > 0.3)
+    top, bottom = margin + ys.min() - rng.uniform(8, 30), margin + ys.max() + rng.uniform(8, 30)
+    left, right = margin + xs.min() - rng.uniform(8, 30), margin + xs.max() + rng.uniform(8, 30)
+    corners = [(left, top), (right, top), (right, bottom), (left, bottom)]
+    pen = ImageDraw.Draw(page)
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
+        length = np.hypot(x1 - x0, y1 - y0)
+        dx, dy = (x1 - x0) / length, (y1 - y0) / length
+        before, after = rng.uniform(-2, 8, 2)
+        ax, ay = rng.uniform(-3, 3, 2)
+        pen.line([(x0 - before * dx + ax, y0 - before * dy + ay), (x1 + after * dx - ay, y1 + after * dy + ax)],
+                 fill=INK, width=int(rng.integers(2, 5)))
+    return page
+
+
+# What lies around the digit (`benchmarks/people.py --around`): the page on a scanner's lid or a desk,
+# a scan's grey frame, a flash's glare, a ring or a box drawn around the digit by hand.
+AROUND = [
+    Condition("a slip on a scanner's lid", on_a_surround(scanner_lid, 3), "the page on a near-black surround, turned up to 3 degrees"),
+    Condition("a note on a desk", on_a_surround(desk, 10, tint=0.9), "a yellowish note on a wooden desk, turned up to 10 degrees"),
+    Condition("a scan's grey frame", grey_frame, "grey bands 6-30 px wide along two to four sides"),
+    Condition("a flash's glare", flash_glare, "a spot of light brighter than the paper on the digit"),
+    Condition("circled by hand", ring_by_hand, "a wobbly loop around the digit, perhaps not closed"),
+    Condition("boxed by hand", box_by_hand, "four strokes around the digit, a little askew"),
+]
