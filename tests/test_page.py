@@ -71,3 +71,29 @@ def test_a_bold_digit_on_a_dark_screen_is_no_page_though_square():
     grey[50:210, 60:200] = 0.95  # a bold light block...
     grey[100:160, 120:200] = 0.1  # ... with the screen reaching into it: a C, its gap open to the right
     assert on_the_page(grey) is grey
+
+
+def test_a_note_darker_than_a_white_desk_is_a_page_too():
+    grey = slip(0.97, paper=0.76)  # a pink note on a white table
+    out = on_the_page(grey)
+    assert np.abs(out[:30] - 0.76).max() < 0.05 and np.abs(out[:, :50] - 0.76).max() < 0.05
+    assert np.array_equal(out[60:230, 80:280], grey[60:230, 80:280])
+    ink = ink_map(grey)
+    assert ink[150, 176] > 0.9 and ink[95, 140] > 0.9
+    assert ink[:30].max() == 0 and ink[60:230, 80:120].max() == 0  # neither the desk nor the note's paper is ink
+
+
+def test_a_digit_on_white_paper_is_not_folded_into_a_page():
+    from scipy import ndimage
+
+    from lenet5.page import folded
+
+    grey = np.full((200, 200), 0.95, np.float32)
+    grey[40:160, 60:140] = 0.1  # a bold block of ink, 24% of the picture: flat, but as dark as ink
+    assert folded(grey) is None and on_the_page(grey) is grey
+    grey[40:160, 60:140] = 0.7  # a light grey block: flat and light enough, but no darker ink lies on it
+    assert folded(grey) is not None and on_the_page(grey) is grey
+    thin = np.full((200, 200), 0.95, np.float32)
+    thin[40:160, 95:105] = 0.1
+    thin = ndimage.gaussian_filter(thin, 3)  # ... and a blurred stroke's levels spread from ink to paper
+    assert folded(thin) is None
