@@ -22,8 +22,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from lenet5.background import above_paper, paper_is_light, stroke_level
 from lenet5.circles import without_circles
 from lenet5.errors import Lenet5Error
+from lenet5.neighbours import without_neighbours
 from lenet5.page import on_the_page
 from lenet5.ruling import without_lines
+from lenet5.specks import without_specks
 from lenet5.strokes import WORK, normalize_width, unblock
 
 MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs
@@ -159,8 +161,11 @@ def resized(ink: np.ndarray, side: int) -> np.ndarray:
 
 
 def grey_to_digit(grey: np.ndarray) -> torch.Tensor:
-    """Grey [0, 1] (H, W), as `load_image` gives -> uint8 tensor (28, 28), MNIST-style."""
-    return torch.from_numpy(to_mnist(ink_map(unblock(grey))))
+    """Grey [0, 1] (H, W), as `load_image` gives -> uint8 tensor (28, 28), MNIST-style. Before the box
+    around the ink is fitted, what would widen it is left out: specks and the paper's grain, and a
+    neighbour's sliver at the left or right edge (a digit cut out of a number)."""
+    ink = without_neighbours(without_specks(ink_map(unblock(grey))), INK_THRESHOLD)
+    return torch.from_numpy(to_mnist(ink))
 
 
 def image_to_digit(path: str | os.PathLike) -> torch.Tensor:

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from lenet5.conditions.drawing import INK, Condition, enlarged, with_margin
+from lenet5.conditions.drawing import INK, PAPER, Condition, enlarged, on_paper, with_margin
 
 
 def on_a_surround(surround: Callable[[tuple[int, int], np.random.Generator], np.ndarray], turn: float,
@@ -41,6 +41,72 @@ def desk(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     ys, xs = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
     period, wave = rng.uniform(4, 9), rng.uniform(30, 60)
     return rng.uniform(60, 120) + 20 * np.sin(ys / period + 1.5 * np.sin(xs / wave)) + rng.normal(0, 4, shape)
+
+
+def white_desk(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A white table top: nearly white, lit a little unevenly, the sensor's noise on it."""
+    ys, xs = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+    slope = rng.uniform(-8, 8, 2) / np.array(shape)
+    return rng.uniform(238, 252) + slope[0] * ys + slope[1] * xs + rng.normal(0, 3, shape)
+
+
+def cut_from_a_number(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """The digit cropped out of a written number: a neighbour (the digit itself turned half round, as
+    another digit would be) on one side or both, 4-20 px off its ink, the crop cutting 6-30 px (at
+    most 40% of its width) into the neighbour's ink; 0-20 px of paper above and below."""
+    ink = enlarged(digit)
+    cols = np.nonzero((ink > 0.3).any(axis=0))[0]
+    body = ink[:, cols.min(): cols.max() + 1]
+    other = body[::-1, ::-1]
+    side = int(rng.integers(3))  # 0: a neighbour on the left, 1: on the right, 2: both
+    most = max(1, int(0.4 * body.shape[1]))
+    parts = [body]
+    if side in (0, 2):
+        cut = other[:, other.shape[1] - min(int(rng.integers(6, 31)), most):]
+        parts[:0] = [np.roll(cut, int(rng.integers(-8, 9)), axis=0), np.zeros((ink.shape[0], int(rng.integers(4, 21))), np.float32)]
+    if side in (1, 2):
+        cut = other[:, : min(int(rng.integers(6, 31)), most)]
+        parts += [np.zeros((ink.shape[0], int(rng.integers(4, 21))), np.float32), np.roll(cut, int(rng.integers(-8, 9)), axis=0)]
+    line = np.concatenate(parts, axis=1)
+    rows = np.nonzero((line > 0.3).any(axis=1))[0]
+    top, bottom = max(0, rows.min() - int(rng.integers(0, 21))), rows.max() + 1 + int(rng.integers(0, 21))
+    line = np.pad(line, ((0, max(0, bottom - line.shape[0])), (0, 0)))
+    return on_paper(line[top: bottom])
+
+
+def grainy_paper(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """The digit on grainy paper (recycled paper, a brown envelope, a card): its level 150-215,
+    fibres 10-25 levels deep along one direction at any angle, and dark flecks 1 or 3 px across
+    on 0.05-0.2% of it (before they are widened)."""
+    ink = np.asarray(with_margin(enlarged(digit)), np.float32)
+    ink = (PAPER - ink) / (PAPER - INK)  # back to [0, 1] with the margin
+    h, w = ink.shape
+    side = int(np.hypot(h, w)) + 2
+    fibres = ndimage.gaussian_filter(rng.normal(0, 1, (side, side)), (0.8, rng.uniform(4, 10)))
+    fibres = ndimage.rotate(fibres, rng.uniform(0, 180), reshape=False, order=1)
+    top, left = (side - h) // 2, (side - w) // 2
+    fibres = fibres[top: top + h, left: left + w]
+    paper = rng.uniform(150, 215) + rng.uniform(10, 25) * fibres / max(float(fibres.std()), 1e-6) / 2
+    flecks = rng.random((h, w)) < rng.uniform(0.0005, 0.002)
+    if rng.random() < 0.5:
+        flecks = ndimage.binary_dilation(flecks)  # 3 px across
+    paper = np.where(flecks, paper - rng.uniform(40, 100), paper)
+    grey = paper - (paper - INK) * ink
+    return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
+
+
+def dust(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Specks of dust on a scan (or a pen's stray dots): 1-6 round specks 2-5 px across, grey 20-120,
+    anywhere on the page (on the strokes too)."""
+    ink = enlarged(digit)
+    page = with_margin(ink)
+    pen = ImageDraw.Draw(page)
+    h, w = page.height, page.width
+    for _ in range(int(rng.integers(1, 7))):
+        size = rng.uniform(2, 5)
+        y, x = rng.uniform(0, h - size), rng.uniform(0, w - size)
+        pen.ellipse([x, y, x + size, y + size], fill=int(rng.integers(20, 121)))
+    return page
 
 
 def grey_frame(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
@@ -117,4 +183,8 @@ AROUND = [
     Condition("a flash's glare", flash_glare, "a spot of light brighter than the paper on the digit"),
     Condition("circled by hand", ring_by_hand, "a wobbly loop around the digit, perhaps not closed"),
     Condition("boxed by hand", box_by_hand, "four strokes around the digit, a little askew"),
+    Condition("a note on a white desk", on_a_surround(white_desk, 10, tint=0.8), "a pink or blue note (0.8 of the paper's light in grey) on a white table"),
+    Condition("dust", dust, "1-6 specks 2-5 px across anywhere on the page"),
+    Condition("grainy paper", grainy_paper, "recycled or brown paper: fibres at any angle and dark flecks"),
+    Condition("cut from a number", cut_from_a_number, "the crop cutting into the neighbours' ink on one side or both"),
 ]
