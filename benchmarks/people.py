@@ -99,7 +99,7 @@ def main() -> None:
         for k, c in enumerate(conditions):
             n = args.photos if c.name == "photo" else args.digits
             chosen = slice(args.start, args.start + n)
-            paths = write_condition(Path(tmp) / str(k), c, images[chosen], seed=k)
+            paths = write_condition(Path(tmp) / str(k), c, images[chosen], seed=family.index(c))  # as in a full run, --only or not
             truth = labels[chosen]
             right = []
             for m in models:
