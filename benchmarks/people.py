@@ -3,12 +3,13 @@ lenet5/conditions/ (marker pens, fine pens, tight crops, coarse scans, a tiny fi
 photo, shadows, heavy JPEG, rotation), MNIST *test* digits rendered as PNG files and read back
 from the files, with every shipped model; or shadows made other ways, printed lines among the
 digits (ruled and graph paper, a form's box, a line to write on), or what lies around the digit
-(the page on a scanner's lid or a desk, a grey frame, a flash's glare, a ring drawn around it).
+(the page on a scanner's lid or a desk, a grey frame, a flash's glare, a ring drawn around it, a
+coloured note on a white table, dust, grainy paper, a digit cut out of a number).
 
     python benchmarks/people.py [--digits 500] [--photos 50] [--models paper-distort ...] [--figure docs/people.png]
     python benchmarks/people.py --shadows   # shadows made other ways: at any angle, deep, light, soft, curved, a stripe
     python benchmarks/people.py --lines     # ruled and graph paper, a form's box, a line to write on, an underline
-    python benchmarks/people.py --around    # a scanner's lid, a desk, a grey frame, a flash's glare, circled, boxed by hand
+    python benchmarks/people.py --around    # a scanner's lid, a desk, a grey frame, glare, circled, boxed, a coloured note, dust, grain, cut from a number
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def main() -> None:
                             "row of boxes, a line to write on, dotted or not, an underline, pages turned) instead of the conditions")
     which.add_argument("--around", action="store_true",
                        help="what lies around the digit (lenet5/conditions/around.py's AROUND: the page on a scanner's lid or a "
-                            "desk, a scan's grey frame, a flash's glare, a ring or box drawn by hand) instead of the conditions")
+                            "desk, a scan's grey frame, a flash's glare, a ring or box drawn by hand, a coloured note on a white table, dust, grainy paper, a digit cut out of a number) instead of the conditions")
     parser.add_argument("--only", nargs="+", default=None, help="conditions to run (default: all)")
     parser.add_argument("--figure", default=None, help="write a figure of one example per condition here")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")

@@ -339,3 +339,19 @@ def test_own_calibration_prints_both_splits_with_each_halfs_thresholds():
     assert len(rows) == 8 and "cut in two at random" in result.stdout and "in scikit-learn's order" in result.stdout
     assert sum("MNIST's held-out amounts" in r for r in rows) == 4 and sum("labelled amounts" in r for r in rows) == 4
     assert all(r.count("%") == 7 for r in rows)  # exact, then kept and errors at each of three thresholds
+
+
+@pytest.mark.mnist
+def test_people_rows_run_alone_repeat_the_full_runs(mnist_dir, tmp_path):
+    def rows(*extra: str) -> dict[str, str]:  # condition -> its calibration row (mean probability, right, error)
+        result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "people.py"), "--around", "--digits", "30",
+                                 "--models", "paper-pens", "--data-dir", str(mnist_dir), *extra],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return {line.split(" | ")[0][2:]: line for line in result.stdout.splitlines() if line.endswith("points |")}
+
+    full = rows("--figure", str(tmp_path / "around.png"))
+    from lenet5.conditions import AROUND
+    assert list(full) == [c.name for c in AROUND] and (tmp_path / "around.png").exists()
+    alone = rows("--only", "grainy paper", "cut from a number")  # the same files drawn: the same mean probability to 0.1%
+    assert alone == {name: full[name] for name in ("grainy paper", "cut from a number")}

@@ -1,5 +1,6 @@
-"""What lies around the digit (`benchmarks/people.py --around`): the page on a scanner's lid or a
-desk, a scan's grey frame, a flash's glare, a ring or a box drawn around the digit by hand."""
+"""What lies around the digit (`benchmarks/people.py --around`): the page on a scanner's lid, a desk
+or a white table, a scan's grey frame, a flash's glare, a ring or a box drawn around the digit by
+hand, dust, grainy paper, the neighbours of a digit cut out of a number."""
 
 from __future__ import annotations
 
@@ -174,8 +175,7 @@ def box_by_hand(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     return page
 
 
-# What lies around the digit (`benchmarks/people.py --around`): the page on a scanner's lid or a desk,
-# a scan's grey frame, a flash's glare, a ring or a box drawn around the digit by hand.
+# What lies around the digit (`benchmarks/people.py --around`; the module docstring).
 AROUND = [
     Condition("a slip on a scanner's lid", on_a_surround(scanner_lid, 3), "the page on a near-black surround, turned up to 3 degrees"),
     Condition("a note on a desk", on_a_surround(desk, 10, tint=0.9), "a yellowish note on a wooden desk, turned up to 10 degrees"),
