@@ -2,13 +2,15 @@
 
 A person who crops one digit out of a written number often leaves a sliver of the next digit at
 the crop's edge (the tail of a 3, the upright of a 4). `to_mnist` fits the box around all the ink
-into MNIST's 20x20, so a sliver widens the box and squeezes the digit: 85 held-out digits in 100
-read right. Numbers run across the line, so only the left and right edges are looked at; a
-digit's own detached strokes (a 5's hat, a 7's bar) lie above the rest, not beside it.
+into MNIST's 20x20, so a sliver widens the box and squeezes the digit: 84.5 held-out digits in
+100 read right (a black sliver; 78-81% cut out of a number drawn otherwise). Numbers run across
+the line, so only the left and right edges are looked at; a digit's own detached strokes (a 5's
+hat, a 7's bar) lie above the rest, not beside it.
 
 An outermost run of inked columns is a sliver where it touches the edge, stands apart from the
 rest of the ink by at least one column of paper, is narrow beside the rest's height (a neighbour
-cut by the crop) and holds little ink beside the rest's.
+cut by the crop), no taller than the rest (a thin 1 cropped tight beside a bold neighbour's piece
+is the digit) and holds little ink beside the rest's.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ def without_neighbours(ink: np.ndarray, threshold: float) -> np.ndarray:
         if len(rest_rows) == 0:
             continue
         rest_height = rest_rows[-1] - rest_rows[0] + 1
-        if last - first + 1 > NARROW * rest_height or ink[:, sliver].sum() > LITTLE * ink[:, ~sliver].sum():
+        sliver_rows = np.nonzero(inked[:, sliver].any(axis=1))[0]
+        if (last - first + 1 > NARROW * rest_height or sliver_rows[-1] - sliver_rows[0] + 1 > rest_height
+                or ink[:, sliver].sum() > LITTLE * ink[:, ~sliver].sum()):
             continue
         out = out.copy() if out is ink else out
         cleared = np.zeros(width, bool)  # the sliver and the paper between it and the rest

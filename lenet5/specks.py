@@ -7,9 +7,10 @@ strokes at their full strength; specks and grain lie in many small or weak ones.
 smaller than SPECK of the largest, and, where at least GRAIN_PIECES pieces weaker on average than
 STRONG cover more than GRAIN of the picture (the paper's grain; a faint stroke on clean paper, or
 a coarse scan's, is one of few and stays), those pieces and the ink as weak as most of theirs
-wherever it lies (grain joining the strokes). The largest piece is never cleared. A UCI digit,
-8x8 and in 17 levels, holds one or two large faint pieces: grain taken on them as the only rule
-cleared three of 1,797.
+wherever it lies (grain joining the strokes), up to half the level of the largest piece's strokes: the
+largest piece is never cleared whole, but a pen running dry as faint as the grain goes with it.
+A UCI digit, 8x8 and in 17 levels, holds one or two large faint pieces: grain taken on them as the
+only rule cleared three of 1,797.
 """
 
 from __future__ import annotations
@@ -21,17 +22,22 @@ SPECK = 0.02  # a piece smaller than this share of the largest piece is a speck
 STRONG = 0.4  # a piece of ink this strong on average (of the strokes' level) is a stroke's
 GRAIN = 0.02  # weak pieces covering more than this share of the picture are the paper's grain...
 GRAIN_PIECES = 5  # ... where they are at least this many (a coarse scan's faint strokes are one or two)
-GRAIN_LEVEL = 0.9  # ... and ink weaker than this quantile of theirs is grain wherever it lies
+GRAIN_LEVEL = 0.9  # ... and ink weaker than this quantile of theirs is grain wherever it lies,
+FLOOR_CAP = 0.5  # ... up to this share of the largest piece's strokes (its 90th percentile)
 
 
 def without_specks(ink: np.ndarray) -> np.ndarray:
     """Ink [0, 1] (noise floor applied) -> the same without specks and grain (module docstring);
     `ink` itself where there are none. Where there is grain, ink weaker than GRAIN_LEVEL of the
-    grain's levels is cleared everywhere, and the pieces are looked at again."""
+    grain's levels (at most FLOOR_CAP of the largest piece's strokes' level) is cleared everywhere,
+    and the pieces are looked at again."""
     out, grain = _cleared(ink)
     if grain is None:
         return out
-    out = np.where(out < grain, 0, out).astype(ink.dtype)
+    pieces, _ = ndimage.label(out > 0, structure=np.ones((3, 3), bool))
+    largest = np.bincount(pieces.ravel())[1:].argmax() + 1
+    floor = min(grain, FLOOR_CAP * float(np.percentile(out[pieces == largest], 90)))  # the strokes' own level stays
+    out = np.where(out < floor, 0, out).astype(ink.dtype)
     return _cleared(out, grainy=True)[0]
 
 
@@ -46,7 +52,7 @@ def _cleared(ink: np.ndarray, grainy: bool = False) -> tuple[np.ndarray, float |
     sizes = np.bincount(piece, minlength=count + 1)
     cleared = sizes < SPECK * sizes.max()
     strength = np.bincount(piece, weights=level, minlength=count + 1) / np.maximum(sizes, 1)
-    weak = (strength < STRONG) & ~cleared
+    weak = strength < STRONG  # specks among them: short fibres are grain too
     weak[[0, int(np.argmax(sizes))]] = False  # the largest piece is the digit's, however much grain joins it
     grain = None
     if weak.any() and (grainy or (sizes[weak].sum() > GRAIN * ink.size and weak.sum() >= GRAIN_PIECES)):

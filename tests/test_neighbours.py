@@ -44,6 +44,12 @@ def test_the_digits_own_ink_stays():
     one[:, 2:10] = 1  # a 1 beside a sliver shorter than it: the 1 is no sliver of the other
     pair = beside(one, 6, 8, rows=(30, 70))
     assert np.array_equal(without_neighbours(pair, INK_THRESHOLD)[:, 14:], one)
+    thin = np.zeros((100, 5), np.float32)
+    thin[5:95] = 1  # a thin 1 cropped tight, touching the edge, beside a bold 0's left side cut by the crop
+    bold = np.zeros((100, 25), np.float32)
+    bold[10:90, :15] = 1  # 2.7 times the 1's ink
+    pair = np.concatenate([thin, np.zeros((100, 10), np.float32), bold], axis=1)
+    assert np.array_equal(without_neighbours(pair, INK_THRESHOLD)[:, :5], thin)
 
 
 def test_a_tight_crop_with_a_sliver_reads_as_without_it():
