@@ -31,19 +31,17 @@ def without_specks(ink: np.ndarray) -> np.ndarray:
     `ink` itself where there are none. Where there is grain, ink weaker than GRAIN_LEVEL of the
     grain's levels (at most FLOOR_CAP of the largest piece's strokes' level) is cleared everywhere,
     and the pieces are looked at again."""
-    out, grain = _cleared(ink)
-    if grain is None:
+    out, floor = _cleared(ink)
+    if floor is None:
         return out
-    pieces, _ = ndimage.label(out > 0, structure=np.ones((3, 3), bool))
-    largest = np.bincount(pieces.ravel())[1:].argmax() + 1
-    floor = min(grain, FLOOR_CAP * float(np.percentile(out[pieces == largest], 90)))  # the strokes' own level stays
     out = np.where(out < floor, 0, out).astype(ink.dtype)
     return _cleared(out, grainy=True)[0]
 
 
 def _cleared(ink: np.ndarray, grainy: bool = False) -> tuple[np.ndarray, float | None]:
-    """(ink without its specks and grain's pieces, the grain's level: GRAIN_LEVEL of its pieces'
-    levels, or None where there is no grain). Weak pieces are grain however few where `grainy`."""
+    """(ink without its specks and grain's pieces, the grain's floor: GRAIN_LEVEL of its pieces'
+    levels, at most FLOOR_CAP of the largest piece's strokes (their 90th percentile), which is never
+    cleared; None where there is no grain). Weak pieces are grain however few where `grainy`."""
     pieces, count = ndimage.label(ink > 0, structure=np.ones((3, 3), bool))
     if count < 2:
         return ink, None
@@ -52,15 +50,17 @@ def _cleared(ink: np.ndarray, grainy: bool = False) -> tuple[np.ndarray, float |
     sizes = np.bincount(piece, minlength=count + 1)
     cleared = sizes < SPECK * sizes.max()
     strength = np.bincount(piece, weights=level, minlength=count + 1) / np.maximum(sizes, 1)
+    largest = int(np.argmax(sizes))
     weak = strength < STRONG  # specks among them: short fibres are grain too
-    weak[[0, int(np.argmax(sizes))]] = False  # the largest piece is the digit's, however much grain joins it
-    grain = None
+    weak[[0, largest]] = False  # the largest piece is the digit's, however much grain joins it
+    floor = None
     if weak.any() and (grainy or (sizes[weak].sum() > GRAIN * ink.size and weak.sum() >= GRAIN_PIECES)):
         cleared |= weak
-        grain = float(np.percentile(level[weak[piece]], 100 * GRAIN_LEVEL))
+        floor = min(float(np.percentile(level[weak[piece]], 100 * GRAIN_LEVEL)),
+                    FLOOR_CAP * float(np.percentile(level[piece == largest], 90)))  # the strokes' own level stays
     cleared[0] = False
     if not cleared.any():
-        return ink, grain
+        return ink, floor
     out = ink.copy()
     out.ravel()[where[cleared[piece]]] = 0
-    return out, grain
+    return out, floor
