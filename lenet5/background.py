@@ -7,17 +7,15 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-BACKGROUND_SIDE = 512  # pixels on the long side at which the paper's level is estimated
+from lenet5.imaging import at_side, border_of, opening, otsu
+from lenet5.shadow import paper_frame, shadowed
+
 FLAT_PAPER = 0.06  # paper within this of a smooth surface is evenly lit
-SHADOW_SHARE, SHADOW_STEP = 0.1, 0.2  # a border whose two levels each hold this share, this far apart, holds two
-BETWEEN = 0.1  # ... with at most this share of it between them
-INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
 LINE_RUNS = 32  # printed lines cross the border in runs no longer than this share of its side (1/32)
 LINE_TILT = 0.05  # ... and meet the opposite side within this share of it of where they left
 GLARE, GLARE_BLUR = 0.02, 64  # the share of the page lighter than its border's paper beyond which that light is a flash's glare
 GLARE_EDGE = 0.1  # ... where less than this share of the border is so
-STROKES = 0.001  # the least share of an image, beyond a level of its paper, that is strokes rather than noise
 
 
 def stroke_level(ink: np.ndarray) -> float:
@@ -29,104 +27,6 @@ def stroke_level(ink: np.ndarray) -> float:
         return 0.0
     strong = values[values > otsu(values)]
     return float(np.percentile(strong, 99)) if len(strong) else top
-
-
-def otsu(values: np.ndarray, bins: int = 256) -> float:
-    """Otsu's threshold: the level that best splits `values` into two classes (between-class variance)."""
-    counts, edges = np.histogram(values, bins=bins)
-    centres = (edges[:-1] + edges[1:]) / 2
-    weight = np.cumsum(counts)
-    total = weight[-1]
-    mass = np.cumsum(counts * centres)
-    low = weight[:-1]
-    high = total - low
-    ok = (low > 0) & (high > 0)
-    between = np.zeros(bins - 1)
-    mean_low = np.divide(mass[:-1], low, out=np.zeros(bins - 1), where=ok)
-    mean_high = np.divide(mass[-1] - mass[:-1], high, out=np.zeros(bins - 1), where=ok)
-    between[ok] = low[ok] * high[ok] * (mean_low[ok] - mean_high[ok]) ** 2
-    return float(edges[1:][np.argmax(between)])
-
-
-def border_of(image: np.ndarray) -> np.ndarray:
-    """The outermost pixels of an image (H, W), its four sides one after another."""
-    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
-
-
-def two_levels(border: np.ndarray) -> tuple[float, float] | None:
-    """The medians (low, high) of a border's two levels where it holds two, split by Otsu's threshold:
-    each a large share of it (SHADOW_SHARE), far apart (SHADOW_STEP), and little of the border between
-    them (BETWEEN: a shadow's edge crosses it, where light falling off spreads it over the range); else None."""
-    split = otsu(border)
-    low, high = border[border <= split], border[border > split]
-    if min(len(low), len(high)) < SHADOW_SHARE * len(border):
-        return None
-    a, b = float(np.median(low)), float(np.median(high))
-    between = ((border > a + (b - a) / 3) & (border < b - (b - a) / 3)).mean()  # the middle third
-    return (a, b) if b - a >= SHADOW_STEP and between <= BETWEEN else None
-
-
-def paper_is_light(grey: np.ndarray) -> bool:
-    """Whether the paper is lighter than the ink in grey [0, 1] (H, W). The paper is the majority of
-    the image's border, unless the border holds two levels, the darker letting through at least
-    INK_ALONG of the lighter's light, and strokes lie beyond one of them only (`strokes_beyond`: a
-    shadow across the page: its two levels are both paper, and the ink lies beyond them)."""
-    border = border_of(grey)
-    levels = two_levels(border)
-    if levels is not None and levels[0] >= INK_ALONG * levels[1]:  # (else the darker level is dark ink on the border)
-        darker, lighter = strokes_beyond(grey, *levels)
-        if max(darker, lighter) > max(2 * min(darker, lighter), STROKES):
-            return bool(darker > lighter)
-    return bool(np.median(border) > 0.5)
-
-
-def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, float]:
-    """The shares of `image` that are strokes below `low` and above `high` by half the step between
-    them: pixels that far beyond, in the image at BACKGROUND_SIDE with a 3x3 median taken (lone
-    pixels of grain and noise are not strokes), and narrower than an eighth of its side (light that
-    varies across broad paper is not either); 0 on a side where such narrow pixels are not the most
-    of what lies beyond."""
-    small = ndimage.median_filter(at_side(image), 3)
-    margin, window = (high - low) / 2, max(3, min(small.shape) // 8 | 1)
-
-    def narrow(beyond: np.ndarray) -> float:
-        thin = beyond & ~opening(beyond.astype(np.uint8), window).astype(bool)
-        return float(thin.mean()) if thin.sum() * 2 > beyond.sum() else 0.0
-
-    return narrow(small < low - margin), narrow(small > high + margin)
-
-
-def shadowed(small: np.ndarray) -> bool:
-    """Whether a shadow's edge crosses the border of ink image `small` (ink bright, from light paper:
-    the shadow is the higher level): the border holds two levels, the darker lets through at least
-    INK_ALONG of the lighter's light (ink along a tight crop's border lets through far less) and is
-    flat (its middle half within a quarter of the step), a ring
-    an eighth of the way in holds the same darker level (a shadow goes on inwards; a tight crop's
-    faint edges on its border do not), and strokes lie beyond both levels (grey ink along a tight
-    crop's border is itself the strongest thing in the image)."""
-    border = border_of(small)
-    levels = two_levels(border)
-    if levels is None or 1 - levels[1] < INK_ALONG * (1 - levels[0]):
-        return False
-    darker = border[border > levels[0] + (levels[1] - levels[0]) / 2]
-    if np.subtract(*np.percentile(darker, [75, 25])) > (levels[1] - levels[0]) / 4:
-        return False  # a shadow is one level along the border; ink touching it (a digit scanned coarsely) is many
-    inset = min(small.shape) // 8
-    inner = two_levels(border_of(small[inset: small.shape[0] - inset, inset: small.shape[1] - inset])) if inset else None
-    if inner is None or abs(inner[1] - levels[1]) >= SHADOW_STEP / 2:
-        return False
-    fainter, stronger = strokes_beyond(small, *levels)
-    return stronger > max(2 * fainter, STROKES)
-
-
-def at_side(image: np.ndarray) -> np.ndarray:
-    """The image (H, W) averaged down to BACKGROUND_SIDE on its long side (as it is, if no larger), float32."""
-    h, w = image.shape
-    scale = min(1.0, BACKGROUND_SIDE / max(h, w))
-    if scale == 1.0:
-        return image.astype(np.float32, copy=False)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
 
 
 def paper_level(ink: np.ndarray) -> np.ndarray:
@@ -292,25 +192,3 @@ def local_level(small: np.ndarray, shadow: bool = False) -> np.ndarray:
     return level(k)
 
 
-def paper_frame(small: np.ndarray, k: int, paper: float) -> np.ndarray:
-    """`small` padded by k on every side with the paper along its border, repeated outwards: each
-    border line opened along itself by a window of k, so that ink crossing the border (narrower
-    than the window) goes and a shadow crossing it (wider) stays; where what stays lets through
-    under INK_ALONG of the `paper`'s light (ink along the border of a tight crop), `paper` instead."""
-
-    def line(values: np.ndarray) -> np.ndarray:
-        opened = opening(values, k)  # along the line alone
-        return np.where(1 - opened >= INK_ALONG * (1 - paper), opened, paper)
-
-    framed = small.copy()
-    framed[0], framed[-1] = line(small[0]), line(small[-1])
-    framed[:, 0], framed[:, -1] = line(small[:, 0]), line(small[:, -1])
-    padded = np.pad(framed, k, mode="edge")
-    padded[k:-k, k:-k] = small
-    return padded
-
-
-def opening(a: np.ndarray, k: int) -> np.ndarray:
-    """Grey-level opening by a k x k square (k odd; by k pixels along a line): minimum filter, then maximum
-    filter (edges repeated)."""
-    return ndimage.maximum_filter(ndimage.minimum_filter(a, size=k, mode="nearest"), size=k, mode="nearest")

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
-from lenet5.background import at_side, border_of, opening
+from lenet5.imaging import at_side, border_of, opening
 
 STEP = 0.12  # the page is at least this much lighter than the border's level (grey [0, 1])
 LEAST_PAGE = 0.02  # ... and covers at least this share of the image (a note on a desk, photographed from afar)

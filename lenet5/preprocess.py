@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from lenet5.background import above_paper, paper_is_light, stroke_level
+from lenet5.background import above_paper, stroke_level
+from lenet5.shadow import paper_is_light
 from lenet5.circles import without_circles
 from lenet5.errors import Lenet5Error
 from lenet5.neighbours import without_neighbours

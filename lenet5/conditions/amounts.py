@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from lenet5.background import border_of
+from lenet5.imaging import border_of
 from lenet5.strokes import disc_filter
 
 # Whole amounts (a line of digits as lenet5/data/strips.py scans it, uint8 grey, either polarity),

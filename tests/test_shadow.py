@@ -1,0 +1,84 @@
+"""A shadow across the page: told from ink along the border, taken for paper, and the polarity kept."""
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from lenet5.preprocess import ink_map
+from lenet5.shadow import paper_is_light, shadowed, two_levels
+
+
+def slanted_shadow(depth: float, share: float, size: int = 200) -> np.ndarray:
+    """Grey: a dark ring (a digit 0) on light paper, the page left of a slanted edge in a shadow
+    letting `depth` of the light through; the edge crosses the top at `share` of the width."""
+    ys, xs = np.mgrid[:size, :size]
+    grey = np.full((size, size), 0.94, np.float32)
+    radius = np.hypot(ys - size / 2, xs - size / 2)
+    grey[(radius > 30) & (radius < 38)] = 0.1
+    return np.where(xs + 0.3 * ys < share * size, grey * depth, grey).astype(np.float32)
+
+
+@pytest.mark.parametrize("share", [0.45, 0.85])  # the shadow over about a third and over most of the border
+def test_a_slanted_shadow_across_the_border_leaves_only_the_strokes(share):
+    grey = slanted_shadow(0.5, share)
+    assert paper_is_light(grey)  # though most of the border may be the shadow's, darker than half
+    ink = ink_map(grey)
+    ring = np.hypot(*(np.mgrid[:200, :200] - 100))
+    assert ink[ring > 42].max() == 0  # no corner of the shadow at the border is taken for ink
+    assert ink[(ring > 32) & (ring < 36)].min() > 0.5  # the strokes, in the shadow and out of it
+
+
+def test_a_shadow_is_told_from_a_tight_crops_ink_and_faint_edges_on_the_border():
+    assert shadowed(1 - slanted_shadow(0.5, 0.45))
+    crop = slanted_shadow(1.0, 0)[62:138, 62:138]  # the ring cropped to its ink: strokes on every side
+    assert not shadowed(1 - crop)
+    faint = crop.copy()
+    faint[[0, -1], :], faint[:, [0, -1]] = 0.7, 0.7  # the crop's edge through faint ink all round
+    assert not shadowed(1 - faint)
+    assert paper_is_light(crop) and not paper_is_light(1 - crop)
+
+
+def test_without_two_levels_on_the_border_polarity_is_the_borders_majority():
+    assert two_levels(np.full(100, 0.9)) is None
+    assert paper_is_light(np.full((20, 20), 0.6, np.float32)) and not paper_is_light(np.full((20, 20), 0.4, np.float32))
+
+
+def test_a_bold_tight_crop_under_light_falling_off_keeps_its_polarity():
+    ys, xs = np.mgrid[:200, :200]
+    ring = (np.hypot(ys - 100, xs - 100) > 70) & (np.hypot(ys - 100, xs - 100) < 110)  # a bold 0 cropped to its ink
+    grey = np.where(ring, 0.2, 0.8 + 0.15 * xs / 200).astype(np.float32)  # the border two levels: ink and paper, no shadow
+    assert paper_is_light(grey) and not shadowed(1 - grey)
+    ink = ink_map(grey)
+    assert (ink[ring] > 0).mean() > 0.95 and ink[~ring].max() == 0
+
+
+@pytest.mark.parametrize("ink, paper, noise", [(0.3, 0.8, 0.01), (0.6, 0.25, 0.05)])  # grey ink; chalk on a noisy board
+def test_a_bold_tight_crop_in_grey_ink_or_chalk_is_no_shadow(ink, paper, noise):
+    ys, xs = np.mgrid[:240, :160]
+    seven = (ys < 10) | (np.abs(xs - (160 - 0.45 * ys)) < 12)  # a bold 7 cropped to its ink: the bar along the top border
+    grey = np.clip(np.where(seven, ink, paper) + np.random.default_rng(0).normal(0, noise, seven.shape), 0, 1).astype(np.float32)
+    assert paper_is_light(grey) == (paper > ink) and not shadowed(1 - grey if paper > ink else grey)
+    out = ink_map(grey)
+    assert (out[seven] > 0).mean() > 0.95 and (out[~ndimage.binary_dilation(seven, iterations=3)] > 0).mean() < 0.05
+
+
+def test_a_band_of_shadow_across_the_page_is_paper():
+    grey = slanted_shadow(1.0, 0)  # the ring on evenly lit paper
+    ys, xs = np.mgrid[:200, :200]
+    band = np.abs(xs + 0.3 * ys - 130) < 25  # a band a quarter of the page wide, through the ring
+    grey = np.where(band, grey * 0.5, grey).astype(np.float32)
+    assert shadowed(1 - grey)
+    ink = ink_map(grey)
+    ring = np.hypot(ys - 100, xs - 100)
+    assert ink[ring > 42].max() == 0 and ink[(ring > 32) & (ring < 36)].min() > 0.5
+
+
+def test_a_coarse_scan_of_a_digit_touching_its_border_is_no_shadow():
+    # UCI's digit 12: 8x8 levels of ink, pixel-repeated to 112 px (benchmarks/uci_digits.py), grey ink on the border's blocks
+    levels = np.array([[0, 0, 5, 12, 1, 0, 0, 0], [0, 0, 15, 14, 7, 0, 0, 0], [0, 0, 13, 1, 12, 0, 0, 0], [0, 2, 10, 0, 14, 0, 0, 0],
+                       [0, 0, 2, 0, 16, 1, 0, 0], [0, 0, 0, 6, 15, 0, 0, 0], [0, 0, 9, 16, 15, 9, 8, 2], [0, 0, 3, 11, 8, 13, 12, 4]])
+    grey = np.repeat(np.repeat(1 - levels / 16 * 0.9, 14, axis=0), 14, axis=1)
+    smooth = np.asarray(Image.fromarray((grey * 255).astype(np.uint8)).resize((8, 8), Image.Resampling.BOX)
+                        .resize((112, 112), Image.Resampling.BILINEAR), np.float32) / 255
+    assert not shadowed(1 - smooth) and paper_is_light(smooth)
