@@ -8,7 +8,7 @@ from PIL import Image
 from scipy import ndimage
 
 from lenet5.imaging import at_side, border_of, opening, otsu
-from lenet5.shadow import paper_frame, shadowed
+from lenet5.shadow import paper_frame, shadow_light
 
 FLAT_PAPER = 0.06  # paper within this of a smooth surface is evenly lit
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
@@ -47,16 +47,16 @@ def above_paper(ink: np.ndarray, light_paper: bool) -> np.ndarray:
 
 
 def _paper(ink: np.ndarray) -> tuple[np.ndarray, bool]:
-    """`paper_level` and whether a shadow crosses the border (`shadowed`), at BACKGROUND_SIDE."""
+    """`paper_level` and whether a shadow crosses the border (`shadow_light`), at BACKGROUND_SIDE."""
     h, w = ink.shape
     small = at_side(ink)
-    shadow = shadowed(small)
-    coef = None if shadow else border_fit(small)
+    shadow = shadow_light(small)
+    coef = None if shadow is not None else border_fit(small)
     if coef is not None and not glare(small - quadratic(coef, small.shape)):
         surface = quadratic(coef, (h, w))
-        return np.minimum(surface + paper_offset(ink - surface), ink), shadow
+        return np.minimum(surface + paper_offset(ink - surface), ink), False
     full = Image.fromarray(local_level(small, shadow).astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
-    return np.minimum(np.asarray(full, dtype=np.float32), ink), shadow
+    return np.minimum(np.asarray(full, dtype=np.float32), ink), shadow is not None
 
 
 def glare(residual: np.ndarray) -> bool:
@@ -161,7 +161,7 @@ def _runs(marked: np.ndarray) -> np.ndarray:
     return np.stack([(starts + stops - 1) / 2, stops - starts], axis=1)
 
 
-def local_level(small: np.ndarray, shadow: bool = False) -> np.ndarray:
+def local_level(small: np.ndarray, shadow: float | None = None) -> np.ndarray:
     """The paper's level pixel by pixel: a grey-level opening (a minimum, then a maximum filter)
     whose window is wider than the strokes, so strokes go and shadows keep their edges. The image
     is padded with its border's paper (ink cropped tight still has paper beside it), and with a
@@ -177,7 +177,7 @@ def local_level(small: np.ndarray, shadow: bool = False) -> np.ndarray:
 
     def level(k: int) -> np.ndarray:
         if k not in levels:
-            padded = paper_frame(small, k, paper) if shadow else np.pad(small, k, constant_values=paper)
+            padded = paper_frame(small, k, paper, shadow) if shadow is not None else np.pad(small, k, constant_values=paper)
             levels[k] = opening(padded, k)[k:-k, k:-k]
         return levels[k]
 

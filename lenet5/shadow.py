@@ -1,6 +1,17 @@
 """A shadow across the page: the border holds two levels of paper, and the ink lies beyond both
 (darker than the shadow and the lit paper alike), so the shadow is paper, not ink, and the polarity
-is read from the strokes, not from the border's majority."""
+is read from the strokes, not from the border's majority.
+
+A deep shadow (0.3 of the light: a hand or a phone held over the page) lets its strokes through no
+darker than itself by half the step to the lit paper, nor are strokes on the lit paper darker than
+it by so much, so `strokes_beyond` finds none, and under INK_ALONG of the light the darker level
+was taken for ink along the border: its corners a solid wedge, 9 held-out digits in 100 read right
+(at 0.4, 85). Such a shadow is told from ink by its breadth and by the ink's level (`broad_shadow`):
+a window of 1/BROAD of the picture's short side fits in it all along where it meets the border (a
+stroke is narrower), and the digit's strokes, in it or on the lit paper, are darker than it by
+RELATIVE of its light (a shadow dims ink and paper alike; a bold stroke along the border is as dark
+as the rest of the digit).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +24,9 @@ SHADOW_SHARE, SHADOW_STEP = 0.1, 0.2  # a border whose two levels each hold this
 BETWEEN = 0.1  # ... with at most this share of it between them
 INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
 STROKES = 0.001  # the least share of an image, beyond a level of its paper, that is strokes rather than noise
+BROAD = 6  # a window of 1/BROAD of the short side fits in a shadow (`broad_shadow`) all along where it meets the border
+ALONG = 0.8  # ... over at least this share of the border's part darker than the two levels' midpoint
+RELATIVE = 0.5  # ... and the strokes let through at most this share of its light
 
 
 def two_levels(border: np.ndarray) -> tuple[float, float] | None:
@@ -32,13 +46,16 @@ def paper_is_light(grey: np.ndarray) -> bool:
     """Whether the paper is lighter than the ink in grey [0, 1] (H, W). The paper is the majority of
     the image's border, unless the border holds two levels, the darker letting through at least
     INK_ALONG of the lighter's light, and strokes lie beyond one of them only (`strokes_beyond`: a
-    shadow across the page: its two levels are both paper, and the ink lies beyond them)."""
+    shadow across the page: its two levels are both paper, and the ink lies beyond them), or the
+    darker is a shadow told by its breadth (`broad_shadow`: the strokes then darker than both)."""
     border = border_of(grey)
     levels = two_levels(border)
     if levels is not None and levels[0] >= INK_ALONG * levels[1]:  # (else the darker level is dark ink on the border)
         darker, lighter = strokes_beyond(grey, *levels)
         if max(darker, lighter) > max(2 * min(darker, lighter), STROKES):
             return bool(darker > lighter)
+    if levels is not None and broad_shadow(grey, *levels):
+        return True
     return bool(np.median(border) > 0.5)
 
 
@@ -58,38 +75,65 @@ def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, f
     return narrow(small < low - margin), narrow(small > high + margin)
 
 
+def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
+    """Whether the darker of a border's two levels `low` < `high` (grey [0, 1] (H, W), dark ink) is
+    a shadow, told by its breadth rather than by `strokes_beyond`: the region darker than their
+    midpoint that a window of 1/BROAD of the short side fits in holds ALONG of the border's dark part
+    and SHADOW_SHARE of the border, and strokes lie in the picture darker than `low` by RELATIVE of
+    its light (module docstring)."""
+    small = ndimage.median_filter(at_side(grey), 3)  # lone pixels of noise are not strokes
+    dark = small < (low + high) / 2
+    broad = opening(dark.astype(np.uint8), max(3, min(small.shape) // BROAD | 1)).astype(bool)
+    meets = border_of(broad)
+    if meets.sum() < ALONG * border_of(dark).sum() or meets.mean() < SHADOW_SHARE:
+        return False
+    return bool((small < RELATIVE * low).mean() > STROKES)
+
+
 def shadowed(small: np.ndarray) -> bool:
-    """Whether a shadow's edge crosses the border of ink image `small` (ink bright, from light paper:
-    the shadow is the higher level): the border holds two levels, the darker lets through at least
-    INK_ALONG of the lighter's light (ink along a tight crop's border lets through far less) and is
-    flat (its middle half within a quarter of the step), a ring
-    an eighth of the way in holds the same darker level (a shadow goes on inwards; a tight crop's
-    faint edges on its border do not), and strokes lie beyond both levels (grey ink along a tight
-    crop's border is itself the strongest thing in the image)."""
+    """Whether a shadow's edge crosses the border of ink image `small` (`shadow_light` finds one)."""
+    return shadow_light(small) is not None
+
+
+def shadow_light(small: np.ndarray) -> float | None:
+    """The share of the lit paper's light let through by a shadow whose edge crosses the border of
+    ink image `small` (ink bright, from light paper: the shadow is the higher level), or None where
+    none does: the border holds two levels, the darker flat (its middle half within a quarter of
+    the step), a ring an eighth of the way in holds the same darker level (a shadow goes on inwards;
+    a tight crop's faint edges on its border do not), and either the darker lets through at least
+    INK_ALONG of the lighter's light (ink along a tight crop's border lets through far less) and
+    strokes lie beyond both levels (grey ink along a tight crop's border is itself the strongest
+    thing in the image), or it is a `broad_shadow`."""
     border = border_of(small)
     levels = two_levels(border)
-    if levels is None or 1 - levels[1] < INK_ALONG * (1 - levels[0]):
-        return False
+    if levels is None:
+        return None
+    light = (1 - levels[1]) / max(1 - levels[0], 1e-6)
     darker = border[border > levels[0] + (levels[1] - levels[0]) / 2]
     if np.subtract(*np.percentile(darker, [75, 25])) > (levels[1] - levels[0]) / 4:
-        return False  # a shadow is one level along the border; ink touching it (a digit scanned coarsely) is many
+        return None  # a shadow is one level along the border; ink touching it (a digit scanned coarsely) is many
     inset = min(small.shape) // 8
     inner = two_levels(border_of(small[inset: small.shape[0] - inset, inset: small.shape[1] - inset])) if inset else None
     if inner is None or abs(inner[1] - levels[1]) >= SHADOW_STEP / 2:
-        return False
-    fainter, stronger = strokes_beyond(small, *levels)
-    return stronger > max(2 * fainter, STROKES)
+        return None
+    if light >= INK_ALONG:
+        fainter, stronger = strokes_beyond(small, *levels)
+        if stronger > max(2 * fainter, STROKES):
+            return light
+    return light if broad_shadow(1 - small, 1 - levels[1], 1 - levels[0]) else None
 
 
-def paper_frame(small: np.ndarray, k: int, paper: float) -> np.ndarray:
+def paper_frame(small: np.ndarray, k: int, paper: float, shadow: float) -> np.ndarray:
     """`small` padded by k on every side with the paper along its border, repeated outwards: each
     border line opened along itself by a window of k, so that ink crossing the border (narrower
     than the window) goes and a shadow crossing it (wider) stays; where what stays lets through
-    under INK_ALONG of the `paper`'s light (ink along the border of a tight crop), `paper` instead."""
+    under INK_ALONG of the `paper`'s light (ink along the border of a tight crop), or under a
+    deeper `shadow` (the share of the light it lets through) RELATIVE of its light, `paper` instead."""
+    least = INK_ALONG if shadow >= INK_ALONG else RELATIVE * shadow
 
     def line(values: np.ndarray) -> np.ndarray:
         opened = opening(values, k)  # along the line alone
-        return np.where(1 - opened >= INK_ALONG * (1 - paper), opened, paper)
+        return np.where(1 - opened >= least * (1 - paper), opened, paper)
 
     framed = small.copy()
     framed[0], framed[-1] = line(small[0]), line(small[-1])

@@ -19,14 +19,35 @@ def slanted_shadow(depth: float, share: float, size: int = 200) -> np.ndarray:
     return np.where(xs + 0.3 * ys < share * size, grey * depth, grey).astype(np.float32)
 
 
+@pytest.mark.parametrize("depth", [0.5, 0.4, 0.3])  # 0.3 and 0.4: the strokes beyond neither level by half the step
 @pytest.mark.parametrize("share", [0.45, 0.85])  # the shadow over about a third and over most of the border
-def test_a_slanted_shadow_across_the_border_leaves_only_the_strokes(share):
-    grey = slanted_shadow(0.5, share)
+def test_a_slanted_shadow_across_the_border_leaves_only_the_strokes(share, depth):
+    grey = slanted_shadow(depth, share)
     assert paper_is_light(grey)  # though most of the border may be the shadow's, darker than half
     ink = ink_map(grey)
     ring = np.hypot(*(np.mgrid[:200, :200] - 100))
     assert ink[ring > 42].max() == 0  # no corner of the shadow at the border is taken for ink
     assert ink[(ring > 32) & (ring < 36)].min() > 0.5  # the strokes, in the shadow and out of it
+
+
+@pytest.mark.parametrize("depth", [0.5, 0.3])
+def test_a_shadow_over_a_corner_away_from_the_strokes_is_paper(depth):
+    grey = slanted_shadow(1.0, 0)  # the ring on evenly lit paper, a wedge of shadow over the top left corner
+    ys, xs = np.mgrid[:200, :200]
+    grey = np.where(xs + ys < 150, grey * depth, grey).astype(np.float32)
+    assert paper_is_light(grey) and shadowed(1 - grey)
+    ink = ink_map(grey)
+    ring = np.hypot(ys - 100, xs - 100)
+    assert ink[ring > 42].max() == 0 and ink[(ring > 32) & (ring < 36)].min() > 0.5
+
+
+def test_a_broad_dark_region_along_the_border_without_darker_strokes_is_ink():
+    ys, xs = np.mgrid[:200, :200]
+    blob = xs + ys < 150  # as broad as a shadow, but the strokes are no darker than it: a bold marker's ink
+    grey = np.where(blob | ((np.hypot(ys - 120, xs - 120) > 30) & (np.hypot(ys - 120, xs - 120) < 38)), 0.1, 0.94)
+    grey = grey.astype(np.float32)
+    assert not shadowed(1 - grey)
+    assert ink_map(grey)[blob].min() > 0.5
 
 
 def test_a_shadow_is_told_from_a_tight_crops_ink_and_faint_edges_on_the_border():
