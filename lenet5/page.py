@@ -37,6 +37,8 @@ MOST_STROKES = 0.002  # ... and more than this share of the surround being so me
 EDGE = 2  # pixels (at the working size) of the page's edge given to the surround: its blur
 FLAT, FLAT_SHARE = 0.05, 0.5  # a darker page: this share of what is darker than the border lies this near its median
 DARKEST_PAGE = 0.5  # ... and its level is above this (the polarity, read from the border, would take darker paper for ink)
+INK_STROKES = 0.5  # a lighter surround's strokes are darker than its level by this share of the step to the ink
+INK = 0.5  # ... the ink's level: this percentile of the picture
 
 
 def on_the_page(grey: np.ndarray) -> np.ndarray:
@@ -64,7 +66,10 @@ def on_the_page(grey: np.ndarray) -> np.ndarray:
 def page_mask(small: np.ndarray, strokes_in: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """(the page, its paper without the ink) as boolean masks of `small` (grey [0, 1] at the working
     size), or None where no page lies in a surround. The surround's strokes are looked for in
-    `strokes_in` (`small` unless given: `folded` maps a light surround onto its dark strokes' level)."""
+    `strokes_in` (`small` unless given: `folded` maps a light surround onto its dark strokes' level),
+    darker than it there by INK_STROKES of the step to the ink (a drop shadow along a coloured note
+    or uneven light on a white table is darker than it by more than a quarter of the small step to
+    the note)."""
     border_level = float(np.median(border_of(small)))
     paper_level = float(np.percentile(small, 100 * (1 - LEAST_PAGE / 2)))  # the page's, however small a share
     step = paper_level - border_level
@@ -93,7 +98,8 @@ def page_mask(small: np.ndarray, strokes_in: np.ndarray | None = None) -> tuple[
     largest, open_share = _ink_inside(page, light, surround)
     if largest < LEAST_INK * page.sum() or open_share > OPEN_INK:
         return None
-    if _holds_strokes(small if strokes_in is None else strokes_in, surround, step):
+    if (_holds_strokes(small, surround, STROKES * step) if strokes_in is None
+            else _holds_strokes(strokes_in, surround, INK_STROKES * _ink_step(strokes_in, surround))):
         return None
     return page, paper
 
@@ -165,11 +171,17 @@ def _rectangle_area(corners: np.ndarray) -> float:
     return float(best)
 
 
-def _holds_strokes(small: np.ndarray, surround: np.ndarray, step: float) -> bool:
+def _holds_strokes(small: np.ndarray, surround: np.ndarray, darker: float) -> bool:
     """Whether the surround holds strokes: more than MOST_STROKES of it (a 3x3 median taken: noise is
-    not strokes) darker than its own level by STROKES of the step between it and the page."""
+    not strokes) `darker` than its own level (STROKES of the step between it and the page, or for a
+    lighter surround INK_STROKES of the step to the ink)."""
     inner = ndimage.binary_erosion(surround, iterations=EDGE)
     if not inner.any():
         return False
     values = ndimage.median_filter(small, 3)[inner]
-    return bool((values < np.median(values) - STROKES * step).mean() > MOST_STROKES)
+    return bool((values < np.median(values) - darker).mean() > MOST_STROKES)
+
+
+def _ink_step(small: np.ndarray, surround: np.ndarray) -> float:
+    """How far the ink (the INK percentile of `small`) lies below the surround's median."""
+    return float(np.median(small[surround])) - float(np.percentile(small, INK))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lenet5.page import on_the_page
-from lenet5.preprocess import ink_map
+from lenet5.preprocess import INK_THRESHOLD, ink_map
 
 
 def slip(surround: float, size=(300, 340), page=(40, 250, 60, 300), paper=0.92, noise=0.01, seed=0) -> np.ndarray:
@@ -81,6 +81,22 @@ def test_a_note_darker_than_a_white_desk_is_a_page_too():
     ink = ink_map(grey)
     assert ink[150, 176] > 0.9 and ink[95, 140] > 0.9
     assert ink[:30].max() == 0 and ink[60:230, 80:120].max() == 0  # neither the desk nor the note's paper is ink
+
+
+def test_a_note_with_a_drop_shadow_on_an_unevenly_lit_white_desk_is_a_page():
+    from scipy import ndimage
+
+    grey = slip(0.97, paper=0.76)
+    note = np.zeros(grey.shape, bool)
+    note[40:250, 60:300] = True
+    drop = ndimage.gaussian_filter(np.roll(note, (6, 6), (0, 1)).astype(np.float32), 3) * ~note
+    grey = grey * (1 - 0.35 * drop)  # its soft shadow down and to the right, 0.35 deep
+    grey = (grey * (1 - 0.1 * np.arange(340) / 340)).astype(np.float32)  # the light falling by a tenth across
+    assert on_the_page(grey) is not grey
+    ink = ink_map(grey)
+    assert ink[150, 176] > 0.9 and ink[95, 140] > 0.9
+    # the drop shadow is no ink: at most a haze along the note's edge too faint to count for the digit's box
+    assert ink[250:265, 70:310].max() < INK_THRESHOLD and ink[50:260, 300:315].max() < INK_THRESHOLD
 
 
 def test_a_digit_on_white_paper_is_not_folded_into_a_page():
