@@ -1,6 +1,6 @@
 """What lies around the digit (`benchmarks/people.py --around`): the page on a scanner's lid, a desk
 or a white table, a scan's grey frame, a flash's glare, a ring or a box drawn around the digit by
-hand, dust, grainy paper, the neighbours of a digit cut out of a number."""
+hand, dust, grainy paper, the neighbours of a digit cut out of a number, a note casting a shadow."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from lenet5.conditions.drawing import INK, PAPER, Condition, enlarged, on_paper,
 
 
 def on_a_surround(surround: Callable[[tuple[int, int], np.random.Generator], np.ndarray], turn: float,
-                  tint: float = 1.0) -> Callable:
+                  tint: float = 1.0, drop: tuple[float, float] | None = None) -> Callable:
     """The page (the digit with its margin, its paper's light times `tint`: a yellow note is darker in
     grey) turned by up to `turn` degrees, photographed or scanned lying on `surround` (a grey image of
-    the size asked), which fills 20-60% more of the picture each way, the page anywhere on it."""
+    the size asked), which fills 20-60% more of the picture each way, the page anywhere on it. With
+    `drop` (least, most), the page is lifted a little off the table and casts a soft shadow that
+    deep (the share of the light it takes), 2-8 px long in any direction, and the light falls by
+    5-15% across the whole picture from any side (a lamp beside the desk)."""
     def draw(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
         degrees = float(rng.uniform(-turn, turn))
         page = with_margin(enlarged(digit)).point(lambda v: round(v * tint))
@@ -26,10 +29,28 @@ def on_a_surround(surround: Callable[[tuple[int, int], np.random.Generator], np.
         h, w = page.height, page.width
         big_h, big_w = (np.array([h, w]) * rng.uniform(1.2, 1.6, 2)).astype(int)
         top, left = int(rng.integers(0, big_h - h + 1)), int(rng.integers(0, big_w - w + 1))
-        picture = Image.fromarray(np.clip(surround((big_h, big_w), rng), 0, 255).astype(np.uint8))
+        table = surround((big_h, big_w), rng)
+        if drop is not None:
+            table = table * (1 - rng.uniform(*drop) * _cast(held, (big_h, big_w), (top, left), rng))
+        picture = Image.fromarray(np.clip(table, 0, 255).astype(np.uint8))
         picture.paste(page, (left, top), held)
-        return picture
+        if drop is None:
+            return picture
+        ys, xs = np.mgrid[:big_h, :big_w].astype(np.float32)
+        a = rng.uniform(0, 2 * np.pi)
+        across = np.cos(a) * xs / big_w + np.sin(a) * ys / big_h
+        falling = 1 - rng.uniform(0.05, 0.15) * (across - across.min()) / np.ptp(across)
+        return Image.fromarray(np.clip(np.asarray(picture, np.float32) * falling, 0, 255).astype(np.uint8))
     return draw
+
+
+def _cast(held: Image.Image, shape: tuple[int, int], at: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """The soft shadow (0-1, H x W) of the page `held` (its mask, pasted at `at`, top and left) cast
+    2-8 px in any direction and blurred by 1.5-4 px."""
+    mask = Image.new("L", (shape[1], shape[0]), 0)
+    length, a = rng.uniform(2, 8), rng.uniform(0, 2 * np.pi)
+    mask.paste(held, (at[1] + round(length * np.cos(a)), at[0] + round(length * np.sin(a))), held)
+    return ndimage.gaussian_filter(np.asarray(mask, np.float32) / 255, rng.uniform(1.5, 4))
 
 
 def scanner_lid(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -187,4 +208,6 @@ AROUND = [
     Condition("dust", dust, "1-6 specks 2-5 px across anywhere on the page"),
     Condition("grainy paper", grainy_paper, "recycled or brown paper: fibres at any angle and dark flecks"),
     Condition("cut from a number", cut_from_a_number, "the crop cutting into the neighbours' ink on one side or both"),
+    Condition("a note in its shadow", on_a_surround(white_desk, 10, tint=0.8, drop=(0.15, 0.35)),
+              "a pink or blue note lifted off the table: a soft shadow 2-8 px long, the light falling by 5-15% across"),
 ]
