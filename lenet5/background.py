@@ -168,7 +168,7 @@ def local_level(small: np.ndarray, shadow: float | None = None) -> np.ndarray:
     `shadow` across the border, with that shadow carried on past it (`paper_frame`: else the
     window cannot fit in the shadow's corners there, and they are read as ink); the window is
     doubled while doubling still fills in much of the strokes (a bold stroke in a narrow window
-    comes out hollow)."""
+    comes out hollow), and stays narrower than the shadow (`shadow_breadth`)."""
     border = border_of(small)
     paper = float(np.percentile(border, 25))
     side = max(small.shape)
@@ -185,10 +185,20 @@ def local_level(small: np.ndarray, shadow: float | None = None) -> np.ndarray:
         top = small - level(k)
         return int((top > 0.5 * top.max()).sum()) if top.max() > 0 else 0
 
+    widest = side if shadow is None else shadow_breadth(small, paper, shadow)
     k = max(3, side // 16 | 1)
     found = strong(k)
-    while 2 * k + 1 <= side and found < 0.6 * (wider := strong(2 * k + 1)):
+    while 2 * k + 1 <= widest and found < 0.6 * (wider := strong(2 * k + 1)):
         k, found = 2 * k + 1, wider
     return level(k)
+
+
+def shadow_breadth(small: np.ndarray, paper: float, shadow: float) -> int:
+    """How wide the shadow is at its widest (pixels): twice the largest distance from its edge in the
+    region darker than halfway to its level (ink bright: `paper` + (1 - `paper`) (1 - `shadow`)).
+    The opening's window stays under it, else a band of shadow across the page is opened away
+    with the strokes and read as ink."""
+    dark = small > paper + (1 - paper) * (1 - shadow) / 2
+    return int(2 * ndimage.distance_transform_edt(dark).max())
 
 

@@ -95,6 +95,16 @@ def test_a_band_of_shadow_across_the_page_is_paper():
     assert ink[ring > 42].max() == 0 and ink[(ring > 32) & (ring < 36)].min() > 0.5
 
 
+def test_a_band_of_shadow_no_wider_than_a_doubled_window_is_not_opened_away_with_bold_strokes():
+    ys, xs = np.mgrid[:200, :200]
+    ring = np.hypot(ys - 100, xs - 100)
+    grey = np.where((ring > 30) & (ring < 44), 0.1, 0.94)  # strokes 14 px wide: hollow in the first window (13 px)
+    band = np.abs(xs + 0.3 * ys - 130) < 25  # 48 px across: the window doubled twice (55 px) would open it away
+    grey = np.where(band, grey * 0.5, grey).astype(np.float32)
+    ink = ink_map(grey)
+    assert ink[ring > 48].max() == 0 and ink[(ring > 32) & (ring < 42)].min() > 0.5
+
+
 def test_a_coarse_scan_of_a_digit_touching_its_border_is_no_shadow():
     # UCI's digit 12: 8x8 levels of ink, pixel-repeated to 112 px (benchmarks/uci_digits.py), grey ink on the border's blocks
     levels = np.array([[0, 0, 5, 12, 1, 0, 0, 0], [0, 0, 15, 14, 7, 0, 0, 0], [0, 0, 13, 1, 12, 0, 0, 0], [0, 2, 10, 0, 14, 0, 0, 0],
