@@ -38,7 +38,7 @@ EDGE = 2  # pixels (at the working size) of the page's edge given to the surroun
 FLAT, FLAT_SHARE = 0.05, 0.5  # a darker page: this share of what is darker than the border lies this near its median
 DARKEST_PAGE = 0.5  # ... and its level is above this (the polarity, read from the border, would take darker paper for ink)
 INK_STROKES = 0.5  # a lighter surround's strokes are darker than its level by this share of the step to the ink
-INK = 0.5  # ... the ink's level: this percentile of the picture
+INK_PERCENTILE = 0.5  # ... the ink's level: this percentile of the picture
 
 
 def on_the_page(grey: np.ndarray) -> np.ndarray:
@@ -183,5 +183,5 @@ def _holds_strokes(small: np.ndarray, surround: np.ndarray, darker: float) -> bo
 
 
 def _ink_step(small: np.ndarray, surround: np.ndarray) -> float:
-    """How far the ink (the INK percentile of `small`) lies below the surround's median."""
-    return float(np.median(small[surround])) - float(np.percentile(small, INK))
+    """How far the ink (the INK_PERCENTILE percentile of `small`) lies below the surround's median."""
+    return float(np.median(small[surround])) - float(np.percentile(small, INK_PERCENTILE))
