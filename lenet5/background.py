@@ -195,10 +195,12 @@ def local_level(small: np.ndarray, shadow: float | None = None) -> np.ndarray:
 
 def shadow_breadth(small: np.ndarray, paper: float, shadow: float) -> int:
     """How wide the shadow is at its widest (pixels): twice the largest distance from its edge in the
-    region darker than halfway to its level (ink bright: `paper` + (1 - `paper`) (1 - `shadow`)).
-    The opening's window stays under it, else a band of shadow across the page is opened away
-    with the strokes and read as ink."""
-    dark = small > paper + (1 - paper) * (1 - shadow) / 2
+    region within half a step of its level (ink bright: `paper` + (1 - `paper`) (1 - `shadow`)),
+    halfway to the lit paper on one side and to full ink on the other (a stroke touching the shadow
+    would widen it). The opening's window stays under it, else a band of shadow across the page is
+    opened away with the strokes and read as ink."""
+    level = paper + (1 - paper) * (1 - shadow)
+    dark = (small > (paper + level) / 2) & (small < (level + 1) / 2)
     return int(2 * ndimage.distance_transform_edt(dark).max())
 
 
