@@ -8,7 +8,7 @@ from PIL import Image
 from scipy import ndimage
 
 from lenet5.imaging import at_side, border_of, opening, otsu
-from lenet5.shadow import paper_frame, shadow_light
+from lenet5.shadow import paper_frame, shadow_light, two_levels
 
 FLAT_PAPER = 0.06  # paper within this of a smooth surface is evenly lit
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
@@ -33,7 +33,7 @@ def paper_level(ink: np.ndarray) -> np.ndarray:
     """The background of an ink image (ink bright), never above the ink itself. Where the image's
     border is clean paper (at most evenly lit: `border_surface` fits it), the paper's level is that
     smooth surface, whatever the strokes' width or how close the crop. Elsewhere it is local:
-    `local_level`, which carries a shadow whose edge crosses the border on past it (`shadowed`)."""
+    `local_level`, which carries a shadow whose edge crosses the border on past it (`shadow_light`)."""
     return _paper(ink)[0]
 
 
@@ -185,7 +185,7 @@ def local_level(small: np.ndarray, shadow: float | None = None) -> np.ndarray:
         top = small - level(k)
         return int((top > 0.5 * top.max()).sum()) if top.max() > 0 else 0
 
-    widest = side if shadow is None else shadow_breadth(small, paper, shadow)
+    widest = side if shadow is None else shadow_breadth(small)
     k = max(3, side // 16 | 1)
     found = strong(k)
     while 2 * k + 1 <= widest and found < 0.6 * (wider := strong(2 * k + 1)):
@@ -193,14 +193,19 @@ def local_level(small: np.ndarray, shadow: float | None = None) -> np.ndarray:
     return level(k)
 
 
-def shadow_breadth(small: np.ndarray, paper: float, shadow: float) -> int:
-    """How wide the shadow is at its widest (pixels): twice the largest distance from its edge in the
-    region within half a step of its level (ink bright: `paper` + (1 - `paper`) (1 - `shadow`)),
-    halfway to the lit paper on one side and to full ink on the other (a stroke touching the shadow
-    would widen it). The opening's window stays under it, else a band of shadow across the page is
-    opened away with the strokes and read as ink."""
-    level = paper + (1 - paper) * (1 - shadow)
-    dark = (small > (paper + level) / 2) & (small < (level + 1) / 2)
-    return int(2 * ndimage.distance_transform_edt(dark).max())
+def shadow_breadth(small: np.ndarray) -> int:
+    """How wide the shadow crossing the border of ink image `small` is at its widest (pixels): twice
+    the largest distance from its edge in the region within half a step of its level (the higher
+    of the border's `two_levels`), halfway to the lit paper on one side and to full ink on the other
+    (a stroke touching the shadow would widen it); the whole side where none is found. The opening's
+    window stays under it, else a band of shadow across the page is opened away with the strokes
+    and read as ink."""
+    levels = two_levels(border_of(small))
+    if levels is None:
+        return max(small.shape)
+    lit, level = levels
+    dark = (small > (lit + level) / 2) & (small < (level + 1) / 2)
+    widest = int(2 * ndimage.distance_transform_edt(dark).max())
+    return widest if widest > 0 else max(small.shape)
 
 

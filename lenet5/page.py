@@ -67,9 +67,9 @@ def page_mask(small: np.ndarray, strokes_in: np.ndarray | None = None) -> tuple[
     """(the page, its paper without the ink) as boolean masks of `small` (grey [0, 1] at the working
     size), or None where no page lies in a surround. The surround's strokes are looked for in
     `strokes_in` (`small` unless given: `folded` maps a light surround onto its dark strokes' level),
-    darker than it there by INK_STROKES of the step to the ink (a drop shadow along a coloured note
-    or uneven light on a white table is darker than it by more than a quarter of the small step to
-    the note)."""
+    and when given, they are darker than it there by INK_STROKES of the step to the ink, not by
+    STROKES of the step to the page (a drop shadow along a coloured note or uneven light on a white
+    table is darker than it by more than a quarter of the small step to the note)."""
     border_level = float(np.median(border_of(small)))
     paper_level = float(np.percentile(small, 100 * (1 - LEAST_PAGE / 2)))  # the page's, however small a share
     step = paper_level - border_level

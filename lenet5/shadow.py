@@ -9,8 +9,11 @@ was taken for ink along the border: its corners a solid wedge, 9 held-out digits
 (at 0.4, 85). Such a shadow is told from ink by its breadth and by the ink's level (`broad_shadow`):
 a window of 1/BROAD of the picture's short side fits in it all along where it meets the border (a
 stroke is narrower), and the digit's strokes, in it or on the lit paper, are darker than it by
-RELATIVE of its light (a shadow dims ink and paper alike; a bold stroke along the border is as dark
-as the rest of the digit).
+RELATIVE of its light and narrower than that window (a shadow dims ink and paper alike; a bold
+marker's stroke along the border is as dark as the rest of the digit, darker only where strokes
+cross, in blobs as wide as the strokes; a dark board's darker end is broad). Shadows letting
+through under DEEPEST of the light are not taken: the noise in them, scaled up by their light, is
+as strong as ink.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ STROKES = 0.001  # the least share of an image, beyond a level of its paper, tha
 BROAD = 6  # a window of 1/BROAD of the short side fits in a shadow (`broad_shadow`) all along where it meets the border
 ALONG = 0.8  # ... over at least this share of the border's part darker than the two levels' midpoint
 RELATIVE = 0.5  # ... and the strokes let through at most this share of its light
+DEEPEST = 0.25  # a shadow letting through less of the light is not taken (the sensor's noise in it, scaled up, is ink)
 
 
 def two_levels(border: np.ndarray) -> tuple[float, float] | None:
@@ -79,15 +83,21 @@ def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
     """Whether the darker of a border's two levels `low` < `high` (grey [0, 1] (H, W), dark ink) is
     a shadow, told by its breadth rather than by `strokes_beyond`: the region darker than their
     midpoint that a window of 1/BROAD of the short side fits in holds ALONG of the border's dark part
-    and SHADOW_SHARE of the border, and strokes lie in the picture darker than `low` by RELATIVE of
-    its light (module docstring)."""
+    and SHADOW_SHARE of the border, it lets through at least DEEPEST of the light, and strokes lie
+    in the picture darker than `low` by RELATIVE of its light, most of them narrower than the window
+    (module docstring)."""
+    if low < DEEPEST * high:
+        return False
     small = ndimage.median_filter(at_side(grey), 3)  # lone pixels of noise are not strokes
     dark = small < (low + high) / 2
-    broad = opening(dark.astype(np.uint8), max(3, min(small.shape) // BROAD | 1)).astype(bool)
+    window = max(3, min(small.shape) // BROAD | 1)
+    broad = opening(dark.astype(np.uint8), window).astype(bool)
     meets = border_of(broad)
     if meets.sum() < ALONG * border_of(dark).sum() or meets.mean() < SHADOW_SHARE:
         return False
-    return bool((small < RELATIVE * low).mean() > STROKES)
+    strokes = small < RELATIVE * low
+    narrow = strokes & ~opening(strokes.astype(np.uint8), window).astype(bool)
+    return bool(narrow.mean() > STROKES and 2 * narrow.sum() > strokes.sum())
 
 
 def shadowed(small: np.ndarray) -> bool:

@@ -113,3 +113,32 @@ def test_a_coarse_scan_of_a_digit_touching_its_border_is_no_shadow():
     smooth = np.asarray(Image.fromarray((grey * 255).astype(np.uint8)).resize((8, 8), Image.Resampling.BOX)
                         .resize((112, 112), Image.Resampling.BILINEAR), np.float32) / 255
     assert not shadowed(1 - smooth) and paper_is_light(smooth)
+
+
+def test_a_bold_marker_digit_cropped_tight_is_no_shadow_though_darker_where_its_strokes_cross():
+    grey = np.full((120, 80), 0.9, np.float32)
+    four = np.zeros(grey.shape, bool)
+    four[:, 45:70] = four[60:85, :] = four[:72, :24] = True  # strokes 24-25 px wide, the left arm cut by the crop
+    grey[four] = 0.22
+    grey[60:85, 45:70] = grey[60:72, :24] = 0.09  # a felt marker is darker where its strokes cross
+    assert not shadowed(1 - grey)
+    assert (ink_map(grey)[four] > 0.5).mean() > 0.95
+
+
+def test_chalk_on_a_board_darkening_across_it_keeps_its_polarity():
+    ys, xs = np.mgrid[:200, :300]
+    grey = (0.08 + 0.24 * xs / 300).astype(np.float32)  # the board, lit from one side
+    grey[:, :6] = 0.85  # a chalk stroke along the left edge
+    ring = np.hypot(ys - 100, xs - 150)
+    grey[(ring > 30) & (ring < 38)] = 0.85
+    assert not paper_is_light(grey)
+    assert ink_map(grey)[(ring > 32) & (ring < 36)].min() > 0.5
+
+
+def test_a_shadow_over_most_of_the_border_keeps_bold_strokes_whole():
+    ys, xs = np.mgrid[:200, :200]
+    ring = np.hypot(ys - 100, xs - 100)
+    grey = np.where((ring > 30) & (ring < 44), 0.1, 0.94)
+    grey = np.where(xs + ys < 300, grey * 0.5, grey).astype(np.float32)  # the shadow over all but one corner
+    ink = ink_map(grey)
+    assert (ink[(ring > 31) & (ring < 43)] > 0.5).mean() > 0.98
