@@ -20,12 +20,12 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lenet5.background import above_paper, stroke_level
-from lenet5.shadow import paper_is_light
 from lenet5.circles import without_circles
 from lenet5.errors import Lenet5Error
 from lenet5.neighbours import without_neighbours
 from lenet5.page import on_the_page
 from lenet5.ruling import without_lines
+from lenet5.shadow import paper_is_light
 from lenet5.specks import without_specks
 from lenet5.strokes import WORK, normalize_width, unblock
 

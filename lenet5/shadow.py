@@ -71,12 +71,15 @@ def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, f
     of what lies beyond."""
     small = ndimage.median_filter(at_side(image), 3)
     margin, window = (high - low) / 2, max(3, min(small.shape) // 8 | 1)
+    return narrow_share(small < low - margin, window), narrow_share(small > high + margin, window)
 
-    def narrow(beyond: np.ndarray) -> float:
-        thin = beyond & ~opening(beyond.astype(np.uint8), window).astype(bool)
-        return float(thin.mean()) if thin.sum() * 2 > beyond.sum() else 0.0
 
-    return narrow(small < low - margin), narrow(small > high + margin)
+def narrow_share(beyond: np.ndarray, window: int) -> float:
+    """The share of the picture that `beyond` (a boolean mask) covers in parts narrower than `window`
+    (an opening by it takes them out: strokes, not broad light or a bold blob), or 0 where such
+    narrow parts are not the most of it."""
+    thin = beyond & ~opening(beyond.astype(np.uint8), window).astype(bool)
+    return float(thin.mean()) if thin.sum() * 2 > beyond.sum() else 0.0
 
 
 def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
@@ -95,9 +98,7 @@ def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
     meets = border_of(broad)
     if meets.sum() < ALONG * border_of(dark).sum() or meets.mean() < SHADOW_SHARE:
         return False
-    strokes = small < RELATIVE * low
-    narrow = strokes & ~opening(strokes.astype(np.uint8), window).astype(bool)
-    return bool(narrow.mean() > STROKES and 2 * narrow.sum() > strokes.sum())
+    return narrow_share(small < RELATIVE * low, window) > STROKES
 
 
 def shadowed(small: np.ndarray) -> bool:
