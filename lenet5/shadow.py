@@ -11,7 +11,10 @@ a window of 1/BROAD of the picture's short side fits in it all along where it me
 stroke is narrower), and the digit's strokes, in it or on the lit paper, are darker than it by
 RELATIVE of its light and narrower than that window (a shadow dims ink and paper alike; a bold
 marker's stroke along the border is as dark as the rest of the digit, darker only where strokes
-cross, in blobs as wide as the strokes; a dark board's darker end is broad). Shadows letting
+cross, in blobs as wide as the strokes; a dark board's darker end is broad). Under INK_ALONG of
+the light, where ink along a tight crop's border could be as dark, the shadow must also be one level
+(`one_level`): a digit scanned coarsely into blocks of many greys, touching its border, is as broad
+and holds darker blocks, but its greys spread over the step. Shadows letting
 through under DEEPEST of the light are not taken: the noise in them, scaled up by their light, is
 as strong as ink.
 """
@@ -30,6 +33,8 @@ STROKES = 0.001  # the least share of an image, beyond a level of its paper, tha
 BROAD = 6  # a window of 1/BROAD of the short side fits in a shadow (`broad_shadow`) all along where it meets the border
 ALONG = 0.8  # ... over at least this share of the border's part darker than the two levels' midpoint
 RELATIVE = 0.5  # ... and the strokes let through at most this share of its light
+EDGE = 64  # ... strokes' blurred edges (1/EDGE of the short side) aside
+FLAT = 0.25  # a shadow's middle 80% lies within this share of the step between the border's two levels
 DEEPEST = 0.25  # a shadow letting through less of the light is not taken (the sensor's noise in it, scaled up, is ink)
 
 
@@ -87,8 +92,9 @@ def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
     a shadow, told by its breadth rather than by `strokes_beyond`: the region darker than their
     midpoint that a window of 1/BROAD of the short side fits in holds ALONG of the border's dark part
     and SHADOW_SHARE of the border, it lets through at least DEEPEST of the light, and strokes lie
-    in the picture darker than `low` by RELATIVE of its light, most of them narrower than the window
-    (module docstring)."""
+    in the picture darker than `low` by RELATIVE of its light, most of them narrower than the window,
+    and, where it lets through under INK_ALONG of the light, it is `one_level` away from the strokes'
+    blurred edges (module docstring)."""
     if low < DEEPEST * high:
         return False
     small = ndimage.median_filter(at_side(grey), 3)  # lone pixels of noise are not strokes
@@ -98,7 +104,19 @@ def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
     meets = border_of(broad)
     if meets.sum() < ALONG * border_of(dark).sum() or meets.mean() < SHADOW_SHARE:
         return False
-    return narrow_share(small < RELATIVE * low, window) > STROKES
+    strokes = small < RELATIVE * low
+    if low < INK_ALONG * high:  # as dark as ink along a tight crop's border: it must be one level, as ink coarsely scanned is not
+        edges = ndimage.binary_dilation(strokes, iterations=max(1, min(small.shape) // EDGE))
+        if not one_level(small[broad & ~edges], low, high):
+            return False
+    return narrow_share(strokes, window) > STROKES
+
+
+def one_level(values: np.ndarray, low: float, high: float) -> bool:
+    """Whether `values` (a shadow's pixels, strokes aside) are one level: their middle 80% within
+    FLAT of the step between the border's two levels `low` < `high` (the paper in a shadow is as even
+    as the lit paper; ink touching the border, a digit scanned coarsely in many greys, is not)."""
+    return bool(values.size) and float(np.subtract(*np.percentile(values, [90, 10]))) <= FLAT * (high - low)
 
 
 def shadowed(small: np.ndarray) -> bool:

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from lenet5.preprocess import ink_map
+from lenet5.preprocess import ink_map, unblock
 from lenet5.shadow import paper_is_light, shadowed, two_levels
 
 
@@ -113,6 +113,18 @@ def test_a_coarse_scan_of_a_digit_touching_its_border_is_no_shadow():
     smooth = np.asarray(Image.fromarray((grey * 255).astype(np.uint8)).resize((8, 8), Image.Resampling.BOX)
                         .resize((112, 112), Image.Resampling.BILINEAR), np.float32) / 255
     assert not shadowed(1 - smooth) and paper_is_light(smooth)
+
+
+def test_a_coarse_scan_pixel_repeated_in_many_greys_along_its_border_is_no_shadow():
+    # UCI's digit 467, a 7, as benchmarks/uci_digits.py writes it: its grey blocks along the top and bottom border are
+    # as broad as a deep shadow and darker strokes lie in them, but they are many greys, and a shadow is one level
+    levels = np.array([[0, 0, 1, 11, 12, 13, 14, 5], [0, 0, 7, 15, 11, 10, 16, 6], [0, 0, 10, 7, 0, 2, 16, 2], [0, 1, 16, 1, 0, 12, 8, 0],
+                       [0, 2, 11, 0, 4, 14, 1, 0], [0, 0, 0, 1, 14, 4, 0, 0], [0, 0, 0, 8, 14, 0, 0, 0], [0, 0, 0, 15, 7, 0, 0, 0]])
+    grey = unblock(np.repeat(np.repeat(np.floor(255 - levels / 16 * 230) / 255, 14, axis=0), 14, axis=1).astype(np.float32))
+    middle = np.abs(np.arange(112) % 14 - 6.5) < 2
+    centres = np.repeat(np.repeat(levels >= 10, 14, axis=0), 14, axis=1) & np.outer(middle, middle)  # the blocks' middles
+    ink = ink_map(grey)
+    assert ink[centres].min() > 0.3  # (taken for a shadow, the greys along the border were erased with it)
 
 
 def test_a_bold_marker_digit_cropped_tight_is_no_shadow_though_darker_where_its_strokes_cross():
