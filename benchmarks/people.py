@@ -74,7 +74,7 @@ def main() -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--shadows", action="store_true",
                        help="shadows made otherwise than the conditions' hard shadow (lenet5/conditions/shadows.py's SHADOWS: any "
-                            "angle, deep, light, soft, curved, a stripe, on a tight crop) instead of the conditions")
+                            "angle, deep, light, soft, curved, a stripe, on a tight crop, deep in a noisy photo) instead of the conditions")
     which.add_argument("--lines", action="store_true",
                        help="lines among the digits (lenet5/conditions/lines.py's LINES: ruled and graph paper, a form's box or "
                             "row of boxes, a line to write on, dotted or not, an underline, pages turned) instead of the conditions")

@@ -12,6 +12,8 @@ from lenet5.shadow import paper_frame, shadow_light, two_levels
 
 FLAT_PAPER = 0.06  # paper within this of a smooth surface is evenly lit
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
+GRAIN = 4.0  # the sensor's noise reaches this many times its spread above the paper's level (an opening: along its darkest)
+NOISE_FLOOR = 0.12  # ink weaker than this share of the strokes' is the paper's noise
 LINE_RUNS = 32  # printed lines cross the border in runs no longer than this share of its side (1/32)
 LINE_TILT = 0.05  # ... and meet the opposite side within this share of it of where they left
 GLARE, GLARE_BLUR = 0.02, 64  # the share of the page lighter than its border's paper beyond which that light is a flash's glare
@@ -40,10 +42,27 @@ def paper_level(ink: np.ndarray) -> np.ndarray:
 def above_paper(ink: np.ndarray, light_paper: bool) -> np.ndarray:
     """Ink (bright, H x W) less its paper's level, never below 0. Where a shadow crosses light paper,
     each pixel's ink is taken as a share of its paper's light there: a shadow that lets through half
-    the light halves the strokes in it too, and the eye reads them as strong as the others."""
+    the light halves the strokes in it too, and the eye reads them as strong as the others. The
+    sensor's noise reaches GRAIN times its spread (`noise`) above the paper's level (an opening,
+    which runs along the noise's darkest); scaled up by a deep shadow's light it would be as strong
+    as ink, so what of it would pass NOISE_FLOOR once scaled is taken off first (on lit paper, or
+    with little noise, nothing is)."""
     level, shadow = _paper(ink)
-    above = np.clip(ink - level, 0, None)
-    return above / np.maximum(1 - level, LEAST_LIGHT) if light_paper and shadow else above
+    if not (light_paper and shadow):
+        return np.clip(ink - level, 0, None)
+    light = 1 - level
+    grain = np.clip(GRAIN * noise(ink) - NOISE_FLOOR * light, 0, None)
+    return np.clip(ink - level - grain, 0, None) / np.maximum(light - grain, LEAST_LIGHT)
+
+
+def noise(image: np.ndarray) -> float:
+    """The sensor's noise in `image` (H, W) as a standard deviation: the spread of the differences
+    between neighbours along each row, taken robustly (1.4826 times their median absolute value,
+    over sqrt(2)); paper's light changes too slowly, and strokes' edges are too few, to move it. 0
+    for an image drawn without noise. At most a million differences are read."""
+    rows = image[:: max(1, image.size // 1_000_000)]
+    steps = np.diff(rows.astype(np.float32), axis=1)
+    return float(1.4826 * np.median(np.abs(steps)) / np.sqrt(2)) if steps.size else 0.0
 
 
 def _paper(ink: np.ndarray) -> tuple[np.ndarray, bool]:

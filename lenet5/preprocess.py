@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from lenet5.background import above_paper, stroke_level
+from lenet5.background import NOISE_FLOOR, above_paper, stroke_level
 from lenet5.circles import without_circles
 from lenet5.errors import Lenet5Error
 from lenet5.neighbours import without_neighbours
@@ -32,7 +32,6 @@ from lenet5.strokes import WORK, normalize_width, unblock
 MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs
 BOX, FIELD = 20, 28
 INK_THRESHOLD = 0.25  # fraction of full ink above which a pixel counts for the bounding box
-NOISE_FLOOR = 0.12  # weaker ink is background noise
 
 
 def load_image(path: str | os.PathLike) -> np.ndarray:

@@ -30,6 +30,7 @@ SHADOW_SHARE, SHADOW_STEP = 0.1, 0.2  # a border whose two levels each hold this
 BETWEEN = 0.1  # ... with at most this share of it between them
 INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
 STROKES = 0.001  # the least share of an image, beyond a level of its paper, that is strokes rather than noise
+FEW_STROKES = 0.0001  # ... and beyond a broad shadow's light by half (a small digit in a phone's photo covers less than STROKES)
 BROAD = 6  # a window of 1/BROAD of the short side fits in a shadow (`broad_shadow`) all along where it meets the border
 ALONG = 0.8  # ... over at least this share of the border's part darker than the two levels' midpoint
 RELATIVE = 0.5  # ... and the strokes let through at most this share of its light
@@ -109,7 +110,7 @@ def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
         edges = ndimage.binary_dilation(strokes, iterations=max(1, min(small.shape) // EDGE))
         if not one_level(small[broad & ~edges], low, high):
             return False
-    return narrow_share(strokes, window) > STROKES
+    return narrow_share(strokes, window) > FEW_STROKES
 
 
 def one_level(values: np.ndarray, low: float, high: float) -> bool:

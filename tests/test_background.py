@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lenet5.background import border_surface, paper_level, stroke_level
+from lenet5.background import border_surface, noise, paper_level, stroke_level
 from lenet5.preprocess import ink_map
 
 
@@ -62,3 +62,12 @@ def test_a_flash_glare_brighter_than_the_paper_leaves_no_haze_and_its_strokes_st
     paper[5:195, 90:110] = False  # all but the bar and its edges
     assert out[paper].max() == 0, "the paper outside the glare was read as a haze of ink"
     assert out[100, 100] > 0.5 and out[20, 100] > 0.9  # the stroke in the glare and out of it
+
+
+def test_the_sensors_noise_is_measured_apart_from_the_strokes_and_the_light():
+    ys, xs = np.mgrid[:300, :400]
+    page = (0.9 - 0.2 * xs / 400).astype(np.float32)  # light falling off across the page
+    page[np.abs(np.hypot(ys - 150, xs - 200) - 60) < 5] = 0.1  # a ring's strokes
+    assert noise(page) < 1e-3  # drawn without noise
+    noisy = page + np.random.default_rng(0).normal(0, 0.03, page.shape).astype(np.float32)
+    assert 0.027 < noise(noisy) < 0.033

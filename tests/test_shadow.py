@@ -30,6 +30,26 @@ def test_a_slanted_shadow_across_the_border_leaves_only_the_strokes(share, depth
     assert ink[(ring > 32) & (ring < 36)].min() > 0.5  # the strokes, in the shadow and out of it
 
 
+@pytest.mark.parametrize("depth", [0.4, 0.3])
+def test_a_deep_shadow_on_a_noisy_photo_leaves_only_the_strokes(depth):
+    rng = np.random.default_rng(0)
+    grey = np.clip(slanted_shadow(depth, 0.45) + rng.normal(0, 0.03, (200, 200)), 0, 1).astype(np.float32)
+    ink = ink_map(grey)  # (the grain in the shadow, scaled up by its light, was read as ink all over it)
+    ring = np.hypot(*(np.mgrid[:200, :200] - 100))
+    outside = ink[ring > 42]  # faint specks of its grain at most
+    assert (outside > 0).mean() < 0.1 and (outside > 0.3).mean() < 0.005 and (ink[(ring > 32) & (ring < 36)] > 0.5).mean() > 0.95
+
+
+def test_a_small_digit_in_a_phones_photo_under_a_deep_shadow_leaves_only_the_strokes():
+    ys, xs = np.mgrid[:900, :1200]
+    ring = np.hypot(ys - 450, xs - 700)
+    grey = np.where(np.abs(ring - 30) < 3, 0.1, 0.92)  # its strokes under 0.1% of the photo
+    grey = np.where(xs + 0.5 * ys < 600, 0.33 * grey, grey)  # a hand's shadow over the left, 0.33 of the light
+    grey = np.clip(grey + np.random.default_rng(0).normal(0, 0.03, grey.shape), 0, 1).astype(np.float32)
+    ink = ink_map(grey)
+    assert (ink[ring > 40] > 0).mean() < 0.01 and (ink[np.abs(ring - 30) < 2] > 0.5).mean() > 0.95
+
+
 @pytest.mark.parametrize("depth", [0.5, 0.3])
 def test_a_shadow_over_a_corner_away_from_the_strokes_is_paper(depth):
     grey = slanted_shadow(1.0, 0)  # the ring on evenly lit paper, a wedge of shadow over the top left corner

@@ -12,11 +12,14 @@ from lenet5.conditions.drawing import Condition, enlarged, with_margin
 from lenet5.conditions.people import tight_crop
 
 
-def shadow(depth: float, soft: float = 0.0, curved: bool = False, stripe: bool = False, tight: bool = False) -> Callable:
+def shadow(depth: float, soft: float = 0.0, curved: bool = False, stripe: bool = False, tight: bool = False,
+           noise: float = 0.0) -> Callable:
     """A shadow made otherwise than `hard_shadow`'s: its edge at any angle, within a fifth of the
     page's width of the middle, letting `depth` of the light through; its edge blurred by `soft` px
     (a penumbra), bent (`curved`), or only a band across the page a quarter of its width
-    (`stripe`); on the page with a margin, or on a `tight` crop."""
+    (`stripe`); on the page with a margin, or on a `tight` crop; photographed with the sensor's
+    `noise` (its standard deviation in grey levels) and the light falling off by up to 15% across
+    the page at any angle."""
     def draw(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
         image = np.asarray(tight_crop(digit, rng) if tight else with_margin(enlarged(digit)), np.float32)
         h, w = image.shape
@@ -28,7 +31,13 @@ def shadow(depth: float, soft: float = 0.0, curved: bool = False, stripe: bool =
         edge = rng.uniform(-0.2, 0.2) * w
         shaded = (np.abs(across - edge) < 0.12 * w) if stripe else across < edge
         mask = ndimage.gaussian_filter(shaded.astype(np.float32), soft) if soft else shaded.astype(np.float32)
-        return Image.fromarray(np.clip(image * (1 - (1 - depth) * mask), 0, 255).astype(np.uint8))
+        image = image * (1 - (1 - depth) * mask)
+        if noise:
+            b = rng.uniform(0, 2 * np.pi)
+            falling = np.cos(b) * xs + np.sin(b) * ys
+            image = image * (1 - rng.uniform(0.05, 0.15) * (falling - falling.min()) / np.ptp(falling))
+            image = image + rng.normal(0, noise, image.shape)
+        return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
     return draw
 
 
@@ -42,4 +51,5 @@ SHADOWS = [
     Condition("curved shadow", shadow(0.5, curved=True), "a bent edge, 0.5 of the light"),
     Condition("stripe of shadow", shadow(0.5, stripe=True), "a band a quarter of the page wide, 0.5 of the light"),
     Condition("shadow on a tight crop", shadow(0.55, tight=True), "cropped to the ink, then shaded at any angle"),
+    Condition("deep shadow in a photo", shadow(0.3, noise=8), "0.3 of the light, the sensor's noise and light falling off"),
 ]
