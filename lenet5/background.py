@@ -13,6 +13,7 @@ from lenet5.shadow import paper_frame, shadow_light, two_levels
 FLAT_PAPER = 0.06  # paper within this of a smooth surface is evenly lit
 LEAST_LIGHT = 0.05  # the paper's light below which ink is not taken as a share of it
 GRAIN = 4.0  # the sensor's noise reaches this many times its spread above the paper's level (an opening: along its darkest)
+LAG = 4  # ... measured between pixels this far apart along a row (a JPEG's noise comes in blotches)
 NOISE_FLOOR = 0.12  # ink weaker than this share of the strokes' is the paper's noise
 LINE_RUNS = 32  # printed lines cross the border in runs no longer than this share of its side (1/32)
 LINE_TILT = 0.05  # ... and meet the opposite side within this share of it of where they left
@@ -57,11 +58,12 @@ def above_paper(ink: np.ndarray, light_paper: bool) -> np.ndarray:
 
 def noise(image: np.ndarray) -> float:
     """The sensor's noise in `image` (H, W) as a standard deviation: the spread of the differences
-    between neighbours along each row, taken robustly (1.4826 times their median absolute value,
-    over sqrt(2)); paper's light changes too slowly, and strokes' edges are too few, to move it. 0
-    for an image drawn without noise. At most a million differences are read."""
-    rows = image[:: max(1, image.size // 1_000_000)]
-    steps = np.diff(rows.astype(np.float32), axis=1)
+    between pixels LAG apart along each row (a JPEG's blotches of noise are wider than a pixel),
+    taken robustly (1.4826 times their median absolute value, over sqrt(2)); paper's light changes
+    too slowly, and strokes' edges are too few, to move it. 0 for an image drawn without noise. At
+    most a million differences are read."""
+    rows = image[:: max(1, image.size // 1_000_000)].astype(np.float32)
+    steps = rows[:, LAG:] - rows[:, :-LAG]
     return float(1.4826 * np.median(np.abs(steps)) / np.sqrt(2)) if steps.size else 0.0
 
 
