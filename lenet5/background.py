@@ -52,18 +52,22 @@ def above_paper(ink: np.ndarray, light_paper: bool) -> np.ndarray:
     if not (light_paper and shadow):
         return np.clip(ink - level, 0, None)
     light = 1 - level
-    grain = np.clip(GRAIN * noise(ink) - NOISE_FLOOR * light, 0, None)
+    residual = ink - level
+    grain = np.clip(GRAIN * noise(ink, residual < otsu(residual.ravel())) - NOISE_FLOOR * light, 0, None)
     return np.clip(ink - level - grain, 0, None) / np.maximum(light - grain, LEAST_LIGHT)
 
 
-def noise(image: np.ndarray) -> float:
+def noise(image: np.ndarray, paper: np.ndarray | None = None) -> float:
     """The sensor's noise in `image` (H, W) as a standard deviation: the spread of the differences
     between pixels LAG apart along each row (a JPEG's blotches of noise are wider than a pixel),
-    taken robustly (1.4826 times their median absolute value, over sqrt(2)); paper's light changes
-    too slowly, and strokes' edges are too few, to move it. 0 for an image drawn without noise. At
-    most a million differences are read."""
-    rows = image[:: max(1, image.size // 1_000_000)].astype(np.float32)
+    both on the `paper` (a boolean mask; all of the image if None), taken robustly (1.4826 times
+    their median absolute value, over sqrt(2)); paper's light changes too slowly to move it. 0 for
+    an image drawn without noise. At most a million differences are read."""
+    every = max(1, image.size // 1_000_000)
+    rows = image[::every].astype(np.float32)
     steps = rows[:, LAG:] - rows[:, :-LAG]
+    if paper is not None:
+        steps = steps[paper[::every, LAG:] & paper[::every, :-LAG]]
     return float(1.4826 * np.median(np.abs(steps)) / np.sqrt(2)) if steps.size else 0.0
 
 
