@@ -36,6 +36,7 @@ ALONG = 0.8  # ... over at least this share of the border's part darker than the
 RELATIVE = 0.5  # ... and the strokes let through at most this share of its light
 EDGE = 64  # ... strokes' blurred edges (1/EDGE of the short side) aside
 FLAT = 0.25  # a shadow's middle 80% lies within this share of the step between the border's two levels
+FLOOR = 0.08  # ... or, its soft edge spreading it towards the light, its darkest tenth within this share below its median
 DEEPEST = 0.25  # a shadow letting through less of the light is not taken (the sensor's noise in it, scaled up, is ink)
 
 
@@ -115,9 +116,14 @@ def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
 
 def one_level(values: np.ndarray, low: float, high: float) -> bool:
     """Whether `values` (a shadow's pixels, strokes aside) are one level: their middle 80% within
-    FLAT of the step between the border's two levels `low` < `high` (the paper in a shadow is as even
-    as the lit paper; ink touching the border, a digit scanned coarsely in many greys, is not)."""
-    return bool(values.size) and float(np.subtract(*np.percentile(values, [90, 10]))) <= FLAT * (high - low)
+    FLAT of the step between the border's two levels `low` < `high`, or, where a soft edge spreads
+    them towards the light, their 10th percentile within FLOOR of the step below their median (the
+    paper in a shadow is as even as the lit paper; ink touching the border, a digit scanned
+    coarsely in many greys, spreads both ways)."""
+    if not values.size:
+        return False
+    tenth, middle, ninetieth = np.percentile(values, [10, 50, 90])
+    return bool(ninetieth - tenth <= FLAT * (high - low) or middle - tenth <= FLOOR * (high - low))
 
 
 def shadowed(small: np.ndarray) -> bool:

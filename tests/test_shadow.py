@@ -5,8 +5,9 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from lenet5.preprocess import ink_map, unblock
+from lenet5.preprocess import ink_map
 from lenet5.shadow import paper_is_light, shadowed, two_levels
+from lenet5.strokes import unblock
 
 
 def slanted_shadow(depth: float, share: float, size: int = 200) -> np.ndarray:
@@ -38,6 +39,16 @@ def test_a_deep_shadow_on_a_noisy_photo_leaves_only_the_strokes(depth):
     ring = np.hypot(*(np.mgrid[:200, :200] - 100))
     outside = ink[ring > 42]  # faint specks of its grain at most
     assert (outside > 0).mean() < 0.1 and (outside > 0.3).mean() < 0.005 and (ink[(ring > 32) & (ring < 36)] > 0.5).mean() > 0.95
+
+
+def test_a_deep_shadow_with_a_soft_edge_is_one_level_whose_edge_lies_towards_the_light():
+    ys, xs = np.mgrid[:400, :400]
+    ring = np.hypot(ys - 200, xs - 230)
+    grey = np.where(np.abs(ring - 50) < 6, 0.1, 0.9)
+    shade = ndimage.gaussian_filter((xs + 0.3 * ys < 170).astype(np.float32), 18)  # its edge blurred over ~70 px
+    grey = (grey * (1 - 0.7 * shade)).astype(np.float32)
+    ink = ink_map(grey)
+    assert ink[(xs + 0.3 * ys < 120) & (ring > 60)].max() == 0 and (ink[np.abs(ring - 50) < 4] > 0.5).mean() > 0.95
 
 
 def test_a_small_digit_in_a_phones_photo_under_a_deep_shadow_leaves_only_the_strokes():

@@ -18,7 +18,7 @@ def shadow(depth: float, soft: float = 0.0, curved: bool = False, stripe: bool =
     page's width of the middle, letting `depth` of the light through; its edge blurred by `soft` px
     (a penumbra), bent (`curved`), or only a band across the page a quarter of its width
     (`stripe`); on the page with a margin, or on a `tight` crop; photographed with the sensor's
-    `noise` (its standard deviation in grey levels) and the light falling off by up to 15% across
+    `noise` (its standard deviation in grey levels), the light then falling off by 5-15% across
     the page at any angle."""
     def draw(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
         image = np.asarray(tight_crop(digit, rng) if tight else with_margin(enlarged(digit)), np.float32)
