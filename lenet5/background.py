@@ -51,9 +51,9 @@ def above_paper(ink: np.ndarray, light_paper: bool) -> np.ndarray:
     level, shadow = _paper(ink)
     if not (light_paper and shadow):
         return np.clip(ink - level, 0, None)
-    light = 1 - level
-    grain = np.clip(GRAIN * noise(ink, paper=_unmarked(ink - level)) - NOISE_FLOOR * light, 0, None)
-    return np.clip(ink - level - grain, 0, None) / np.maximum(light - grain, LEAST_LIGHT)
+    light, residual = 1 - level, ink - level
+    grain = np.clip(GRAIN * noise(ink, paper=_unmarked(residual)) - NOISE_FLOOR * light, 0, None)
+    return np.clip(residual - grain, 0, None) / np.maximum(light - grain, LEAST_LIGHT)
 
 
 def _unmarked(residual: np.ndarray) -> np.ndarray:
@@ -62,22 +62,28 @@ def _unmarked(residual: np.ndarray) -> np.ndarray:
     through the noise where the strokes are few)."""
     values = residual.ravel()[:: max(1, residual.size // 1_000_000)]
     middle = float(np.median(values))
-    return residual < middle + 3 * 1.4826 * float(np.median(np.abs(values - middle)))
+    return residual < middle + 3 * spread(values - middle)
 
 
 def noise(image: np.ndarray, paper: np.ndarray | None = None) -> float:
     """The sensor's noise in `image` (H, W) as a standard deviation: the spread of the differences
     between pixels LAG apart along each row (a JPEG's blotches of noise are wider than a pixel),
-    both on the `paper` (a boolean mask; all of the image if None), taken robustly (1.4826 times
-    their median absolute value, over sqrt(2)); paper's light changes too slowly to move it. 0 for
-    an image drawn without noise. Rows are skipped on images over a million pixels (a million to
-    two million differences are read)."""
+    both on the `paper` (a boolean mask; all of the image if None), taken robustly (`spread`, over
+    sqrt(2)); paper's light changes too slowly to move it. 0 for an image drawn without noise. Rows
+    are skipped on images over a million pixels (a million to two million differences are read)."""
     every = max(1, image.size // 1_000_000)
     rows = image[::every].astype(np.float32)
     steps = rows[:, LAG:] - rows[:, :-LAG]
     if paper is not None:
         steps = steps[paper[::every, LAG:] & paper[::every, :-LAG]]
-    return float(1.4826 * np.median(np.abs(steps)) / np.sqrt(2)) if steps.size else 0.0
+    return float(1.4826 * np.median(np.abs(steps)) / np.sqrt(2)) if steps.size else 0.0  # `spread`, in float32 as measured
+
+
+def spread(deviations: np.ndarray) -> float:
+    """A robust standard deviation of `deviations` (from a level: a median, a fit): 1.4826 times
+    their median absolute value (a normal distribution's standard deviation; ink and strokes among
+    them, a minority, do not move it)."""
+    return 1.4826 * float(np.median(np.abs(deviations)))
 
 
 def _paper(ink: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -112,7 +118,7 @@ def paper_offset(residual: np.ndarray) -> float:
     if len(paper) == 0:
         return 0.0
     middle = float(np.median(paper))
-    return middle + 1.4826 * float(np.median(np.abs(paper - middle)))
+    return middle + spread(paper - middle)
 
 
 def _quadratic_terms(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -145,7 +151,7 @@ def border_fit(small: np.ndarray) -> np.ndarray | None:
     for _ in range(4):
         coef, *_ = np.linalg.lstsq(terms[inside], values[inside], rcond=None)
         residual = values - terms @ coef
-        noise = 1.4826 * float(np.median(np.abs(residual[inside])))  # the paper's grain, as a standard deviation
+        noise = spread(residual[inside])  # the paper's grain, as a standard deviation
         tolerance = max(FLAT_PAPER, 4 * noise)
         inside = np.abs(residual) < tolerance
     above = residual >= tolerance
