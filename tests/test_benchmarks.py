@@ -355,3 +355,29 @@ def test_people_rows_run_alone_repeat_the_full_runs(mnist_dir, tmp_path):
     assert list(full) == [c.name for c in AROUND] and (tmp_path / "around.png").exists()
     alone = rows("--only", "grainy paper", "cut from a number")  # the same files drawn: the same mean probability to 0.1%
     assert alone == {name: full[name] for name in ("grainy paper", "cut from a number")}
+
+
+def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from composed_amounts import CONDITIONS, amount, compose
+
+    rng = np.random.default_rng(0)
+    digits = np.zeros((10, 28, 28), np.uint8)
+    for k in range(10):  # digit k: a bar k + 2 px wide
+        digits[k, 4:24, 10: 12 + k] = 255
+    labels = np.arange(10)
+    number, ink = compose(digits, labels, rng, 3, gap=(5, 5))
+    widths = [int(n) + 2 for n in number]
+    assert ink.shape == (28 + 16, sum(widths) + 2 * 5 + 24) and ink.max() == 1.0
+    columns = np.nonzero(ink.max(axis=0) > 0)[0]  # the bars, each cut to its ink, 5 px apart, 12 px in
+    assert columns[0] == 12 and len(columns) == sum(widths) and columns[-1] == 12 + sum(widths) + 2 * 5 - 1
+    level = amount("plain", digits, labels, np.random.default_rng(1))[1]
+    for condition in CONDITIONS:
+        number, grey = amount(condition, digits, labels, np.random.default_rng(1))
+        lengths = {"long": (7, 8), "short": (1, 2)}.get(condition, (3, 6))
+        assert lengths[0] <= len(number) <= lengths[1] and set(number) <= set("0123456789")
+        assert grey.dtype == np.float32 and 0 <= grey.min() < 0.5 < grey.max() <= 1
+        if condition.startswith("tilt"):  # turned: the picture grows to hold it
+            assert grey.shape[0] > level.shape[0]
+    with pytest.raises(ValueError, match="no condition"):
+        amount("upside down", digits, labels, rng)

@@ -1,12 +1,15 @@
 """The line at digit scale: connected components, and the scale and offset back to the image."""
 
+import math
 from collections import deque
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
-from lenet5.read.line import DIGIT_HEIGHT, label_components, normalize
+from lenet5.read.line import DIGIT_HEIGHT, INK, label_components, normalize
 from lenet5.read.oversegment import atoms
 
 
@@ -63,8 +66,8 @@ def test_normalize_brings_digits_to_mnist_height_and_keeps_coordinates():
     bar = min(pieces, key=lambda a: a.x0)  # the bar starts at column 30 of the image, row 20
     y, x = line.to_image(bar.ys.min(), bar.x0)
     assert abs(x - 30) <= 2 * line.scale and abs(y - 20) <= 2 * line.scale
-    assert np.isclose(line.column_from_image(x), bar.x0)  # the two maps undo each other
-    assert np.allclose(line.column_from_image(line.to_image(0, np.arange(5.0))[1]), np.arange(5.0))
+    assert np.isclose(line.from_image(y, x)[1], bar.x0)  # the two maps undo each other
+    assert np.allclose(line.from_image(*line.to_image(0, np.arange(5.0)))[1], np.arange(5.0))
 
 
 def test_normalize_brings_digits_to_the_height_asked_for():
@@ -74,3 +77,50 @@ def test_normalize_brings_digits_to_the_height_asked_for():
         heights = [a.ys.max() - a.ys.min() + 1 for a in atoms(line) if a.ys.max() - a.ys.min() > 6]
         assert abs(np.median(heights) - height) <= 2
         assert np.isclose(line.scale, normalize(grey).scale * DIGIT_HEIGHT / height)  # the same image, another scale
+
+
+def bars_and_rings(count: int, height: int = 60, gap: int = 30) -> np.ndarray:
+    """Dark ink on light paper: `count` digits `height` px high, bars ('1') and rings ('0') by turns."""
+    width = height // 6 + round(0.7 * height)
+    grey = np.ones((height + 40, count * (width + gap) + 60), np.float32)
+    ys, xs = np.indices(grey.shape)
+    for k in range(count):
+        left = 30 + k * (width + gap)
+        if k % 2 == 0:
+            grey[20: 20 + height, left: left + height // 6] = 0.05
+        else:
+            cy, cx, r = 20 + height / 2, left + height * 0.35, height * 0.35
+            grey[np.abs(np.hypot((ys - cy) / (height / 2 / r), xs - cx) - r) < height / 14] = 0.05
+    return grey
+
+
+def turned(grey: np.ndarray, degrees: float) -> np.ndarray:
+    """The picture turned `degrees` anticlockwise, grown to hold it, paper around."""
+    return np.asarray(Image.fromarray(grey, mode="F").rotate(degrees, Image.Resampling.BILINEAR, expand=True, fillcolor=1.0))
+
+
+def test_a_level_line_is_not_turned():
+    assert normalize(bars_and_rings(5)).turn is None
+    assert normalize(turned(bars_and_rings(5), 5)).turn is None  # 5 degrees: the band's straightening is enough
+
+
+@pytest.mark.parametrize("degrees", [-30, -12, 20])
+def test_a_line_photographed_askew_is_turned_upright(degrees):
+    grey = turned(bars_and_rings(5), degrees)
+    line = normalize(grey)
+    assert line.turn is not None and abs(math.degrees(line.turn.angle) + degrees) < 2  # anticlockwise: rising, angle < 0
+    labels = label_components(line.ink > INK)
+    pieces = [np.nonzero(labels == k) for k in range(1, labels.max() + 1)]
+    pieces = sorted((p for p in pieces if np.ptp(p[0]) > 10), key=lambda p: p[1].min())
+    assert len(pieces) == 5
+    assert abs(np.median([np.ptp(ys) + 1 for ys, _ in pieces]) - DIGIT_HEIGHT) <= 2
+    assert all(np.ptp(xs) + 1 <= 6 for _, xs in pieces[::2])  # upright again: a bar turned 12 degrees spans 7+ px
+    for ys, xs in pieces:  # each work pixel of ink comes from ink in the image, and the maps undo each other
+        y, x = line.to_image(ys + 0.5, xs + 0.5)
+        dark = line.ink[ys, xs] > 0.7  # the strokes' middles (their edges are grey at either scale)
+        assert (grey[y.astype(int), x.astype(int)][dark] < 0.5).mean() > 0.9
+        back_y, back_x = line.from_image(y, x)
+        assert np.allclose(back_y, ys + 0.5) and np.allclose(back_x, xs + 0.5)
+    y0, x0, y1, x1 = line.box_in_image(0, 0, *line.ink.shape)  # the whole work line's box holds all the image's ink
+    ink_y, ink_x = np.nonzero(grey < 0.5)
+    assert y0 <= ink_y.min() + 1 and x0 <= ink_x.min() + 1 and y1 >= ink_y.max() - 1 and x1 >= ink_x.max() - 1

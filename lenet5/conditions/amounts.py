@@ -1,5 +1,5 @@
-"""Whole amounts written with another pen, scanned coarser, shaded, ruled, boxed, circled or lying
-on a desk (`benchmarks/amounts.py --pen`)."""
+"""Whole amounts written with another pen, scanned coarser, shaded, ruled, boxed, circled, lying
+on a desk or photographed askew (`benchmarks/amounts.py --pen`)."""
 
 from __future__ import annotations
 
@@ -106,6 +106,15 @@ def line_on_a_desk(image: np.ndarray) -> np.ndarray:
     return np.round(picture).astype(np.uint8)
 
 
+def line_askew(image: np.ndarray, degrees: float = 20.0) -> np.ndarray:
+    """The amount's slip (a quarter of its height of paper added around it) photographed turned by
+    `degrees` anticlockwise: the line rises to the right, and the picture grows to hold it all."""
+    page = dark_on_light_padded(image, 0.25)
+    paper = float(np.median(border_of(page)))
+    turned = Image.fromarray(page, mode="F").rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=paper)
+    return np.round(np.asarray(turned).clip(0, 255)).astype(np.uint8)
+
+
 LINE_CONDITIONS = {
     "normal": lambda image: image,
     "marker": lambda image: line_pen(image, 2.0),
@@ -117,4 +126,5 @@ LINE_CONDITIONS = {
     "in a box": line_box,
     "circled": line_circled,
     "on a desk": line_on_a_desk,
+    "askew": line_askew,
 }

@@ -57,8 +57,8 @@ def digit_centres(owner: np.ndarray, digits: int, line: Line) -> np.ndarray:
     rows, cols = np.nonzero(owner >= 0)
     k = owner[rows, cols].astype(np.int64)
     count = np.bincount(k, minlength=digits)[:digits]
-    mean = np.bincount(k, weights=cols + 0.5, minlength=digits)[:digits] / np.maximum(count, 1)
-    centres = line.column_from_image(mean) - 0.5  # continuous -> the work pixel's index, as centre_of gives
+    mean_y, mean_x = (np.bincount(k, weights=at + 0.5, minlength=digits)[:digits] / np.maximum(count, 1) for at in (rows, cols))
+    centres = line.from_image(mean_y, mean_x)[1] - 0.5  # continuous -> the work pixel's index, as centre_of gives
     return np.where(count > 0, centres, np.nan).astype(np.float32)
 
 

@@ -1,10 +1,12 @@
 """The line at digit scale, shared by both readers: a grey image of one line of digits -> its
-ink, scaled so that its digits are as high as MNIST's (20 px), with the map back to the image's
-pixels. The SDNN (sdnn.py) sweeps LeNet-5 along it; over-segmentation (oversegment.py) cuts it.
+ink, turned upright where it runs steeper than the band straightens, scaled so that its digits
+are as high as MNIST's (20 px), with the map back to the image's pixels. The SDNN (sdnn.py)
+sweeps LeNet-5 along it; over-segmentation (oversegment.py) cuts it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,21 @@ MARGIN = 2  # px of paper kept around the ink
 # amounts (seed 99) normal / marker read exactly 91.0 / 86.3%; thinning above 4.2 to 3.48: 91.0 / 86.0%;
 # never thinning: 91.3 / 83.3%.
 LINE_WIDTH, LINE_WIDTH_TARGET = (0.0, 4.0), 3.2
+MAX_SLOPE = 0.15  # px per px: a baseline up to this steep (8.5 degrees) the band (sdnn.band) straightens column
+# by column; a steeper line (a photo taken askew) is turned upright first (`tilt`, `upright`), for shifting
+# columns leaves its digits turned with the line. Amounts composed otherwise than strips.py's (docs/reading.md,
+# "Amounts photographed askew"), 200 turned 15 / 20 / 25 degrees: 81.5 / 32.5 / 10.0% read exactly before,
+# 97.5 / 96.0 / 98.0% turned; turned only from 0.25 on, those turned 10 / 12 / 14 degrees read 95.0 / 96.5 /
+# 92.5% against 98% each
+SHORT = 2.5  # digit heights: lines narrower than this are not straightened by the band: one or two digits
+# tell no slope
+MOST_SLOPE = 0.6  # px per px (31 degrees): a steeper fit is taken for one digit's own slant, and nothing is
+# turned (of 200 level amounts of 1 or 2 digits, 6 were turned at ELONGATED below 45 degrees: single digits
+# slanted 26-45 degrees, 5 of them over 31; 99.5% read exactly as before with this bound, 97.5% without)
+ELONGATED = 1.6  # a line is turned only where its ink is this many times as long along the fitted slope as
+# across it (with MOST_SLOPE 1): of the benchmark's 1,000 amounts 23 turned, of 300 turned 20 degrees 297,
+# of the 200 level short ones 6 (at 1.2: 25, 298, 18; at 2.0: 20, 279, 2)
+EDGE = 0.1  # digit heights of the image around the ink's box turned with it
 
 
 def check_heights(heights: object) -> tuple[float, ...]:
@@ -40,23 +57,62 @@ def check_heights(heights: object) -> tuple[float, ...]:
     return tuple(float(h) for h in heights)
 
 
+Point = tuple[float | np.ndarray, float | np.ndarray]  # (y, x): numbers or arrays alike
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A line turned upright: a point p = (y, x) of the upright picture lies at
+    centre + R (p - upright_centre) in the image, R turning the picture's rows by `angle`
+    (radians; positive: the line falls to the right, as y grows downwards)."""
+
+    angle: float
+    centre: tuple[float, float]  # the image point the picture was turned about
+    upright_centre: tuple[float, float]  # where it lies in the upright picture
+
+    def matrix(self) -> np.ndarray:
+        c, s = math.cos(self.angle), math.sin(self.angle)
+        return np.array([[c, s], [-s, c]])  # (y, x) -> (y, x): the upright x axis runs along (sin, cos)
+
+    def to_image(self, y: float | np.ndarray, x: float | np.ndarray) -> Point:
+        (a, b), (c, d) = self.matrix()
+        y, x = y - self.upright_centre[0], x - self.upright_centre[1]
+        return self.centre[0] + a * y + b * x, self.centre[1] + c * y + d * x
+
+    def from_image(self, y: float | np.ndarray, x: float | np.ndarray) -> Point:
+        (a, b), (c, d) = self.matrix().T  # a rotation's inverse
+        y, x = y - self.centre[0], x - self.centre[1]
+        return self.upright_centre[0] + a * y + b * x, self.upright_centre[1] + c * y + d * x
+
+
 @dataclass
 class Line:
     """A line of ink at work scale: ink [0, 1] (H, W) with paper 0; a work pixel (y, x) came
-    from (y, x) * scale + offset in the image (offset = (top, left))."""
+    from (y, x) * scale + offset in the image (offset = (top, left)), or in the upright picture
+    that `turn` maps to the image, where the line was turned."""
 
     ink: np.ndarray
     scale: float
     offset: tuple[float, float]
+    turn: Turn | None = None
 
-    # Both maps take and give continuous coordinates, pixel i spanning [i, i + 1): a pixel's centre is i + 0.5.
-    def to_image(self, y: float | np.ndarray, x: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
+    # The maps take and give continuous coordinates, pixel i spanning [i, i + 1): a pixel's centre is i + 0.5.
+    def to_image(self, y: float | np.ndarray, x: float | np.ndarray) -> Point:
         """Work coordinates (y, x) (numbers or arrays) -> the image's."""
-        return y * self.scale + self.offset[0], x * self.scale + self.offset[1]
+        y, x = y * self.scale + self.offset[0], x * self.scale + self.offset[1]
+        return (y, x) if self.turn is None else self.turn.to_image(y, x)
 
-    def column_from_image(self, x: float | np.ndarray) -> float | np.ndarray:
-        """An image column (a number or an array) -> the work column it lands on."""
-        return (x - self.offset[1]) / self.scale
+    def from_image(self, y: float | np.ndarray, x: float | np.ndarray) -> Point:
+        """Image coordinates (y, x) -> the work coordinates they land on (`to_image` undone)."""
+        if self.turn is not None:
+            y, x = self.turn.from_image(y, x)
+        return (y - self.offset[0]) / self.scale, (x - self.offset[1]) / self.scale
+
+    def box_in_image(self, y0: float, x0: float, y1: float, x1: float) -> tuple[float, float, float, float]:
+        """The image's box (y0, x0, y1, x1) around the work box [y0, y1) x [x0, x1): the same box where
+        the line was not turned, around its four corners where it was."""
+        ys, xs = self.to_image(np.array([y0, y0, y1, y1], np.float64), np.array([x0, x1, x0, x1], np.float64))
+        return float(ys.min()), float(xs.min()), float(ys.max()), float(xs.max())
 
 
 @dataclass(frozen=True)
@@ -122,17 +178,83 @@ def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
 
 
 def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | None:
-    """`normalize` at each of `heights`, the ink found and its digits measured once (None: no ink)."""
+    """`normalize` at each of `heights`, the ink found, turned upright and its digits measured once
+    (None: no ink)."""
     ink = ink_map(unblock(grey))
     box = ink_box(ink)
     if box is None:
         return None
     measured = digit_height(ink, box)
-    return [_scaled(ink, box, height / measured, height) for height in heights]
+    turn = None
+    angle = tilt(ink, box, measured)
+    if angle is not None:
+        top, bottom, left, right = box
+        pad = math.ceil(EDGE * measured)  # the strokes' faint edges around the box come along
+        around = (max(0, top - pad), min(ink.shape[0], bottom + pad), max(0, left - pad), min(ink.shape[1], right + pad))
+        ink, turn = upright(ink, around, angle)
+        box = ink_box(ink)
+        if box is None:
+            return None
+        measured = digit_height(ink, box)
+    return [_scaled(ink, box, height / measured, height, turn) for height in heights]
 
 
-def _scaled(ink: np.ndarray, box: Box, factor: float, height: float) -> Line:
-    """The ink in `box` (and MARGIN around it) scaled by `factor`, so that its digits are `height` px high."""
+def baseline(ink: np.ndarray) -> tuple[float, float, float]:
+    """The straight line fitted to the ink's centre of mass in each column, each column weighed by
+    its ink: (slope in px per px with y downwards, and the point (x, y) it passes through, the ink's
+    centre of mass); slope 0 where the ink has no width to fit on, (0, 0, 0) where there is none."""
+    h, w = ink.shape
+    mass = ink.sum(axis=0).astype(np.float64)
+    total = mass.sum()
+    if total <= 0:
+        return 0.0, 0.0, 0.0
+    x = np.arange(w, dtype=np.float64)
+    centres = (ink * np.arange(h, dtype=np.float64)[:, None]).sum(axis=0) / np.maximum(mass, 1e-9)
+    mean_x, mean_y = (mass @ x) / total, (mass @ centres) / total
+    spread = mass @ (x - mean_x) ** 2
+    slope = float((mass @ ((x - mean_x) * (centres - mean_y))) / spread) if spread > 0 else 0.0
+    return slope, float(mean_x), float(mean_y)
+
+
+def tilt(ink: np.ndarray, box: Box, measured: float) -> float | None:
+    """The angle (radians) at which the line in `box` runs where it is to be turned upright: its
+    baseline steeper than MAX_SLOPE but not than MOST_SLOPE, and its ink ELONGATED times as long
+    along it as across (a line of two digits or more; one digit's own slant tells no line's). None
+    otherwise. `measured`: the digits' height, to fit on a picture no larger than needed."""
+    top, bottom, left, right = box
+    factor = min(1.0, COARSE_HEIGHT / measured)  # digits 64 px high are plenty to fit a slope on
+    coarse = resample(ink[top:bottom, left:right], factor) if factor < 1 else ink[top:bottom, left:right]
+    slope, _, _ = baseline(coarse)
+    if not MAX_SLOPE < abs(slope) <= MOST_SLOPE:
+        return None
+    angle = math.atan(slope)
+    ys, xs = np.nonzero(coarse > INK)
+    if len(ys) < 2:
+        return None
+    along, across = xs * math.cos(angle) + ys * math.sin(angle), ys * math.cos(angle) - xs * math.sin(angle)
+    length, breadth = (np.subtract(*np.percentile(v, [99, 1])) for v in (along, across))
+    return angle if length >= ELONGATED * max(breadth, 1.0) else None
+
+
+def upright(ink: np.ndarray, box: Box, angle: float) -> tuple[np.ndarray, Turn]:
+    """The ink in `box` turned by -angle about the box's centre, so that a line falling at `angle`
+    runs level: the whole box turned (its corners in paper 0), and the Turn that maps it back."""
+    top, bottom, left, right = box
+    h, w = bottom - top, right - left
+    c, s = abs(math.cos(angle)), abs(math.sin(angle))
+    size = (math.ceil(h * c + w * s), math.ceil(w * c + h * s))
+    turn = Turn(angle, ((top + bottom) / 2, (left + right) / 2), (size[0] / 2, size[1] / 2))
+    # ndimage works on pixel indices (a pixel's centre at i): image index = R (upright index) + shift
+    matrix = turn.matrix()
+    shift = (np.array([h / 2, w / 2]) - 0.5) + matrix @ (0.5 - np.array(turn.upright_centre))
+    turned = ndimage.affine_transform(ink[top:bottom, left:right].astype(np.float32), matrix, shift,
+                                      output_shape=size, order=1, mode="constant", cval=0.0)
+    return turned.clip(0, 1), turn
+
+
+def _scaled(ink: np.ndarray, box: Box, factor: float, height: float, turn: Turn | None = None) -> Line:
+    """The ink in `box` (and MARGIN around it) scaled by `factor`, so that its digits are `height` px
+    high (`turn`: the ink is an upright picture, which it maps to the image)."""
     top, bottom, left, right = box
     pad = round(MARGIN / factor)
     top, left = max(0, top - pad), max(0, left - pad)
@@ -141,4 +263,4 @@ def _scaled(ink: np.ndarray, box: Box, factor: float, height: float) -> Line:
     if stroke_width(work) > LINE_WIDTH[1] * height / DIGIT_HEIGHT:  # a marker's line (in MNIST's units): its strokes thinned at 4x
         fine = normalize_width(resample(crop, WORK * factor), WORK * height, LINE_WIDTH, LINE_WIDTH_TARGET)
         work = np.asarray(Image.fromarray(fine, mode="F").resize(work.shape[::-1], Image.Resampling.BOX)).clip(0, 1)
-    return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)))
+    return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)), turn)

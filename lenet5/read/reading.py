@@ -84,8 +84,9 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
         raise Lenet5Error("no digits found (no ink above the paper's level, or only specks)")
     digits = []
     for f in found:
-        (y0, x0), (y1, x1) = line.to_image(f.y0, f.x0), line.to_image(f.y1, f.x1)
-        digits.append(ReadDigit(f.digit, int(x0), int(math.ceil(x1)), int(y0), int(math.ceil(y1)), f.p))
+        y0, x0, y1, x1 = line.box_in_image(f.y0, f.x0, f.y1, f.x1)  # a turned line's corners may fall outside
+        (h, w), (y0, x0) = grey.shape, (max(0.0, y0), max(0.0, x0))
+        digits.append(ReadDigit(f.digit, int(x0), min(w, int(math.ceil(x1))), int(y0), min(h, int(math.ceil(y1))), f.p))
     return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits)
 
 

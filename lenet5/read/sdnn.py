@@ -31,13 +31,11 @@ from lenet5.layers import Conv
 from lenet5.model import LeNet, ModelConfig, activation, initialize
 from lenet5.read.classes import CLASSES
 from lenet5.read.decode import joined, read_columns
-from lenet5.read.line import DIGIT_HEIGHT, INK, Found, Line
+from lenet5.read.line import DIGIT_HEIGHT, INK, MAX_SLOPE, SHORT, Found, Line, baseline
 
 HEIGHT = 32  # the network's input height: a digit's 20 px and 6 px of paper above and below, as LeNet-5's input
 STRIDE = 4  # px between neighbouring outputs (two 2x2 subsamplings)
 PAD = 16  # px of paper left and right, so that windows are centred on the line's ends too
-MAX_SLOPE = 0.15  # the steepest baseline straightened (px per px)
-SHORT = 2.5 * DIGIT_HEIGHT  # lines narrower than this are not straightened: one or two digits tell no slope
 
 
 PAPER_MAPS = (6, 16, 120, 84)  # C1, C3, C5, F6 as in Fig. 2
@@ -222,20 +220,14 @@ def band(line: Line) -> np.ndarray:
     ink further than 16 px from that line is left out."""
     ink = line.ink
     h, w = ink.shape
-    mass = ink.sum(axis=0).astype(np.float64)
-    total = mass.sum()
     width = PAD + w + PAD
     width += (-(width - HEIGHT)) % STRIDE
     padded = np.zeros((HEIGHT, width), dtype=np.float32)
-    if total <= 0:  # nothing to centre on: a blank band, read as no digits
+    if ink.sum(dtype=np.float64) <= 0:  # nothing to centre on: a blank band, read as no digits
         return padded
+    slope, mean_x, mean_y = baseline(ink)
+    slope = float(np.clip(slope, -MAX_SLOPE, MAX_SLOPE)) if w >= SHORT * DIGIT_HEIGHT else 0.0
     x = np.arange(w, dtype=np.float64)
-    centres = (ink * np.arange(h, dtype=np.float64)[:, None]).sum(axis=0) / np.maximum(mass, 1e-9)
-    mean_x, mean_y = (mass @ x) / total, (mass @ centres) / total
-    spread = mass @ (x - mean_x) ** 2
-    slope = 0.0
-    if w >= SHORT and spread > 0:
-        slope = float(np.clip((mass @ ((x - mean_x) * (centres - mean_y))) / spread, -MAX_SLOPE, MAX_SLOPE))
     top = np.round(mean_y + slope * (x - mean_x) - (HEIGHT - 1) / 2).astype(np.int64)  # (W,) work row at band row 0
     source = top[None, :] + np.arange(HEIGHT)[:, None]
     inside = (source >= 0) & (source < h)
@@ -349,7 +341,7 @@ def read_line(model: torch.nn.Module, line: Line, others: Sequence[Line] = ()) -
     for s in spikes:
         at, centre = lines[s.reading // per_line], centre_of((s.t0 + s.t1 - 1) / 2) - s.shift
         if at is not line:  # the same image column, in `line`'s work pixels
-            centre = float(line.column_from_image(at.to_image(0.0, centre)[1]))
+            centre = float(line.from_image(*at.to_image(0.0, centre))[1])
         centres.append(min(max(centre, 0.0), w - 1.0))
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]
     found = []
