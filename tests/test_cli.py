@@ -152,7 +152,8 @@ def test_an_operation_without_a_deterministic_version_is_named(tiny_data_dir, tm
 @pytest.mark.parametrize("argv, preset", [([], "paper"), (["--distort"], "paper-distort"), (["--distort", "pool"], "paper-distort"),
                                           (["--preset", "paper", "--distort"], "paper"), (["--preset", "sdlm"], "paper-sdlm")])
 def test_distort_alone_trains_the_preset_tuned_for_it(argv, preset):
-    from lenet5.cli import build_parser, configs_from_args, preset_name
+    from lenet5.cli import build_parser
+    from lenet5.flags import configs_from_args, preset_name
     from lenet5.presets import get_preset
 
     args = build_parser().parse_args(["train", *argv])

@@ -9,9 +9,6 @@ from lenet5.cli import calibrating, data, fitting, models, reading, serving, tra
 from lenet5.errors import Lenet5Error
 from lenet5.runtime import keep_freed_memory
 
-# Deliberately re-exported: what tests and scripts used from the one-module CLI.
-from lenet5.flags import configs_from_args, preset_name  # noqa: F401
-
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand; each module of this package adds its own (parse, call a library function, print)."""
