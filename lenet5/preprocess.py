@@ -116,7 +116,11 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     nor bold ink as paper; a page in a darker surround (a scanner's lid, a desk) taken alone
     (`on_the_page`); contrast stretched to the strokes' own level; faint noise dropped; printed
     lines (ruled paper, a form's box, an underline) and a ring drawn around the digits taken out
-    (`without_lines`, `without_circles`)."""
+    (`without_lines`, `without_circles`). Raises Lenet5Error for an empty picture or one with a value
+    that is not a number (NaN, infinite): no file gives one, an array handed to the library may."""
+    if grey.ndim != 2 or grey.size == 0 or not np.isfinite(grey).all():
+        raise Lenet5Error(f"expected a grey picture (H, W) of numbers, got shape {grey.shape}"
+                          + ("" if grey.size == 0 or grey.ndim != 2 else " with values that are not numbers (NaN or infinite)"))
     grey = on_the_page(grey)
     light = paper_is_light(grey)
     ink = above_paper(1.0 - grey if light else grey, light)

@@ -53,6 +53,20 @@ def test_a_blank_image_has_no_digits():
         read_number(reader_network(), np.full((100, 300), 0.9, np.float32))
 
 
+@pytest.mark.parametrize("bad", ["nan", "inf", "no rows", "no columns"])
+def test_an_array_that_is_no_picture_is_a_clear_error_for_both_readers_and_predict(bad):
+    from lenet5.preprocess import grey_to_digit
+
+    grey = np.full((40, 90), 0.9, np.float32)
+    grey[5:30, 10:80] = 0.1  # ink, and one value that is no number beside it
+    grey = {"nan": grey, "inf": grey, "no rows": grey[:0], "no columns": grey[:, :0]}[bad]
+    if bad in ("nan", "inf"):
+        grey[0, 0] = float(bad)
+    for read in (lambda g: read_number(reader_network(), g), grey_to_digit):
+        with pytest.raises(Lenet5Error, match="grey picture"):
+            read(grey)
+
+
 def test_the_recognizer_has_eleven_outputs_and_the_paper_layers():
     model = reader_network(seed=0)
     assert model(as_inputs(np.zeros((2, 32, 32), np.float32))).shape == (2, CLASSES)
@@ -236,3 +250,19 @@ def test_strips_with_other_pens_and_without():
     assert restroke(bar, 2).sum() > 1.4 * bar.sum() and restroke(bar, -1).sum() < 0.8 * bar.sum()
     bold = make_strip(digits, labels, np.random.default_rng(9), Style(noise=(0, 0), blur=(0, 0), pens=1.0, pen_steps=(3,)))
     assert bold.number == plain.number and not np.array_equal(bold.image, plain.image)
+
+
+@pytest.mark.mnist
+def test_a_slanted_digit_alone_is_not_turned_as_a_line_askew_would_be(mnist_dir):
+    # a digit's own slant fits a steep baseline and is long along it: before LINE_LENGTH 7 of these 500 were turned
+    # (a 7 then read as 20 or 2)
+    from lenet5.data.datasets import load_digits
+    from lenet5.read.line import normalize
+
+    digits = load_digits("mnist", mnist_dir).test_images.numpy()[:500]
+    turned = []
+    for k, digit in enumerate(digits):
+        big = np.asarray(Image.fromarray(digit).resize((84, 84), Image.Resampling.BICUBIC), np.float32) / 255
+        if normalize(np.pad(1 - big.clip(0, 1), 24, constant_values=1.0)).turn is not None:
+            turned.append(k)
+    assert not turned

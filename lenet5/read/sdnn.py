@@ -31,11 +31,12 @@ from lenet5.layers import Conv
 from lenet5.model import LeNet, ModelConfig, activation, initialize
 from lenet5.read.classes import CLASSES
 from lenet5.read.decode import joined, read_columns
-from lenet5.read.line import DIGIT_HEIGHT, INK, MAX_SLOPE, SHORT, Found, Line, baseline
+from lenet5.read.line import DIGIT_HEIGHT, INK, MAX_SLOPE, Found, Line, baseline
 
 HEIGHT = 32  # the network's input height: a digit's 20 px and 6 px of paper above and below, as LeNet-5's input
 STRIDE = 4  # px between neighbouring outputs (two 2x2 subsamplings)
 PAD = 16  # px of paper left and right, so that windows are centred on the line's ends too
+SHORT = 2.5 * DIGIT_HEIGHT  # lines narrower than this are not straightened: one or two digits tell no slope
 
 
 PAPER_MAPS = (6, 16, 120, 84)  # C1, C3, C5, F6 as in Fig. 2
@@ -226,7 +227,7 @@ def band(line: Line) -> np.ndarray:
     if ink.sum(dtype=np.float64) <= 0:  # nothing to centre on: a blank band, read as no digits
         return padded
     slope, mean_x, mean_y = baseline(ink)
-    slope = float(np.clip(slope, -MAX_SLOPE, MAX_SLOPE)) if w >= SHORT * DIGIT_HEIGHT else 0.0
+    slope = float(np.clip(slope, -MAX_SLOPE, MAX_SLOPE)) if w >= SHORT else 0.0
     x = np.arange(w, dtype=np.float64)
     top = np.round(mean_y + slope * (x - mean_x) - (HEIGHT - 1) / 2).astype(np.int64)  # (W,) work row at band row 0
     source = top[None, :] + np.arange(HEIGHT)[:, None]
