@@ -33,6 +33,7 @@ SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many 
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
+WALL = 2.0  # a wall between a form's cells is at most this many times as thick as the lines it joins
 FRAGMENT = 10  # a piece of ink this many times as long as it is wide is a fragment of a line, not of digits
 DIGITS_LEFT = 0.05  # what the lines leave must be at least this share of the ink, or nothing is taken out
 
@@ -79,7 +80,7 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     inked = ink > 0  # a faint rule counts for the digit's box as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
     rows, cols = _lines(inked, across), _lines(inked.T, along.T)
-    rows, cols = rows + _sides(cols, inked.T), cols + _sides(rows, inked)
+    rows, cols = rows + _sides(cols, inked.T) + _walls(cols, inked.T), cols + _sides(rows, inked) + _walls(rows, inked)
     if not (rows or cols):
         return without_underlines(ink, inked)
     lines = np.zeros_like(inked)
@@ -145,6 +146,52 @@ def _side(a: Line, b: Line, end: int, inked: np.ndarray) -> Line | None:
     band[np.clip(cols[held], 0, w - 1), along[held]] = strip[held]
     middle = float(np.mean(edge) + np.mean(offsets[held]))
     return Line(band, top, bottom, (middle, middle), float(held.sum()))
+
+
+def _walls(lines: list[Line], inked: np.ndarray) -> list[Line]:
+    """The walls between a form's cells (a digit in each): columns of ink that join a line along the
+    rows of inked (H x W) to the next one below it anywhere between their ends, square to them (a
+    form photographed turned leans), held for SIDE_HELD of the way and no thicker than WALL times the
+    lines (a pen's upright stroke is thicker than a printed rule), each as a line of the transposed
+    image."""
+    h, w = inked.shape
+    found = []
+    lines = sorted(lines, key=lambda line: (line.ends[0] + line.ends[1]) / 2)
+    for a, b in zip(lines, lines[1:]):
+        x0, x1 = max(a.start, b.start), min(a.stop, b.stop)
+        if x1 - x0 < 2:
+            continue
+        lean = -((a.ends[1] - a.ends[0]) / max(a.stop - a.start, 1) + (b.ends[1] - b.ends[0]) / max(b.stop - b.start, 1)) / 2
+        cols = np.arange(x0, x1 + 1)  # where each wall crosses the row `first`
+        first = int(np.ceil(_middle(a, cols).min() + a.thickness / 2))  # under a's band, over b's
+        last = int(np.floor(_middle(b, cols).max() - b.thickness / 2))
+        rows = np.arange(max(first, 0), min(last, h - 1) + 1)
+        if len(rows) < 3:
+            continue
+        at = cols[None, :] + np.round(lean * (rows[:, None] - first)).astype(int)  # (rows, cols): each wall's column in each row
+        between = ((rows[:, None] >= _middle(a, at) + a.thickness / 2) & (rows[:, None] <= _middle(b, at) - b.thickness / 2)
+                   & (at >= 0) & (at < w))
+        held = (inked[rows[:, None], np.clip(at, 0, w - 1)] & between).sum(axis=0) >= SIDE_HELD * np.maximum(between.sum(axis=0), 1)
+        labels, n = ndimage.label(held & (between.sum(axis=0) >= 3))
+        for k in range(1, n + 1):
+            run = cols[labels == k]
+            if len(run) > WALL * max(a.thickness, b.thickness):
+                continue
+            y0 = max(int(np.floor(_middle(a, run).mean() - a.thickness / 2)), 0)  # through the lines' bands: where
+            y1 = min(int(np.ceil(_middle(b, run).mean() + b.thickness / 2)), h - 1)  # they cross, the lines drew it on
+            band = np.zeros((w, y1 - y0 + 1), bool)
+            for y in range(y0, y1 + 1):
+                xs = run + int(round(lean * (y - first)))
+                xs = xs[(xs >= 0) & (xs < w)]
+                band[xs, y - y0] = inked[y, xs]
+            middle = float(run.mean() + lean * ((y0 + y1) / 2 - first))
+            found.append(Line(band, y0, y1, (middle, middle), float(len(run))))
+    return found
+
+
+def _middle(line: Line, cols: np.ndarray) -> np.ndarray:
+    """The row of a line's middle in each of `cols` (straight from its start to its stop; any shape)."""
+    return line.ends[0] + (line.ends[1] - line.ends[0]) * (cols - line.start) / max(line.stop - line.start, 1)
 
 
 def run_lengths(inked: np.ndarray) -> np.ndarray:

@@ -136,3 +136,19 @@ def test_rules_tilted_as_a_photographed_page_is_go_too():
     out = without_lines(ink)
     assert (out[digit == 0] > 0).mean() < 0.005  # the rules gone (they are 6% of the paper), but for a few pixels beside the strokes
     assert (out[digit > 0] > 0.99).mean() > 0.97  # the 0 left whole
+
+
+def test_the_walls_between_a_forms_cells_go_and_the_digits_in_them_stay():
+    # before _walls: a wall under LINE_SHAPE times as long as it is thick stayed, a 1 to the readers (amounts
+    # in cells read 0.0%)
+    cell, count, thick = 120, 4, 7
+    digits = np.zeros((200, cell * count), np.float32)
+    for k in range(count):  # a bar (a 1) and a ring (a 0) by turns
+        shape = bar(top=50, bottom=150) if k % 2 == 0 else ring(outer=45, inner=33)
+        digits[:, k * cell: (k + 1) * cell] = shape[:, 40:160]
+    form = digits.copy()
+    form[20: 20 + thick, :] = form[180 - thick: 180, :] = 1  # the cells' top and bottom
+    for k in range(count + 1):  # the walls from top to bottom: 160 px, under 25 times their 7 px
+        x = min(k * cell, cell * count - thick)
+        form[20:180, x: x + thick] = 1
+    assert np.array_equal(without_lines(form), digits)  # the rules and walls go, every digit's stroke stays
