@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from lenet5.background import paper_level
 from lenet5.preprocess import grey_to_digit, ink_map
@@ -152,3 +153,7 @@ def test_the_walls_between_a_forms_cells_go_and_the_digits_in_them_stay():
         x = min(k * cell, cell * count - thick)
         form[20:180, x: x + thick] = 1
     assert np.array_equal(without_lines(form), digits)  # the rules and walls go, every digit's stroke stays
+    turned = ndimage.rotate(form, 4, order=0, reshape=True)  # a form photographed turned: its walls lean
+    alone = ndimage.rotate(digits, 4, order=0, reshape=True)
+    left = without_lines(turned)
+    assert (left > 0).sum() < 1.03 * (alone > 0).sum() and ((left > 0) & (alone > 0)).sum() > 0.97 * (alone > 0).sum()
