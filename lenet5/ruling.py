@@ -34,6 +34,9 @@ GAP = 2  # a line followed along its band may be broken for this many pixels (a 
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
 WALL = 2.0  # a wall between a form's cells is at most this many times as thick as the lines it joins
+WALLS = 3  # a form's cells show at least this many walls between the same two lines (two cells, or a
+# digit's stroke from rule to rule on ruled paper would be taken for one)
+SPACING = 0.25  # ... evenly spaced: each gap within this share of their median
 FRAGMENT = 10  # a piece of ink this many times as long as it is wide is a fragment of a line, not of digits
 DIGITS_LEFT = 0.05  # what the lines leave must be at least this share of the ink, or nothing is taken out
 
@@ -80,9 +83,11 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     inked = ink > 0  # a faint rule counts for the digit's box as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
     rows, cols = _lines(inked, across), _lines(inked.T, along.T)
-    rows, cols = rows + _sides(cols, inked.T) + _walls(cols, inked.T), cols + _sides(rows, inked) + _walls(rows, inked)
-    if not (rows or cols):
+    walls = (_walls(cols, inked.T), _walls(rows, inked))  # along the rows, along the columns
+    rows, cols = rows + _sides(cols, inked.T), cols + _sides(rows, inked)
+    if not (rows or cols or walls[0] or walls[1]):
         return without_underlines(ink, inked)
+    rows, cols = rows + walls[0], cols + walls[1]
     lines = np.zeros_like(inked)
     for line in rows:
         lines[:, line.start: line.stop + 1] |= line.band
@@ -91,8 +96,9 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     rest = inked & ~ndimage.binary_dilation(lines, iterations=2)  # the lines' soft edges are not digits
     if rest.sum() < DIGITS_LEFT * inked.sum():  # a 1 made of one straight stroke, say: it is the digit
         return ink
-    wide, high = _reach(rest)
-    rows, cols = [line for line in rows if line.length > wide], [line for line in cols if line.length > high]
+    wide, high = _reach(rest)  # walls are told by their rules and spacing, not by the digits' reach (a turned form's grows)
+    rows = [line for line in rows if line.length > wide or any(line is wall for wall in walls[0])]
+    cols = [line for line in cols if line.length > high or any(line is wall for wall in walls[1])]
     if not (rows or cols):
         return without_underlines(ink, inked)
     out = ink.copy()
@@ -150,42 +156,54 @@ def _side(a: Line, b: Line, end: int, inked: np.ndarray) -> Line | None:
 
 def _walls(lines: list[Line], inked: np.ndarray) -> list[Line]:
     """The walls between a form's cells (a digit in each): columns of ink that join a line along the
-    rows of inked (H x W) to the next one below it anywhere between their ends, square to them (a
-    form photographed turned leans), held for SIDE_HELD of the way and no thicker than WALL times the
-    lines (a pen's upright stroke is thicker than a printed rule), each as a line of the transposed
-    image."""
+    rows of inked (H x W) to the nearest line below it over the same columns, square to them (a form
+    photographed turned leans), held for SIDE_HELD of the way, no thicker than WALL times the lines,
+    and at least WALLS of them evenly spaced (within SPACING) between the same two lines; each as a
+    line of the transposed image."""
     h, w = inked.shape
     found = []
-    lines = sorted(lines, key=lambda line: (line.ends[0] + line.ends[1]) / 2)
-    for a, b in zip(lines, lines[1:]):
-        x0, x1 = max(a.start, b.start), min(a.stop, b.stop)
-        if x1 - x0 < 2:
-            continue
-        lean = -((a.ends[1] - a.ends[0]) / max(a.stop - a.start, 1) + (b.ends[1] - b.ends[0]) / max(b.stop - b.start, 1)) / 2
-        cols = np.arange(x0, x1 + 1)  # where each wall crosses the row `first`
-        first = int(np.ceil(_middle(a, cols).min() + a.thickness / 2))  # under a's band, over b's
-        last = int(np.floor(_middle(b, cols).max() - b.thickness / 2))
-        rows = np.arange(max(first, 0), min(last, h - 1) + 1)
-        if len(rows) < 3:
-            continue
-        at = cols[None, :] + np.round(lean * (rows[:, None] - first)).astype(int)  # (rows, cols): each wall's column in each row
-        between = ((rows[:, None] >= _middle(a, at) + a.thickness / 2) & (rows[:, None] <= _middle(b, at) - b.thickness / 2)
-                   & (at >= 0) & (at < w))
-        held = (inked[rows[:, None], np.clip(at, 0, w - 1)] & between).sum(axis=0) >= SIDE_HELD * np.maximum(between.sum(axis=0), 1)
-        labels, n = ndimage.label(held & (between.sum(axis=0) >= 3))
-        for k in range(1, n + 1):
-            run = cols[labels == k]
-            if len(run) > WALL * max(a.thickness, b.thickness):
-                continue
-            y0 = max(int(np.floor(_middle(a, run).mean() - a.thickness / 2)), 0)  # through the lines' bands: where
-            y1 = min(int(np.ceil(_middle(b, run).mean() + b.thickness / 2)), h - 1)  # they cross, the lines drew it on
-            band = np.zeros((w, y1 - y0 + 1), bool)
-            for y in range(y0, y1 + 1):
-                xs = run + int(round(lean * (y - first)))
-                xs = xs[(xs >= 0) & (xs < w)]
-                band[xs, y - y0] = inked[y, xs]
-            middle = float(run.mean() + lean * ((y0 + y1) / 2 - first))
-            found.append(Line(band, y0, y1, (middle, middle), float(len(run))))
+    for a in lines:
+        below = [b for b in lines if _middle(b, np.array([b.start]))[0] > _middle(a, np.array([b.start]))[0] + a.thickness
+                 and min(a.stop, b.stop) - max(a.start, b.start) >= 2]
+        if below:
+            b = min(below, key=lambda b: (b.ends[0] + b.ends[1]) / 2)
+            found += _walls_between(a, b, inked)
+    return found
+
+
+def _walls_between(a: Line, b: Line, inked: np.ndarray) -> list[Line]:
+    """`_walls` between line a and line b below it."""
+    h, w = inked.shape
+    x0, x1 = max(a.start, b.start), min(a.stop, b.stop)
+    lean = -((a.ends[1] - a.ends[0]) / max(a.stop - a.start, 1) + (b.ends[1] - b.ends[0]) / max(b.stop - b.start, 1)) / 2
+    cols = np.arange(x0, x1 + 1)  # where each wall crosses the row `first`
+    first = int(np.ceil(_middle(a, cols).min() + a.thickness / 2))  # under a's band, over b's
+    last = int(np.floor(_middle(b, cols).max() - b.thickness / 2))
+    rows = np.arange(max(first, 0), min(last, h - 1) + 1)
+    if len(rows) < 3:
+        return []
+    at = cols[None, :] + np.round(lean * (rows[:, None] - first)).astype(int)  # (rows, cols): each wall's column in each row
+    between = ((rows[:, None] >= _middle(a, at) + a.thickness / 2) & (rows[:, None] <= _middle(b, at) - b.thickness / 2)
+               & (at >= 0) & (at < w))
+    held = (inked[rows[:, None], np.clip(at, 0, w - 1)] & between).sum(axis=0) >= SIDE_HELD * np.maximum(between.sum(axis=0), 1)
+    labels, n = ndimage.label(held & (between.sum(axis=0) >= 3))
+    runs = [cols[labels == k] for k in range(1, n + 1)]
+    runs = [run for run in runs if len(run) <= WALL * max(a.thickness, b.thickness)]
+    gaps = np.diff([run.mean() for run in runs])
+    if len(runs) < WALLS or np.abs(gaps - np.median(gaps)).max() > SPACING * np.median(gaps):
+        return []  # a digit's upright stroke from rule to rule, or two: not a row of cells
+    found = []
+    for run in runs:
+        y0 = max(int(np.floor(_middle(a, run).mean() - a.thickness / 2)), 0)  # through the lines' bands: where
+        y1 = min(int(np.ceil(_middle(b, run).mean() + b.thickness / 2)), h - 1)  # they cross, the lines drew it on
+        ys = np.arange(y0, y1 + 1)
+        xs = run[None, :] + np.round(lean * (ys[:, None] - first)).astype(int)  # (rows, run)
+        inside = (xs >= 0) & (xs < w)
+        band = np.zeros((w, y1 - y0 + 1), bool)
+        along = np.broadcast_to((ys - y0)[:, None], xs.shape)
+        band[xs[inside], along[inside]] = inked[np.broadcast_to(ys[:, None], xs.shape)[inside], xs[inside]]
+        middle = float(run.mean() + lean * ((y0 + y1) / 2 - first))
+        found.append(Line(band, y0, y1, (middle, middle), float(len(run))))
     return found
 
 

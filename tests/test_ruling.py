@@ -157,3 +157,16 @@ def test_the_walls_between_a_forms_cells_go_and_the_digits_in_them_stay():
     alone = ndimage.rotate(digits, 4, order=0, reshape=True)
     left = without_lines(turned)
     assert (left > 0).sum() < 1.03 * (alone > 0).sum() and ((left > 0) & (alone > 0)).sum() > 0.97 * (alone > 0).sum()
+
+
+@pytest.mark.parametrize("width", [3, 4])
+def test_a_1_written_from_rule_to_rule_is_no_wall(width):
+    # from a review: with walls alone (before WALLS and SPACING), a 1 of 3-4 px touching both 2 px rules was erased
+    digits = np.zeros((60, 120), np.float32)
+    digits[12:48, 30: 30 + width] = 1  # the 1, from the rule above to the rule below
+    digits[20:40, 60:64] = digits[20:40, 80:84] = digits[20:24, 60:84] = digits[36:40, 60:84] = 1  # a 0 between
+    ruled = digits.copy()
+    ruled[10:12] = ruled[48:50] = 1  # the rules, 2 px, across the page
+    out = without_lines(ruled)
+    assert (out[digits > 0] > 0).all()  # every stroke of the 1 and the 0 stays
+    assert not out[10:12, 40:].any() and not out[48:50, 40:].any()  # the rules go (where the 1 meets them, it is drawn on)
