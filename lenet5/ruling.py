@@ -83,11 +83,9 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     inked = ink > 0  # a faint rule counts for the digit's box as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
     rows, cols = _lines(inked, across), _lines(inked.T, along.T)
-    walls = (_walls(cols, inked.T), _walls(rows, inked))  # along the rows, along the columns
-    rows, cols = rows + _sides(cols, inked.T), cols + _sides(rows, inked)
-    if not (rows or cols or walls[0] or walls[1]):
+    rows, cols = rows + _sides(cols, inked.T) + _walls(cols, inked.T), cols + _sides(rows, inked) + _walls(rows, inked)
+    if not (rows or cols):
         return without_underlines(ink, inked)
-    rows, cols = rows + walls[0], cols + walls[1]
     lines = np.zeros_like(inked)
     for line in rows:
         lines[:, line.start: line.stop + 1] |= line.band
@@ -96,9 +94,8 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     rest = inked & ~ndimage.binary_dilation(lines, iterations=2)  # the lines' soft edges are not digits
     if rest.sum() < DIGITS_LEFT * inked.sum():  # a 1 made of one straight stroke, say: it is the digit
         return ink
-    wide, high = _reach(rest)  # walls are told by their rules and spacing, not by the digits' reach (a turned form's grows)
-    rows = [line for line in rows if line.length > wide or any(line is wall for wall in walls[0])]
-    cols = [line for line in cols if line.length > high or any(line is wall for wall in walls[1])]
+    wide, high = _reach(rest)
+    rows, cols = [line for line in rows if line.length > wide], [line for line in cols if line.length > high]
     if not (rows or cols):
         return without_underlines(ink, inked)
     out = ink.copy()
