@@ -116,11 +116,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     nor bold ink as paper; a page in a darker surround (a scanner's lid, a desk) taken alone
     (`on_the_page`); contrast stretched to the strokes' own level; faint noise dropped; printed
     lines (ruled paper, a form's box, an underline) and a ring drawn around the digits taken out
-    (`without_lines`, `without_circles`). Raises Lenet5Error for an empty picture or one with a value
-    that is not a number (NaN, infinite): no file gives one, an array handed to the library may."""
-    if grey.ndim != 2 or grey.size == 0 or not np.isfinite(grey).all():
-        raise Lenet5Error(f"expected a grey picture (H, W) of numbers, got shape {grey.shape}"
-                          + ("" if grey.size == 0 or grey.ndim != 2 else " with values that are not numbers (NaN or infinite)"))
+    (`without_lines`, `without_circles`)."""
     grey = on_the_page(grey)
     light = paper_is_light(grey)
     ink = above_paper(1.0 - grey if light else grey, light)
@@ -130,6 +126,16 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     ink = np.clip(ink / peak, 0, 1)
     ink[ink < NOISE_FLOOR] = 0
     return without_circles(without_lines(ink))
+
+
+def picture_ink(grey: np.ndarray) -> np.ndarray:
+    """A picture as both readers and `predict` take it -> its ink (`ink_map`), pixel repetition undone
+    first (`unblock`). Raises Lenet5Error for what is no grey picture: not (H, W), empty, or with a
+    value that is not a number (NaN, infinite); no file gives one, an array handed to the library may."""
+    if grey.ndim != 2 or grey.size == 0 or not np.isfinite(grey).all():
+        raise Lenet5Error(f"expected a grey picture (H, W) of numbers, got shape {grey.shape}"
+                          + ("" if grey.size == 0 or grey.ndim != 2 else " with values that are not numbers (NaN or infinite)"))
+    return ink_map(unblock(grey))
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray:
@@ -168,7 +174,7 @@ def grey_to_digit(grey: np.ndarray) -> torch.Tensor:
     """Grey [0, 1] (H, W), as `load_image` gives -> uint8 tensor (28, 28), MNIST-style. Before the box
     around the ink is fitted, what would widen it is left out: specks and the paper's grain, and a
     neighbour's sliver at the left or right edge (a digit cut out of a number)."""
-    ink = without_neighbours(without_specks(ink_map(unblock(grey))), INK_THRESHOLD)
+    ink = without_neighbours(without_specks(picture_ink(grey)), INK_THRESHOLD)
     return torch.from_numpy(to_mnist(ink))
 
 

@@ -157,7 +157,6 @@ def _walls(lines: list[Line], inked: np.ndarray) -> list[Line]:
     photographed turned leans), held for SIDE_HELD of the way, no thicker than WALL times the lines,
     and at least WALLS of them evenly spaced (within SPACING) between the same two lines; each as a
     line of the transposed image."""
-    h, w = inked.shape
     found = []
     for a in lines:
         below = [b for b in lines if _middle(b, np.array([b.start]))[0] > _middle(a, np.array([b.start]))[0] + a.thickness

@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from lenet5.preprocess import ink_map
-from lenet5.strokes import WORK, normalize_width, stroke_width, unblock
+from lenet5.preprocess import picture_ink
+from lenet5.strokes import WORK, normalize_width, stroke_width
 
 DIGIT_HEIGHT = 20  # px: a digit's height in the work image, as in MNIST's 20x20 box
 INK = 0.3  # ink above this counts for components and boxes
@@ -193,7 +193,7 @@ def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
 def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | None:
     """`normalize` at each of `heights`, the ink found, turned upright and its digits measured once
     (None: no ink)."""
-    ink = ink_map(unblock(grey))
+    ink = picture_ink(grey)
     box = ink_box(ink)
     if box is None:
         return None

@@ -68,8 +68,6 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
     """`read_number` with the reader's own probability of the reading as its confidence (what a
     calibration is fitted to)."""
     grey = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image, dtype=np.float32)
-    if grey.ndim != 2:
-        raise Lenet5Error(f"expected a grey image (H, W), got shape {grey.shape}")
     found, log_p = [], 0.0
     if isinstance(model, (SDNN, Committee)):
         lines = normalize_at(grey, getattr(model, "heights", (DIGIT_HEIGHT,)))  # heights: set by load_reader
