@@ -124,3 +124,18 @@ def test_a_line_photographed_askew_is_turned_upright(degrees):
     y0, x0, y1, x1 = line.box_in_image(0, 0, *line.ink.shape)  # the whole work line's box holds all the image's ink
     ink_y, ink_x = np.nonzero(grey < 0.5)
     assert y0 <= ink_y.min() + 1 and x0 <= ink_x.min() + 1 and y1 >= ink_y.max() - 1 and x1 >= ink_x.max() - 1
+
+
+@pytest.mark.parametrize("degrees", [-15, 20])
+def test_a_box_photographed_askew_is_taken_out_after_the_turn(degrees):
+    grey = bars_and_rings(5)  # in a box that the 0s touch, 3 px thick (ink_map finds lines turned up to 7 degrees)
+    h, w = grey.shape
+    grey[17:20, 10: w - 10] = grey[h - 20: h - 17, 10: w - 10] = 0.05
+    grey[17: h - 17, 10:13] = grey[17: h - 17, w - 13: w - 10] = 0.05
+    line = normalize(turned(grey, degrees))
+    assert line.turn is not None
+    labels = label_components(line.ink > INK)
+    pieces = [np.nonzero(labels == k) for k in range(1, labels.max() + 1)]
+    pieces = [p for p in pieces if np.ptp(p[0]) > 10]
+    assert len(pieces) == 5  # the five digits, no side of the box
+    assert all(np.ptp(xs) + 1 < 30 for _, xs in pieces)  # no rule running along the line

@@ -14,6 +14,7 @@ from PIL import Image
 from scipy import ndimage
 
 from lenet5.preprocess import picture_ink
+from lenet5.ruling import without_lines
 from lenet5.strokes import WORK, normalize_width, stroke_width
 
 DIGIT_HEIGHT = 20  # px: a digit's height in the work image, as in MNIST's 20x20 box
@@ -205,6 +206,7 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
         pad = math.ceil(EDGE * measured)  # the strokes' faint edges around the box come along
         around = (max(0, top - pad), min(ink.shape[0], bottom + pad), max(0, left - pad), min(ink.shape[1], right + pad))
         ink, turn = upright(ink, around, angle)
+        ink = without_lines(ink)  # a box or rules turned with the line: `ink_map` finds lines up to about 7 degrees
         box = ink_box(ink)
         if box is None:
             return None
