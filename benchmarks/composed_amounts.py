@@ -17,6 +17,7 @@ turned, spaced, sized, photographed as the condition says:
     chalk      light ink on a grey board; pencil: faint grey ink on light grey paper, noise
     jpeg       enlarged 2x, JPEG q25
     cells      each digit in its own cell of a form: printed walls between them, a rule above and below
+    comb       each digit over its place on a comb: a printed line below, ticks a third of a cell high between
 
 Prints, per condition: the share read exactly, the share kept at the reader's threshold for 0.5%
 errors (chosen on its held-out amounts) and the errors among those, images with no digits found,
@@ -43,7 +44,7 @@ from lenet5.read.weights import DEFAULT_READER
 from lenet5.runtime import use_threads
 
 CONDITIONS = ("plain", "touching", "wide", "tilt5", "tilt10", "tilt15", "tilt20", "tilt25", "tilt30", "tilt40",
-              "sizes", "long", "short", "small", "photo", "chalk", "pencil", "jpeg", "cells")
+              "sizes", "long", "short", "small", "photo", "chalk", "pencil", "jpeg", "cells", "comb")
 CELL = 34  # px at MNIST's scale: a form's cell, each holding one digit's 28 px field (`in_cells`)
 
 
@@ -71,15 +72,21 @@ def compose(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, le
     return "".join(str(labels[i]) for i in chosen), ink
 
 
-def in_cells(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, length: int) -> tuple[str, np.ndarray]:
+def in_cells(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, length: int,
+             comb: bool = False) -> tuple[str, np.ndarray]:
     """`length` random digits, each in its own CELL px cell of a printed form (walls and rules 1 px,
-    as dark as the ink): (their number, ink [0, 1] on 0, float32)."""
+    as dark as the ink), or over its place on a comb (a line below, ticks a third of a cell high
+    between the places): (their number, ink [0, 1] on 0, float32)."""
     chosen = rng.integers(0, len(digits), length)
     ink = np.zeros((CELL + 10, length * CELL + 2), np.float32)
     for k, i in enumerate(chosen):
         ink[8:36, k * CELL + 3: k * CELL + 31] = digits[i] / 255
-    ink[4, : length * CELL + 1] = ink[39, : length * CELL + 1] = 1.0
-    ink[4:40, np.arange(length + 1) * CELL] = 1.0
+    ink[39, : length * CELL + 1] = 1.0
+    if comb:
+        ink[39 - CELL // 3: 40, np.arange(length + 1) * CELL] = 1.0
+    else:
+        ink[4, : length * CELL + 1] = 1.0
+        ink[4:40, np.arange(length + 1) * CELL] = 1.0
     return "".join(str(labels[i]) for i in chosen), ink
 
 
@@ -140,8 +147,8 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
         number, ink = compose(digits, labels, rng, length)
         paper = on_paper(ink, 3)
         grey = 0.92 - 0.45 * (1 - paper) + rng.normal(0, 0.025, paper.shape)
-    elif condition == "cells":
-        number, ink = in_cells(digits, labels, rng, length)
+    elif condition in ("cells", "comb"):
+        number, ink = in_cells(digits, labels, rng, length, comb=condition == "comb")
         grey = on_paper(ink, 3)
     elif condition == "jpeg":
         number, ink = compose(digits, labels, rng, length)

@@ -11,9 +11,12 @@ row is at least SEED_SHAPE times the run across it (so are the steps of a line t
 fitted to the line's own ink, followed along its band, through the strokes that cross it, as far as
 it goes, and kept where it is 25 times as long as it is thick and has paper on both sides (BARE: not
 a band inside a broad stroke). A narrow box's short sides are found between the ends of its long
-ones (`_sides`). A line must also be longer than the digits it lies among are wide (or high, for a
-column), as an underline or a box's side is. It is taken out, and where a stroke crosses it or rests
-on it, the stroke is drawn on through it. Underlines drawn by hand and dotted lines, too short or
+ones (`_sides`); the walls between a form's cells from one line to the next (`_walls`), and a
+comb's ticks rising from a line between the digits' places (`_ticks`), by their being thin, at
+least three and evenly spaced (and ticks as high as each other and shorter than the digits). A
+line must also be longer than the digits it lies among are wide (or high, for a column), as an
+underline or a box's side is. It is taken out, and where a stroke crosses it or rests on it, the
+stroke is drawn on through it. Underlines drawn by hand and dotted lines, too short or
 broken for a printed line, go last (lenet5/underlines.py).
 """
 
@@ -37,6 +40,8 @@ WALL = 2.0  # a wall between a form's cells is at most this many times as thick 
 WALLS = 3  # a form's cells show at least this many walls between the same two lines (two cells, or a
 # digit's stroke from rule to rule on ruled paper would be taken for one)
 SPACING = 0.25  # ... evenly spaced: each gap within this share of their median
+TICK_SAME = 0.25  # a comb's ticks are as high as each other, within this share of their median
+TICK = 0.6  # ... and at most this share of the digits' height (three 1s standing on a line are no comb)
 FRAGMENT = 10  # a piece of ink this many times as long as it is wide is a fragment of a line, not of digits
 DIGITS_LEFT = 0.05  # what the lines leave must be at least this share of the ink, or nothing is taken out
 
@@ -83,22 +88,26 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     inked = ink > 0  # a faint rule counts for the digit's box as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
     rows, cols = _lines(inked, across), _lines(inked.T, along.T)
+    ticks = _ticks(rows, inked)
     rows, cols = rows + _sides(cols, inked.T) + _walls(cols, inked.T), cols + _sides(rows, inked) + _walls(rows, inked)
     if not (rows or cols):
         return without_underlines(ink, inked)
     lines = np.zeros_like(inked)
     for line in rows:
         lines[:, line.start: line.stop + 1] |= line.band
-    for line in cols:
+    for line in cols + [tick for _, tick in ticks]:
         lines[line.start: line.stop + 1] |= line.band.T
     rest = inked & ~ndimage.binary_dilation(lines, iterations=2)  # the lines' soft edges are not digits
     if rest.sum() < DIGITS_LEFT * inked.sum():  # a 1 made of one straight stroke, say: it is the digit
         return ink
     wide, high = _reach(rest)
     rows, cols = [line for line in rows if line.length > wide], [line for line in cols if line.length > high]
+    ticks = [tick for base, tick in ticks if tick.length <= TICK * high and any(line is base for line in rows)]
     if not (rows or cols):
         return without_underlines(ink, inked)
     out = ink.copy()
+    for line in ticks:  # first, so that the line they stand on is not drawn on through them
+        _take_out(out[line.start: line.stop + 1].T, line.band)
     for line in rows:
         _take_out(out[:, line.start: line.stop + 1], line.band)
     for line in cols:
@@ -185,21 +194,69 @@ def _walls_between(a: Line, b: Line, inked: np.ndarray) -> list[Line]:
     labels, n = ndimage.label(held & (between.sum(axis=0) >= 3))
     runs = [cols[labels == k] for k in range(1, n + 1)]
     runs = [run for run in runs if len(run) <= WALL * max(a.thickness, b.thickness)]
-    gaps = np.diff([run.mean() for run in runs])
-    if len(runs) < WALLS or np.abs(gaps - np.median(gaps)).max() > SPACING * np.median(gaps):
+    if not _evenly_spaced(runs):
         return []  # a digit's upright stroke from rule to rule, or two: not a row of cells
+    return [_upright(inked, run, max(int(np.floor(_middle(a, run).mean() - a.thickness / 2)), 0),  # through the lines'
+                     min(int(np.ceil(_middle(b, run).mean() + b.thickness / 2)), h - 1), lean, first)  # bands: where they
+            for run in runs]  # cross, the lines drew it on
+
+
+def _upright(inked: np.ndarray, run: np.ndarray, y0: int, y1: int, lean: float, first: int) -> Line:
+    """The column line of a wall or tick: the ink of columns `run` from row y0 to y1 of inked (H x W),
+    shifted by `lean` columns a row from row `first` on (a form photographed turned), as a line of the
+    transposed image."""
+    w = inked.shape[1]
+    ys = np.arange(y0, y1 + 1)
+    xs = run[None, :] + np.round(lean * (ys[:, None] - first)).astype(int)  # (rows, run)
+    inside = (xs >= 0) & (xs < w)
+    band = np.zeros((w, y1 - y0 + 1), bool)
+    along = np.broadcast_to((ys - y0)[:, None], xs.shape)
+    band[xs[inside], along[inside]] = inked[np.broadcast_to(ys[:, None], xs.shape)[inside], xs[inside]]
+    middle = float(run.mean() + lean * ((y0 + y1) / 2 - first))
+    return Line(band, y0, y1, (middle, middle), float(len(run)))
+
+
+def _evenly_spaced(runs: list[np.ndarray]) -> bool:
+    """Whether runs of columns are at least WALLS, evenly spaced (each gap within SPACING of their median)."""
+    gaps = np.diff([run.mean() for run in runs])
+    return len(runs) >= WALLS and np.abs(gaps - np.median(gaps)).max() <= SPACING * np.median(gaps)
+
+
+def _ticks(lines: list[Line], inked: np.ndarray) -> list[tuple[Line, Line]]:
+    """The ticks of a comb (a line to write on, with short upright strokes between the digits' places):
+    for each line along the rows of inked (H x W), the columns of ink rising from its top edge, square
+    to it, no thicker than WALL times it, at least WALLS of them evenly spaced (within SPACING) and as
+    high as each other (within TICK_SAME); each as (the line it stands on, the tick as a line of the
+    transposed image). Whether they are shorter than the digits (TICK) is for the caller to say."""
+    h, w = inked.shape
     found = []
-    for run in runs:
-        y0 = max(int(np.floor(_middle(a, run).mean() - a.thickness / 2)), 0)  # through the lines' bands: where
-        y1 = min(int(np.ceil(_middle(b, run).mean() + b.thickness / 2)), h - 1)  # they cross, the lines drew it on
-        ys = np.arange(y0, y1 + 1)
-        xs = run[None, :] + np.round(lean * (ys[:, None] - first)).astype(int)  # (rows, run)
-        inside = (xs >= 0) & (xs < w)
-        band = np.zeros((w, y1 - y0 + 1), bool)
-        along = np.broadcast_to((ys - y0)[:, None], xs.shape)
-        band[xs[inside], along[inside]] = inked[np.broadcast_to(ys[:, None], xs.shape)[inside], xs[inside]]
-        middle = float(run.mean() + lean * ((y0 + y1) / 2 - first))
-        found.append(Line(band, y0, y1, (middle, middle), float(len(run))))
+    for b in lines:
+        cols = np.arange(b.start, b.stop + 1)
+        lean = -(b.ends[1] - b.ends[0]) / max(b.stop - b.start, 1)
+        foot = np.round(_middle(b, cols) - b.thickness / 2).astype(int) - 1  # the row just above the band
+        above = [_middle(a, cols).max() for a in lines if a.stop >= b.start and a.start <= b.stop
+                 and (a.ends[0] + a.ends[1]) / 2 < (b.ends[0] + b.ends[1]) / 2]
+        steps = min(int(foot.max()) + 1, int(foot.max() - max(above, default=-1)))  # no higher than the line above
+        if steps < 3:
+            continue
+        up = np.arange(steps)[:, None]  # (steps, cols): each step a row further up
+        ys, xs = foot[None, :] - up, cols[None, :] - np.round(lean * up).astype(int)
+        inside = (ys >= 0) & (xs >= 0) & (xs < w)
+        risen = np.cumprod(inked[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] & inside, axis=0).sum(axis=0)  # (cols,)
+        labels, n = ndimage.label(risen >= 3)
+        runs = [np.nonzero(labels == k)[0] for k in range(1, n + 1)]
+        runs = [run for run in runs if len(run) <= WALL * b.thickness]
+        if len(runs) < WALLS:
+            continue
+        heights = np.array([np.median(risen[run]) for run in runs])
+        same = np.abs(heights - np.median(heights)) <= TICK_SAME * np.median(heights)
+        runs = [run for run, ok in zip(runs, same) if ok]
+        if not _evenly_spaced(runs):
+            continue
+        height = int(round(np.median(heights[same])))
+        for run in runs:
+            top = int(foot[run].min()) - height + 1
+            found.append((b, _upright(inked, cols[run], max(top, 0), int(foot[run].max()), lean, int(foot[run].max()))))
     return found
 
 

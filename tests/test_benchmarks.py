@@ -359,7 +359,7 @@ def test_people_rows_run_alone_repeat_the_full_runs(mnist_dir, tmp_path):
 
 def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    from composed_amounts import CONDITIONS, amount, compose
+    from composed_amounts import CELL, CONDITIONS, amount, compose, in_cells
 
     rng = np.random.default_rng(0)
     digits = np.zeros((10, 28, 28), np.uint8)
@@ -379,5 +379,11 @@ def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monk
         assert grey.dtype == np.float32 and 0 <= grey.min() < 0.5 < grey.max() <= 1
         if condition.startswith("tilt"):  # turned: the picture grows to hold it
             assert grey.shape[0] > level.shape[0]
+    _, cells = in_cells(digits, labels, rng, 4)
+    _, comb = in_cells(digits, labels, rng, 4, comb=True)
+    walls = np.arange(5) * CELL
+    assert cells[4, : 4 * CELL + 1].all() and cells[4:40][:, walls].all()  # a rule above, walls down to the rule below
+    assert not comb[4].any() and comb[39, : 4 * CELL + 1].all()  # a comb: the line below alone, and its ticks
+    assert (np.nonzero(comb[:, walls].all(axis=1))[0] == np.arange(39 - CELL // 3, 40)).all()
     with pytest.raises(ValueError, match="no condition"):
         amount("upside down", digits, labels, rng)
