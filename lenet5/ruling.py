@@ -10,14 +10,14 @@ row is at least SEED_SHAPE times the run across it (so are the steps of a line t
 7 degrees: a photographed page is seldom square), the same along the columns; each piece's line is
 fitted to the line's own ink, followed along its band, through the strokes that cross it, as far as
 it goes, and kept where it is 25 times as long as it is thick and has paper on both sides (BARE: not
-a band inside a broad stroke). A narrow box's short sides are found between the ends of its long
-ones (`_sides`); the walls between a form's cells from one line to the next (`_walls`), and a
-comb's ticks rising from a line between the digits' places (`_ticks`), by their being thin, at
-least three and evenly spaced (and ticks as high as each other and shorter than the digits). A
-line must also be longer than the digits it lies among are wide (or high, for a column), as an
-underline or a box's side is. It is taken out, and where a stroke crosses it or rests on it, the
-stroke is drawn on through it. Underlines drawn by hand and dotted lines, too short or
-broken for a printed line, go last (lenet5/underlines.py).
+a band inside a broad stroke; where graph paper's lines cross it, they count as paper). A narrow
+box's short sides are found between the ends of its long ones (`_sides`); the walls between a
+form's cells from one line to the next (`_walls`), and a comb's ticks rising from a line between
+the digits' places (`_ticks`), by their being thin, at least three and evenly spaced (and ticks as
+high as each other and shorter than the digits). A line must also be longer than the digits it lies
+among are wide (or high, for a column), as an underline or a box's side is. It is taken out, and
+where a stroke crosses it or rests on it, the stroke is drawn on through it. Underlines drawn by
+hand and dotted lines, too short or broken for a printed line, go last (lenet5/underlines.py).
 """
 
 from __future__ import annotations
@@ -323,8 +323,10 @@ def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndar
     inside = rows < h
     above, below = rows[0] - 1, rows[-1] + 1
     span = np.arange(x0, x1 + 1)
-    bare = (((above < 0) | ~inked[np.maximum(above, 0), span])  # paper (or the image's edge) on both sides of it
-            & ((below >= h) | ~inked[np.minimum(below, h - 1), span]))
+    crossing = LINE_SHAPE * thickness  # a run of ink across it this long is another line crossing it (graph paper)
+    up, down = np.maximum(above, 0), np.minimum(below, h - 1)
+    bare = (((above < 0) | ~inked[up, span] | (across[up, span] >= crossing))  # paper (or the image's edge, or a
+            & ((below >= h) | ~inked[down, span] | (across[down, span] >= crossing)))  # line crossing) on both sides
     if bare.mean() < BARE:  # a band inside a broad stroke, not a line
         return None
     band = np.zeros((h, x1 - x0 + 1), bool)
