@@ -18,6 +18,8 @@ turned, spaced, sized, photographed as the condition says:
     jpeg       enlarged 2x, JPEG q25
     cells      each digit in its own cell of a form: printed walls between them, a rule above and below
     comb       each digit over its place on a comb: a printed line below, ticks a third of a cell high between
+    squares    on squared paper: 1 px lines every 10 px (half a digit's height), dark as the ink's 0.8
+    lined      on narrow ruled paper: 1 px rules every 12 px, dark as the ink's 0.8 (two cross each digit)
 
 Prints, per condition: the share read exactly, the share kept at the reader's threshold for 0.5%
 errors (chosen on its held-out amounts) and the errors among those, images with no digits found,
@@ -44,7 +46,8 @@ from lenet5.read.weights import DEFAULT_READER
 from lenet5.runtime import use_threads
 
 CONDITIONS = ("plain", "touching", "wide", "tilt5", "tilt10", "tilt15", "tilt20", "tilt25", "tilt30", "tilt40",
-              "sizes", "long", "short", "small", "photo", "chalk", "pencil", "jpeg", "cells", "comb")
+              "sizes", "long", "short", "small", "photo", "chalk", "pencil", "jpeg", "cells", "comb",
+              "squares", "lined")
 CELL = 34  # px at MNIST's scale: a form's cell, each holding one digit's 28 px field (`in_cells`)
 
 
@@ -88,6 +91,24 @@ def in_cells(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, l
         ink[4, : length * CELL + 1] = 1.0
         ink[4:40, np.arange(length + 1) * CELL] = 1.0
     return "".join(str(labels[i]) for i in chosen), ink
+
+
+def ruled(ink: np.ndarray, rng: np.random.Generator, spacing: int, columns: bool) -> np.ndarray:
+    """The ink on paper ruled every `spacing` px (and squared, with `columns`): 1 px lines at a random
+    offset, 0.8 of the ink's darkness, none within 2 px of the picture's edge (a crop seldom runs along
+    a line)."""
+    out = ink.copy()
+    for axis in (0, 1) if columns else (0,):
+        size = ink.shape[axis]
+        at = np.arange(int(rng.integers(0, spacing)), size, spacing)
+        at = at[(at >= 2) & (at <= size - 3)]
+        lines = out[at, :] if axis == 0 else out[:, at]
+        lines = np.maximum(lines, 0.8)
+        if axis == 0:
+            out[at, :] = lines
+        else:
+            out[:, at] = lines
+    return out
 
 
 def on_paper(ink: np.ndarray, scale: float, blur: float = 0.6) -> np.ndarray:
@@ -150,6 +171,9 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
     elif condition in ("cells", "comb"):
         number, ink = in_cells(digits, labels, rng, length, comb=condition == "comb")
         grey = on_paper(ink, 3)
+    elif condition in ("squares", "lined"):
+        number, ink = compose(digits, labels, rng, length)
+        grey = on_paper(ruled(ink, rng, 10 if condition == "squares" else 12, columns=condition == "squares"), 3)
     elif condition == "jpeg":
         number, ink = compose(digits, labels, rng, length)
         grey = jpeg(on_paper(ink, 2), 25)

@@ -359,7 +359,7 @@ def test_people_rows_run_alone_repeat_the_full_runs(mnist_dir, tmp_path):
 
 def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    from composed_amounts import CELL, CONDITIONS, amount, compose, in_cells
+    from composed_amounts import CELL, CONDITIONS, amount, compose, in_cells, ruled
 
     rng = np.random.default_rng(0)
     digits = np.zeros((10, 28, 28), np.uint8)
@@ -385,5 +385,11 @@ def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monk
     assert cells[4, : 4 * CELL + 1].all() and cells[4:40][:, walls].all()  # a rule above, walls down to the rule below
     assert not comb[4].any() and comb[39, : 4 * CELL + 1].all()  # a comb: the line below alone, and its ticks
     assert (np.nonzero(comb[:, walls].all(axis=1))[0] == np.arange(39 - CELL // 3, 40)).all()
+    squared = ruled(np.zeros((44, 100), np.float32), rng, 10, columns=True)  # lines every 10 px, none at the edge
+    rows, cols = np.nonzero(squared.min(axis=1))[0], np.nonzero(squared.min(axis=0))[0]
+    assert (np.diff(rows) == 10).all() and (np.diff(cols) == 10).all() and squared.max() == 0.8
+    assert rows.min() >= 2 and rows.max() <= 41 and cols.min() >= 2 and cols.max() <= 97
+    lined = ruled(np.zeros((44, 100), np.float32), rng, 12, columns=False)
+    assert (np.diff(np.nonzero(lined.min(axis=1))[0]) == 12).all() and not lined.min(axis=0).any()
     with pytest.raises(ValueError, match="no condition"):
         amount("upside down", digits, labels, rng)
