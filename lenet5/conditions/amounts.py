@@ -127,4 +127,5 @@ LINE_CONDITIONS = {
     "circled": line_circled,
     "on a desk": line_on_a_desk,
     "askew": line_askew,
+    "in a box, askew": lambda image: line_askew(line_box(image), 15.0),
 }
