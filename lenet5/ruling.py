@@ -13,7 +13,7 @@ it goes, and kept where it is 25 times as long as it is thick and has paper on b
 a band inside a broad stroke; where graph paper's lines cross it, they count as paper). A narrow
 box's short sides are found between the ends of its long ones (`_sides`); the walls between a
 form's cells from one line to the next (`_walls`), and a comb's ticks rising from a line between
-the digits' places (`_ticks`), by their being thin, at least three and evenly spaced (and ticks as
+the digits' places (`_combs`), by their being thin, at least three and evenly spaced (and ticks as
 high as each other and shorter than the digits). A line must also be longer than the digits it lies
 among are wide (or high, for a column), as an underline or a box's side is. It is taken out, and
 where a stroke crosses it or rests on it, the stroke is drawn on through it. Underlines drawn by
@@ -41,7 +41,8 @@ WALLS = 3  # a form's cells show at least this many walls between the same two l
 # digit's stroke from rule to rule on ruled paper would be taken for one)
 SPACING = 0.25  # ... evenly spaced: each gap within this share of their median
 TICK_SAME = 0.25  # a comb's ticks are as high as each other, within this share of their median
-TICK = 0.6  # ... and at most this share of the digits' height (three 1s standing on a line are no comb)
+TICK = 0.6  # ... and at most this share of the height of the digits over their line (three 1s standing on a
+# line beside other digits are no comb)
 FRAGMENT = 10  # a piece of ink this many times as long as it is wide is a fragment of a line, not of digits
 DIGITS_LEFT = 0.05  # what the lines leave must be at least this share of the ink, or nothing is taken out
 
@@ -88,21 +89,27 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     inked = ink > 0  # a faint rule counts for the digit's box as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
     rows, cols = _lines(inked, across), _lines(inked.T, along.T)
-    ticks = _ticks(rows, inked)
+    combs = _combs(rows, inked)
     rows, cols = rows + _sides(cols, inked.T) + _walls(cols, inked.T), cols + _sides(rows, inked) + _walls(rows, inked)
     if not (rows or cols):
         return without_underlines(ink, inked)
-    lines = np.zeros_like(inked)
+    lines, ticks = np.zeros_like(inked), np.zeros_like(inked)
     for line in rows:
         lines[:, line.start: line.stop + 1] |= line.band
-    for line in cols + [tick for _, tick in ticks]:
+    for line in cols:
         lines[line.start: line.stop + 1] |= line.band.T
+    for tick in (tick for comb in combs for tick in comb.ticks):
+        ticks[tick.start: tick.stop + 1] |= tick.band.T
     rest = inked & ~ndimage.binary_dilation(lines, iterations=2)  # the lines' soft edges are not digits
+    if (rest & ~ndimage.binary_dilation(ticks, iterations=2)).sum() >= DIGITS_LEFT * inked.sum():
+        rest &= ~ndimage.binary_dilation(ticks, iterations=2)
+    else:  # the ticks were all the digits: 1s standing on a line
+        combs = []
     if rest.sum() < DIGITS_LEFT * inked.sum():  # a 1 made of one straight stroke, say: it is the digit
         return ink
     wide, high = _reach(rest)
     rows, cols = [line for line in rows if line.length > wide], [line for line in cols if line.length > high]
-    ticks = [tick for base, tick in ticks if tick.length <= TICK * high and any(line is base for line in rows)]
+    ticks = [tick for comb in combs if any(line is comb.base for line in rows) for tick in _short(comb, rest)]
     if not (rows or cols):
         return without_underlines(ink, inked)
     out = ink.copy()
@@ -222,13 +229,21 @@ def _evenly_spaced(runs: list[np.ndarray]) -> bool:
     return len(runs) >= WALLS and np.abs(gaps - np.median(gaps)).max() <= SPACING * np.median(gaps)
 
 
-def _ticks(lines: list[Line], inked: np.ndarray) -> list[tuple[Line, Line]]:
-    """The ticks of a comb (a line to write on, with short upright strokes between the digits' places):
-    for each line along the rows of inked (H x W), the columns of ink rising from its top edge, square
-    to it, no thicker than WALL times it, at least WALLS of them evenly spaced (within SPACING) and as
-    high as each other (within TICK_SAME); each as (the line it stands on, the tick as a line of the
-    transposed image). Whether they are shorter than the digits (TICK) is for the caller to say."""
-    h, w = inked.shape
+@dataclass(frozen=True)
+class Comb:
+    """A comb: the line it stands on, its ticks (lines of the transposed image), and the first row of
+    the room above the line (below the line above it, or the image's top)."""
+    base: Line
+    ticks: list[Line]
+    room: int
+
+
+def _combs(lines: list[Line], inked: np.ndarray) -> list[Comb]:
+    """The combs among lines along the rows of inked (H x W) (a line to write on with short upright
+    strokes between the digits' places): on a line, columns of ink rising from its top edge, square to
+    it, each a piece of ink alone (`_alone`: a 1 leaning goes on past its column), no thicker than
+    WALL times the line, at least WALLS of them evenly spaced (within SPACING) and as high as each
+    other (within TICK_SAME). Whether they are shorter than the digits (TICK) is for the caller."""
     found = []
     for b in lines:
         cols = np.arange(b.start, b.stop + 1)
@@ -236,28 +251,78 @@ def _ticks(lines: list[Line], inked: np.ndarray) -> list[tuple[Line, Line]]:
         foot = np.round(_middle(b, cols) - b.thickness / 2).astype(int) - 1  # the row just above the band
         above = [_middle(a, cols).max() for a in lines if a.stop >= b.start and a.start <= b.stop
                  and (a.ends[0] + a.ends[1]) / 2 < (b.ends[0] + b.ends[1]) / 2]
-        steps = min(int(foot.max()) + 1, int(foot.max() - max(above, default=-1)))  # no higher than the line above
-        if steps < 3:
-            continue
-        up = np.arange(steps)[:, None]  # (steps, cols): each step a row further up
-        ys, xs = foot[None, :] - up, cols[None, :] - np.round(lean * up).astype(int)
-        inside = (ys >= 0) & (xs >= 0) & (xs < w)
-        risen = np.cumprod(inked[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] & inside, axis=0).sum(axis=0)  # (cols,)
+        room = int(np.ceil(max(above))) + 1 if above else 0  # no tick rises past the line above
+        risen = _risen(inked, foot, cols, lean, int(foot.max()) - room + 1)
         labels, n = ndimage.label(risen >= 3)
         runs = [np.nonzero(labels == k)[0] for k in range(1, n + 1)]
         runs = [run for run in runs if len(run) <= WALL * b.thickness]
         if len(runs) < WALLS:
             continue
-        heights = np.array([np.median(risen[run]) for run in runs])
+        standing = _standing(inked, foot, cols, room)
+        boxes = ndimage.find_objects(standing)
+        runs = [run for run in runs if _alone(standing, boxes, foot, room, risen, run)]
+        if len(runs) < WALLS:
+            continue
+        heights = np.array([risen[run].max() for run in runs])  # a turned tick's steps leave some columns short
         same = np.abs(heights - np.median(heights)) <= TICK_SAME * np.median(heights)
-        runs = [run for run, ok in zip(runs, same) if ok]
+        runs, heights = [run for run, ok in zip(runs, same) if ok], heights[same]
         if not _evenly_spaced(runs):
             continue
-        height = int(round(np.median(heights[same])))
-        for run in runs:
-            top = int(foot[run].min()) - height + 1
-            found.append((b, _upright(inked, cols[run], max(top, 0), int(foot[run].max()), lean, int(foot[run].max()))))
+        ticks = [_upright(inked, cols[run], max(int(foot[run].min()) - int(height) + 1, 0), int(foot[run].max()), lean,
+                          int(foot[run].max())) for run, height in zip(runs, heights)]
+        found.append(Comb(b, ticks, room))
     return found
+
+
+def _risen(inked: np.ndarray, foot: np.ndarray, cols: np.ndarray, lean: float, steps: int) -> np.ndarray:
+    """For each of `cols`, how many rows of unbroken ink rise from its row `foot` (at most `steps`), the
+    column shifted by `lean` a row; climbed row by row until every run has ended."""
+    h, w = inked.shape
+    risen = np.zeros(len(cols), np.int64)
+    alive = np.ones(len(cols), bool)
+    for up in range(max(steps, 0)):
+        ys, xs = foot - up, cols - int(round(lean * up))
+        alive &= (ys >= 0) & (xs >= 0) & (xs < w)
+        alive[alive] = inked[ys[alive], xs[alive]]
+        if not alive.any():
+            break
+        risen += alive
+    return risen
+
+
+def _standing(inked: np.ndarray, foot: np.ndarray, cols: np.ndarray, room: int) -> np.ndarray:
+    """The pieces of ink standing on a line (8-connected labels): the ink above it (its rows just above
+    the line are `foot` in `cols`) and from row `room` down, over its columns."""
+    rows = np.arange(room, int(foot.max()) + 1)[:, None]
+    region = inked[room: int(foot.max()) + 1, cols[0]: cols[-1] + 1] & (rows <= foot[None, :])
+    return ndimage.label(region, structure=np.ones((3, 3), bool))[0]
+
+
+def _alone(standing: np.ndarray, boxes: list, foot: np.ndarray, room: int, risen: np.ndarray, run: np.ndarray) -> bool:
+    """Whether the ink rising from a line at its columns `run` is a tick alone: the pieces standing
+    there (`_standing`, with their `boxes`) are no higher than those columns rise (`risen`), with 2 px to spare (a leaning
+    1 goes on past its column; a digit touching a tick makes the piece higher too)."""
+    pieces = [boxes[k - 1][0] for k in np.unique(standing[foot[run] - room, run]) if k > 0]
+    if not pieces:
+        return False
+    return max(p.stop for p in pieces) - min(p.start for p in pieces) <= int(risen[run].max()) + 2
+
+
+def _short(comb: Comb, rest: np.ndarray) -> list[Line]:
+    """A comb's ticks where they are at most TICK of the height of the digits standing over its line
+    (the median height of the tall pieces of `rest`, the ink that lines and ticks leave, between its
+    room's top and its line, over its columns); none where no digit stands there."""
+    b = comb.base
+    region = rest[comb.room: int(np.ceil(max(b.ends))) + 1, b.start: b.stop + 1]
+    labels, n = ndimage.label(region, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return []
+    sizes = np.bincount(labels.ravel())[1:]
+    heights = np.array([box[0].stop - box[0].start for box in ndimage.find_objects(labels)])[not_specks(sizes)]
+    if len(heights) == 0:
+        return []
+    height = float(np.median(heights[heights >= 0.5 * heights.max()]))
+    return comb.ticks if max(tick.length for tick in comb.ticks) <= TICK * height else []
 
 
 def _middle(line: Line, cols: np.ndarray) -> np.ndarray:

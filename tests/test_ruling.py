@@ -205,11 +205,64 @@ def test_a_combs_ticks_go_and_the_digits_stay():
     assert (left > 0).sum() < 1.03 * (out > 0).sum() and ((left > 0) & (alone > 0)).sum() > 0.97 * (alone > 0).sum()
 
 
-def test_ones_standing_on_a_line_are_no_comb():
-    # three 1s and 0s as high as each other, standing on the line evenly spaced: digits, not ticks
+@pytest.mark.parametrize("degrees", [-7, -5, 5, 7])
+def test_a_comb_photographed_turned_loses_every_tick(degrees):
+    # from a review: a tick's height was the median of its columns' runs, which a turned tick's steps cut
+    # short in some columns, so at -5 / -7 degrees one tick stayed (51-54 of 350 tick pixels)
+    form, digits = comb_form()
+    ticks = np.zeros_like(form)
+    for k in range(6):
+        ticks[68:88, k * 60: k * 60 + 3] = 1
+    ticks[digits > 0] = 0
+    turned, alone = (ndimage.rotate(a, degrees, order=0, reshape=True) for a in (form, ticks))
+    assert (without_lines(turned)[alone > 0] > 0).sum() <= 3
+
+
+@pytest.mark.parametrize("lean", [0, 6, 15])
+def test_ones_standing_on_a_line_are_no_comb(lean):
+    # 1s and 0s as high as each other, standing on the line evenly spaced: digits, not ticks; from a review:
+    # 1s leaning 6-15 degrees rose from the line in each column for a share of their height only, and
+    # lost 14-33 of their 70 rows
     form, digits = comb_form(tick=0)
+    ys, xs = np.mgrid[: form.shape[0], : form.shape[1]]
+    for k in (0, 2, 4):  # the 1s again, their tops leaning right by `lean` degrees
+        digits[18:88, k * 60 + 28: k * 60 + 34] = 0
+        shift = (88 - ys) * np.tan(np.radians(lean))
+        digits[(ys >= 18) & (ys < 88) & (xs >= k * 60 + 28 + shift) & (xs < k * 60 + 34 + shift)] = 1
+    form = digits.copy()
+    form[88:91, :] = 1
     out = without_lines(form)
     assert (out[:86][digits[:86] > 0] > 0.99).all() and not out[88:91][:, digits[86] == 0].any()
+
+
+def test_ones_alone_on_a_line_leave_it_to_be_taken_out():
+    # from a review: three 1s alone on a line were taken for all the digits there were, and the line stayed
+    ones = np.zeros((110, 220), np.float32)
+    for k in range(3):
+        ones[18:88, 46 + 60 * k: 52 + 60 * k] = 1
+    form = ones.copy()
+    form[88:91, :] = 1
+    out = without_lines(form)
+    assert (out[:86][ones[:86] > 0] > 0.99).all() and (out[88:91] > 0).mean() < 0.1
+
+
+def test_ones_under_a_line_of_writing_above_are_no_comb():
+    # from a review: on ruled paper with a row of writing above, 1s on the second rule were measured against
+    # the height of both rows and erased as ticks
+    ys, xs = np.mgrid[:220, :400]
+    digits = np.zeros((220, 400), np.float32)
+    for cx, cy in ((60, 53), (160, 53), (360, 53), (330, 163)):  # 0s, 70 px high: three on the first rule, one on the second
+        r = np.hypot((ys - cy) / 35, (xs - cx) / 20)
+        digits[(r <= 1) & (r >= 0.78)] = 1
+    for k in range(4):  # 1s on the second rule
+        digits[128:198, 60 + 60 * k: 66 + 60 * k] = 1
+    form = digits.copy()
+    form[88:91] = form[198:201] = 1
+    out = without_lines(form)
+    away = np.ones(220, bool)
+    away[86:93] = away[196:] = False  # where strokes meet the rules they are drawn on through them
+    assert (out[away][digits[away] > 0] > 0.99).all()
+    assert (out[128:196, 60:246][digits[128:196, 60:246] > 0] > 0.99).all()  # every 1 whole
 
 
 def test_graph_papers_lines_through_the_digits_go_where_others_cross_them():
