@@ -101,10 +101,12 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     for tick in (tick for comb in combs for tick in comb.ticks):
         ticks[tick.start: tick.stop + 1] |= tick.band.T
     rest = inked & ~ndimage.binary_dilation(lines, iterations=2)  # the lines' soft edges are not digits
-    if (rest & ~ndimage.binary_dilation(ticks, iterations=2)).sum() >= DIGITS_LEFT * inked.sum():
-        rest &= ~ndimage.binary_dilation(ticks, iterations=2)
-    else:  # the ticks were all the digits: 1s standing on a line
-        combs = []
+    if combs:
+        without_ticks = rest & ~ndimage.binary_dilation(ticks, iterations=2)
+        if without_ticks.sum() >= DIGITS_LEFT * inked.sum():
+            rest = without_ticks
+        else:  # the ticks were all the digits: 1s standing on a line
+            combs = []
     if rest.sum() < DIGITS_LEFT * inked.sum():  # a 1 made of one straight stroke, say: it is the digit
         return ink
     wide, high = _reach(rest)
@@ -252,7 +254,7 @@ def _combs(lines: list[Line], inked: np.ndarray) -> list[Comb]:
         above = [_middle(a, cols).max() for a in lines if a.stop >= b.start and a.start <= b.stop
                  and (a.ends[0] + a.ends[1]) / 2 < (b.ends[0] + b.ends[1]) / 2]
         room = int(np.ceil(max(above))) + 1 if above else 0  # no tick rises past the line above
-        risen = _risen(inked, foot, cols, lean, int(foot.max()) - room + 1)
+        risen = _risen(inked, foot, cols, lean, room)
         labels, n = ndimage.label(risen >= 3)
         runs = [np.nonzero(labels == k)[0] for k in range(1, n + 1)]
         runs = [run for run in runs if len(run) <= WALL * b.thickness]
@@ -274,15 +276,15 @@ def _combs(lines: list[Line], inked: np.ndarray) -> list[Comb]:
     return found
 
 
-def _risen(inked: np.ndarray, foot: np.ndarray, cols: np.ndarray, lean: float, steps: int) -> np.ndarray:
-    """For each of `cols`, how many rows of unbroken ink rise from its row `foot` (at most `steps`), the
-    column shifted by `lean` a row; climbed row by row until every run has ended."""
-    h, w = inked.shape
+def _risen(inked: np.ndarray, foot: np.ndarray, cols: np.ndarray, lean: float, room: int) -> np.ndarray:
+    """For each of `cols`, how many rows of unbroken ink rise from its row `foot`, no higher than row
+    `room`, the column shifted by `lean` a row; climbed row by row until every run has ended."""
+    w = inked.shape[1]
     risen = np.zeros(len(cols), np.int64)
     alive = np.ones(len(cols), bool)
-    for up in range(max(steps, 0)):
+    for up in range(max(int(foot.max()) - room + 1, 0)):
         ys, xs = foot - up, cols - int(round(lean * up))
-        alive &= (ys >= 0) & (xs >= 0) & (xs < w)
+        alive &= (ys >= room) & (xs >= 0) & (xs < w)
         alive[alive] = inked[ys[alive], xs[alive]]
         if not alive.any():
             break
@@ -300,8 +302,10 @@ def _standing(inked: np.ndarray, foot: np.ndarray, cols: np.ndarray, room: int) 
 
 def _alone(standing: np.ndarray, boxes: list, foot: np.ndarray, room: int, risen: np.ndarray, run: np.ndarray) -> bool:
     """Whether the ink rising from a line at its columns `run` is a tick alone: the pieces standing
-    there (`_standing`, with their `boxes`) are no higher than those columns rise (`risen`), with 2 px to spare (a leaning
-    1 goes on past its column; a digit touching a tick makes the piece higher too)."""
+    there (`_standing`, with their `boxes`) are no higher than those columns rise (`risen`), with 2 px
+    to spare (a leaning 1 goes on past its column; a digit touching a tick makes the piece higher)."""
+    if (foot[run] < room).any():
+        return False
     pieces = [boxes[k - 1][0] for k in np.unique(standing[foot[run] - room, run]) if k > 0]
     if not pieces:
         return False
