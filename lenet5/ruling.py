@@ -38,9 +38,6 @@ SEED_SHAPE = 5  # a line's pieces: pixels whose run along is at least this many 
 # 86.0 / 85.3 / 82.0 / 82.7% (at 4: the same, 12 degrees 86.7 against 89.3%)
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
-FILLED = 0.75  # ... and ink across at least half its thickness along this share of it: a thin 1 in a noisy photo,
-# followed on through the noise, filled its band so along 27% (3 of 200 photographed amounts lost a 1 so at SEED_SHAPE
-# 5: composed_amounts.py photo 99.0 -> 97.5%)
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
 WALL = 2.0  # a wall between a form's cells is at most this many times as thick as the lines it joins
 WALLS = 3  # a form's cells show at least this many walls between the same two lines (two cells, or a
@@ -406,8 +403,6 @@ def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndar
         return None
     band = np.zeros((h, x1 - x0 + 1), bool)
     band[rows[inside], np.broadcast_to(np.arange(x1 - x0 + 1), rows.shape)[inside]] = True
-    if ((band & inked[:, x0: x1 + 1]).sum(axis=0) >= thickness / 2).mean() < FILLED:  # a stroke followed on through noise
-        return None
     return Line(band & inked[:, x0: x1 + 1], x0, x1, (float(middle[x0]), float(middle[x1])), thickness)
 
 
