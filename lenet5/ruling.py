@@ -7,7 +7,7 @@ printed line is told from a stroke by its shape: straight and far longer than it
 (LINE_SHAPE: at least 25 times, where a pen's straightest stroke, a 1 or a 7's bar, is at most about
 15 times as long as it is wide). It is found from pieces whose every pixel's run of ink along the
 row is at least SEED_SHAPE times the run across it (so are the steps of a line tilted by up to about
-11 degrees: a photographed page is seldom square), the same along the columns; each piece's line is
+7 degrees: a photographed page is seldom square), the same along the columns; each piece's line is
 fitted to the line's own ink, followed along its band, through the strokes that cross it, as far as
 it goes, and kept where it is 25 times as long as it is thick and has paper on both sides (BARE: not
 a band inside a broad stroke; where graph paper's lines cross it, they count as paper). A narrow
@@ -32,10 +32,7 @@ from lenet5.underlines import not_specks, without_underlines
 
 SOLID = 0.5  # ink above this share of the strokes' level is a stroke's
 LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
-SEED_SHAPE = 5  # a line's pieces: pixels whose run along is at least this many times the run across. At 8 (lines
-# tilted up to about 7 degrees), amounts in a box photographed 7 / 8 / 9 / 10 degrees askew read 54.0 / 61.3 / 71.3 /
-# 81.3% (150 held-out; level 92.0%), between what was found here and what lenet5/read/line.py turns upright; at 5:
-# 86.0 / 85.3 / 82.0 / 82.7% (at 4: the same, 12 degrees 86.7 against 89.3%)
+SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many times the run across
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
@@ -348,7 +345,7 @@ def run_lengths(inked: np.ndarray) -> np.ndarray:
 
 
 def _lines(inked: np.ndarray, across: np.ndarray) -> list[Line]:
-    """The printed lines along the rows of inked (H, W), or tilted from them by up to about 11 degrees;
+    """The printed lines along the rows of inked (H, W), or tilted from them by up to about 7 degrees;
     `across`: each pixel's run of ink along its column."""
     found: list[Line] = []
     covered = np.zeros_like(inked)
@@ -364,7 +361,7 @@ def _lines(inked: np.ndarray, across: np.ndarray) -> list[Line]:
 
 def _pieces(inked: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The line-like pieces of inked (H, W), each as its pixels' rows and columns: pixels whose run of
-    ink along the row is at least SEED_SHAPE times the run across it (a line tilted by up to about 11
+    ink along the row is at least SEED_SHAPE times the run across it (a line tilted by up to about 7
     degrees is so in every pixel), in pieces at least LINE_SHAPE long (shorter ones are specks)."""
     like = inked & (run_lengths(inked) >= SEED_SHAPE * across)
     labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))

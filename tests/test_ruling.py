@@ -128,17 +128,15 @@ def test_only_rules_straight_across_make_a_border_ruled():
     assert not _ruled(marked(), ys, xs, shape)
 
 
-@pytest.mark.parametrize("degrees", [3, 10])
-def test_rules_tilted_as_a_photographed_page_is_go_too(degrees):
-    # 10 degrees: found since SEED_SHAPE 5 (at 8, lines up to about 7 degrees)
+def test_rules_tilted_as_a_photographed_page_is_go_too():
     digit = ring()
     ink = digit.copy()
     ys, xs = np.mgrid[:200, :200]
-    for y in (30, 75, 125, 170):  # rules 3 px thick (across them), tilted
-        ink[np.abs(ys - y - np.tan(np.radians(degrees)) * xs) < 1.5 / np.cos(np.radians(degrees))] = 1
+    for y in (30, 75, 125, 170):  # rules 3 px thick, tilted by 3 degrees
+        ink[np.abs(ys - y - np.tan(np.radians(3)) * xs) < 1.5] = 1
     out = without_lines(ink)
     assert (out[digit == 0] > 0).mean() < 0.005  # the rules gone (they are 6% of the paper), but for a few pixels beside the strokes
-    assert (out[digit > 0] > 0.5).mean() > 0.97  # the 0 left whole (where a rule crosses it, drawn on through it)
+    assert (out[digit > 0] > 0.99).mean() > 0.97  # the 0 left whole
 
 
 def test_the_walls_between_a_forms_cells_go_and_the_digits_in_them_stay():
