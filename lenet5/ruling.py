@@ -189,7 +189,7 @@ def _walls_between(a: Line, b: Line, inked: np.ndarray) -> list[Line]:
     """`_walls` between line a and line b below it."""
     h, w = inked.shape
     x0, x1 = max(a.start, b.start), min(a.stop, b.stop)
-    lean = -((a.ends[1] - a.ends[0]) / max(a.stop - a.start, 1) + (b.ends[1] - b.ends[0]) / max(b.stop - b.start, 1)) / 2
+    lean = (_lean(a) + _lean(b)) / 2
     cols = np.arange(x0, x1 + 1)  # where each wall crosses the row `first`
     first = int(np.ceil(_middle(a, cols).min() + a.thickness / 2))  # under a's band, over b's
     last = int(np.floor(_middle(b, cols).max() - b.thickness / 2))
@@ -200,9 +200,7 @@ def _walls_between(a: Line, b: Line, inked: np.ndarray) -> list[Line]:
     between = ((rows[:, None] >= _middle(a, at) + a.thickness / 2) & (rows[:, None] <= _middle(b, at) - b.thickness / 2)
                & (at >= 0) & (at < w))
     held = (inked[rows[:, None], np.clip(at, 0, w - 1)] & between).sum(axis=0) >= SIDE_HELD * np.maximum(between.sum(axis=0), 1)
-    labels, n = ndimage.label(held & (between.sum(axis=0) >= 3))
-    runs = [cols[labels == k] for k in range(1, n + 1)]
-    runs = [run for run in runs if len(run) <= WALL * max(a.thickness, b.thickness)]
+    runs = [cols[run] for run in _runs(held & (between.sum(axis=0) >= 3)) if len(run) <= WALL * max(a.thickness, b.thickness)]
     if not _evenly_spaced(runs):
         return []  # a digit's upright stroke from rule to rule, or two: not a row of cells
     return [_upright(inked, run, max(int(np.floor(_middle(a, run).mean() - a.thickness / 2)), 0),  # through the lines'
@@ -223,6 +221,16 @@ def _upright(inked: np.ndarray, run: np.ndarray, y0: int, y1: int, lean: float, 
     band[xs[inside], along[inside]] = inked[np.broadcast_to(ys[:, None], xs.shape)[inside], xs[inside]]
     middle = float(run.mean() + lean * ((y0 + y1) / 2 - first))
     return Line(band, y0, y1, (middle, middle), float(len(run)))
+
+
+def _lean(line: Line) -> float:
+    """Columns a row by which a line square to `line` (along the rows) leans: minus its slope."""
+    return -(line.ends[1] - line.ends[0]) / max(line.stop - line.start, 1)
+
+
+def _runs(mask: np.ndarray) -> list[np.ndarray]:
+    """The runs of True in a 1-D mask, each as its indices, left to right."""
+    return [np.arange(run.start, run.stop) for run, in ndimage.find_objects(ndimage.label(mask)[0])]
 
 
 def _evenly_spaced(runs: list[np.ndarray]) -> bool:
@@ -249,15 +257,13 @@ def _combs(lines: list[Line], inked: np.ndarray) -> list[Comb]:
     found = []
     for b in lines:
         cols = np.arange(b.start, b.stop + 1)
-        lean = -(b.ends[1] - b.ends[0]) / max(b.stop - b.start, 1)
+        lean = _lean(b)
         foot = np.round(_middle(b, cols) - b.thickness / 2).astype(int) - 1  # the row just above the band
         above = [_middle(a, cols).max() for a in lines if a.stop >= b.start and a.start <= b.stop
                  and (a.ends[0] + a.ends[1]) / 2 < (b.ends[0] + b.ends[1]) / 2]
         room = int(np.ceil(max(above))) + 1 if above else 0  # no tick rises past the line above
         risen = _risen(inked, foot, cols, lean, room)
-        labels, n = ndimage.label(risen >= 3)
-        runs = [np.nonzero(labels == k)[0] for k in range(1, n + 1)]
-        runs = [run for run in runs if len(run) <= WALL * b.thickness]
+        runs = [run for run in _runs(risen >= 3) if len(run) <= WALL * b.thickness]
         if len(runs) < WALLS:
             continue
         standing = _standing(inked, foot, cols, room)
