@@ -139,3 +139,14 @@ def test_a_box_photographed_askew_is_taken_out_after_the_turn(degrees):
     pieces = [p for p in pieces if np.ptp(p[0]) > 10]
     assert len(pieces) == 5  # the five digits, no side of the box
     assert all(np.ptp(xs) + 1 < 30 for _, xs in pieces)  # no rule running along the line
+
+
+def test_faint_specks_that_shrinking_averages_away_are_still_measured():
+    # a box around a tinted, grainy field (a stranger's form photographed): the box taken out, only single
+    # specks above INK were left; shrunk to COARSE_HEIGHT they averaged away and `digit_height` raised ValueError
+    from lenet5.read.line import digit_height
+
+    ink = np.zeros((300, 400), np.float32)
+    ink[20:280:6, 30:370:6] = 0.5  # a speck every 6 px: none survives shrinking the 260 rows to 64
+    height = digit_height(ink, (20, 275, 30, 365))
+    assert height == 1.0

@@ -174,6 +174,10 @@ def digit_height(ink: np.ndarray, box: Box) -> float:
     whole line taller)."""
     coarse, factor = _coarse(ink, box, box[1] - box[0])
     labels = label_components(coarse > INK)
+    if not labels.any():  # faint specks that shrinking averaged away: measured as they are
+        top, bottom, left, right = box
+        coarse, factor = ink[top:bottom, left:right], 1.0
+        labels = label_components(coarse > INK)
     rows, cols = np.nonzero(labels)
     _, k = np.unique(labels[rows, cols], return_inverse=True)
     lowest, highest = np.full(k.max() + 1, rows.max()), np.zeros(k.max() + 1, dtype=rows.dtype)
