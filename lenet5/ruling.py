@@ -7,7 +7,11 @@ printed line is told from a stroke by its shape: straight and far longer than it
 (LINE_SHAPE: at least 25 times, where a pen's straightest stroke, a 1 or a 7's bar, is at most about
 15 times as long as it is wide). It is found from pieces whose every pixel's run of ink along the
 row is at least SEED_SHAPE times the run across it (so are the steps of a line tilted by up to about
-7 degrees: a photographed page is seldom square), the same along the columns; each piece's line is
+7 degrees: a photographed page is seldom square), the same along the columns; a line found only
+from pieces at STEEP_SEED_SHAPE, tilted by 6 to about 11 degrees, is kept only beside another as
+steep (a page photographed askew turns all its lines together; a stroke leaning so, a 7's bar or a
+4's stem, stands alone) and where its band is filled along 25 times its thickness at a stretch (no
+thin stroke followed on through a photo's noise); each piece's line is
 fitted to the line's own ink, followed along its band, through the strokes that cross it, as far as
 it goes, and kept where it is 25 times as long as it is thick and has paper on both sides (BARE: not
 a band inside a broad stroke; where graph paper's lines cross it, they count as paper). A narrow
@@ -33,6 +37,10 @@ from lenet5.underlines import not_specks, without_underlines
 SOLID = 0.5  # ink above this share of the strokes' level is a stroke's
 LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
 SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many times the run across
+STEEP = 6.0  # degrees: a line tilted more is kept only beside another found line tilted within STEEP_SAME of it
+STEEP_SAME = 2.0  # degrees
+STEEP_SEED_SHAPE = 5  # pieces of lines tilted up to about 11 degrees (between what SEED_SHAPE finds and what
+# lenet5/read/line.py turns upright, an amount in a box photographed 7-10 degrees askew read 54-81%, level 92%)
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
@@ -88,7 +96,7 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     """`without_lines` on the ink's own box."""
     inked = ink > 0  # a faint rule counts for the digit's box as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
-    rows, cols = _lines(inked, across), _lines(inked.T, along.T)
+    rows, cols = _lines(inked, along, across), _lines(inked.T, across.T, along.T)
     combs = _combs(rows, inked)
     rows, cols = rows + _sides(cols, inked.T) + _walls(cols, inked.T), cols + _sides(rows, inked) + _walls(rows, inked)
     if not (rows or cols):
@@ -350,13 +358,25 @@ def run_lengths(inked: np.ndarray) -> np.ndarray:
     return out
 
 
-def _lines(inked: np.ndarray, across: np.ndarray) -> list[Line]:
-    """The printed lines along the rows of inked (H, W), or tilted from them by up to about 7 degrees;
-    `across`: each pixel's run of ink along its column."""
-    found: list[Line] = []
+def _lines(inked: np.ndarray, along: np.ndarray, across: np.ndarray) -> list[Line]:
+    """The printed lines along the rows of inked (H, W), or tilted from them by up to about 7 degrees,
+    and up to about 11 where two or more lie so (`_steep`); `along`, `across`: each pixel's run of ink
+    along its row, its column."""
     covered = np.zeros_like(inked)
-    for ys, xs in _pieces(inked, across):
+    found = _followed_pieces(inked, inked & (along >= SEED_SHAPE * across), across, covered)
+    return found + _steep(inked, inked & (along >= STEEP_SEED_SHAPE * across), across, covered, found)
+
+
+def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray,
+                     steeper: float = 0.0) -> list[Line]:
+    """The lines that the pieces of `like` (`_pieces`) lie on, each piece not yet `covered` (H, W
+    bool: every found line's band goes into it) followed through inked; pieces fitted to a slope under
+    `steeper` are passed over."""
+    found: list[Line] = []
+    for ys, xs in _pieces(like):
         if covered[ys[0], xs[0]]:  # a piece of a line already followed
+            continue
+        if steeper and abs(np.polyfit(xs, ys, 1)[0]) < steeper:
             continue
         line = _followed(inked, ys, xs, across)
         if line is not None:
@@ -365,11 +385,38 @@ def _lines(inked: np.ndarray, across: np.ndarray) -> list[Line]:
     return found
 
 
-def _pieces(inked: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The line-like pieces of inked (H, W), each as its pixels' rows and columns: pixels whose run of
-    ink along the row is at least SEED_SHAPE times the run across it (a line tilted by up to about 7
-    degrees is so in every pixel), in pieces at least LINE_SHAPE long (shorter ones are specks)."""
-    like = inked & (run_lengths(inked) >= SEED_SHAPE * across)
+def _steep(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray,
+           found: list[Line]) -> list[Line]:
+    """The lines along the rows of inked (H, W) tilted by STEEP to about 11 degrees, from the pieces
+    of `like` (pixels whose run along is STEEP_SEED_SHAPE times the run across), beyond what SEED_SHAPE
+    finds (`found`, their bands `covered`): each kept where another line (of these or of `found`) is
+    tilted within STEEP_SAME of it and its band is filled at a stretch (`_filled_along`)."""
+    steep = [line for line in _followed_pieces(inked, like, across, covered,
+                                                steeper=np.tan(np.radians(STEEP - STEEP_SAME)))
+             if abs(_tilt(line)) > STEEP and _filled_along(line, inked)]
+    return [line for line in steep if any(other is not line and abs(_tilt(other) - _tilt(line)) <= STEEP_SAME
+                                          for other in steep + found)]
+
+
+def _tilt(line: Line) -> float:
+    """A line's tilt from the rows, in degrees (down to the right: positive)."""
+    return float(np.degrees(np.arctan2(line.ends[1] - line.ends[0], max(line.stop - line.start, 1))))
+
+
+def _filled_along(line: Line, inked: np.ndarray) -> bool:
+    """Whether a line's band is ink across at least half its thickness along LINE_SHAPE times its
+    thickness at a stretch (gaps of GAP pixels bridged): a printed line is, dashed in part or not; a
+    thin stroke followed on through a photo's noise is not."""
+    filled = (line.band & inked[:, line.start: line.stop + 1]).sum(axis=0) >= line.thickness / 2
+    bridged = ndimage.binary_closing(np.pad(filled, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | filled
+    return max((len(run) for run in _runs(bridged)), default=0) >= LINE_SHAPE * line.thickness
+
+
+def _pieces(like: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The line-like pieces of ink (H, W), each as its pixels' rows and columns: `like` holds the
+    pixels whose run of ink along the row is at least so many times the run across it (at SEED_SHAPE a
+    line tilted by up to about 7 degrees is so in every pixel; at STEEP_SEED_SHAPE, up to about 11), in
+    pieces at least LINE_SHAPE long (shorter ones are specks)."""
     labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))
     for k, box in enumerate(ndimage.find_objects(labels), start=1):
         if box[1].stop - box[1].start < LINE_SHAPE:

@@ -211,6 +211,7 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
         around = (max(0, top - pad), min(ink.shape[0], bottom + pad), max(0, left - pad), min(ink.shape[1], right + pad))
         ink, turn = upright(ink, around, angle)
         ink = without_lines(ink)  # a box or rules turned with the line: `ink_map` finds lines up to about 7 degrees
+        # (11 where two lie so)
         box = ink_box(ink)
         if box is None:
             return None
