@@ -19,7 +19,8 @@ box's short sides are found between the ends of its long ones (`_sides`); the wa
 form's cells from one line to the next (`_walls`), and a comb's ticks rising from a line between
 the digits' places (`_combs`), by their being thin, at least three and evenly spaced (and ticks as
 high as each other and shorter than the digits). A line must also be longer than the digits it lies
-among are wide (or high, for a column), as an underline or a box's side is. It is taken out, and
+among are wide (or high, for a column), as an underline or a box's side is, both measured along the
+line's own tilt (a tight box turned with the page). It is taken out, and
 where a stroke crosses it or rests on it, the stroke is drawn on through it. Underlines drawn by
 hand and dotted lines, too short or broken for a printed line, go last (lenet5/underlines.py).
 """
@@ -117,8 +118,8 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
             combs = []
     if rest.sum() < DIGITS_LEFT * inked.sum():  # a 1 made of one straight stroke, say: it is the digit
         return ink
-    wide, high = _reach(rest)
-    rows, cols = [line for line in rows if line.length > wide], [line for line in cols if line.length > high]
+    ys, xs = _digits(rest)
+    rows, cols = [line for line in rows if _longer(line, xs, ys)], [line for line in cols if _longer(line, ys, xs)]
     ticks = [tick for comb in combs if any(line is comb.base for line in rows) for tick in _short(comb, rest)]
     if not (rows or cols):
         return without_underlines(ink, inked)
@@ -134,9 +135,9 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
 
 def _sides(lines: list[Line], inked: np.ndarray) -> list[Line]:
     """The sides of boxes that `lines` (along the rows of inked, H x W) are the other sides of: where a
-    line and the next below it that begins (or ends) in the same column are joined there by a column
-    of ink, that column, as a line of the transposed image (a narrow box's short sides are not long
-    enough to be found as lines themselves)."""
+    line and the next below it that begins (or ends) square to it are joined there by a column of ink,
+    that column, as a line of the transposed image (a narrow box's short sides are not long enough to
+    be found as lines themselves)."""
     found = []
     lines = sorted(lines, key=lambda line: line.ends[0])
     for i, a in enumerate(lines):
@@ -151,12 +152,12 @@ def _sides(lines: list[Line], inked: np.ndarray) -> list[Line]:
 
 def _side(a: Line, b: Line, end: int, inked: np.ndarray) -> Line | None:
     """The column of ink joining lines a and b (a above b) at their starts (end 0) or stops (1), if
-    they begin or end together and ink joins them there, running from the one's end to the other's
-    (a box photographed turned leans)."""
+    they begin or end together (the one's end square to the other's: a box photographed turned leans)
+    and ink joins them there, running from the one's end to the other's."""
     h, w = inked.shape
     reach = int(2 * max(a.thickness, b.thickness) + 2)
     x = (a.start, b.start) if end == 0 else (a.stop, b.stop)
-    if abs(x[0] - x[1]) > reach:
+    if abs(x[0] + (_lean(a) + _lean(b)) / 2 * (b.ends[end] - a.ends[end]) - x[1]) > reach:  # square to them
         return None
     top, bottom = max(int(round(a.ends[end])), 0), min(int(round(b.ends[end])), h - 1)
     if bottom - top < 2:
@@ -173,8 +174,8 @@ def _side(a: Line, b: Line, end: int, inked: np.ndarray) -> Line | None:
     band = np.zeros((w, bottom - top + 1), bool)
     along = np.broadcast_to(np.arange(bottom - top + 1), cols.shape)
     band[np.clip(cols[held], 0, w - 1), along[held]] = strip[held]
-    middle = float(np.mean(edge) + np.mean(offsets[held]))
-    return Line(band, top, bottom, (middle, middle), float(held.sum()))
+    inwards = float(np.mean(offsets[held]))
+    return Line(band, top, bottom, (x[0] + inwards, x[1] + inwards), float(held.sum()))
 
 
 def _walls(lines: list[Line], inked: np.ndarray) -> list[Line]:
@@ -227,8 +228,7 @@ def _upright(inked: np.ndarray, run: np.ndarray, y0: int, y1: int, lean: float, 
     band = np.zeros((w, y1 - y0 + 1), bool)
     along = np.broadcast_to((ys - y0)[:, None], xs.shape)
     band[xs[inside], along[inside]] = inked[np.broadcast_to(ys[:, None], xs.shape)[inside], xs[inside]]
-    middle = float(run.mean() + lean * ((y0 + y1) / 2 - first))
-    return Line(band, y0, y1, (middle, middle), float(len(run)))
+    return Line(band, y0, y1, (float(run.mean() + lean * (y0 - first)), float(run.mean() + lean * (y1 - first))), float(len(run)))
 
 
 def _lean(line: Line) -> float:
@@ -489,10 +489,10 @@ def _refitted(inked: np.ndarray, middle: np.ndarray, thickness: float, x0: int, 
     return at + slope * np.arange(w)
 
 
-def _reach(rest: np.ndarray) -> tuple[int, int]:
-    """How far the digits reach across and down (columns, rows), from the ink the lines leave (bool,
-    H x W); specks of it (`not_specks`) do not count, nor pieces FRAGMENT times as long as
-    they are wide (what is left of a line cut short by the image's corner, say)."""
+def _digits(rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and columns of the digits' pixels among the ink the lines leave (bool, H x W): specks
+    of it (`not_specks`) do not count, nor pieces FRAGMENT times as long as they are wide (what is left
+    of a line cut short by the image's corner, say)."""
     labels, n = ndimage.label(rest, structure=np.ones((3, 3), bool))
     sizes = np.bincount(labels.ravel())[1:]
     spans = np.array([(b[0].stop - b[0].start, b[1].stop - b[1].start) for b in ndimage.find_objects(labels)]).reshape(-1, 2)
@@ -500,7 +500,17 @@ def _reach(rest: np.ndarray) -> tuple[int, int]:
     ys, xs = np.nonzero(np.isin(labels, 1 + np.nonzero(not_specks(sizes) & shaped)[0]))
     if len(ys) == 0:  # nothing but specks and fragments
         ys, xs = np.nonzero(rest)
-    return int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1
+    return ys, xs
+
+
+def _longer(line: Line, along: np.ndarray, across: np.ndarray) -> bool:
+    """Whether a line (along the rows) is longer than the digits reach along it, their pixels' columns
+    `along` and rows `across` (an underline or a box's side is; a digit's straight stroke is not): both
+    measured along the line's own slope, so that a box photographed turned, whose sides are as long as
+    its digits are high turned with it, keeps its sides long enough."""
+    slope = (line.ends[1] - line.ends[0]) / max(line.stop - line.start, 1)
+    norm = float(np.hypot(1.0, slope))
+    return line.length * norm > np.ptp((along + slope * across) / norm) + 1
 
 
 def _take_out(ink: np.ndarray, band: np.ndarray) -> None:
