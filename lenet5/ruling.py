@@ -28,7 +28,7 @@ hand and dotted lines, too short or broken for a printed line, go last (lenet5/u
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage
@@ -64,6 +64,7 @@ class Line:
     stop: int  # its last
     ends: tuple[float, float]  # the row of its middle at start and at stop
     thickness: float
+    along_tilt: bool = False  # measured against the digits along its own tilt (`_longer`): a steep line, a box's side
 
     @property
     def length(self) -> int:
@@ -97,7 +98,7 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     """`without_lines` on the ink's own box."""
     inked = ink > 0  # a faint rule counts for the digit's box as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
-    rows, cols = _lines(inked, along, across), _lines(inked.T, across.T, along.T)
+    rows, cols = _turned_together(_lines(inked, along, across), _lines(inked.T, across.T, along.T), inked)
     combs = _combs(rows, inked)
     rows, cols = rows + _sides(cols, inked.T) + _walls(cols, inked.T), cols + _sides(rows, inked) + _walls(rows, inked)
     if not (rows or cols):
@@ -175,7 +176,7 @@ def _side(a: Line, b: Line, end: int, inked: np.ndarray) -> Line | None:
     along = np.broadcast_to(np.arange(bottom - top + 1), cols.shape)
     band[np.clip(cols[held], 0, w - 1), along[held]] = strip[held]
     inwards = float(np.mean(offsets[held]))
-    return Line(band, top, bottom, (x[0] + inwards, x[1] + inwards), float(held.sum()))
+    return Line(band, top, bottom, (x[0] + inwards, x[1] + inwards), float(held.sum()), along_tilt=True)
 
 
 def _walls(lines: list[Line], inked: np.ndarray) -> list[Line]:
@@ -358,13 +359,14 @@ def run_lengths(inked: np.ndarray) -> np.ndarray:
     return out
 
 
-def _lines(inked: np.ndarray, along: np.ndarray, across: np.ndarray) -> list[Line]:
+def _lines(inked: np.ndarray, along: np.ndarray, across: np.ndarray) -> tuple[list[Line], list[Line]]:
     """The printed lines along the rows of inked (H, W), or tilted from them by up to about 7 degrees,
-    and up to about 11 where two or more lie so (`_steep`); `along`, `across`: each pixel's run of ink
-    along its row, its column."""
+    and those tilted by STEEP to about 11 degrees that only pieces at STEEP_SEED_SHAPE find (`_steep`;
+    `_turned_together` chooses among them); `along`, `across`: each pixel's run of ink along its row,
+    its column."""
     covered = np.zeros_like(inked)
     found = _followed_pieces(inked, inked & (along >= SEED_SHAPE * across), across, covered)
-    return found + _steep(inked, inked & (along >= STEEP_SEED_SHAPE * across), across, covered, found)
+    return found, _steep(inked, inked & (along >= STEEP_SEED_SHAPE * across), across, covered)
 
 
 def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray,
@@ -385,17 +387,36 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
     return found
 
 
-def _steep(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray,
-           found: list[Line]) -> list[Line]:
+def _steep(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray) -> list[Line]:
     """The lines along the rows of inked (H, W) tilted by STEEP to about 11 degrees, from the pieces
-    of `like` (pixels whose run along is STEEP_SEED_SHAPE times the run across), beyond what SEED_SHAPE
-    finds (`found`, their bands `covered`): each kept where another line (of these or of `found`) is
-    tilted within STEEP_SAME of it and its band is filled at a stretch (`_filled_along`)."""
-    steep = [line for line in _followed_pieces(inked, like, across, covered,
-                                                steeper=np.tan(np.radians(STEEP - STEEP_SAME)))
-             if abs(_tilt(line)) > STEEP and _filled_along(line, inked)]
-    return [line for line in steep if any(other is not line and abs(_tilt(other) - _tilt(line)) <= STEEP_SAME
-                                          for other in steep + found)]
+    of `like` (pixels whose run along is STEEP_SEED_SHAPE times the run across) not `covered` by the
+    lines SEED_SHAPE finds, where their band is filled at a stretch (`_filled_along`)."""
+    return [replace(line, along_tilt=True) for line in _followed_pieces(inked, like, across, covered,
+                                                                   steeper=np.tan(np.radians(STEEP - STEEP_SAME)))
+            if abs(_tilt(line)) > STEEP and _filled_along(line, inked)]
+
+
+def _turned_together(rows: tuple[list[Line], list[Line]], cols: tuple[list[Line], list[Line]],
+                     inked: np.ndarray) -> tuple[list[Line], list[Line]]:
+    """The lines along the rows and along the columns of inked (H, W), from `_lines`' (found, steep) of
+    each: every line found, and each steep one that lies as a page photographed askew lays its lines,
+    turned together: a steep row beside another row tilted within STEEP_SAME of it, or beside a column
+    tilted as much the other way (turning a page tilts its columns against its rows); a steep column
+    beside such a row, or beside another column so tilted where a box's side joins their ends (a tight
+    box's short sides are no lines). Slanted writing leans its strokes down the columns and leaves
+    those along the rows level, so the stems of a 1 and a 7 slanted alike are no lines."""
+    (found_rows, steep_rows), (found_cols, steep_cols) = rows, cols
+    all_rows, all_cols = found_rows + steep_rows, found_cols + steep_cols
+
+    def beside(line: Line, tilt: float, lines: list[Line]) -> list[Line]:
+        return [other for other in lines if other is not line and abs(_tilt(other) - tilt) <= STEEP_SAME]
+
+    def boxed(col: Line) -> bool:
+        return any(_side(*sorted((col, other), key=lambda line: line.ends[0]), end, inked.T) is not None
+                   for other in beside(col, _tilt(col), all_cols) for end in (0, 1))
+
+    return (found_rows + [r for r in steep_rows if beside(r, _tilt(r), all_rows) or beside(r, -_tilt(r), all_cols)],
+            found_cols + [c for c in steep_cols if beside(c, -_tilt(c), all_rows) or boxed(c)])
 
 
 def _tilt(line: Line) -> float:
@@ -504,11 +525,13 @@ def _digits(rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _longer(line: Line, along: np.ndarray, across: np.ndarray) -> bool:
-    """Whether a line (along the rows) is longer than the digits reach along it, their pixels' columns
-    `along` and rows `across` (an underline or a box's side is; a digit's straight stroke is not): both
-    measured along the line's own slope, so that a box photographed turned, whose sides are as long as
-    its digits are high turned with it, keeps its sides long enough."""
-    slope = (line.ends[1] - line.ends[0]) / max(line.stop - line.start, 1)
+    """Whether a line (along the rows) is longer than the digits reach along the rows, their pixels'
+    columns `along` and rows `across` (an underline or a box's side is; a digit's straight stroke is
+    not); a steep line's and a box's side's both measured along its own slope instead: a tight box's
+    sides turned 10 degrees are shorter by rows than the 1 inside, turned with them. (Along the slope
+    of every line, a 1 as tall as the 0s beside it on a page turned 2-7 degrees went as a line, as it
+    does level.)"""
+    slope = (line.ends[1] - line.ends[0]) / max(line.stop - line.start, 1) if line.along_tilt else 0.0
     norm = float(np.hypot(1.0, slope))
     return line.length * norm > np.ptp((along + slope * across) / norm) + 1
 
