@@ -48,6 +48,8 @@ SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this 
 WALL = 2.0  # a wall between a form's cells is at most this many times as thick as the lines it joins
 WALLS = 3  # a form's cells show at least this many walls between the same two lines (two cells, or a
 # digit's stroke from rule to rule on ruled paper would be taken for one)
+WALLS_AT_ONCE = 128  # walls looked for together (over the rows between the two lines there: a tilted page's lines
+# span many more rows than lie between them in any one place)
 SPACING = 0.25  # ... evenly spaced: each gap within this share of their median
 TICK_SAME = 0.25  # a comb's ticks are as high as each other, within this share of their median
 TICK = 0.6  # ... and at most this share of the height of the digits over their line (three 1s standing on a
@@ -206,11 +208,19 @@ def _walls_between(a: Line, b: Line, inked: np.ndarray) -> list[Line]:
     rows = np.arange(max(first, 0), min(last, h - 1) + 1)
     if len(rows) < 3:
         return []
-    at = cols[None, :] + np.round(lean * (rows[:, None] - first)).astype(int)  # (rows, cols): each wall's column in each row
-    between = ((rows[:, None] >= _middle(a, at) + a.thickness / 2) & (rows[:, None] <= _middle(b, at) - b.thickness / 2)
-               & (at >= 0) & (at < w))
-    held = (inked[rows[:, None], np.clip(at, 0, w - 1)] & between).sum(axis=0) >= SIDE_HELD * np.maximum(between.sum(axis=0), 1)
-    runs = [cols[run] for run in _runs(held & (between.sum(axis=0) >= 3)) if len(run) <= WALL * max(a.thickness, b.thickness)]
+    inside, through = np.zeros(len(cols), int), np.zeros(len(cols), int)  # each wall's rows between the lines, inked
+    reach = abs(lean) * len(rows) + 1  # how far a wall strays from its column over the rows
+    for k in range(0, len(cols), WALLS_AT_ONCE):  # a block of walls at a time, over the rows between the lines there
+        block = cols[k: k + WALLS_AT_ONCE]
+        ends = np.array([block[0] - reach, block[-1] + reach])
+        near = rows[(rows >= _middle(a, ends).min() + a.thickness / 2 - 1) & (rows <= _middle(b, ends).max() - b.thickness / 2 + 1)]
+        at = block[None, :] + np.round(lean * (near[:, None] - first)).astype(int)  # (rows, walls): each wall's column in each row
+        between = ((near[:, None] >= _middle(a, at) + a.thickness / 2) & (near[:, None] <= _middle(b, at) - b.thickness / 2)
+                   & (at >= 0) & (at < w))
+        inside[k: k + len(block)] = between.sum(axis=0)
+        through[k: k + len(block)] = (inked[near[:, None], np.clip(at, 0, w - 1)] & between).sum(axis=0)
+    held = through >= SIDE_HELD * np.maximum(inside, 1)
+    runs = [cols[run] for run in _runs(held & (inside >= 3)) if len(run) <= WALL * max(a.thickness, b.thickness)]
     if not _evenly_spaced(runs):
         return []  # a digit's upright stroke from rule to rule, or two: not a row of cells
     return [_upright(inked, run, max(int(np.floor(_middle(a, run).mean() - a.thickness / 2)), 0),  # through the lines'
