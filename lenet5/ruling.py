@@ -19,8 +19,8 @@ box's short sides are found between the ends of its long ones (`_sides`); the wa
 form's cells from one line to the next (`_walls`), and a comb's ticks rising from a line between
 the digits' places (`_combs`), by their being thin, at least three and evenly spaced (and ticks as
 high as each other and shorter than the digits). A line must also be longer than the digits it lies
-among are wide (or high, for a column), as an underline or a box's side is, both measured along the
-line's own tilt (a tight box turned with the page). It is taken out, and
+among are wide (or high, for a column), as an underline or a box's side is (a steep line's and a
+box side's both measured along its own tilt: a tight box turned with the page). It is taken out, and
 where a stroke crosses it or rests on it, the stroke is drawn on through it. Underlines drawn by
 hand and dotted lines, too short or broken for a printed line, go last (lenet5/underlines.py).
 """
@@ -242,9 +242,14 @@ def _upright(inked: np.ndarray, run: np.ndarray, y0: int, y1: int, lean: float, 
     return Line(band, y0, y1, (float(run.mean() + lean * (y0 - first)), float(run.mean() + lean * (y1 - first))), float(len(run)))
 
 
+def _slope(line: Line) -> float:
+    """Rows a column by which a line along the rows falls (down to the right: positive)."""
+    return (line.ends[1] - line.ends[0]) / max(line.stop - line.start, 1)
+
+
 def _lean(line: Line) -> float:
     """Columns a row by which a line square to `line` (along the rows) leans: minus its slope."""
-    return -(line.ends[1] - line.ends[0]) / max(line.stop - line.start, 1)
+    return -_slope(line)
 
 
 def _runs(mask: np.ndarray) -> list[np.ndarray]:
@@ -431,7 +436,7 @@ def _turned_together(rows: tuple[list[Line], list[Line]], cols: tuple[list[Line]
 
 def _tilt(line: Line) -> float:
     """A line's tilt from the rows, in degrees (down to the right: positive)."""
-    return float(np.degrees(np.arctan2(line.ends[1] - line.ends[0], max(line.stop - line.start, 1))))
+    return float(np.degrees(np.arctan(_slope(line))))
 
 
 def _filled_along(line: Line, inked: np.ndarray) -> bool:
@@ -439,8 +444,12 @@ def _filled_along(line: Line, inked: np.ndarray) -> bool:
     thickness at a stretch (gaps of GAP pixels bridged): a printed line is, dashed in part or not; a
     thin stroke followed on through a photo's noise is not."""
     filled = (line.band & inked[:, line.start: line.stop + 1]).sum(axis=0) >= line.thickness / 2
-    bridged = ndimage.binary_closing(np.pad(filled, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | filled
-    return max((len(run) for run in _runs(bridged)), default=0) >= LINE_SHAPE * line.thickness
+    return max((len(run) for run in _runs(_bridged(filled))), default=0) >= LINE_SHAPE * line.thickness
+
+
+def _bridged(mask: np.ndarray) -> np.ndarray:
+    """A 1-D mask with its gaps of up to GAP pixels filled (a scan's dropouts along a line)."""
+    return ndimage.binary_closing(np.pad(mask, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | mask
 
 
 def _pieces(like: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -494,7 +503,7 @@ def _along(inked: np.ndarray, middle: np.ndarray, thickness: float, x0: int, x1:
     top = np.clip(np.floor(middle - thickness / 2 + 0.5).astype(int), 0, h - 1)
     rows = top[None, :] + np.arange(int(np.ceil(thickness)) + 1)[:, None]  # (t + 1, W)
     held = (inked[np.minimum(rows, h - 1), np.arange(w)] & (rows < h)).any(axis=0)  # (W,)
-    held = ndimage.binary_closing(np.pad(held, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | held
+    held = _bridged(held)
     while x0 > 0 and held[x0 - 1]:
         x0 -= 1
     while x1 < w - 1 and held[x1 + 1]:
@@ -541,7 +550,7 @@ def _longer(line: Line, along: np.ndarray, across: np.ndarray) -> bool:
     sides turned 10 degrees are shorter by rows than the 1 inside, turned with them. (Along the slope
     of every line, a 1 as tall as the 0s beside it on a page turned 2-7 degrees went as a line, as it
     does level.)"""
-    slope = (line.ends[1] - line.ends[0]) / max(line.stop - line.start, 1) if line.along_tilt else 0.0
+    slope = _slope(line) if line.along_tilt else 0.0
     norm = float(np.hypot(1.0, slope))
     return line.length * norm > np.ptp((along + slope * across) / norm) + 1
 
