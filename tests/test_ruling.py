@@ -389,3 +389,25 @@ def test_graph_papers_lines_through_the_digits_go_where_others_cross_them():
     assert (out[alone == 0] > 0).mean() < 0.025
     # where a ring's bottom runs along a line, the stroke goes with the line: most of the rings stay
     assert (out[alone > 0.5] > 0.5).mean() > 0.75
+
+
+def test_a_rule_the_digits_cover_more_than_half_of_goes_beside_rules_alike():
+    # narrow rules, one through the middle of heavy digits written close together: their strokes lie on both
+    # sides of it along more than half its length, so it is no bare line (BARE); as long, as thick and as
+    # level as the rules above and below them, it is one of them and goes too (left in, it joined the
+    # digits into one piece as wide as the page, no rule was longer than they reach, and every rule stayed)
+    h, w = 64, 300
+    ys, xs = np.mgrid[:h, :w]
+    digits = np.zeros((h, w), np.float32)
+    for k in range(10):  # 0s 40 px high and 22 px wide, strokes 9-16 px, 2 px apart, paper 30 px either side
+        r = np.hypot((ys - 32) / 20, (xs - 44 - 24 * k) / 11)
+        digits[(r <= 1) & (r >= 0.2)] = 1
+    ink = digits.copy()
+    rules = (4, 31, 59)
+    for y in rules:
+        ink[y: y + 2] = np.maximum(ink[y: y + 2], 0.8)
+    out = without_lines(ink)
+    gaps = digits.max(axis=0) == 0  # columns between the 0s
+    for y in rules:
+        assert (out[y: y + 2, gaps] == 0).all()
+    assert (out[digits > 0] > 0.5).mean() > 0.95
