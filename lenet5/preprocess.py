@@ -24,7 +24,7 @@ from lenet5.circles import without_circles
 from lenet5.errors import Lenet5Error
 from lenet5.neighbours import without_neighbours
 from lenet5.page import on_the_page
-from lenet5.ruling import crossed, without_lines
+from lenet5.ruling import without_lines
 from lenet5.shadow import paper_is_light
 from lenet5.specks import without_specks
 from lenet5.strokes import WORK, normalize_width, unblock
@@ -117,12 +117,6 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     (`on_the_page`); contrast stretched to the strokes' own level; faint noise dropped; printed
     lines (ruled paper, a form's box, an underline) and a ring drawn around the digits taken out
     (`without_lines`, `without_circles`)."""
-    return ink_map_crossed(grey)[0]
-
-
-def ink_map_crossed(grey: np.ndarray) -> tuple[np.ndarray, bool]:
-    """`ink_map`'s ink, and whether the printed lines taken out of it ran across the digits
-    (`ruling.crossed`: ruled or squared paper written across)."""
     grey = on_the_page(grey)
     light = paper_is_light(grey)
     ink = above_paper(1.0 - grey if light else grey, light)
@@ -131,23 +125,17 @@ def ink_map_crossed(grey: np.ndarray) -> tuple[np.ndarray, bool]:
         raise Lenet5Error("no ink found (a blank or nearly uniform image)")
     ink = np.clip(ink / peak, 0, 1)
     ink[ink < NOISE_FLOOR] = 0
-    without = without_lines(ink)
-    return without_circles(without), crossed(ink, without)
+    return without_circles(without_lines(ink))
 
 
 def picture_ink(grey: np.ndarray) -> np.ndarray:
     """A picture as both readers and `predict` take it -> its ink (`ink_map`), pixel repetition undone
     first (`unblock`). Raises Lenet5Error for what is no grey picture: not (H, W), empty, or with a
     value that is not a number (NaN, infinite); no file gives one, an array handed to the library may."""
-    return picture_ink_crossed(grey)[0]
-
-
-def picture_ink_crossed(grey: np.ndarray) -> tuple[np.ndarray, bool]:
-    """`picture_ink`, and whether printed lines taken out of it ran across the digits (`ink_map_crossed`)."""
     if grey.ndim != 2 or grey.size == 0 or not np.isfinite(grey).all():
         raise Lenet5Error(f"expected a grey picture (H, W) of numbers, got shape {grey.shape}"
                           + ("" if grey.size == 0 or grey.ndim != 2 else " with values that are not numbers (NaN or infinite)"))
-    return ink_map_crossed(unblock(grey))
+    return ink_map(unblock(grey))
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray:

@@ -60,11 +60,6 @@ TICK = 0.6  # ... and at most this share of the height of the digits over their 
 # line beside other digits are no comb)
 FRAGMENT = 10  # a piece of ink this many times as long as it is wide is a fragment of a line, not of digits
 DIGITS_LEFT = 0.05  # what the lines leave must be at least this share of the ink, or nothing is taken out
-CROSSED = 0.05  # lines crossed the digits where what they took out of the middle three fifths of the digits' box is
-# at least this share of the ink left there: 0.11 and more in 449 of 500 held-out amounts on narrow rules, 0.19 and more
-# in all 500 on squares (composed_amounts.py's lined, squares); 0 in 300 each written normally, with a marker or a fine
-# pen, ruled above and below, underlined, tilted 10 degrees, touching; under 0.021 in 2 of 300 in a box
-MIDDLE = 0.2  # the digits' box less this share of its height at top and bottom: where lines cross them, not run by
 
 
 @dataclass(frozen=True)
@@ -86,24 +81,6 @@ def without_lines(ink: np.ndarray) -> np.ndarray:
     """Ink [0, 1] (H, W), as `ink_map` gives -> the same without the printed lines in it; the same
     array, untouched, where none is found, or where the lines would leave no digits."""
     return within_ink_box(ink, _without_lines)
-
-
-def crossed(ink: np.ndarray, without: np.ndarray) -> bool:
-    """Whether the printed lines taken out of ink [0, 1] (H, W) (`without`: what `without_lines` left) ran
-    across the digits rather than around, above or below them, as on ruled or squared paper written
-    across: what they took out of the middle of the digits' box (MIDDLE) is at least CROSSED of the ink
-    left there. Such digits lose strokes along the lines and are read less surely (`read_number`'s
-    confidence has a calibration of its own for them)."""
-    if without is ink:
-        return False
-    rows, cols = np.nonzero(without > SOLID)
-    if len(rows) == 0:
-        return False
-    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    margin = int(MIDDLE * (bottom - top))
-    middle = slice(top + margin, bottom - margin), slice(left, right)
-    taken = ((ink[middle] > 0) & (without[middle] < ink[middle])).sum()
-    return bool(taken > 0 and taken >= CROSSED * (without[middle] > 0).sum())
 
 
 def within_ink_box(ink: np.ndarray, step: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

@@ -411,19 +411,3 @@ def test_a_rule_the_digits_cover_more_than_half_of_goes_beside_rules_alike():
     for y in rules:
         assert (out[y: y + 2, gaps] == 0).all()
     assert (out[digits > 0] > 0.5).mean() > 0.95
-
-
-def test_lines_taken_out_across_the_digits_are_told_from_lines_around_them():
-    from lenet5.ruling import crossed
-
-    digit = ring()
-    across = digit.copy()
-    for y in (70, 100, 130):  # through the 0
-        across[y: y + 2] = np.maximum(across[y: y + 2], 0.6)
-    boxed = digit.copy()
-    boxed[[30, 31, 170, 171], 20:180] = 0.6
-    boxed[30:172, [20, 21, 178, 179]] = 0.6
-    assert crossed(across, without_lines(across))
-    assert not crossed(boxed, without_lines(boxed))  # a box goes too, but around the digit
-    assert (without_lines(boxed)[30:32, 60:140] == 0).all()  # (it did go)
-    assert not crossed(digit, without_lines(digit))  # nothing taken out: the same array back

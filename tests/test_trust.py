@@ -56,14 +56,10 @@ def test_calibrate_reader_writes_a_calibrated_reader_of_real_amounts(mnist_dir, 
     out = tmp_path / "calibrated.safetensors"
     assert main(["calibrate-reader", "--amounts", "60", "--seed", "3", "--out", str(out), "--data-dir", str(mnist_dir)]) == 0
     printed = capsys.readouterr().out
-    assert "--reject-below" in printed and "calibration error" in printed and "lines across the digits" in printed
+    assert "--reject-below" in printed and "calibration error" in printed
     model, meta = load_reader(out)
     assert model.calibration == Platt(meta["calibration"]["a"], meta["calibration"]["b"]) != Platt()
     assert meta["calibration"]["fitted_on"]["amounts"] == 60 and 0.5 < meta["held_out_exact"] <= 1
-    crossed = meta["calibration_crossed"]  # the same 60 amounts written across rules and squares: a map of their own
-    assert model.calibration_crossed == Platt(crossed["a"], crossed["b"]) != model.calibration
-    assert crossed["fitted_on"]["amounts"] == 60 and 30 <= crossed["fitted_on"]["crossed"] <= 60
-    assert meta["held_out_crossed"]["exact"] < meta["held_out_exact"]
     assert meta["members_made_by"][0]["source"] == "shipped:amounts"
     chain = meta["members_made_by"][0]["members_made_by"]  # how the shipped committee's own members were made
     assert [m["seed"] for m in chain] == [11, 14] and all(m["members"] is None for m in chain)  # each one SDNN
@@ -97,13 +93,12 @@ def test_calibrate_reader_refuses_heights_it_cannot_read_at_before_loading(tmp_p
 
 def test_calibrate_reader_at_two_heights_records_them_and_keeps_them_when_calibrated_again(mnist_dir, tmp_path, capsys):
     first, again = tmp_path / "two.safetensors", tmp_path / "again.safetensors"
-    assert main(["calibrate-reader", "--heights", "20", "21", "--amounts", "20", "--across", "0", "--seed", "3",
-                 "--out", str(first), "--data-dir", str(mnist_dir)]) == 0
+    assert main(["calibrate-reader", "--heights", "20", "21", "--amounts", "20", "--seed", "3", "--out", str(first),
+                 "--data-dir", str(mnist_dir)]) == 0
     model, meta = load_reader(first)
     assert meta["heights"] == [20.0, 21.0] and model.heights == (20.0, 21.0)
-    assert "calibration_crossed" not in meta and model.calibration_crossed is None  # --across 0: the one map serves all
-    assert main(["calibrate-reader", "--model", str(first), "--amounts", "20", "--across", "0", "--seed", "3",
-                 "--out", str(again), "--data-dir", str(mnist_dir)]) == 0
+    assert main(["calibrate-reader", "--model", str(first), "--amounts", "20", "--seed", "3", "--out", str(again),
+                 "--data-dir", str(mnist_dir)]) == 0
     assert load_reader(again)[0].heights == (20.0, 21.0)
     assert load_reader("amounts")[0].heights == (20.0,)  # a file that records none reads at 20 px alone
 
@@ -115,46 +110,3 @@ def test_thresholds_cut_only_between_confidences():
     assert cut_for(exact, confidence, 0.25) == (0.95, 4, 1)
     assert cut_for(exact, confidence, 0.4) == (0.6, 5, 2)
     assert cut_for(torch.zeros(5, dtype=torch.bool), confidence, 0.1) == (float("inf"), 0, 0)  # all wrong: none kept
-
-
-def test_held_out_amounts_across_lines_are_the_same_amounts_with_lines_through_them():
-    digits, labels = synthetic_digits(300, seed=0)
-    plain = held_out_amounts(digits, labels, 6, seed=5, holdout=100)
-    across = held_out_amounts(digits, labels, 6, seed=5, holdout=100, across=True)
-    assert [n for _, n in across] == [n for _, n in plain]
-    for (a, _), (b, _) in zip(plain, across):
-        changed = np.abs(b - a) > 0.1  # (the strips' ink is dark or light)
-        assert a.shape == b.shape and changed.mean() < 0.3  # lines drawn on the same page
-        rows, cols = changed.mean(axis=1) > 0.5, changed.mean(axis=0) > 0.5  # rows or columns changed most of the way: rules
-        assert rows.sum() >= 2 or cols.sum() >= 2
-    assert held_out_amounts(digits, labels, 6, seed=5, holdout=100, across=True)[0][0].tobytes() == across[0][0].tobytes()
-
-
-def test_a_reading_with_lines_across_its_digits_takes_the_readers_map_for_them(monkeypatch):
-    from lenet5.read import reading as reading_module
-
-    model = type("Reader", (), {"calibration": Platt(1.0, 2.0), "calibration_crossed": Platt(1.0, -2.0)})()
-    for crossed, expected in ((False, Platt(1.0, 2.0)(0.9)), (True, Platt(1.0, -2.0)(0.9))):
-        monkeypatch.setattr(reading_module, "read_uncalibrated", lambda m, image: Reading(None, "12", 0.9, crossed=crossed))
-        assert reading_module.read_number(model, np.zeros((4, 4), np.float32)).confidence == pytest.approx(expected)
-    model.calibration_crossed = None  # a file without one: the one map serves all
-    assert reading_module.read_number(model, np.zeros((4, 4), np.float32)).confidence == pytest.approx(Platt(1.0, 2.0)(0.9))
-
-
-def test_only_across_adds_a_map_for_lines_across_the_digits_and_keeps_the_rest(mnist_dir, tmp_path, capsys):
-    out = tmp_path / "across.safetensors"
-    assert main(["calibrate-reader", "--model", "amounts", "--only-across", "--across", "40", "--seed", "3", "--out", str(out),
-                 "--data-dir", str(mnist_dir)]) == 0
-    assert "lines across the digits: calibration error" in capsys.readouterr().out
-    (model, meta), (shipped, before) = load_reader(out), load_reader("amounts")
-    assert model.calibration == shipped.calibration and meta["held_out"] == before["held_out"]
-    assert meta["command"] == before["command"] and meta["members_made_by"] == before["members_made_by"]
-    crossed = meta["calibration_crossed"]
-    assert model.calibration_crossed == Platt(crossed["a"], crossed["b"])
-    assert crossed["fitted_on"]["amounts"] == 40 and crossed["fitted_on"]["seed"] == 3 and "command" in crossed["fitted_on"]
-    for bad in (["--amounts", "5"], ["--heights", "20"], ["--labelled", str(tmp_path)]):
-        assert main(["calibrate-reader", "--only-across", *bad, "--out", str(tmp_path / "no.safetensors")]) == 1
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "--only-across" in err
-    assert main(["calibrate-reader", "--model", "amounts", "amounts", "--only-across", "--out", str(tmp_path / "no.safetensors")]) == 1
-    assert not (tmp_path / "no.safetensors").exists()

@@ -21,16 +21,12 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from lenet5.read.labelled import AmountsDigest, labelled_amounts, labelled_rows
     from lenet5.read.line import DIGIT_HEIGHT, check_heights
     from lenet5.read.sdnn import SDNN
-    from lenet5.read.trust import TARGETS, held_out_amounts, measure_crossed_trust, measure_trust
+    from lenet5.read.trust import TARGETS, held_out_amounts, measure_trust
     from lenet5.read.weights import RECORD_KEYS, load_reader, save_reader
 
-    if args.only_across:
-        return _calibrate_across_only(args)
-    if args.labelled is not None and (args.amounts is not None or args.seed is not None or args.across is not None):
-        raise Lenet5Error("--amounts, --across and --seed write held-out MNIST amounts, --labelled reads your own: "
-                          "give one or the other")
+    if args.labelled is not None and (args.amounts is not None or args.seed is not None):
+        raise Lenet5Error("--amounts and --seed write held-out MNIST amounts, --labelled reads your own: give one or the other")
     args.amounts = 2000 if args.amounts is None else args.amounts
-    args.across = min(args.amounts, 2000) if args.across is None else args.across
     args.seed = 99 if args.seed is None else args.seed
     try:
         asked = None if args.heights is None else check_heights(args.heights)
@@ -79,80 +75,16 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     if (few := [t for t in TARGETS if trust.amounts * t < 2]):  # fewer than two errors allowed among all of them
         print(f"note: at {', '.join(f'{100 * t:g}%' for t in few)} errors, {trust.amounts:,} amounts allow fewer than two wrong "
               f"among the accepted: those thresholds rest on one error or none (give {math.ceil(2 / min(few)):,} or more)")
-    across = None
-    if args.labelled is None and args.across:
-        print(f"writing {args.across:,} of those amounts across the rules or squares of pages drawn at random", flush=True)
-        written = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), args.across, args.seed, across=True)
-        try:
-            across, at = measure_crossed_trust(model, written, trust.thresholds, log=lambda s: print(s, flush=True))
-        except Lenet5Error as e:
-            print(f"note: no calibration of its own for readings with lines across the digits ({e}); the one above "
-                  "serves them too")
-    if across is not None:
-        _print_across(across, at, trust.thresholds)
     command = command_line("calibrate-reader")
     made_by = [{k: meta.get(k) for k in (*RECORD_KEYS, "members", "members_made_by")}  # a committee's members too: the whole chain
                for _, meta in loaded]
     meta = {"command": command, "threads": threads, "members_made_by": made_by,
             "calibration": {**trust.calibration.as_dict(), "fitted_on": fitted_on},
             "held_out": trust.as_dict(), "held_out_exact": trust.exact,
-            **(_across_meta(across, {**fitted_on, "amounts": args.across}) if across is not None else {}),
             **({"heights": list(heights)} if heights != (DIGIT_HEIGHT,) else {})}
     save_reader(model, out, meta)
     print(f"wrote {out}")
     return 0
-
-
-def _calibrate_across_only(args: argparse.Namespace) -> int:
-    """`calibrate-reader --only-across`: a calibrated reader's file written again with a map fitted for its readings
-    with lines across the digits, its own calibration, thresholds and record left as they are."""
-    from lenet5.data.sources import fetch_and_load
-    from lenet5.read.trust import TARGETS, held_out_amounts, measure_crossed_trust
-    from lenet5.read.weights import load_reader, save_reader
-
-    if len(args.model) != 1 or args.labelled is not None or args.heights is not None or args.amounts is not None:
-        raise Lenet5Error("--only-across takes one calibrated reader (--model) and --across, --seed: not --labelled, "
-                          "--heights or --amounts (its own calibration stays as it is)")
-    out = output_file(args.out)
-    model, meta = load_reader(args.model[0])
-    fitted = (meta.get("calibration") or {}).get("fitted_on") or {}
-    thresholds = {t: float(((meta.get("held_out") or {}).get("reject_below") or {}).get(f"{100 * t:g}%", "nan")) for t in TARGETS}
-    if "seed" not in fitted or any(math.isnan(c) for c in thresholds.values()):
-        raise Lenet5Error(f"--only-across: {meta['source']} is not calibrated on held-out amounts (calibrate it without "
-                          "--only-across)")
-    count, seed = 2000 if args.across is None else args.across, fitted["seed"] if args.seed is None else args.seed
-    if count < 2:
-        raise Lenet5Error("--only-across: give --across 2 or more")
-    use_threads(args.threads)
-    digits = fetch_and_load("mnist", args.data_dir, log=lambda s: None)
-    print(f"writing {count:,} held-out amounts (the last 10,000 training digits, seed {seed}) across the rules or "
-          "squares of pages drawn at random", flush=True)
-    written = held_out_amounts(digits.train_images.numpy(), digits.train_labels.numpy(), count, seed, across=True)
-    across, at = measure_crossed_trust(model, written, thresholds, log=lambda s: print(s, flush=True))
-    _print_across(across, at, thresholds)
-    kept = {k: v for k, v in meta.items() if k not in ("source", "calibration_crossed", "held_out_crossed")}
-    save_reader(model, out, {**kept, **_across_meta(across, {"amounts": count, "seed": seed, "digits": fitted.get("digits"),
-                                                             "command": command_line("calibrate-reader")})})
-    print(f"wrote {out}")
-    return 0
-
-
-def _print_across(across, at: dict[float, tuple[int, int]], thresholds: dict[float, float]) -> None:
-    """What `measure_crossed_trust` found, printed."""
-    print(f"lines across the digits: calibration error (10 bins) {100 * across.ece_before:.1f} points before, "
-          f"{100 * across.ece_after:.1f} after (Platt a {across.calibration.a:.3f}, b {across.calibration.b:.3f})")
-    for t, threshold in thresholds.items():
-        kept, wrong = at[t]
-        if threshold <= 1:
-            print(f"  at --reject-below {threshold:.4f} ({100 * t:g}%): accepting {100 * kept / across.amounts:.1f}% "
-                  f"of them ({wrong} wrong of {kept:,})")
-
-
-def _across_meta(across, fitted_on: dict) -> dict:
-    """A reader file's metadata for its map of readings with lines across the digits."""
-    return {"calibration_crossed": {**across.calibration.as_dict(),
-                                    "fitted_on": {**fitted_on, "crossed": across.amounts, "pages": "ruled or squared at random"}},
-            "held_out_crossed": across.as_dict()}
 
 
 def cmd_take_member(args: argparse.Namespace) -> int:
@@ -218,13 +150,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         f"{DEFAULT_READER})")
     p.add_argument("--amounts", type=at_least(2), default=None,
                    help="held-out amounts (of the last 10,000 training digits) to fit and measure on (default: 2000)")
-    p.add_argument("--across", type=at_least(0), default=None,
-                   help="the first N of those amounts written across the rules or squares of pages drawn at random, to "
-                        "fit the confidence of readings whose digits lines cross (0: none; default: as many as "
-                        "--amounts, at most 2000)")
-    p.add_argument("--only-across", action="store_true",
-                   help="keep a calibrated reader's own calibration and thresholds, and fit only the map for readings with "
-                        "lines across the digits (--across amounts, default 2000, of its own held-out seed or --seed)")
     p.add_argument("--seed", type=at_least(0), default=None, help="seed of those amounts (default: 99)")
     p.add_argument("--labelled", default=None, metavar="DIR",
                    help="fit and measure on your own amounts instead: a folder of images with labels.csv (header "

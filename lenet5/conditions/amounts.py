@@ -57,27 +57,6 @@ def line_rules(image: np.ndarray, rows: tuple[float, ...]) -> np.ndarray:
     return out
 
 
-def line_across(image: np.ndarray, spacing: float, columns: bool = False, width: float = 0.2, darkness: float = 1.0,
-                offset: float = 0.5) -> np.ndarray:
-    """The line written across narrow rules (or squares, with `columns`) as a page printed with them
-    holds it: rules every `spacing` MNIST pixels (12: two through each digit), `width` MNIST pixels thick
-    (at least 1 px), `darkness` as dark as the ink, the first `offset` of a spacing in from the top (and
-    the left)."""
-    dark_on_light = np.median(border_of(image)) > 127
-    grey = image.astype(np.float32)
-    pixel = image.shape[0] / STRIP_HEIGHT
-    paper, ink = (float(np.percentile(grey, q)) for q in ((50, 1) if dark_on_light else (50, 99)))
-    level = paper + darkness * (ink - paper)
-    step, thick = spacing * pixel, max(1, round(width * pixel))
-    out = grey.copy()
-    for axis in (0, 1) if columns else (0,):
-        for at in np.arange(offset * step, image.shape[axis], step):
-            band = slice(round(at), round(at) + thick)
-            view = out[band] if axis == 0 else out[:, band]
-            view[...] = np.minimum(view, level) if dark_on_light else np.maximum(view, level)
-    return np.round(out).clip(0, 255).astype(np.uint8)
-
-
 def line_box(image: np.ndarray) -> np.ndarray:
     """The line in a printed box (a check's amount box): its sides a fifth of an MNIST pixel thick (at
     least 1 px), one MNIST pixel in from the image's edges, as dark as its ink."""
@@ -136,14 +115,6 @@ def line_askew(image: np.ndarray, degrees: float = 20.0) -> np.ndarray:
     return np.round(np.asarray(turned).clip(0, 255)).astype(np.uint8)
 
 
-def line_across_at_random(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The line written across rules or squares (even odds) of a page drawn at random: every 9 to 16 MNIST
-    pixels, 0.2, 0.5 or 1 MNIST pixel thick, 0.5 to 1 as dark as the ink, at any offset (`line_across`)."""
-    return line_across(image, float(rng.uniform(9.0, 16.0)), columns=bool(rng.random() < 0.5),
-                       width=float(rng.choice((0.2, 0.5, 1.0))), darkness=float(rng.uniform(0.5, 1.0)),
-                       offset=float(rng.random()))
-
-
 LINE_CONDITIONS = {
     "normal": lambda image: image,
     "marker": lambda image: line_pen(image, 2.0),
@@ -153,8 +124,6 @@ LINE_CONDITIONS = {
     "underlined": lambda image: line_rules(image, (0.93,)),
     "ruled": lambda image: line_rules(image, (0.05, 0.93)),
     "in a box": line_box,
-    "lined": lambda image: line_across(image, 12.0),
-    "squared": lambda image: line_across(image, 10.0, columns=True),
     "circled": line_circled,
     "on a desk": line_on_a_desk,
     "askew": line_askew,

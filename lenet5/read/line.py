@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from lenet5.preprocess import picture_ink_crossed
-from lenet5.ruling import crossed, without_lines
+from lenet5.preprocess import picture_ink
+from lenet5.ruling import without_lines
 from lenet5.strokes import WORK, normalize_width, stroke_width
 
 DIGIT_HEIGHT = 20  # px: a digit's height in the work image, as in MNIST's 20x20 box
@@ -103,7 +103,6 @@ class Line:
     scale: float
     offset: tuple[float, float]
     turn: Turn | None = None
-    crossed: bool = False  # printed lines taken out ran across its digits (`ruling.crossed`: ruled or squared paper)
 
     # The maps take and give continuous coordinates, pixel i spanning [i, i + 1): a pixel's centre is i + 0.5.
     def to_image(self, y: float | np.ndarray, x: float | np.ndarray) -> Point:
@@ -198,8 +197,8 @@ def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
 
 def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | None:
     """`normalize` at each of `heights`, the ink found, turned upright and its digits measured once
-    (None: no ink); each Line `crossed` where printed lines taken out ran across its digits."""
-    ink, across = picture_ink_crossed(grey)
+    (None: no ink)."""
+    ink = picture_ink(grey)
     box = ink_box(ink)
     if box is None:
         return None
@@ -210,15 +209,14 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
         top, bottom, left, right = box
         pad = math.ceil(EDGE * measured)  # the strokes' faint edges around the box come along
         around = (max(0, top - pad), min(ink.shape[0], bottom + pad), max(0, left - pad), min(ink.shape[1], right + pad))
-        turned, turn = upright(ink, around, angle)
-        ink = without_lines(turned)  # a box or rules turned with the line: `ink_map` finds lines up to about 7 degrees
+        ink, turn = upright(ink, around, angle)
+        ink = without_lines(ink)  # a box or rules turned with the line: `ink_map` finds lines up to about 7 degrees
         # (11 where two lie so)
-        across = across or crossed(turned, ink)
         box = ink_box(ink)
         if box is None:
             return None
         measured = digit_height(ink, box)
-    return [_scaled(ink, box, height / measured, height, turn, across) for height in heights]
+    return [_scaled(ink, box, height / measured, height, turn) for height in heights]
 
 
 def baseline(ink: np.ndarray) -> tuple[float, float, float]:
@@ -271,11 +269,9 @@ def upright(ink: np.ndarray, box: Box, angle: float) -> tuple[np.ndarray, Turn]:
     return turned.clip(0, 1), turn
 
 
-def _scaled(ink: np.ndarray, box: Box, factor: float, height: float, turn: Turn | None = None,
-            across: bool = False) -> Line:
+def _scaled(ink: np.ndarray, box: Box, factor: float, height: float, turn: Turn | None = None) -> Line:
     """The ink in `box` (and MARGIN around it) scaled by `factor`, so that its digits are `height` px
-    high (`turn`: the ink is an upright picture, which it maps to the image; `across`: lines taken out
-    of it crossed its digits)."""
+    high (`turn`: the ink is an upright picture, which it maps to the image)."""
     top, bottom, left, right = box
     pad = round(MARGIN / factor)
     top, left = max(0, top - pad), max(0, left - pad)
@@ -284,4 +280,4 @@ def _scaled(ink: np.ndarray, box: Box, factor: float, height: float, turn: Turn 
     if stroke_width(work) > LINE_WIDTH[1] * height / DIGIT_HEIGHT:  # a marker's line (in MNIST's units): its strokes thinned at 4x
         fine = normalize_width(resample(crop, WORK * factor), WORK * height, LINE_WIDTH, LINE_WIDTH_TARGET)
         work = np.asarray(Image.fromarray(fine, mode="F").resize(work.shape[::-1], Image.Resampling.BOX)).clip(0, 1)
-    return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)), turn, across)
+    return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)), turn)

@@ -46,7 +46,6 @@ class Reading:
     confidence: float | None = None
     digits: list[ReadDigit] = field(default_factory=list)
     error: str | None = None
-    crossed: bool = False  # printed lines taken out ran across the digits (ruled or squared paper written across)
 
     def as_dict(self) -> dict:
         return {"file": self.file, "number": self.number,
@@ -58,14 +57,9 @@ def read_number(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -
     """Read one line of digits with a reader from `load_reader` (an SDNN, a committee of them, or
     a segment recognizer). image: a file, or grey float32 (H, W) in [0, 1], either polarity.
     The confidence is the reader's probability of the whole reading through its `calibration`
-    (none: the probability itself), or, where printed lines ran across the digits, through its
-    `calibration_crossed` where it has one (fitted on amounts written across narrow rules and squares:
-    such readings are less often right at the same probability). Raises Lenet5Error when the image
-    shows no digits."""
+    (none: the probability itself). Raises Lenet5Error when the image shows no digits."""
     reading = read_uncalibrated(model, image)
-    calibration = getattr(model, "calibration", Platt())  # both set by load_reader from the file
-    if reading.crossed and getattr(model, "calibration_crossed", None) is not None:
-        calibration = model.calibration_crossed
+    calibration = getattr(model, "calibration", Platt())  # set by load_reader from the file
     return dataclasses.replace(reading, confidence=calibration(reading.confidence))
 
 
@@ -74,7 +68,7 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
     """`read_number` with the reader's own probability of the reading as its confidence (what a
     calibration is fitted to)."""
     grey = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image, dtype=np.float32)
-    found, log_p, line = [], 0.0, None
+    found, log_p = [], 0.0
     if isinstance(model, (SDNN, Committee)):
         lines = normalize_at(grey, getattr(model, "heights", (DIGIT_HEIGHT,)))  # heights: set by load_reader
         if lines is not None:
@@ -91,7 +85,7 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
         y0, x0, y1, x1 = line.box_in_image(f.y0, f.x0, f.y1, f.x1)  # a turned line's corners may fall outside
         (h, w), (y0, x0) = grey.shape, (max(0.0, y0), max(0.0, x0))
         digits.append(ReadDigit(f.digit, int(x0), min(w, int(math.ceil(x1))), int(y0), min(h, int(math.ceil(y1))), f.p))
-    return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits, crossed=line.crossed)
+    return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits)
 
 
 def read_images(model: torch.nn.Module, paths: list[str | os.PathLike]) -> list[Reading]:
@@ -103,7 +97,7 @@ def read_images(model: torch.nn.Module, paths: list[str | os.PathLike]) -> list[
     for f in files:
         try:
             reading = read_number(model, f)
-            out.append(dataclasses.replace(reading, file=str(f)))
+            out.append(Reading(str(f), reading.number, reading.confidence, reading.digits))
         except Lenet5Error as e:
             message = str(e)
             out.append(Reading(str(f), error=message if message.startswith(str(f)) else f"{f}: {message}"))

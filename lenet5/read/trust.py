@@ -20,7 +20,6 @@ from PIL import Image
 
 from lenet5.calibration import Platt, fit_platt
 from lenet5.conditions import LINE_CONDITIONS
-from lenet5.conditions.amounts import line_across_at_random
 from lenet5.data.strips import Strip, Style, make_strip
 from lenet5.errors import Lenet5Error
 from lenet5.evaluate import calibration_error, rejection_curve
@@ -42,13 +41,8 @@ def amount_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: int)
 
 def amount_file(strip: Strip, pen: str = "normal") -> bytes:
     """The amount written with `pen` (a line condition of lenet5/conditions/amounts.py), as a JPEG file's bytes."""
-    return jpeg_file(LINE_CONDITIONS[pen](strip.image))
-
-
-def jpeg_file(image: np.ndarray) -> bytes:
-    """A grey picture (uint8) as a JPEG file's bytes, as the amounts' files are written."""
     data = io.BytesIO()
-    Image.fromarray(image).save(data, format="JPEG", quality=JPEG_QUALITY)
+    Image.fromarray(LINE_CONDITIONS[pen](strip.image)).save(data, format="JPEG", quality=JPEG_QUALITY)
     return data.getvalue()
 
 
@@ -60,42 +54,27 @@ def amount_files(digits: np.ndarray, labels: np.ndarray, count: int, seed: int,
 
 
 def held_out_amounts(digits: np.ndarray, labels: np.ndarray, count: int, seed: int,
-                     holdout: int = ReaderTraining.holdout, across: bool = False) -> list[tuple[np.ndarray, str]]:
+                     holdout: int = ReaderTraining.holdout) -> list[tuple[np.ndarray, str]]:
     """`count` amounts of the last `holdout` training digits: grey images [0, 1] as decoded from
-    their JPEG files, and their numbers; with `across`, the same amounts written across the rules or
-    squares of pages drawn at random (`line_across_at_random`, from a generator of its own)."""
+    their JPEG files, and their numbers."""
     _, (val_digits, val_labels) = split(digits, labels, ReaderTraining(holdout=holdout))
-    if across:
-        pages = np.random.default_rng((seed, 1))
-        files = ((jpeg_file(line_across_at_random(strip.image, pages)), strip.number)
-                 for strip in amount_strips(val_digits, val_labels, count, seed))
-    else:
-        files = amount_files(val_digits, val_labels, count, seed)
-    return [(decode_image(data, f"amount {k}"), number) for k, (data, number) in enumerate(files)]
+    return [(decode_image(data, f"amount {k}"), number)
+            for k, (data, number) in enumerate(amount_files(val_digits, val_labels, count, seed))]
 
 
 def probabilities(model: torch.nn.Module, amounts: Iterable[tuple[np.ndarray, str]]) -> tuple[torch.Tensor, torch.Tensor]:
     """The reader's own probability of each reading, uncalibrated (N,), and whether it is exact (N,);
     an amount where no digits are found counts as read wrong at probability 0."""
-    p, exact, _ = readings(model, amounts)
-    return p, exact
-
-
-def readings(model: torch.nn.Module, amounts: Iterable[tuple[np.ndarray, str]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """`probabilities`, and whether printed lines ran across each amount's digits (N,) (`Reading.crossed`;
-    False where no digits are found)."""
-    p, exact, crossed = [], [], []
+    p, exact = [], []
     for grey, number in amounts:
         try:
             reading = read_uncalibrated(model, grey)
             p.append(reading.confidence)
             exact.append(reading.number == number)
-            crossed.append(reading.crossed)
         except Lenet5Error:
             p.append(0.0)
             exact.append(False)
-            crossed.append(False)
-    return torch.tensor(p, dtype=torch.float64), torch.tensor(exact), torch.tensor(crossed)
+    return torch.tensor(p, dtype=torch.float64), torch.tensor(exact)
 
 
 @dataclass(frozen=True)
@@ -131,24 +110,6 @@ def measure_trust(model: torch.nn.Module, amounts: Iterable[tuple[np.ndarray, st
     p, exact = probabilities(model, amounts)
     log(f"read {len(p):,} amounts: {100 * exact.double().mean():.1f}% exactly")
     return trust_of(p, exact)
-
-
-def measure_crossed_trust(model: torch.nn.Module, amounts: Iterable[tuple[np.ndarray, str]], thresholds: dict[float, float],
-                          log: Callable[[str], None] = lambda s: None) -> tuple[Trust, dict[float, tuple[int, int]]]:
-    """`measure_trust` on those of `amounts` (written across rules or squares: `held_out_amounts(across=True)`)
-    that the reader reads with lines across the digits (`Reading.crossed`), as `read_number` calibrates them;
-    and, for each target of the reader's own `thresholds` (target error -> calibrated confidence), how many
-    of those amounts that threshold keeps through the map fitted here, and how many of the kept are wrong."""
-    p, exact, crossed = readings(model, amounts)
-    log(f"read {len(p):,} amounts written across lines: {100 * exact.double().mean():.1f}% exactly; lines found "
-        f"across the digits of {int(crossed.sum()):,}, {100 * exact[crossed].double().mean():.1f}% of those read exactly")
-    if not crossed.any():
-        raise Lenet5Error(f"lines were found across the digits of none of the {len(p):,} amounts written across them: "
-                          "nothing to calibrate on")
-    p, exact = p[crossed], exact[crossed]
-    trust = trust_of(p, exact)
-    calibrated = torch.tensor([trust.calibration(float(q)) for q in p], dtype=torch.float64)
-    return trust, {t: (int((calibrated >= c).sum()), int(((calibrated >= c) & ~exact).sum())) for t, c in thresholds.items()}
 
 
 def cut_for(exact: torch.Tensor, confidence: torch.Tensor, target: float) -> tuple[float, int, int]:

@@ -115,12 +115,11 @@ def take_member(model: torch.nn.Module, meta: dict[str, Any], k: int) -> tuple[S
     return model.members[k - 1], {**kept, "taken_from": taken}
 
 
-def calibration_of(meta: dict[str, Any], key: str = "calibration") -> Platt | None:
-    """The file's calibration (`key` "calibration": the identity where it has none; "calibration_crossed",
-    for readings with lines across the digits: None where it has none, and the other applies)."""
-    c = meta.get(key)
+def calibration_of(meta: dict[str, Any]) -> Platt:
+    """The file's calibration (the identity where it has none)."""
+    c = meta.get("calibration")
     if c is None:
-        return Platt() if key == "calibration" else None
+        return Platt()
     a, b = float(c["a"]), float(c["b"])
     if c.get("method") != "platt" or not (0 < a < math.inf and math.isfinite(b)):
         raise ValueError(f"unknown calibration {str(c)[:200]}")
@@ -136,8 +135,7 @@ def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dic
     """A reader from a shipped name (see `shipped_readers()`) or a .safetensors file, in eval mode:
     an SDNN, a committee of SDNNs, or a segment recognizer (a LeNet) for heuristic
     over-segmentation. Its `calibration` (a Platt map, the identity for an uncalibrated file)
-    turns the probability of a reading into the confidence `read_number` reports (its
-    `calibration_crossed`, where the file has one, that of a reading with lines across the digits); an SDNN's or a
+    turns the probability of a reading into the confidence `read_number` reports; an SDNN's or a
     committee's `heights` are the digit heights it reads each line at (`calibrate-reader --heights`;
     by default MNIST's 20 px alone)."""
     path = reader_path(spec)
@@ -151,7 +149,6 @@ def load_reader(spec: str | Path = DEFAULT_READER) -> tuple[torch.nn.Module, dic
         model = reader_of(meta)
         model.load_state_dict(tensors)
         model.calibration = calibration_of(meta)
-        model.calibration_crossed = calibration_of(meta, "calibration_crossed")
         if isinstance(model, (SDNN, Committee)):
             model.heights = check_heights(meta.get("heights", [DIGIT_HEIGHT]))
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
