@@ -57,6 +57,25 @@ def line_rules(image: np.ndarray, rows: tuple[float, ...]) -> np.ndarray:
     return out
 
 
+def line_across(image: np.ndarray, spacing: float, columns: bool = False, width: float = 0.2) -> np.ndarray:
+    """The line written across narrow rules (or squares, with `columns`) as a page printed with them
+    holds it: rules every `spacing` MNIST pixels (12: two through each digit), `width` MNIST pixels thick
+    (at least 1 px), as dark as the ink, the first half a spacing in from the top (and the left)."""
+    dark_on_light = np.median(border_of(image)) > 127
+    out = image.copy()
+    pixel = image.shape[0] / STRIP_HEIGHT
+    ink = np.percentile(image, 1 if dark_on_light else 99)
+    step, thick = spacing * pixel, max(1, round(width * pixel))
+    for axis in (0, 1) if columns else (0,):
+        for at in np.arange(step / 2, image.shape[axis], step):
+            band = slice(round(at), round(at) + thick)
+            if axis == 0:
+                out[band] = ink
+            else:
+                out[:, band] = ink
+    return out
+
+
 def line_box(image: np.ndarray) -> np.ndarray:
     """The line in a printed box (a check's amount box): its sides a fifth of an MNIST pixel thick (at
     least 1 px), one MNIST pixel in from the image's edges, as dark as its ink."""
@@ -124,6 +143,8 @@ LINE_CONDITIONS = {
     "underlined": lambda image: line_rules(image, (0.93,)),
     "ruled": lambda image: line_rules(image, (0.05, 0.93)),
     "in a box": line_box,
+    "lined": lambda image: line_across(image, 12.0),
+    "squared": lambda image: line_across(image, 10.0, columns=True),
     "circled": line_circled,
     "on a desk": line_on_a_desk,
     "askew": line_askew,
