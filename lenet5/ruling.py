@@ -39,6 +39,7 @@ from scipy import ndimage
 from lenet5.underlines import not_specks, without_underlines
 
 SOLID = 0.5  # ink above this share of the strokes' level is a stroke's
+STROKE_OVER = 0.2  # where a stroke lies along a line, its ink is this much darker than the line's own (`_over_the_line`)
 LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
 SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many times the run across
 STEEP = 6.0  # degrees: a line tilted more is kept only beside another found line tilted within STEEP_SAME of it
@@ -132,11 +133,11 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
         return without_underlines(ink, inked)
     out = ink.copy()
     for line in ticks:  # first, so that the line they stand on is not drawn on through them
-        _take_out(out[line.start: line.stop + 1].T, line.band)
+        _take_out(out[line.start: line.stop + 1].T, line)
     for line in rows:
-        _take_out(out[:, line.start: line.stop + 1], line.band)
+        _take_out(out[:, line.start: line.stop + 1], line)
     for line in cols:
-        _take_out(out[line.start: line.stop + 1].T, line.band)
+        _take_out(out[line.start: line.stop + 1].T, line)
     return without_underlines(out, out > 0)
 
 
@@ -580,17 +581,48 @@ def _longer(line: Line, along: np.ndarray, across: np.ndarray) -> bool:
     return line.length * norm > np.ptp((along + slope * across) / norm) + 1
 
 
-def _take_out(ink: np.ndarray, band: np.ndarray) -> None:
+def _take_out(ink: np.ndarray, line: Line) -> None:
     """Take a line along the rows out of ink (H, W), in place: each column's stretch of line (with a
     pixel of its soft edge either side) is cleared, or, where a stroke's ink lies just above or below
-    it (a stroke crossing the line or resting on it), drawn from the ink there."""
-    h = ink.shape[0]
-    for x in np.nonzero(band.any(axis=0))[0]:
+    it (a stroke crossing the line or resting on it), drawn from the ink there. Where a stroke lies
+    along the line, over it (`_over_the_line`: a 9's loop on a rule), its ink stays, and the stretch is
+    drawn between it and the ink above and below."""
+    band, h = line.band, ink.shape[0]
+    cols = np.nonzero(band.any(axis=0))[0]
+    if len(cols) == 0:
+        return
+    middle = np.round(_middle(line, line.start + cols)).astype(int)
+    reach = int(np.ceil(line.thickness)) + 2
+    at = middle[:, None] + np.arange(-reach, reach + 1)  # (columns, offsets from the middle)
+    profile = np.median(np.where((at >= 0) & (at < h), ink[np.clip(at, 0, h - 1), cols[:, None]], 0.0), axis=0)
+    solid = max(int((profile > SOLID).sum()), 1)  # the line's own solid rows (most of its columns are bare)
+    runs = run_lengths((ink > SOLID).T).T  # each pixel's run of solid ink down its column
+    for x, mid in zip(cols, middle):
         ys = np.nonzero(band[:, x])[0]
         top, bottom = max(ys[0] - 1, 0), min(ys[-1] + 1, h - 1)
         above = ink[top - 1, x] if top > 0 else 0.0
         below = ink[bottom + 1, x] if bottom < h - 1 else 0.0
-        if above > SOLID or below > SOLID:
+        over = _over_the_line(ink[top: bottom + 1, x], runs[top: bottom + 1, x],
+                              profile[np.clip(np.arange(top, bottom + 1) - mid + reach, 0, 2 * reach)], solid)
+        if over.any():
+            stretch = ink[top: bottom + 1, x]
+            at_ink = np.concatenate(([-1], np.nonzero(over)[0], [len(over)]))  # the anchors: above, the stroke, below
+            level = np.concatenate(([above], stretch[over], [below]))
+            after = np.searchsorted(at_ink, np.arange(len(over)))  # each pixel's anchor below it (or itself)
+            drawn = (level[after - 1] > SOLID) | (level[after] > SOLID)
+            ink[top: bottom + 1, x] = np.where(over, stretch, np.where(drawn, np.interp(np.arange(len(over)), at_ink, level), 0.0))
+        elif above > SOLID or below > SOLID:
             ink[top: bottom + 1, x] = np.linspace(above, below, bottom - top + 3)[1:-1]
         else:
             ink[top: bottom + 1, x] = 0.0
+
+
+def _over_the_line(stretch: np.ndarray, runs: np.ndarray, expected: np.ndarray, solid: int) -> np.ndarray:
+    """Which pixels of a column's stretch of line (its ink, and each pixel's run of solid ink down the
+    column) are a stroke's lying along the line, over it: where the solid ink through the stretch runs at
+    least twice as far as the line's own (`solid` rows) and one more, the pixels STROKE_OVER darker than
+    the line's own ink there (`expected`) and solid. (A stroke hidden under the line's darkest rows
+    cannot be told from it.)"""
+    if runs.max() < 2 * solid + 1:
+        return np.zeros(len(stretch), bool)
+    return (stretch > expected + STROKE_OVER) & (stretch > SOLID)

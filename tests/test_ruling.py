@@ -411,3 +411,23 @@ def test_a_rule_the_digits_cover_more_than_half_of_goes_beside_rules_alike():
     for y in rules:
         assert (out[y: y + 2, gaps] == 0).all()
     assert (out[digits > 0] > 0.5).mean() > 0.95
+
+
+def test_a_stroke_lying_along_a_rule_stays_where_it_is_darker_than_the_rule():
+    # a 0's top and bottom lie on two rules (strokes 8 px, rules 3 px and paler), as a 9's loop on a
+    # ruled page photographed: the stroke is the darker and runs further down each column than a rule
+    # does, so it stays; before, each column's stretch of rule was drawn from the ink just beyond it,
+    # and the 0's top went with the rule (an open 0 reads as a 4 or a 6, and was read so surely)
+    h, w = 100, 200
+    ys, xs = np.mgrid[:h, :w]
+    zero = np.zeros((h, w), np.float32)
+    r = np.hypot((ys - 50) / 30, (xs - 100) / 20)
+    zero[(r <= 1) & (r >= 0.75)] = 1.0
+    ink = zero.copy()
+    for y in (21, 76):  # through the 0's top and bottom strokes
+        ink[y: y + 3] = np.maximum(ink[y: y + 3], [[0.35], [0.6], [0.35]])
+    ink[48: 51] = np.maximum(ink[48: 51], [[0.35], [0.6], [0.35]])  # and one through its middle
+    out = without_lines(ink)
+    assert (out[48: 51, :70] == 0).all() and (out[21: 24, 130:] == 0).all()  # the rules went
+    top, bottom = (zero[:40, 95:106] > 0), (zero[60:, 95:106] > 0)  # the 0's top and bottom, where they lie on the rules
+    assert (out[:40, 95:106][top] > 0.5).mean() > 0.9 and (out[60:, 95:106][bottom] > 0.5).mean() > 0.9
