@@ -587,42 +587,51 @@ def _take_out(ink: np.ndarray, line: Line) -> None:
     it (a stroke crossing the line or resting on it), drawn from the ink there. Where a stroke lies
     along the line, over it (`_over_the_line`: a 9's loop on a rule), its ink stays, and the stretch is
     drawn between it and the ink above and below."""
-    band, h = line.band, ink.shape[0]
-    cols = np.nonzero(band.any(axis=0))[0]
+    h = ink.shape[0]
+    cols = np.nonzero(line.band.any(axis=0))[0]
     if len(cols) == 0:
         return
-    middle = np.round(_middle(line, line.start + cols)).astype(int)
-    reach = int(np.ceil(line.thickness)) + 2
-    at = middle[:, None] + np.arange(-reach, reach + 1)  # (columns, offsets from the middle)
-    profile = np.median(np.where((at >= 0) & (at < h), ink[np.clip(at, 0, h - 1), cols[:, None]], 0.0), axis=0)
-    solid = max(int((profile > SOLID).sum()), 1)  # the line's own solid rows (most of its columns are bare)
-    runs = run_lengths((ink > SOLID).T).T  # each pixel's run of solid ink down its column
-    for x, mid in zip(cols, middle):
-        ys = np.nonzero(band[:, x])[0]
-        top, bottom = max(ys[0] - 1, 0), min(ys[-1] + 1, h - 1)
+    band = line.band[:, cols]
+    tops = np.maximum(band.argmax(axis=0) - 1, 0)
+    bottoms = np.minimum(h - band[::-1].argmax(axis=0), h - 1)  # a row past the band's last
+    over = _over_the_line(ink[:, cols], line, cols, tops, bottoms)
+    for k, x in enumerate(cols):
+        top, bottom = tops[k], bottoms[k]
         above = ink[top - 1, x] if top > 0 else 0.0
         below = ink[bottom + 1, x] if bottom < h - 1 else 0.0
-        over = _over_the_line(ink[top: bottom + 1, x], runs[top: bottom + 1, x],
-                              profile[np.clip(np.arange(top, bottom + 1) - mid + reach, 0, 2 * reach)], solid)
-        if over.any():
+        stroke = over[k, : bottom - top + 1]
+        if stroke.any():
             stretch = ink[top: bottom + 1, x]
-            at_ink = np.concatenate(([-1], np.nonzero(over)[0], [len(over)]))  # the anchors: above, the stroke, below
-            level = np.concatenate(([above], stretch[over], [below]))
-            after = np.searchsorted(at_ink, np.arange(len(over)))  # each pixel's anchor below it (or itself)
+            at = np.concatenate(([-1], np.nonzero(stroke)[0], [len(stroke)]))  # the anchors: above, the stroke, below
+            level = np.concatenate(([above], stretch[stroke], [below]))
+            after = np.searchsorted(at, np.arange(len(stroke)))  # each pixel's anchor below it (or itself)
             drawn = (level[after - 1] > SOLID) | (level[after] > SOLID)
-            ink[top: bottom + 1, x] = np.where(over, stretch, np.where(drawn, np.interp(np.arange(len(over)), at_ink, level), 0.0))
+            ink[top: bottom + 1, x] = np.where(stroke, stretch, np.where(drawn, np.interp(np.arange(len(stroke)), at, level), 0.0))
         elif above > SOLID or below > SOLID:
             ink[top: bottom + 1, x] = np.linspace(above, below, bottom - top + 3)[1:-1]
         else:
             ink[top: bottom + 1, x] = 0.0
 
 
-def _over_the_line(stretch: np.ndarray, runs: np.ndarray, expected: np.ndarray, solid: int) -> np.ndarray:
-    """Which pixels of a column's stretch of line (its ink, and each pixel's run of solid ink down the
-    column) are a stroke's lying along the line, over it: where the solid ink through the stretch runs at
-    least twice as far as the line's own (`solid` rows) and one more, the pixels STROKE_OVER darker than
-    the line's own ink there (`expected`) and solid. (A stroke hidden under the line's darkest rows
-    cannot be told from it.)"""
-    if runs.max() < 2 * solid + 1:
-        return np.zeros(len(stretch), bool)
-    return (stretch > expected + STROKE_OVER) & (stretch > SOLID)
+def _over_the_line(ink: np.ndarray, line: Line, cols: np.ndarray, tops: np.ndarray, bottoms: np.ndarray) -> np.ndarray:
+    """Which pixels of each column's stretch of a line (ink: H x the columns `cols` of the line's band;
+    the stretches rows tops..bottoms) are a stroke's lying along the line, over it (columns, longest
+    stretch), bool: where solid ink runs down the column through the stretch at least twice as far as the
+    line's own solid rows and one more, the pixels solid and STROKE_OVER darker than the line's own ink at
+    that place across it (the median over its columns, most of which are bare). A stroke hidden under the
+    line's darkest rows cannot be told from it."""
+    h, length = ink.shape[0], int((bottoms - tops).max()) + 1
+    middle = np.round(_middle(line, line.start + cols)).astype(int)
+    reach = int(np.ceil(line.thickness)) + 2
+    at = middle[:, None] + np.arange(-reach, reach + 1)  # (columns, offsets from the middle)
+    profile = np.median(np.where((at >= 0) & (at < h), ink[np.clip(at, 0, h - 1), np.arange(len(cols))[:, None]], 0.0), axis=0)
+    need = 2 * max(int((profile > SOLID).sum()), 1) + 1
+    low, high = max(int(tops.min()) - need, 0), min(int(bottoms.max()) + need + 1, h)
+    runs = run_lengths((ink[low:high] > SOLID).T).T  # each pixel's run of solid ink down its column (near the line)
+    rows = tops[:, None] + np.arange(length)  # (columns, longest stretch)
+    inside = rows <= bottoms[:, None]
+    each = np.arange(len(cols))[:, None]
+    longest = np.where(inside, runs[np.clip(rows - low, 0, high - low - 1), each], 0).max(axis=1)
+    stretch = np.where(inside, ink[np.clip(rows, 0, h - 1), each], 0.0)
+    expected = profile[np.clip(rows - middle[:, None] + reach, 0, 2 * reach)]
+    return inside & (longest >= need)[:, None] & (stretch > expected + STROKE_OVER) & (stretch > SOLID)
