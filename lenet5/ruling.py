@@ -45,8 +45,13 @@ SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many 
 STEEP = 6.0  # degrees: a line tilted more is kept only beside another found line tilted within STEEP_SAME of it
 STEEP_SAME = 2.0  # degrees
 SAME_TILT = 0.5  # degrees: a line without paper on both sides is kept beside one found as tilted within this (`_alike`)
+SAME_ENDS = 0.05  # ... and ending where it does within this share of its length (or twice its thickness)
+GRID = 3  # a ruled or squared page's lines found alike and evenly spaced, at least this many, show where the others lie
+GRID_SPACING = 4  # px: ... at least this far apart (`_missing`)
+GRID_SLACK = 0.15  # ... every gap between them within this share of a spacing of a whole number of spacings
 STEEP_SEED_SHAPE = 5  # pieces of lines tilted up to about 11 degrees (between what SEED_SHAPE finds and what
 # lenet5/read/line.py turns upright, an amount in a box photographed 7-10 degrees askew read 54-81%, level 92%)
+CROSSING = 2  # px: pieces of a line parted along its row by up to twice this (where another line crosses it) are one
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
@@ -385,7 +390,11 @@ def _lines(inked: np.ndarray, along: np.ndarray, across: np.ndarray) -> tuple[li
     `_turned_together` chooses among them); `along`, `across`: each pixel's run of ink along its row,
     its column."""
     covered = np.zeros_like(inked)
-    found = _followed_pieces(inked, inked & (along >= SEED_SHAPE * across), across, covered)
+    like = inked & (along >= SEED_SHAPE * across)
+    crossing = (along >= LINE_SHAPE) & (across >= LINE_SHAPE)  # where another line crosses it, a piece goes on through:
+    # graph paper's squares can be smaller than LINE_SHAPE, and so each line's pieces between them
+    like |= crossing & ndimage.binary_closing(like, np.ones((1, 2 * CROSSING + 1), bool))
+    found = _followed_pieces(inked, like, across, covered)
     return found, _steep(inked, inked & (along >= STEEP_SEED_SHAPE * across), across, covered)
 
 
@@ -415,15 +424,63 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
         if line is not None and any(_alike(line, other) for other in found):
             covered[:, line.start: line.stop + 1] |= line.band
             found.append(line)
+    if not steeper:
+        for ys, xs in _missing(found, inked, across):
+            if covered[ys, xs].any():
+                continue
+            line = _followed(inked, ys, xs, across, bare=0.0)
+            if line is not None and any(_alike(line, other) for other in found):
+                covered[:, line.start: line.stop + 1] |= line.band
+                found.append(line)
     return found
+
+
+def _missing(found: list[Line], inked: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Where a ruled or squared page's lines (along the rows of inked, H x W) that no piece found lie, as
+    pieces to follow: found lines alike (`_alike`), at least GRID of them, evenly spaced (every gap within
+    GRID_SLACK of a whole number of spacings, the least gap, at least GRID_SPACING), give one at each
+    spacing between them and beyond them to the image's edges. A piece is the pixels of ink on such a
+    place (within 2 px) where the ink across it is no thicker than the lines: digits that cover a line
+    in part, or a short line's pieces shorter than LINE_SHAPE (a squared page's columns in a narrow strip)."""
+    h, w = inked.shape
+    centre = np.array([w / 2])
+    for line in found:
+        alike = sorted((other for other in found if _alike(other, line)), key=lambda other: float(_middle(other, centre)[0]))
+        if len(alike) < GRID:
+            continue
+        at = np.array([float(_middle(other, centre)[0]) for other in alike])
+        gaps = np.diff(at)
+        if gaps.min() < GRID_SPACING:
+            continue
+        steps = gaps / gaps.min()
+        if (np.abs(steps - np.round(steps)) > GRID_SLACK).any():
+            continue
+        spacing = gaps.sum() / np.round(steps).sum()
+        places = [a + (b - a) * j / m for a, b, m in zip(at, at[1:], np.round(steps).astype(int)) for j in range(1, m)]
+        places += list(np.arange(at[0] - spacing, -1, -spacing)) + list(np.arange(at[-1] + spacing, h, spacing))
+        slope = float(np.mean([_slope(other) for other in alike]))
+        xs = np.arange(min(other.start for other in alike), max(other.stop for other in alike) + 1)
+        thin = 1.5 * max(other.thickness for other in alike) + 1
+        for place in places:
+            best = None
+            for shift in range(-2, 3):
+                ys = np.round(place + shift + slope * (xs - w / 2)).astype(int)
+                on = (ys >= 0) & (ys < h)
+                on[on] = inked[ys[on], xs[on]] & (across[ys[on], xs[on]] <= thin)
+                if best is None or on.sum() > best[1].sum():
+                    best = ys, on
+            ys, on = best
+            if on.sum() >= 2 and np.ptp(xs[on]) >= LINE_SHAPE * line.thickness:
+                yield ys[on], xs[on]
+        return
 
 
 def _alike(line: Line, other: Line) -> bool:
     """Whether a line lies as another does: from the same column to the same (within twice the thicker's
-    thickness), as thick (within a factor of 1.5) and tilted alike (within SAME_TILT), as the rules of
+    thickness, or SAME_ENDS of the longer's length), as thick (within a factor of 1.5) and tilted alike (within SAME_TILT), as the rules of
     one page lie. On 300 held-out amounts on narrow rules (`composed_amounts.py lined --held-out`), where a
     rule through the digits' middles had been left in, 76.0% read exactly before, 87.0% with it."""
-    slack = 2 * max(line.thickness, other.thickness)
+    slack = max(2 * max(line.thickness, other.thickness), SAME_ENDS * max(line.length, other.length))
     return (abs(line.start - other.start) <= slack and abs(line.stop - other.stop) <= slack
             and 2 / 3 <= line.thickness / other.thickness <= 3 / 2 and abs(_tilt(line) - _tilt(other)) <= SAME_TILT)
 
@@ -498,7 +555,8 @@ def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndar
     h, w = inked.shape
     slope, at = np.polyfit(xs, ys, 1) if np.ptp(xs) > 0 else (0.0, float(ys.mean()))
     middle = at + slope * np.arange(w)
-    thickness = float(np.median(across[np.clip(np.round(middle[xs]).astype(int), 0, h - 1), xs]))
+    runs = across[np.clip(np.round(middle[xs]).astype(int), 0, h - 1), xs]
+    thickness = float(np.median(runs[runs < LINE_SHAPE] if (runs < LINE_SHAPE).any() else runs))  # not where lines cross
     if thickness == 0:  # the fitted middle runs between two rows of the piece
         thickness = len(xs) / (np.ptp(xs) + 1)
     x0, x1 = int(xs.min()), int(xs.max())

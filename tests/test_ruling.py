@@ -431,3 +431,21 @@ def test_a_stroke_lying_along_a_rule_stays_where_it_is_darker_than_the_rule():
     assert (out[48: 51, :70] == 0).all() and (out[21: 24, 130:] == 0).all()  # the rules went
     top, bottom = (zero[:40, 95:106] > 0), (zero[60:, 95:106] > 0)  # the 0's top and bottom, where they lie on the rules
     assert (out[:40, 95:106][top] > 0.5).mean() > 0.9 and (out[60:, 95:106][bottom] > 0.5).mean() > 0.9
+
+
+def test_graph_papers_lines_go_where_its_squares_are_smaller_than_a_lines_least_length():
+    # 1 px lines every 20 px both ways: between two crossings each line's piece is 19 px, under LINE_SHAPE
+    # (25), so no piece was long enough to follow and every line stayed; a piece now goes on through a crossing
+    h, w = 100, 240
+    ys, xs = np.mgrid[:h, :w]
+    digits = np.zeros((h, w), np.float32)
+    for k in range(4):  # 0s 50 px high
+        r = np.hypot((ys - 50) / 25, (xs - 45 - 50 * k) / 16)
+        digits[(r <= 1) & (r >= 0.8)] = 1
+    grid = digits.copy()
+    grid[10::20] = np.maximum(grid[10::20], 0.8)
+    grid[:, 10::20] = np.maximum(grid[:, 10::20], 0.8)
+    out = without_lines(grid)
+    away = ~ndimage.binary_dilation(digits > 0, iterations=3)  # (beside a stroke, a crossing's stretch is drawn from it)
+    assert (out[away] > 0).mean() < 0.005  # before: 0.094, every line there
+    assert (out[digits > 0.5] > 0.5).mean() > 0.9
