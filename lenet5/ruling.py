@@ -136,13 +136,17 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     ticks = [tick for comb in combs if any(line is comb.base for line in rows) for tick in _short(comb, rest)]
     if not (rows or cols):
         return without_underlines(ink, inked)
-    out = ink.copy()
-    for line in ticks:  # first, so that the line they stand on is not drawn on through them
-        _take_out(out[line.start: line.stop + 1].T, line)
+    out, bands = ink.copy(), np.zeros(ink.shape, np.int16)  # how many lines' bands cover each pixel
     for line in rows:
-        _take_out(out[:, line.start: line.stop + 1], line)
+        bands[:, line.start: line.stop + 1] += line.band
+    for line in cols + ticks:
+        bands[line.start: line.stop + 1] += line.band.T
+    for line in ticks:  # first, so that the line they stand on is not drawn on through them
+        _take_out(out[line.start: line.stop + 1].T, line, bands[line.start: line.stop + 1].T - line.band > 0)
+    for line in rows:
+        _take_out(out[:, line.start: line.stop + 1], line, bands[:, line.start: line.stop + 1] - line.band > 0)
     for line in cols:
-        _take_out(out[line.start: line.stop + 1].T, line)
+        _take_out(out[line.start: line.stop + 1].T, line, bands[line.start: line.stop + 1].T - line.band > 0)
     return without_underlines(out, out > 0)
 
 
@@ -639,12 +643,13 @@ def _longer(line: Line, along: np.ndarray, across: np.ndarray) -> bool:
     return line.length * norm > np.ptp((along + slope * across) / norm) + 1
 
 
-def _take_out(ink: np.ndarray, line: Line) -> None:
+def _take_out(ink: np.ndarray, line: Line, others: np.ndarray) -> None:
     """Take a line along the rows out of ink (H, W), in place: each column's stretch of line (with a
     pixel of its soft edge either side) is cleared, or, where a stroke's ink lies just above or below
     it (a stroke crossing the line or resting on it), drawn from the ink there. Where a stroke lies
-    along the line, over it (`_over_the_line`: a 9's loop on a rule), its ink stays, and the stretch is
-    drawn between it and the ink above and below."""
+    along the line, over it (`_over_the_line`: a 9's loop on a rule; not where `others`, H x W bool, says
+    another line's band lies: a box's corner), its ink stays, and the stretch is drawn between it and the
+    ink above and below."""
     h = ink.shape[0]
     cols = np.nonzero(line.band.any(axis=0))[0]
     if len(cols) == 0:
@@ -652,7 +657,7 @@ def _take_out(ink: np.ndarray, line: Line) -> None:
     band = line.band[:, cols]
     tops = np.maximum(band.argmax(axis=0) - 1, 0)
     bottoms = np.minimum(h - band[::-1].argmax(axis=0), h - 1)  # a row past the band's last
-    over = _over_the_line(ink[:, cols], line, cols, tops, bottoms)
+    over = _over_the_line(ink[:, cols], line, cols, tops, bottoms, others[:, cols])
     for k, x in enumerate(cols):
         top, bottom = tops[k], bottoms[k]
         above = ink[top - 1, x] if top > 0 else 0.0
@@ -671,13 +676,14 @@ def _take_out(ink: np.ndarray, line: Line) -> None:
             ink[top: bottom + 1, x] = 0.0
 
 
-def _over_the_line(ink: np.ndarray, line: Line, cols: np.ndarray, tops: np.ndarray, bottoms: np.ndarray) -> np.ndarray:
+def _over_the_line(ink: np.ndarray, line: Line, cols: np.ndarray, tops: np.ndarray, bottoms: np.ndarray,
+                   others: np.ndarray) -> np.ndarray:
     """Which pixels of each column's stretch of a line (ink: H x the columns `cols` of the line's band;
     the stretches rows tops..bottoms) are a stroke's lying along the line, over it (columns, longest
     stretch), bool: where solid ink runs down the column through the stretch at least twice as far as the
     line's own solid rows and one more, the pixels solid and STROKE_OVER darker than the line's own ink at
     that place across it (the median over its columns, most of which are bare). A stroke hidden under the
-    line's darkest rows cannot be told from it."""
+    line's darkest rows cannot be told from it; another line crossing it (`others`, as `ink`) is none."""
     h, length = ink.shape[0], int((bottoms - tops).max()) + 1
     middle = np.round(_middle(line, line.start + cols)).astype(int)
     reach = int(np.ceil(line.thickness)) + 2
@@ -692,4 +698,5 @@ def _over_the_line(ink: np.ndarray, line: Line, cols: np.ndarray, tops: np.ndarr
     longest = np.where(inside, runs[np.clip(rows - low, 0, high - low - 1), each], 0).max(axis=1)
     stretch = np.where(inside, ink[np.clip(rows, 0, h - 1), each], 0.0)
     expected = profile[np.clip(rows - middle[:, None] + reach, 0, 2 * reach)]
-    return inside & (longest >= need)[:, None] & (stretch > expected + STROKE_OVER) & (stretch > SOLID)
+    crossing = others[np.clip(rows, 0, h - 1), each]
+    return inside & ~crossing & (longest >= need)[:, None] & (stretch > expected + STROKE_OVER) & (stretch > SOLID)
