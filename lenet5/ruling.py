@@ -49,6 +49,8 @@ SAME_ENDS = 0.05  # ... and ending where it does within this share of its length
 GRID = 3  # a ruled or squared page's lines found alike and evenly spaced, at least this many, show where the others lie
 GRID_SPACING = 4  # px: ... at least this far apart (`_missing`)
 GRID_SLACK = 0.15  # ... every gap between them within this share of a spacing of a whole number of spacings
+HELD = 0.8  # ... and a line looked for there is ink along at least this share of its length (a rule is, under the digits too;
+# a row through the strokes of the digits at its ends is not)
 STEEP_SEED_SHAPE = 5  # pieces of lines tilted up to about 11 degrees (between what SEED_SHAPE finds and what
 # lenet5/read/line.py turns upright, an amount in a box photographed 7-10 degrees askew read 54-81%, level 92%)
 CROSSING = 2  # px: pieces of a line parted along its row by up to twice this (where another line crosses it) are one
@@ -433,7 +435,7 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
             if covered[ys, xs].any():
                 continue
             line = _followed(inked, ys, xs, across, bare=0.0)
-            if line is not None and any(_alike(line, other) for other in found):
+            if line is not None and _held(line, inked) >= HELD and any(_alike(line, other) for other in found):
                 covered[:, line.start: line.stop + 1] |= line.band
                 found.append(line)
     return found
@@ -532,6 +534,12 @@ def _filled_along(line: Line, inked: np.ndarray) -> bool:
     thin stroke followed on through a photo's noise is not."""
     filled = (line.band & inked[:, line.start: line.stop + 1]).sum(axis=0) >= line.thickness / 2
     return max((len(run) for run in _runs(_bridged(filled))), default=0) >= LINE_SHAPE * line.thickness
+
+
+def _held(line: Line, inked: np.ndarray) -> float:
+    """The share of a line's length along which its band is ink across at least half its thickness (gaps of GAP
+    pixels bridged)."""
+    return float(_bridged((line.band & inked[:, line.start: line.stop + 1]).sum(axis=0) >= line.thickness / 2).mean())
 
 
 def _bridged(mask: np.ndarray) -> np.ndarray:
