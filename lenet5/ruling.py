@@ -53,7 +53,8 @@ HELD = 0.8  # ... and a line looked for there is ink along at least this share o
 # a row through the strokes of the digits at its ends is not)
 STEEP_SEED_SHAPE = 5  # pieces of lines tilted up to about 11 degrees (between what SEED_SHAPE finds and what
 # lenet5/read/line.py turns upright, an amount in a box photographed 7-10 degrees askew read 54-81%, level 92%)
-CROSSING = 2  # px: pieces of a line parted along its row by up to twice this (where another line crosses it) are one
+CROSSING = 4  # px: where another line crosses a line, a pixel joins the line's pieces that lie within this of it along
+# the row on both sides
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 SIDE_HELD = 0.9  # a box's side found between two lines' ends is ink along this share of it
@@ -399,9 +400,19 @@ def _lines(inked: np.ndarray, along: np.ndarray, across: np.ndarray) -> tuple[li
     like = inked & (along >= SEED_SHAPE * across)
     crossing = (along >= LINE_SHAPE) & (across >= LINE_SHAPE)  # where another line crosses it, a piece goes on through:
     # graph paper's squares can be smaller than LINE_SHAPE, and so each line's pieces between them
-    like |= crossing & ndimage.binary_closing(like, np.ones((1, 2 * CROSSING + 1), bool))
+    if crossing.any():
+        like |= crossing & _between_along(like, CROSSING)
     found = _followed_pieces(inked, like, across, covered)
     return found, _steep(inked, inked & (along >= STEEP_SEED_SHAPE * across), across, covered)
+
+
+def _between_along(mask: np.ndarray, reach: int) -> np.ndarray:
+    """The pixels of (H, W) with a pixel of `mask` within `reach` of them along the row on either side."""
+    left, right = np.zeros_like(mask), np.zeros_like(mask)
+    for shift in range(1, reach + 1):
+        left[:, shift:] |= mask[:, :-shift]
+        right[:, :-shift] |= mask[:, shift:]
+    return left & right
 
 
 def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray,
@@ -423,14 +434,14 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
             found.append(line)
         elif not steeper:
             refused.append((ys, xs))
-    for ys, xs in refused:
+    for ys, xs in refused if found else []:
         if covered[ys[0], xs[0]]:
             continue
         line = _followed(inked, ys, xs, across, bare=0.0)
         if line is not None and any(_alike(line, other) for other in found):
             covered[:, line.start: line.stop + 1] |= line.band
             found.append(line)
-    if not steeper:
+    if not steeper and found:
         for ys, xs in _missing(found, inked, across):
             if covered[ys, xs].any():
                 continue
