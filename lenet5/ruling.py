@@ -299,7 +299,8 @@ def _combs(lines: list[Line], inked: np.ndarray) -> list[Comb]:
     for b in lines:
         cols = np.arange(b.start, b.stop + 1)
         lean = _lean(b)
-        foot = np.round(_middle(b, cols) - b.thickness / 2).astype(int) - 1  # the row just above the band
+        foot = np.minimum(np.round(_middle(b, cols) - b.thickness / 2).astype(int) - 1,  # the row just above the band
+                          inked.shape[0] - 1)  # (a tilted line's middle may run past the image's last row)
         above = [_middle(a, cols).max() for a in lines if a.stop >= b.start and a.start <= b.stop
                  and (a.ends[0] + a.ends[1]) / 2 < (b.ends[0] + b.ends[1]) / 2]
         room = int(np.ceil(max(above))) + 1 if above else 0  # no tick rises past the line above
@@ -685,10 +686,8 @@ def _take_out(ink: np.ndarray, line: Line, others: np.ndarray) -> None:
         if stroke.any():
             stretch = ink[top: bottom + 1, x]
             at = np.concatenate(([-1], np.nonzero(stroke)[0], [len(stroke)]))  # the anchors: above, the stroke, below
-            level = np.concatenate(([above], stretch[stroke], [below]))
-            after = np.searchsorted(at, np.arange(len(stroke)))  # each pixel's anchor below it (or itself)
-            drawn = (level[after - 1] > SOLID) | (level[after] > SOLID)
-            ink[top: bottom + 1, x] = np.where(stroke, stretch, np.where(drawn, np.interp(np.arange(len(stroke)), at, level), 0.0))
+            level = np.concatenate(([above], stretch[stroke], [below]))  # (every pixel has the stroke on one side)
+            ink[top: bottom + 1, x] = np.where(stroke, stretch, np.interp(np.arange(len(stroke)), at, level))
         elif above > SOLID or below > SOLID:
             ink[top: bottom + 1, x] = np.linspace(above, below, bottom - top + 3)[1:-1]
         else:

@@ -449,3 +449,19 @@ def test_graph_papers_lines_go_where_its_squares_are_smaller_than_a_lines_least_
     away = ~ndimage.binary_dilation(digits > 0, iterations=3)  # (beside a stroke, a crossing's stretch is drawn from it)
     assert (out[away] > 0).mean() < 0.005  # before: 0.094, every line there
     assert (out[digits > 0.5] > 0.5).mean() > 0.9
+
+
+def test_a_line_whose_middle_runs_past_the_last_row_raises_nothing():
+    # from a review of 35819be: on a fine grid over long strokes, a row line tilted 4 degrees was found whose middle
+    # ran below the image's last row, and looking for a comb's ticks on it read past the image (IndexError)
+    ink = np.zeros((78, 156), np.float32)
+    for start, end, width in [((20.5, 93.8), (57.7, 0.3), 4.07), ((71.3, 99.5), (75.6, 8.4), 2.72),
+                              ((7.7, 114.5), (69.9, 149.1), 3.44), ((32.0, 18.7), (15.1, 57.4), 2.68),
+                              ((76.1, 32.8), (3.0, 24.4), 2.3), ((2.2, 19.8), (61.1, 107.7), 2.39)]:
+        stroke(ink, start, end, width)
+    for y in (0, 21, 28, 35, 49, 56, 63, 70, 77):
+        ink[y: y + 2] = np.maximum(ink[y: y + 2], 0.884)
+    for x in range(0, 156, 7):
+        ink[:, x: x + 2] = np.maximum(ink[:, x: x + 2], 0.884)
+    out = without_lines(ink)
+    assert out.shape == ink.shape and 0 <= out.min() and out.max() <= 1
