@@ -421,7 +421,8 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
     """The lines that the pieces of `like` (`_pieces`) lie on, each piece not yet `covered` (H, W
     bool: every found line's band goes into it) followed through inked; pieces fitted to a slope under
     `steeper` are passed over. Then (not for steeper pieces) a piece whose band lacks paper on both
-    sides (BARE) is followed anyway, and its line kept where it lies as one found does (`_alike`)."""
+    sides (BARE), and the lines a page's evenly spaced ones say are missing (`_missing`), are followed
+    anyway, and kept where they lie as one found does (`_keep_alike`)."""
     found: list[Line] = []
     refused: list[tuple[np.ndarray, np.ndarray]] = []
     for ys, xs in _pieces(like):
@@ -433,24 +434,27 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
         if line is not None:
             covered[:, line.start: line.stop + 1] |= line.band
             found.append(line)
-        elif not steeper:
+        else:
             refused.append((ys, xs))
-    for ys, xs in refused if found else []:
-        if covered[ys[0], xs[0]]:
+    if not steeper and found:
+        _keep_alike(refused, found, inked, across, covered)
+        _keep_alike(list(_missing(found, inked, across)), found, inked, across, covered, held=HELD, scattered=True)
+    return found
+
+
+def _keep_alike(pieces: list[tuple[np.ndarray, np.ndarray]], found: list[Line], inked: np.ndarray, across: np.ndarray,
+                covered: np.ndarray, held: float = 0.0, scattered: bool = False) -> None:
+    """Each of `pieces` not yet `covered` (a piece of ink: its first pixel; `scattered` pixels along a
+    place: any of them) followed without asking for paper on both sides, and its line added to `found`
+    (its band to `covered`) where it lies as a found one does (`_alike`) and is ink along at least
+    `held` of its length (`_held`)."""
+    for ys, xs in pieces:
+        if covered[ys, xs].any() if scattered else covered[ys[0], xs[0]]:  # a line followed meanwhile
             continue
         line = _followed(inked, ys, xs, across, bare=0.0)
-        if line is not None and any(_alike(line, other) for other in found):
+        if line is not None and (not held or _held(line, inked) >= held) and any(_alike(line, other) for other in found):
             covered[:, line.start: line.stop + 1] |= line.band
             found.append(line)
-    if not steeper and found:
-        for ys, xs in _missing(found, inked, across):
-            if covered[ys, xs].any():
-                continue
-            line = _followed(inked, ys, xs, across, bare=0.0)
-            if line is not None and _held(line, inked) >= HELD and any(_alike(line, other) for other in found):
-                covered[:, line.start: line.stop + 1] |= line.band
-                found.append(line)
-    return found
 
 
 def _missing(found: list[Line], inked: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -495,8 +499,8 @@ def _missing(found: list[Line], inked: np.ndarray, across: np.ndarray) -> Iterat
 
 def _alike(line: Line, other: Line) -> bool:
     """Whether a line lies as another does: from the same column to the same (within twice the thicker's
-    thickness, or SAME_ENDS of the longer's length), as thick (within a factor of 1.5) and tilted alike (within SAME_TILT), as the rules of
-    one page lie. On 300 held-out amounts on narrow rules (`composed_amounts.py lined --held-out`), where a
+    thickness, or SAME_ENDS of the longer's length), as thick (within a factor of 1.5) and tilted alike
+    (within SAME_TILT), as the rules of one page lie. On 300 held-out amounts on narrow rules (`composed_amounts.py lined --held-out`), where a
     rule through the digits' middles had been left in, 76.0% read exactly before, 87.0% with it."""
     slack = max(2 * max(line.thickness, other.thickness), SAME_ENDS * max(line.length, other.length))
     return (abs(line.start - other.start) <= slack and abs(line.stop - other.stop) <= slack
@@ -544,14 +548,17 @@ def _filled_along(line: Line, inked: np.ndarray) -> bool:
     """Whether a line's band is ink across at least half its thickness along LINE_SHAPE times its
     thickness at a stretch (gaps of GAP pixels bridged): a printed line is, dashed in part or not; a
     thin stroke followed on through a photo's noise is not."""
-    filled = (line.band & inked[:, line.start: line.stop + 1]).sum(axis=0) >= line.thickness / 2
-    return max((len(run) for run in _runs(_bridged(filled))), default=0) >= LINE_SHAPE * line.thickness
+    return max((len(run) for run in _runs(_filled(line, inked))), default=0) >= LINE_SHAPE * line.thickness
 
 
 def _held(line: Line, inked: np.ndarray) -> float:
-    """The share of a line's length along which its band is ink across at least half its thickness (gaps of GAP
-    pixels bridged)."""
-    return float(_bridged((line.band & inked[:, line.start: line.stop + 1]).sum(axis=0) >= line.thickness / 2).mean())
+    """The share of a line's length along which its band is ink across at least half its thickness (`_filled`)."""
+    return float(_filled(line, inked).mean())
+
+
+def _filled(line: Line, inked: np.ndarray) -> np.ndarray:
+    """Along a line, where its band is ink across at least half its thickness (gaps of GAP pixels bridged)."""
+    return _bridged((line.band & inked[:, line.start: line.stop + 1]).sum(axis=0) >= line.thickness / 2)
 
 
 def _bridged(mask: np.ndarray) -> np.ndarray:

@@ -47,32 +47,29 @@ def line_shadow(image: np.ndarray) -> np.ndarray:
 def line_rules(image: np.ndarray, rows: tuple[float, ...]) -> np.ndarray:
     """The line on printed rules across it at `rows` (shares of its height), each a fifth of an MNIST
     pixel thick (at least 1 px) and as dark as its ink."""
-    dark_on_light = np.median(border_of(image)) > 127
-    out = image.copy()
-    pixel = image.shape[0] / STRIP_HEIGHT
-    ink = np.percentile(image, 1 if dark_on_light else 99)
-    for row in rows:
-        y = round(row * image.shape[0])
-        out[y: y + max(1, round(0.2 * pixel))] = ink
-    return out
+    return _printed(image, [round(row * image.shape[0]) for row in rows], [], 0.2)
 
 
 def line_across(image: np.ndarray, spacing: float, columns: bool = False, width: float = 0.2) -> np.ndarray:
     """The line written across narrow rules (or squares, with `columns`) as a page printed with them
     holds it: rules every `spacing` MNIST pixels (12: two through each digit), `width` MNIST pixels thick
     (at least 1 px), as dark as the ink, the first half a spacing in from the top (and the left)."""
+    step = spacing * (image.shape[0] / STRIP_HEIGHT)  # (one MNIST pixel, px)
+    at = [[round(a) for a in np.arange(step / 2, size, step)] for size in image.shape]
+    return _printed(image, at[0], at[1] if columns else [], width)
+
+
+def _printed(image: np.ndarray, rows: list[int], cols: list[int], width: float) -> np.ndarray:
+    """The line with printed lines across it from `rows` down and along it from `cols` right (px), each
+    `width` MNIST pixels thick (at least 1 px), as dark as its ink."""
     dark_on_light = np.median(border_of(image)) > 127
     out = image.copy()
-    pixel = image.shape[0] / STRIP_HEIGHT
     ink = np.percentile(image, 1 if dark_on_light else 99)
-    step, thick = spacing * pixel, max(1, round(width * pixel))
-    for axis in (0, 1) if columns else (0,):
-        for at in np.arange(step / 2, image.shape[axis], step):
-            band = slice(round(at), round(at) + thick)
-            if axis == 0:
-                out[band] = ink
-            else:
-                out[:, band] = ink
+    thick = max(1, round(width * (image.shape[0] / STRIP_HEIGHT)))
+    for y in rows:
+        out[y: y + thick] = ink
+    for x in cols:
+        out[:, x: x + thick] = ink
     return out
 
 
