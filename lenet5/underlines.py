@@ -49,7 +49,9 @@ def without_underlines(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
             drop.append(lowest)
     bottom, span = _below_and_across([boxes[k] for k in pieces if k not in drop])
     specks = np.setdiff1d(np.arange(n), pieces)
-    solid = specks[np.asarray(ndimage.maximum(ink, labels, specks + 1)) > DOT_INK].tolist() if len(specks) else []
+    peaks = np.zeros(n + 1, ink.dtype)  # each piece's darkest pixel (ndimage.maximum sorts every label: 8 ms on 600x200)
+    np.maximum.at(peaks, labels[inked], ink[inked])
+    solid = specks[peaks[specks + 1] > DOT_INK].tolist()
     drop += _dots(solid, boxes, sizes, bottom, span)
     if not drop:
         return ink
