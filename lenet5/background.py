@@ -105,6 +105,8 @@ def glare(residual: np.ndarray) -> bool:
     side (a glare is broad and smooth; the paper's texture and grain average out), below the surface
     by more than FLAT_PAPER, and little of the border so (the lit side of a deep shadow, which the
     surface fits, reaches it)."""
+    if not (residual < -FLAT_PAPER).any():  # a weighted mean of values none of which is so low is not so low either
+        return False
     bright = ndimage.gaussian_filter(residual, max(residual.shape) / GLARE_BLUR) < -FLAT_PAPER
     return bool(bright.mean() > GLARE and border_of(bright).mean() < GLARE_EDGE)
 

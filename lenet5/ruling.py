@@ -571,6 +571,8 @@ def _pieces(like: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     pixels whose run of ink along the row is at least so many times the run across it (at SEED_SHAPE a
     line tilted by up to about 7 degrees is so in every pixel; at STEEP_SEED_SHAPE, up to about 11), in
     pieces at least LINE_SHAPE long (shorter ones are specks)."""
+    if max(map(len, _runs(like.any(axis=0))), default=0) < LINE_SHAPE:  # a piece spans unbroken columns, each holding some of it
+        return
     labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))
     for k, box in enumerate(ndimage.find_objects(labels), start=1):
         if box[1].stop - box[1].start < LINE_SHAPE:
