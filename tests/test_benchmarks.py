@@ -97,6 +97,21 @@ def test_uci_digits_are_laid_out_as_mnist_lays_its_digits(monkeypatch):
     assert digits.max() == 255 and (digits > 128).mean() > 0.05  # ink at full strength, not faint
 
 
+@pytest.mark.mnist
+def test_amounts_times_several_reads_of_each_amount(mnist_dir, monkeypatch):
+    # a busy host slows some reads: one read per amount gave 52-53 ms where the best of 15 gave 36 ms (23c40f3)
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from amounts import timing
+
+    from lenet5.data.datasets import load_digits
+    from lenet5.read.weights import load_reader
+
+    digits = load_digits("mnist", mnist_dir)
+    seconds = timing(load_reader("amounts")[0], digits.test_images[:200].numpy(), digits.test_labels[:200].numpy(),
+                     seed=3, runs=2, reads=3)
+    assert len(seconds) == 2 and all(len(each) == 3 and all(0 < s < 10 for s in each) for each in seconds)
+
+
 def test_amounts_from_two_sources_at_once_is_a_one_line_error_before_any_download(tmp_path):
     empty = tmp_path / "no-data"
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "amounts.py"), "--uci", "--held-out", "--amounts", "2",
