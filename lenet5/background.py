@@ -106,6 +106,7 @@ def glare(residual: np.ndarray) -> bool:
     by more than FLAT_PAPER, and little of the border so (the lit side of a deep shadow, which the
     surface fits, reaches it)."""
     if not (residual < -FLAT_PAPER).any():  # a weighted mean of values none of which is so low is not so low either
+        # (residual is float32: scipy sums in double, so its rounding cannot carry a mean of -0.06 below it)
         return False
     bright = ndimage.gaussian_filter(residual, max(residual.shape) / GLARE_BLUR) < -FLAT_PAPER
     return bool(bright.mean() > GLARE and border_of(bright).mean() < GLARE_EDGE)
