@@ -466,35 +466,39 @@ def _missing(found: list[Line], inked: np.ndarray, across: np.ndarray) -> Iterat
     in part, or a short line's pieces shorter than LINE_SHAPE (a squared page's columns in a narrow strip)."""
     h, w = inked.shape
     centre = np.array([w / 2])
-    for line in found:
+    for line in found:  # the first line whose lines alike are a page's
         alike = sorted((other for other in found if _alike(other, line)), key=lambda other: float(_middle(other, centre)[0]))
-        if len(alike) < GRID:
-            continue
-        at = np.array([float(_middle(other, centre)[0]) for other in alike])
-        gaps = np.diff(at)
-        if gaps.min() < GRID_SPACING:
-            continue
-        steps = gaps / gaps.min()
-        if (np.abs(steps - np.round(steps)) > GRID_SLACK).any():
-            continue
-        spacing = gaps.sum() / np.round(steps).sum()
-        places = [a + (b - a) * j / m for a, b, m in zip(at, at[1:], np.round(steps).astype(int)) for j in range(1, m)]
-        places += list(np.arange(at[0] - spacing, -1, -spacing)) + list(np.arange(at[-1] + spacing, h, spacing))
-        slope = float(np.mean([_slope(other) for other in alike]))
-        xs = np.arange(min(other.start for other in alike), max(other.stop for other in alike) + 1)
-        thin = 1.5 * max(other.thickness for other in alike) + 1
-        for place in places:
-            best = None
-            for shift in range(-2, 3):
-                ys = np.round(place + shift + slope * (xs - w / 2)).astype(int)
-                on = (ys >= 0) & (ys < h)
-                on[on] = inked[ys[on], xs[on]] & (across[ys[on], xs[on]] <= thin)
-                if best is None or on.sum() > best[1].sum():
-                    best = ys, on
-            ys, on = best
-            if on.sum() >= 2 and np.ptp(xs[on]) >= LINE_SHAPE * line.thickness:
-                yield ys[on], xs[on]
+        at = np.array([float(_middle(other, centre)[0]) for other in alike])  # their rows at the middle column
+        if len(alike) >= GRID and (steps := _spacings(np.diff(at))) is not None:
+            break
+    else:
         return
+    spacing = np.diff(at).sum() / steps.sum()
+    places = [a + (b - a) * j / m for a, b, m in zip(at, at[1:], steps) for j in range(1, m)]
+    places += list(np.arange(at[0] - spacing, -1, -spacing)) + list(np.arange(at[-1] + spacing, h, spacing))
+    slope = float(np.mean([_slope(other) for other in alike]))
+    xs = np.arange(min(other.start for other in alike), max(other.stop for other in alike) + 1)
+    thin = 1.5 * max(other.thickness for other in alike) + 1
+    for place in places:
+        best = None
+        for shift in range(-2, 3):
+            ys = np.round(place + shift + slope * (xs - w / 2)).astype(int)
+            on = (ys >= 0) & (ys < h)
+            on[on] = inked[ys[on], xs[on]] & (across[ys[on], xs[on]] <= thin)
+            if best is None or on.sum() > best[1].sum():
+                best = ys, on
+        ys, on = best
+        if on.sum() >= 2 and np.ptp(xs[on]) >= LINE_SHAPE * line.thickness:
+            yield ys[on], xs[on]
+
+
+def _spacings(gaps: np.ndarray) -> np.ndarray | None:
+    """Gaps between lines in whole spacings (int), the least gap being one, where they are so: each
+    within GRID_SLACK of a whole number of it, and it at least GRID_SPACING; None where they are not."""
+    if gaps.min() < GRID_SPACING:
+        return None
+    steps = gaps / gaps.min()
+    return np.round(steps).astype(int) if (np.abs(steps - np.round(steps)) <= GRID_SLACK).all() else None
 
 
 def _alike(line: Line, other: Line) -> bool:
