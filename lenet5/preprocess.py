@@ -13,6 +13,7 @@ import io
 import os
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,15 @@ def flatten_alpha(image: Image.Image) -> Image.Image:
     return image
 
 
+@dataclass(frozen=True)
+class Inked:
+    """A picture's ink (`ink_map`) and the printed marks taken out of it: "lines" (ruled paper, a
+    form's box, cells or comb, an underline) and "ring" (a ring drawn around the digits)."""
+
+    ink: np.ndarray
+    taken_out: tuple[str, ...] = ()
+
+
 def ink_map(grey: np.ndarray) -> np.ndarray:
     """Grey [0, 1] -> ink [0, 1] with background exactly 0, as in MNIST. Polarity from the border
     (paper is the majority there, or lies on both sides of a shadow: `paper_is_light`); the paper's
@@ -117,6 +127,11 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     (`on_the_page`); contrast stretched to the strokes' own level; faint noise dropped; printed
     lines (ruled paper, a form's box, an underline) and a ring drawn around the digits taken out
     (`without_lines`, `without_circles`)."""
+    return inked(grey).ink
+
+
+def inked(grey: np.ndarray) -> Inked:
+    """`ink_map`, saying which printed marks it took out."""
     grey = on_the_page(grey)
     light = paper_is_light(grey)
     ink = above_paper(1.0 - grey if light else grey, light)
@@ -125,17 +140,24 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
         raise Lenet5Error("no ink found (a blank or nearly uniform image)")
     ink = np.clip(ink / peak, 0, 1)
     ink[ink < NOISE_FLOOR] = 0
-    return without_circles(without_lines(ink))
+    lined = without_lines(ink)  # each returns its input itself where it finds nothing to take out
+    ringed = without_circles(lined)
+    return Inked(ringed, ("lines",) * (lined is not ink) + ("ring",) * (ringed is not lined))
 
 
 def picture_ink(grey: np.ndarray) -> np.ndarray:
     """A picture as both readers and `predict` take it -> its ink (`ink_map`), pixel repetition undone
     first (`unblock`). Raises Lenet5Error for what is no grey picture: not (H, W), empty, or with a
     value that is not a number (NaN, infinite); no file gives one, an array handed to the library may."""
+    return picture_inked(grey).ink
+
+
+def picture_inked(grey: np.ndarray) -> Inked:
+    """`picture_ink`, saying which printed marks it took out (`inked`)."""
     if grey.ndim != 2 or grey.size == 0 or not np.isfinite(grey).all():
         raise Lenet5Error(f"expected a grey picture (H, W) of numbers, got shape {grey.shape}"
                           + ("" if grey.size == 0 or grey.ndim != 2 else " with values that are not numbers (NaN or infinite)"))
-    return ink_map(unblock(grey))
+    return inked(unblock(grey))
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray:

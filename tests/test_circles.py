@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from lenet5.circles import without_circles
+from lenet5.preprocess import inked
 from tests.test_ruling import bar, ring
 
 
@@ -20,6 +21,12 @@ def test_a_ring_around_the_digit_goes_even_if_not_closed(gap):
     digit = bar(top=55, bottom=145)
     ink = np.maximum(digit, loop(gap_degrees=gap))
     assert np.array_equal(without_circles(ink), digit)
+
+
+def test_the_ink_says_when_a_ring_was_taken_out_of_it():
+    digit = bar(top=55, bottom=145)
+    assert inked(1 - 0.9 * np.maximum(digit, loop())).taken_out == ("ring",)
+    assert inked(1 - 0.9 * digit).taken_out == ()
 
 
 def test_a_ring_around_a_whole_amount_goes():

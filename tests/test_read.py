@@ -128,9 +128,16 @@ def test_amounts_on_printed_lines_read_as_the_same_amounts_without(test_amounts,
         image = np.asarray(Image.open(path).convert("L"))
         lined[str(tmp_path / f"{k:02d}.png")] = number
         Image.fromarray(LINE_CONDITIONS[pen](image)).save(tmp_path / f"{k:02d}.png")
-    plain = sum(r.number == test_amounts[r.file] for r in read_images(model, list(test_amounts)))
-    right = sum(r.number == lined[r.file] for r in read_images(model, list(lined)))
-    assert right >= plain - 1, (pen, right, plain)
+    plain = read_images(model, list(test_amounts))
+    readings = read_images(model, list(lined))
+    right = sum(r.number == lined[r.file] for r in readings)
+    assert right >= sum(r.number == test_amounts[r.file] for r in plain) - 1, pen
+    assert not any(r.taken_out for r in plain)  # each reading says what was taken out of its picture
+    mark = {"ruled": "lines", "underlined": "lines", "in a box": "lines", "circled": "ring"}.get(pen)
+    if mark is None:
+        assert not any(r.taken_out for r in readings), pen
+    else:
+        assert sum(r.taken_out == (mark,) for r in readings) >= len(readings) - 2, (pen, [r.taken_out for r in readings])
 
 
 @pytest.mark.mnist
@@ -148,7 +155,7 @@ def test_cli_reads_a_folder_with_bad_files_among_good_ones(test_amounts, tmp_pat
     assert [Path(o["file"]).name for o in out] == ["a0.jpg", "a1.jpg", "blank.png", "notes.png"]
     assert all(o["error"] is None and o["number"] for o in out[:2])
     assert "no ink" in out[2]["error"] and "not an image" in out[3]["error"]
-    assert set(out[0]) == {"file", "number", "confidence", "digits", "error"}
+    assert set(out[0]) == {"file", "number", "confidence", "digits", "taken_out", "error"} and out[0]["taken_out"] == []
     assert set(out[0]["digits"][0]) == {"digit", "x0", "x1", "confidence"}
     assert show.is_file() and Image.open(show).size[0] > 100
 
@@ -170,6 +177,17 @@ def test_reject_below_marks_doubtful_readings_and_keeps_the_exit_status(test_amo
     assert main(["read", *files, "--reject-below", str(cut)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert sum(": rejected: " in line for line in lines) == below
+
+
+@pytest.mark.mnist
+def test_cli_says_when_printed_lines_were_taken_out(test_amounts, tmp_path, capsys):
+    from lenet5.conditions import LINE_CONDITIONS
+
+    path = next(iter(test_amounts))
+    Image.fromarray(LINE_CONDITIONS["ruled"](np.asarray(Image.open(path).convert("L")))).save(tmp_path / "ruled.png")
+    assert main(["read", path, str(tmp_path / "ruled.png")]) == 0
+    plain, ruled = capsys.readouterr().out.splitlines()
+    assert "taken out" not in plain and ruled.endswith(", lines taken out)"), (plain, ruled)
 
 
 def test_strips_with_squeezed_and_sheared_digits_and_without():

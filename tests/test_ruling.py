@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage
 
 from lenet5.background import paper_level
-from lenet5.preprocess import grey_to_digit, ink_map
+from lenet5.preprocess import grey_to_digit, ink_map, inked
 from lenet5.ruling import run_lengths, without_lines
 
 
@@ -57,6 +57,17 @@ def test_ruled_lines_go_and_the_strokes_they_cross_stay():
     for y in rules:
         away[y - 2: y + 4] = False  # the band, a pixel wider than the rule, and a pixel of soft edge either side
     assert np.array_equal(out[away], digit[away])
+
+
+def test_the_ink_says_when_lines_were_taken_out_of_it():
+    digit = ring()
+    ruled = digit.copy()
+    for y in (20, 70, 120, 170):
+        ruled[y: y + 2] = np.maximum(ruled[y: y + 2], 0.6)
+    plain, lined = inked(1 - 0.9 * digit), inked(1 - 0.9 * ruled)  # dark ink on light paper
+    assert plain.taken_out == () and lined.taken_out == ("lines",)
+    assert np.array_equal(plain.ink, ink_map(1 - 0.9 * digit)) and np.array_equal(lined.ink, ink_map(1 - 0.9 * ruled))
+    assert (lined.ink[20:22, :50] == 0).all() and (lined.ink > 0).sum() == pytest.approx((plain.ink > 0).sum(), rel=0.1)
 
 
 def test_a_box_around_a_narrow_1_goes_and_the_1_stays():

@@ -268,6 +268,7 @@ def test_read_gives_what_lenet5_read_gives(client):
     assert response.status_code == 200
     body = response.json()
     assert body["number"] == expected.number and len(body["digits"]) == len(expected.digits)
+    assert body["taken_out"] == list(expected.taken_out) == []
     assert [d["digit"] for d in body["digits"]] == [int(c) for c in body["number"]]
     assert all(0 <= d["x0"] < d["x1"] <= Image.open(io.BytesIO(data)).width for d in body["digits"])
     blank = post(client, png(Image.new("L", (400, 120), 255)), "/api/read", name="blank.png")

@@ -79,7 +79,8 @@ def cmd_read(args: argparse.Namespace) -> int:
     print(f"lenet5: reading with {info['source']}", file=sys.stderr)
     results = read_images(model, args.images)
     doubtful = None if below is None else (lambda r: r.confidence < below)
-    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f})", doubtful)
+    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f}"
+                          + "".join(f", {mark} taken out" for mark in r.taken_out) + ")", doubtful)
     if args.show and good:
         plot_readings([(Path(r.file).name, load_image(r.file), r) for r in good], Path(args.show))
         print(f"wrote {args.show}", file=sys.stderr)

@@ -6,6 +6,7 @@ sweeps LeNet-5 along it; over-segmentation (oversegment.py) cuts it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from lenet5.preprocess import picture_ink
+from lenet5.preprocess import picture_inked
 from lenet5.ruling import without_lines
 from lenet5.strokes import WORK, normalize_width, stroke_width
 
@@ -97,12 +98,14 @@ def _moved(matrix: np.ndarray, point: Point, source: tuple[float, float], target
 class Line:
     """A line of ink at work scale: ink [0, 1] (H, W) with paper 0; a work pixel (y, x) came
     from (y, x) * scale + offset in the image (offset = (top, left)), or in the upright picture
-    that `turn` maps to the image, where the line was turned."""
+    that `turn` maps to the image, where the line was turned; `taken_out`: the printed marks taken
+    out of the picture (`preprocess.Inked`)."""
 
     ink: np.ndarray
     scale: float
     offset: tuple[float, float]
     turn: Turn | None = None
+    taken_out: tuple[str, ...] = ()
 
     # The maps take and give continuous coordinates, pixel i spanning [i, i + 1): a pixel's centre is i + 0.5.
     def to_image(self, y: float | np.ndarray, x: float | np.ndarray) -> Point:
@@ -197,8 +200,9 @@ def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
 
 def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | None:
     """`normalize` at each of `heights`, the ink found, turned upright and its digits measured once
-    (None: no ink)."""
-    ink = picture_ink(grey)
+    (None: no ink); each line says the printed marks taken out (`Line.taken_out`)."""
+    inked = picture_inked(grey)
+    ink, taken_out = inked.ink, inked.taken_out
     box = ink_box(ink)
     if box is None:
         return None
@@ -209,14 +213,16 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
         top, bottom, left, right = box
         pad = math.ceil(EDGE * measured)  # the strokes' faint edges around the box come along
         around = (max(0, top - pad), min(ink.shape[0], bottom + pad), max(0, left - pad), min(ink.shape[1], right + pad))
-        ink, turn = upright(ink, around, angle)
-        ink = without_lines(ink)  # a box or rules turned with the line: `ink_map` finds lines up to about 7 degrees
+        turned, turn = upright(ink, around, angle)
+        ink = without_lines(turned)  # a box or rules turned with the line: `ink_map` finds lines up to about 7 degrees
         # (11 where two lie so)
+        if ink is not turned and "lines" not in taken_out:
+            taken_out = ("lines", *taken_out)
         box = ink_box(ink)
         if box is None:
             return None
         measured = digit_height(ink, box)
-    return [_scaled(ink, box, height / measured, height, turn) for height in heights]
+    return [dataclasses.replace(_scaled(ink, box, height / measured, height, turn), taken_out=taken_out) for height in heights]
 
 
 def baseline(ink: np.ndarray) -> tuple[float, float, float]:

@@ -39,18 +39,20 @@ class ReadDigit:
 
 @dataclass(frozen=True)
 class Reading:
-    """What was read in one image: the number, the probability of the whole path, its digits."""
+    """What was read in one image: the number, the probability of the whole path, its digits, and
+    the printed marks taken out of the picture before reading ("lines", "ring": `preprocess.Inked`)."""
 
     file: str | None = None
     number: str | None = None
     confidence: float | None = None
     digits: list[ReadDigit] = field(default_factory=list)
     error: str | None = None
+    taken_out: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"file": self.file, "number": self.number,
                 "confidence": None if self.confidence is None else round(self.confidence, 4),
-                "digits": [d.as_dict() for d in self.digits], "error": self.error}
+                "digits": [d.as_dict() for d in self.digits], "taken_out": list(self.taken_out), "error": self.error}
 
 
 def read_number(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -> Reading:
@@ -85,7 +87,7 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
         y0, x0, y1, x1 = line.box_in_image(f.y0, f.x0, f.y1, f.x1)  # a turned line's corners may fall outside
         (h, w), (y0, x0) = grey.shape, (max(0.0, y0), max(0.0, x0))
         digits.append(ReadDigit(f.digit, int(x0), min(w, int(math.ceil(x1))), int(y0), min(h, int(math.ceil(y1))), f.p))
-    return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits)
+    return Reading(None, "".join(str(d.digit) for d in digits), math.exp(log_p), digits, taken_out=line.taken_out)
 
 
 def read_images(model: torch.nn.Module, paths: list[str | os.PathLike]) -> list[Reading]:
@@ -97,7 +99,7 @@ def read_images(model: torch.nn.Module, paths: list[str | os.PathLike]) -> list[
     for f in files:
         try:
             reading = read_number(model, f)
-            out.append(Reading(str(f), reading.number, reading.confidence, reading.digits))
+            out.append(dataclasses.replace(reading, file=str(f)))
         except Lenet5Error as e:
             message = str(e)
             out.append(Reading(str(f), error=message if message.startswith(str(f)) else f"{f}: {message}"))

@@ -125,8 +125,9 @@ def create_app(model_name: str = BEST) -> FastAPI:
     @app.post("/api/read", summary="Read a whole amount", openapi_extra=IMAGE_BODY, responses=ERRORS)
     async def read(request: Request) -> dict:
         """An image of a number written left to right -> `number`, `confidence` and per digit
-        `digit`, `x0`, `x1` (its columns in the image) and `confidence`, read by lenet5.read's
-        recognizer (`model`); 501 where this install has none."""
+        `digit`, `x0`, `x1` (its columns in the image) and `confidence`, and `taken_out`: the
+        printed marks taken out before reading ("lines", "ring"), read by lenet5.read's recognizer
+        (`model`); 501 where this install has none."""
         name, data = await read_upload(request)
         return await to_thread.run_sync(read_amount, data, name, limiter=slots)
 

@@ -127,7 +127,7 @@ def amount_reader() -> tuple[torch.nn.Module, dict[str, Any]]:
 
 def read_amount(data: bytes, name: str) -> dict[str, Any]:
     """Image bytes of a whole amount -> lenet5.read's Reading as a dict (number, confidence,
-    digits with their columns x0..x1 in the image) and the recognizer that read it."""
+    digits with their columns x0..x1 in the image, the printed marks taken out) and the recognizer that read it."""
     model, info = amount_reader()
     grey = decode_image(data, name)
     try:

@@ -202,7 +202,8 @@ $("file").addEventListener("change", async () => {
       result.textContent = body.error;
       result.classList.add("error");
     } else if (amount) {
-      result.textContent = `It reads ${body.number} (confidence ${body.confidence.toFixed(2)})`;
+      const marks = (body.taken_out || []).map((mark) => `, ${mark} taken out`).join("");
+      result.textContent = `It reads ${body.number} (confidence ${body.confidence.toFixed(2)}${marks})`;
       if (picture) markDigits(picture, body.digits);
     } else {
       result.textContent = `It reads ${body.digit} (confidence ${body.confidence.toFixed(2)})`;
