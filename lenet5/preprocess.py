@@ -112,8 +112,10 @@ def flatten_alpha(image: Image.Image) -> Image.Image:
 
 @dataclass(frozen=True)
 class Inked:
-    """A picture's ink (`ink_map`) and the printed marks taken out of it: "lines" (ruled paper, a
-    form's box, cells or comb, an underline) and "ring" (a ring drawn around the digits)."""
+    """A picture's ink (`ink_map`) and the printed marks taken out of it: "lines" where printed lines
+    were found and taken out (ruled paper, a form's box, cells or comb, an underline, a dotted line;
+    the strokes that cross them are kept), "ring" where a ring around the digits was (drawn by hand,
+    or a box the ruling left: `circles.py`)."""
 
     ink: np.ndarray
     taken_out: tuple[str, ...] = ()

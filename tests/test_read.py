@@ -155,6 +155,7 @@ def test_cli_reads_a_folder_with_bad_files_among_good_ones(test_amounts, tmp_pat
     assert [Path(o["file"]).name for o in out] == ["a0.jpg", "a1.jpg", "blank.png", "notes.png"]
     assert all(o["error"] is None and o["number"] for o in out[:2])
     assert "no ink" in out[2]["error"] and "not an image" in out[3]["error"]
+    assert out[2]["taken_out"] is None and out[3]["taken_out"] is None  # not read: nothing to say
     assert set(out[0]) == {"file", "number", "confidence", "digits", "taken_out", "error"} and out[0]["taken_out"] == []
     assert set(out[0]["digits"][0]) == {"digit", "x0", "x1", "confidence"}
     assert show.is_file() and Image.open(show).size[0] > 100

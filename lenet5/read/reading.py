@@ -52,7 +52,8 @@ class Reading:
     def as_dict(self) -> dict:
         return {"file": self.file, "number": self.number,
                 "confidence": None if self.confidence is None else round(self.confidence, 4),
-                "digits": [d.as_dict() for d in self.digits], "taken_out": list(self.taken_out), "error": self.error}
+                "digits": [d.as_dict() for d in self.digits],
+                "taken_out": None if self.error is not None else list(self.taken_out), "error": self.error}
 
 
 def read_number(model: torch.nn.Module, image: np.ndarray | str | os.PathLike) -> Reading:
