@@ -24,13 +24,15 @@ class Prediction:
     scores: list[float] | None = None  # RBF penalties (smaller wins) or logits
     error: str | None = None
     seen: torch.Tensor | None = None  # the 28x28 digit the network read
+    taken_out: tuple[str, ...] = ()  # printed marks taken out of the picture first ("lines", "ring": preprocess.Inked)
 
     def as_dict(self) -> dict:
         out = {"file": self.file}
         if self.error is not None:
             out["error"] = self.error
         else:
-            out.update(digit=self.digit, confidence=round(self.confidence, 4), scores=[round(s, 4) for s in self.scores])
+            out.update(digit=self.digit, confidence=round(self.confidence, 4), scores=[round(s, 4) for s in self.scores],
+                       taken_out=list(self.taken_out))
             if self.probability is not None:
                 out["probability"] = round(self.probability, 4)
         return out
@@ -53,10 +55,10 @@ def predict_images(model: LeNet, paths: list[str | os.PathLike]) -> list[Predict
     files = expand(paths)
     if not files:
         raise Lenet5Error("no image files given (or the folders hold none)")
-    digits, results = {}, {}
+    digits, marks, results = {}, {}, {}
     for f in files:
         try:
-            digits[f] = image_to_digit(f)
+            digits[f], marks[f] = image_to_digit(f)
         except Lenet5Error as e:
             results[f] = Prediction(str(f), error=str(e))
     if digits:
@@ -67,5 +69,5 @@ def predict_images(model: LeNet, paths: list[str | os.PathLike]) -> list[Predict
         p = None if calibration is None else calibration(model.logits(scores)).max(dim=1).values
         for i, (f, digit) in enumerate(digits.items()):
             results[f] = Prediction(str(f), int(classes[i]), float(margins[i]), None if p is None else float(p[i]),
-                                    scores[i].tolist(), seen=digit)
+                                    scores[i].tolist(), seen=digit, taken_out=marks[f])
     return [results[f] for f in files]

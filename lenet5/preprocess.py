@@ -198,14 +198,21 @@ def grey_to_digit(grey: np.ndarray) -> torch.Tensor:
     """Grey [0, 1] (H, W), as `load_image` gives -> uint8 tensor (28, 28), MNIST-style. Before the box
     around the ink is fitted, what would widen it is left out: specks and the paper's grain, and a
     neighbour's sliver at the left or right edge (a digit cut out of a number)."""
-    ink = without_neighbours(without_specks(picture_ink(grey)), INK_THRESHOLD)
-    return torch.from_numpy(to_mnist(ink))
+    return digit_and_marks(grey)[0]
 
 
-def image_to_digit(path: str | os.PathLike) -> torch.Tensor:
-    """An image file -> uint8 tensor (28, 28), MNIST-style. Raises Lenet5Error naming the file."""
+def digit_and_marks(grey: np.ndarray) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """`grey_to_digit`, and the printed marks taken out of the picture first (`Inked.taken_out`)."""
+    picture = picture_inked(grey)
+    ink = without_neighbours(without_specks(picture.ink), INK_THRESHOLD)
+    return torch.from_numpy(to_mnist(ink)), picture.taken_out
+
+
+def image_to_digit(path: str | os.PathLike) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """An image file -> uint8 tensor (28, 28), MNIST-style, and the printed marks taken out of it
+    (`digit_and_marks`). Raises Lenet5Error naming the file."""
     try:
-        return grey_to_digit(load_image(path))
+        return digit_and_marks(load_image(path))
     except Lenet5Error as e:
         message = str(e)
         raise Lenet5Error(message if message.startswith(str(path)) else f"{path}: {message}") from None

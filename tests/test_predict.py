@@ -36,7 +36,9 @@ def render(digit: np.ndarray, path, invert=True, scale=5, canvas=(300, 400), at=
 def test_preprocess_recovers_an_mnist_like_digit(tmp_path):
     digit = np.zeros((28, 28), np.uint8)
     digit[6:22, 12:16] = 255  # a "1": tall bar
-    out = image_to_digit(render(digit, tmp_path / "one.png")).float()
+    out, taken_out = image_to_digit(render(digit, tmp_path / "one.png"))
+    out = out.float()
+    assert taken_out == ()
     assert out.shape == (28, 28)
     rows, cols = torch.nonzero(out > 64, as_tuple=True)
     assert rows.max() - rows.min() + 1 >= 18 and rows.max() - rows.min() + 1 <= 21  # fitted into 20 px high
@@ -95,6 +97,22 @@ def test_bad_inputs_get_an_error_line_and_the_rest_still_run(tmp_path, capsys):
     assert "cannot decode" in errors["truncated.png"] and "no ink" in errors["blank.png"]
     assert "too large" in errors["bomb.png"] or "bomb" in errors["bomb.png"]
     assert out[-1]["digit"] == 1 and "error" not in out[-1]
+
+
+def test_predict_says_when_printed_lines_were_taken_out(tmp_path, capsys):
+    page = np.full((300, 400), 255, np.uint8)
+    page[80:220, 180:200] = 25  # a 1
+    Image.fromarray(page).save(tmp_path / "plain.png")
+    for y in (60, 120, 180, 240):  # ruled paper under it
+        page[y: y + 2] = np.minimum(page[y: y + 2], 100)
+    Image.fromarray(page).save(tmp_path / "ruled.png")
+    files = [str(tmp_path / "plain.png"), str(tmp_path / "ruled.png")]
+    assert main(["predict", "--json", *files]) == 0
+    plain, ruled = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert plain["taken_out"] == [] and ruled["taken_out"] == ["lines"] and plain["digit"] == ruled["digit"] == 1
+    assert main(["predict", *files]) == 0
+    plain, ruled = capsys.readouterr().out.splitlines()
+    assert "taken out" not in plain and ruled.endswith(", lines taken out)"), (plain, ruled)
 
 
 def test_paths_that_are_no_image_file_are_named_for_what_they_are(tmp_path):

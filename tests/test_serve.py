@@ -86,7 +86,7 @@ def test_predict_agrees_with_lenet5_predict_on_the_same_file(client, tmp_path):
     (tmp_path / "seven.jpg").write_bytes(data)
     expected = predict_images(load_model(BEST)[0], [tmp_path / "seven.jpg"])[0]
     body = client.post("/api/predict", content=data, headers={"content-type": "image/jpeg"}).json()  # a raw image body
-    assert body["digit"] == expected.digit == 7
+    assert body["digit"] == expected.digit == 7 and body["taken_out"] == list(expected.taken_out) == []
     assert body["scores"] == pytest.approx(expected.scores, abs=1e-3)
 
 

@@ -31,7 +31,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 (lambda r: r.probability < args.reject_below) if args.reject_below is not None else
                 (lambda r: r.confidence < args.reject_below_margin))
     good = print_per_file(results, args.json, lambda r: f"{r.digit} (confidence {r.confidence:.2f}"
-                          + ("" if r.probability is None else f", probability {r.probability:.3f}") + ")", doubtful)
+                          + ("" if r.probability is None else f", probability {r.probability:.3f}") + taken_out(r) + ")",
+                          doubtful)
     if args.show and good:
         items = [(r.file, load_image(r.file), model.prepare(r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
         plot_predictions(items, Path(args.show), smaller_wins=model.config.head == "rbf")
@@ -51,6 +52,11 @@ def print_per_file(results: list, as_json: bool, answer, doubtful=None) -> list:
         else:
             print(f"{r.file}: {'rejected: ' if rejected else ''}{answer(r)}")
     return [r for r in results if r.error is None]
+
+
+def taken_out(result) -> str:
+    """What a reading's text line says of the printed marks taken out of its picture: ", lines taken out"."""
+    return "".join(f", {mark} taken out" for mark in result.taken_out)
 
 
 def exit_status(results: list, good: list) -> int:
@@ -79,8 +85,7 @@ def cmd_read(args: argparse.Namespace) -> int:
     print(f"lenet5: reading with {info['source']}", file=sys.stderr)
     results = read_images(model, args.images)
     doubtful = None if below is None else (lambda r: r.confidence < below)
-    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f}"
-                          + "".join(f", {mark} taken out" for mark in r.taken_out) + ")", doubtful)
+    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f}{taken_out(r)})", doubtful)
     if args.show and good:
         plot_readings([(Path(r.file).name, load_image(r.file), r) for r in good], Path(args.show))
         print(f"wrote {args.show}", file=sys.stderr)

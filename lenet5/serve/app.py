@@ -109,16 +109,17 @@ def create_app(model_name: str = BEST) -> FastAPI:
         """An image of one digit (any size; dark on light or the reverse) -> `digit`,
         `confidence` (margin between the best two scores), `scores` (RBF penalties, smaller
         wins, or logits; `smaller_wins` says which), for softmax models `probabilities`, and for a
-        calibrated model (`paper-pens`) `probability`, the calibrated probability of the digit read.
-        `maps=1` adds `seen` (the 32x32 input) and `maps`: per layer (C1, S2, C3, S4) one PNG
+        calibrated model (`paper-pens`) `probability`, the calibrated probability of the digit read;
+        `taken_out`: the printed marks taken out of the picture first ("lines", "ring"). `maps=1` adds `seen` (the 32x32 input) and `maps`: per layer (C1, S2, C3, S4) one PNG
         data URL `image` holding its `count` maps of `size` pixels square in rows of `columns`,
         1 px apart; dark = high."""
         served = choose(model)
         name, data = await read_upload(request)
 
         def work() -> dict:
-            digit = image_to_input(data, name)
-            return {**answer(served.model, digit), **(pictures(served.model, digit) if maps else {})}
+            digit, taken_out = image_to_input(data, name)
+            return {**answer(served.model, digit), "taken_out": list(taken_out),
+                    **(pictures(served.model, digit) if maps else {})}
 
         return {"model": served.name, **await to_thread.run_sync(work, limiter=slots)}
 

@@ -19,7 +19,7 @@ from PIL import Image
 
 from lenet5.errors import Lenet5Error
 from lenet5.model import LeNet
-from lenet5.preprocess import decode_image, grey_to_digit
+from lenet5.preprocess import decode_image, digit_and_marks
 from lenet5.pretrained import load_model, shipped
 from lenet5.read import load_reader, read_number
 
@@ -48,11 +48,12 @@ def load_models(default: str) -> dict[str, ServedModel]:
     return {name: ServedModel(name, *load_model(name)) for name in names}
 
 
-def image_to_input(data: bytes, name: str) -> torch.Tensor:
-    """Image bytes -> the MNIST-style digit uint8 (28, 28); errors name the upload."""
+def image_to_input(data: bytes, name: str) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """Image bytes -> the MNIST-style digit uint8 (28, 28) and the printed marks taken out of the
+    picture (`digit_and_marks`); errors name the upload."""
     grey = decode_image(data, name)
     try:
-        return grey_to_digit(grey)
+        return digit_and_marks(grey)
     except Lenet5Error as e:
         raise Lenet5Error(f"{name}: {e}") from None
 

@@ -202,11 +202,10 @@ $("file").addEventListener("change", async () => {
       result.textContent = body.error;
       result.classList.add("error");
     } else if (amount) {
-      const marks = (body.taken_out || []).map((mark) => `, ${mark} taken out`).join("");
-      result.textContent = `It reads ${body.number} (confidence ${body.confidence.toFixed(2)}${marks})`;
+      result.textContent = `It reads ${body.number} (confidence ${body.confidence.toFixed(2)}${takenOut(body)})`;
       if (picture) markDigits(picture, body.digits);
     } else {
-      result.textContent = `It reads ${body.digit} (confidence ${body.confidence.toFixed(2)})`;
+      result.textContent = `It reads ${body.digit} (confidence ${body.confidence.toFixed(2)}${takenOut(body)})`;
       showAnswer(body); // the bars and maps above now show the photo's digit
     }
   } catch (error) {
@@ -215,6 +214,11 @@ $("file").addEventListener("change", async () => {
   }
   document.body.dataset.photo = "done";
 });
+
+// ", lines taken out": the printed marks the server took out of the picture before reading it
+function takenOut(body) {
+  return (body.taken_out || []).map((mark) => `, ${mark} taken out`).join("");
+}
 
 async function showPhoto(file) {
   const canvas = $("photo");
