@@ -110,9 +110,10 @@ def create_app(model_name: str = BEST) -> FastAPI:
         `confidence` (margin between the best two scores), `scores` (RBF penalties, smaller
         wins, or logits; `smaller_wins` says which), for softmax models `probabilities`, and for a
         calibrated model (`paper-pens`) `probability`, the calibrated probability of the digit read;
-        `taken_out`: the printed marks taken out of the picture first ("lines", "ring"). `maps=1` adds `seen` (the 32x32 input) and `maps`: per layer (C1, S2, C3, S4) one PNG
-        data URL `image` holding its `count` maps of `size` pixels square in rows of `columns`,
-        1 px apart; dark = high."""
+        `taken_out`: the printed marks taken out of the picture first ("lines", "ring"). `maps=1`
+        adds `seen` (the 32x32 input) and `maps`: per layer (C1, S2, C3, S4) one PNG data URL
+        `image` holding its `count` maps of `size` pixels square in rows of `columns`, 1 px apart;
+        dark = high."""
         served = choose(model)
         name, data = await read_upload(request)
 
