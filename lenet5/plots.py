@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from lenet5.atomic import write_atomic  # noqa: E402
+from lenet5.preprocess import taken_out_said  # noqa: E402
 
 PAPER_TEST_ERROR = 0.95  # % (Sec. III-B)
 
@@ -198,7 +199,8 @@ def plot_readings(items: list[tuple[str, Any, Any]], path: Path) -> None:
             ax.add_patch(matplotlib.patches.Rectangle((d.x0, d.y0), d.x1 - d.x0, d.y1 - d.y0, fill=False, ec="tab:red", lw=1.5))
             ax.text((d.x0 + d.x1) / 2, d.y0, str(d.digit), color="white", ha="center", va="bottom", fontsize=11,
                     bbox={"facecolor": "tab:red", "edgecolor": "none", "pad": 1})
-        ax.set_title(f"{title}: {reading.number} (confidence {reading.confidence:.2f})", fontsize=9)
+        ax.set_title(f"{title}: {reading.number} (confidence {reading.confidence:.2f}{taken_out_said(reading.taken_out)})",
+                     fontsize=9)
         ax.axis("off")
     _save(fig, path)
 

@@ -121,6 +121,11 @@ class Inked:
     taken_out: tuple[str, ...] = ()
 
 
+def taken_out_said(marks: tuple[str, ...]) -> str:
+    """How a reading's line of text says the printed marks taken out of its picture: ", lines taken out"."""
+    return "".join(f", {mark} taken out" for mark in marks)
+
+
 def ink_map(grey: np.ndarray) -> np.ndarray:
     """Grey [0, 1] -> ink [0, 1] with background exactly 0, as in MNIST. Polarity from the border
     (paper is the majority there, or lies on both sides of a shadow: `paper_is_light`); the paper's

@@ -17,7 +17,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lenet5.plots import plot_predictions
     from lenet5.predict import predict_images
     from lenet5.pretrained import load_model
-    from lenet5.preprocess import load_image
+    from lenet5.preprocess import load_image, taken_out_said
 
     model, info = load_model(args.model)
     if args.reject_below is not None and getattr(model, "calibration", None) is None:
@@ -31,7 +31,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 (lambda r: r.probability < args.reject_below) if args.reject_below is not None else
                 (lambda r: r.confidence < args.reject_below_margin))
     good = print_per_file(results, args.json, lambda r: f"{r.digit} (confidence {r.confidence:.2f}"
-                          + ("" if r.probability is None else f", probability {r.probability:.3f}") + taken_out(r) + ")",
+                          + ("" if r.probability is None else f", probability {r.probability:.3f}") + taken_out_said(r.taken_out) + ")",
                           doubtful)
     if args.show and good:
         items = [(r.file, load_image(r.file), model.prepare(r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
@@ -54,11 +54,6 @@ def print_per_file(results: list, as_json: bool, answer, doubtful=None) -> list:
     return [r for r in results if r.error is None]
 
 
-def taken_out(result) -> str:
-    """What a reading's text line says of the printed marks taken out of its picture: ", lines taken out"."""
-    return "".join(f", {mark} taken out" for mark in result.taken_out)
-
-
 def exit_status(results: list, good: list) -> int:
     """1 (and a line on stderr) when some images could not be read, else 0."""
     failed = len(results) - len(good)
@@ -69,7 +64,7 @@ def exit_status(results: list, good: list) -> int:
 
 def cmd_read(args: argparse.Namespace) -> int:
     from lenet5.plots import plot_readings
-    from lenet5.preprocess import load_image
+    from lenet5.preprocess import load_image, taken_out_said
     from lenet5.read import load_reader, read_images
     from lenet5.read.trust import named_threshold
 
@@ -85,7 +80,7 @@ def cmd_read(args: argparse.Namespace) -> int:
     print(f"lenet5: reading with {info['source']}", file=sys.stderr)
     results = read_images(model, args.images)
     doubtful = None if below is None else (lambda r: r.confidence < below)
-    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f}{taken_out(r)})", doubtful)
+    good = print_per_file(results, args.json, lambda r: f"{r.number} (confidence {r.confidence:.2f}{taken_out_said(r.taken_out)})", doubtful)
     if args.show and good:
         plot_readings([(Path(r.file).name, load_image(r.file), r) for r in good], Path(args.show))
         print(f"wrote {args.show}", file=sys.stderr)
