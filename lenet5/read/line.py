@@ -6,7 +6,6 @@ sweeps LeNet-5 along it; over-segmentation (oversegment.py) cuts it.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -222,7 +221,7 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
         if box is None:
             return None
         measured = digit_height(ink, box)
-    return [dataclasses.replace(_scaled(ink, box, height / measured, height, turn), taken_out=taken_out) for height in heights]
+    return [_scaled(ink, box, height / measured, height, turn, taken_out) for height in heights]
 
 
 def baseline(ink: np.ndarray) -> tuple[float, float, float]:
@@ -275,9 +274,11 @@ def upright(ink: np.ndarray, box: Box, angle: float) -> tuple[np.ndarray, Turn]:
     return turned.clip(0, 1), turn
 
 
-def _scaled(ink: np.ndarray, box: Box, factor: float, height: float, turn: Turn | None = None) -> Line:
+def _scaled(ink: np.ndarray, box: Box, factor: float, height: float, turn: Turn | None = None,
+            taken_out: tuple[str, ...] = ()) -> Line:
     """The ink in `box` (and MARGIN around it) scaled by `factor`, so that its digits are `height` px
-    high (`turn`: the ink is an upright picture, which it maps to the image)."""
+    high (`turn`: the ink is an upright picture, which it maps to the image; `taken_out`: the printed
+    marks taken out of the picture)."""
     top, bottom, left, right = box
     pad = round(MARGIN / factor)
     top, left = max(0, top - pad), max(0, left - pad)
@@ -286,4 +287,4 @@ def _scaled(ink: np.ndarray, box: Box, factor: float, height: float, turn: Turn 
     if stroke_width(work) > LINE_WIDTH[1] * height / DIGIT_HEIGHT:  # a marker's line (in MNIST's units): its strokes thinned at 4x
         fine = normalize_width(resample(crop, WORK * factor), WORK * height, LINE_WIDTH, LINE_WIDTH_TARGET)
         work = np.asarray(Image.fromarray(fine, mode="F").resize(work.shape[::-1], Image.Resampling.BOX)).clip(0, 1)
-    return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)), turn)
+    return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)), turn, taken_out)
