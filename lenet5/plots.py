@@ -144,15 +144,17 @@ def plot_prototypes(prototypes: torch.Tensor, path: Path) -> None:
     _save(fig, path)
 
 
-def plot_predictions(items: list[tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, int]], path: Path, smaller_wins: bool) -> None:
-    """Per image: what it was, what the network saw (32x32), the ten scores, the answer.
-    items: (name, original grey (H, W), network input (32, 32), scores (10,), digit)."""
+def plot_predictions(items: list[tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, int, tuple[str, ...]]], path: Path,
+                     smaller_wins: bool) -> None:
+    """Per image: what it was, what the network saw (32x32) and which printed marks were taken out
+    before, the ten scores, the answer. items: (name, original grey (H, W), network input (32, 32),
+    scores (10,), digit, marks taken out)."""
     fig, axes = plt.subplots(len(items), 3, figsize=(8, 2.2 * len(items)), dpi=100, squeeze=False)
-    for row, (name, original, seen, scores, digit) in zip(axes, items):
+    for row, (name, original, seen, scores, digit, taken_out) in zip(axes, items):
         row[0].imshow(_array(original), cmap="gray", vmin=0, vmax=1)
         row[0].set_title(Path(name).name, fontsize=8)
         row[1].imshow(_array(seen), cmap="gray_r")
-        row[1].set_title("network input (32x32)", fontsize=8)
+        row[1].set_title(f"network input (32x32{taken_out_said(taken_out)})", fontsize=8)
         for ax in row[:2]:
             ax.axis("off")
         colors = ["tab:red" if d == digit else "tab:blue" for d in range(10)]

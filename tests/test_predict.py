@@ -115,6 +115,24 @@ def test_predict_says_when_printed_lines_were_taken_out(tmp_path, capsys):
     assert "taken out" not in plain and ruled.endswith(", lines taken out)"), (plain, ruled)
 
 
+def test_show_titles_say_when_printed_lines_were_taken_out(tmp_path, monkeypatch):
+    import lenet5.plots as plots
+
+    page = np.full((300, 400), 255, np.uint8)
+    page[80:220, 180:200] = 25  # a 1
+    Image.fromarray(page).save(tmp_path / "plain.png")
+    for y in (60, 120, 180, 240):  # ruled paper under it
+        page[y: y + 2] = np.minimum(page[y: y + 2], 100)
+    Image.fromarray(page).save(tmp_path / "ruled.png")
+    titles = []
+    save = plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, path: (titles.extend(ax.get_title() for ax in fig.axes), save(fig, path)))
+    assert main(["predict", str(tmp_path / "plain.png"), str(tmp_path / "ruled.png"), "--show", str(tmp_path / "show.png")]) == 0
+    seen = [t for t in titles if t.startswith("network input")]
+    assert seen == ["network input (32x32)", "network input (32x32, lines taken out)"], titles
+    assert Image.open(tmp_path / "show.png").size[0] > 100
+
+
 def test_paths_that_are_no_image_file_are_named_for_what_they_are(tmp_path):
     from lenet5.errors import Lenet5Error
     from lenet5.preprocess import load_image

@@ -181,14 +181,20 @@ def test_reject_below_marks_doubtful_readings_and_keeps_the_exit_status(test_amo
 
 
 @pytest.mark.mnist
-def test_cli_says_when_printed_lines_were_taken_out(test_amounts, tmp_path, capsys):
+def test_cli_says_when_printed_lines_were_taken_out(test_amounts, tmp_path, capsys, monkeypatch):
+    import lenet5.plots as plots
     from lenet5.conditions import LINE_CONDITIONS
 
     path = next(iter(test_amounts))
     Image.fromarray(LINE_CONDITIONS["ruled"](np.asarray(Image.open(path).convert("L")))).save(tmp_path / "ruled.png")
-    assert main(["read", path, str(tmp_path / "ruled.png")]) == 0
+    titles = []
+    save = plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, path: (titles.extend(ax.get_title() for ax in fig.axes), save(fig, path)))
+    assert main(["read", path, str(tmp_path / "ruled.png"), "--show", str(tmp_path / "show.png")]) == 0
     plain, ruled = capsys.readouterr().out.splitlines()
     assert "taken out" not in plain and ruled.endswith(", lines taken out)"), (plain, ruled)
+    titles = [t for t in titles if t]  # --show's titles say it as the lines do
+    assert len(titles) == 2 and "taken out" not in titles[0] and titles[1].endswith(", lines taken out)"), titles
 
 
 def test_strips_with_squeezed_and_sheared_digits_and_without():

@@ -34,7 +34,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                           + ("" if r.probability is None else f", probability {r.probability:.3f}") + taken_out_said(r.taken_out) + ")",
                           doubtful)
     if args.show and good:
-        items = [(r.file, load_image(r.file), model.prepare(r.seen[None])[0, 0], torch.tensor(r.scores), r.digit) for r in good]
+        items = [(r.file, load_image(r.file), model.prepare(r.seen[None])[0, 0], torch.tensor(r.scores), r.digit, r.taken_out)
+                 for r in good]
         plot_predictions(items, Path(args.show), smaller_wins=model.config.head == "rbf")
         print(f"wrote {args.show}", file=sys.stderr)
     return exit_status(results, good)
