@@ -4,6 +4,7 @@ a phone. LENET5_SCREENSHOT=docs/serve.png also writes a screenshot of the page t
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 pytest.importorskip("fastapi")
 pytest.importorskip("playwright")
@@ -185,10 +187,18 @@ def test_a_model_choice_rereads_the_drawing(page):
     assert page.inner_text("#bars-title") == "probability per digit" and "model modern" in page.inner_text("#status")
 
 
-def test_a_photo_of_a_digit_is_read(page):
-    page.set_input_files("#file", files=[{"name": "four.jpg", "mimeType": "image/jpeg", "buffer": photo_of([4])}])
+def test_a_photo_of_a_digit_is_read(page, server):
+    data = photo_of([4])
+    body, kind = multipart(data)
+    model = page.evaluate("document.getElementById('model').value")
+    with urllib.request.urlopen(urllib.request.Request(f"{server}api/predict?model={model}", data=body,
+                                                       headers={"Content-Type": kind})) as r:
+        expected = json.loads(r.read())
+    assert expected["digit"] == 4 and expected["taken_out"] == []
+    page.set_input_files("#file", files=[{"name": "four.jpg", "mimeType": "image/jpeg", "buffer": data}])
     page.wait_for_function("document.body.dataset.photo === 'done'")
-    assert page.inner_text("#photo-result").startswith("It reads 4 (confidence")
+    confidence = page.evaluate(f"({expected['confidence']}).toFixed(2)")
+    assert page.inner_text("#photo-result") == f"It reads 4 (confidence {confidence})"
     assert page.inner_text("#digit").strip() == "4"  # the answer and maps above show the photo's digit
     assert page.evaluate("document.getElementById('photo').width") > 100  # the photo is shown
 
@@ -197,15 +207,26 @@ def test_a_photo_of_a_digit_is_read(page):
     assert page.inner_text("#photo-result") == "notes.txt: not an image PIL can read"
 
 
-def test_a_photo_of_a_whole_amount_is_read(page, server):
+@pytest.mark.parametrize("ruled", [False, True])
+def test_a_photo_of_a_whole_amount_is_read(page, server, ruled):
     data = photo_of([4, 7])
+    if ruled:  # on ruled paper: the page says the lines were taken out, as the API does
+        picture = Image.open(io.BytesIO(data)).convert("RGB")
+        for y in range(30, picture.height, 60):
+            ImageDraw.Draw(picture).line([(0, y), (picture.width, y)], fill=(90, 110, 160), width=3)
+        out = io.BytesIO()
+        picture.save(out, "JPEG")
+        data = out.getvalue()
     body, kind = multipart(data)
     with urllib.request.urlopen(urllib.request.Request(server + "api/read", data=body, headers={"Content-Type": kind})) as r:
         expected = json.loads(r.read())
+    assert expected["number"] == "47" and expected["taken_out"] == (["lines"] if ruled else [])
     page.check("input[name=mode][value=amount]")
     page.set_input_files("#file", files=[{"name": "amount.jpg", "mimeType": "image/jpeg", "buffer": data}])
     page.wait_for_function("document.body.dataset.photo === 'done'")
-    assert page.inner_text("#photo-result").startswith(f"It reads {expected['number']} (confidence")
+    confidence = page.evaluate(f"({expected['confidence']}).toFixed(2)")
+    said = ", lines taken out" if ruled else ""
+    assert page.inner_text("#photo-result") == f"It reads 47 (confidence {confidence}{said})"
 
 
 def test_it_fits_a_phone_and_a_finger_draws(browser, server):
