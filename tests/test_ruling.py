@@ -443,6 +443,26 @@ def test_a_stroke_lying_along_a_rule_stays_where_it_is_darker_than_the_rule():
     assert (out[:40, 95:106][top] > 0.5).mean() > 0.9 and (out[60:, 95:106][bottom] > 0.5).mean() > 0.9
 
 
+def test_a_stroke_lying_along_a_rule_as_dark_as_it_stays():
+    # a 7 on squared paper whose rules are as dark as its ink: its bar covers a rule and reaches a row
+    # beyond it either way, so no solid ink lies just above or below the rule's stretch to draw it from,
+    # and it is no darker than the rule; before, the bar went with the rule and a 1 was left
+    # (benchmarks/composed_amounts.py squares: 5175 read 5775, 990 read 940)
+    h, w = 100, 240
+    seven = np.zeros((h, w), np.float32)
+    seven[29:34, 90:130] = 1.0  # the bar, 5 px
+    for y in range(33, 80):  # the stem, leaning
+        x = 126 - (y - 33) // 3
+        seven[y, x: x + 5] = 1.0
+    ink = seven.copy()
+    ink[30:33] = np.maximum(ink[30:33], 1.0)  # a rule through the bar, 3 px and as dark
+    ink[70:73] = np.maximum(ink[70:73], 1.0)  # another through the stem
+    out = without_lines(ink)
+    assert (out[30:33, :80] == 0).all() and (out[70:73, 140:] == 0).all()  # the rules went
+    assert (out[29:34, 92:128] > 0.5).mean() > 0.9  # the bar stays
+    assert (out[:, :85] == 0).all() and (out[:, 135:] == 0).all()  # and nothing of the rules beside it
+
+
 def test_graph_papers_lines_go_where_its_squares_are_smaller_than_a_lines_least_length():
     # 1 px lines every 20 px both ways: between two crossings each line's piece is 19 px, under LINE_SHAPE
     # (25), so no piece was long enough to follow and every line stayed; a piece now goes on through a crossing
