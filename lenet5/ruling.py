@@ -26,6 +26,9 @@ among are wide (or high, for a column), as an underline or a box's side is (a st
 box side's both measured along its own tilt: a tight box turned with the page). It is taken out, and
 where a stroke crosses it or rests on it, the stroke is drawn on through it. Underlines drawn by
 hand and dotted lines, too short or broken for a printed line, go last (lenet5/underlines.py).
+All of it is looked for in the ink above the paper's grain (`specks.grain_floor`): a photo's grain,
+inking a fifth of the paper faintly, thickens every line found through it and covers the paper
+beside it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import ndimage
 
+from lenet5.specks import grain_floor
 from lenet5.underlines import not_specks, without_underlines
 
 SOLID = 0.5  # ink above this share of the strokes' level is a stroke's
@@ -114,7 +118,7 @@ def within_ink_box(ink: np.ndarray, step: Callable[[np.ndarray], np.ndarray]) ->
 
 def _without_lines(ink: np.ndarray) -> np.ndarray:
     """`without_lines` on the ink's own box."""
-    inked = ink > 0  # a faint rule counts for the digit's box as a dark one does
+    inked = ink > grain_floor(ink)  # a faint rule counts for the digit's box as a dark one does; a photo's grain does not
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
     rows, cols = _turned_together(_lines(inked, along, across), _lines(inked.T, across.T, along.T), inked)
     combs = _combs(rows, inked)

@@ -38,6 +38,12 @@ def without_specks(ink: np.ndarray) -> np.ndarray:
     return _cleared(out, grainy=True)[0]
 
 
+def grain_floor(ink: np.ndarray) -> float:
+    """The level below which ink [0, 1] is the paper's grain (`without_specks`' floor), 0 where there is none."""
+    floor = _cleared(ink)[1]
+    return 0.0 if floor is None else floor
+
+
 def _cleared(ink: np.ndarray, grainy: bool = False) -> tuple[np.ndarray, float | None]:
     """(ink without its specks and grain's pieces, the grain's floor: GRAIN_LEVEL of its pieces'
     levels, at most FLOOR_CAP of the largest piece's strokes (their 90th percentile), which is never
