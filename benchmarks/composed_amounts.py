@@ -20,6 +20,8 @@ turned, spaced, sized, photographed as the condition says:
     comb       each digit over its place on a comb: a printed line below, ticks a third of a cell high between
     squares    on squared paper: 1 px lines every 10 px (half a digit's height), dark as the ink's 0.8
     lined      on narrow ruled paper: 1 px rules every 12 px, dark as the ink's 0.8 (two cross each digit)
+    photo-squares, photo-lined
+               squares or lined, enlarged 3x and photographed as `photo` is (light falling, noise, JPEG q70)
 
 Prints, per condition: the share read exactly, the share kept at the reader's threshold for 0.5%
 errors (chosen on its held-out amounts) and the errors among those, images with no digits found,
@@ -47,7 +49,7 @@ from lenet5.runtime import use_threads
 
 CONDITIONS = ("plain", "touching", "wide", "tilt5", "tilt10", "tilt15", "tilt20", "tilt25", "tilt30", "tilt40",
               "sizes", "long", "short", "small", "photo", "chalk", "pencil", "jpeg", "cells", "comb",
-              "squares", "lined")
+              "squares", "lined", "photo-squares", "photo-lined")
 CELL = 34  # px at MNIST's scale: a form's cell, each holding one digit's 28 px field (`in_cells`)
 
 
@@ -118,6 +120,14 @@ def on_paper(ink: np.ndarray, scale: float, blur: float = 0.6) -> np.ndarray:
     return (1 - ndimage.gaussian_filter(big, blur * scale / 3).clip(0, 1)).astype(np.float32)
 
 
+def photographed(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Grey paper [0, 1] as a phone photographs it: less contrast, light falling 35% across it, the
+    sensor's noise, JPEG q70."""
+    ys, xs = np.mgrid[: grey.shape[0], : grey.shape[1]]
+    light = 0.85 - 0.25 * xs / grey.shape[1] - 0.1 * ys / grey.shape[0]
+    return jpeg(((grey * 0.75 + 0.1) * light + rng.normal(0, 0.03, grey.shape)).clip(0, 1).astype(np.float32), 70)
+
+
 def jpeg(grey: np.ndarray, quality: int) -> np.ndarray:
     data = io.BytesIO()
     Image.fromarray(np.round(grey * 255).clip(0, 255).astype(np.uint8)).save(data, "JPEG", quality=quality)
@@ -156,10 +166,7 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
         number, ink = compose(digits, labels, rng, length)
         grey = on_paper(ink, 7)
         h, w = grey.shape
-        grey = np.pad(grey, ((h, h), (w // 3, w // 3)), constant_values=1.0)
-        ys, xs = np.mgrid[: grey.shape[0], : grey.shape[1]]
-        light = 0.85 - 0.25 * xs / grey.shape[1] - 0.1 * ys / grey.shape[0]
-        grey = jpeg(((grey * 0.75 + 0.1) * light + rng.normal(0, 0.03, grey.shape)).clip(0, 1).astype(np.float32), 70)
+        grey = photographed(np.pad(grey, ((h, h), (w // 3, w // 3)), constant_values=1.0), rng)
     elif condition == "chalk":
         number, ink = compose(digits, labels, rng, length)
         paper = on_paper(ink, 3)
@@ -171,9 +178,12 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
     elif condition in ("cells", "comb"):
         number, ink = in_cells(digits, labels, rng, length, comb=condition == "comb")
         grey = on_paper(ink, 3)
-    elif condition in ("squares", "lined"):
+    elif condition in ("squares", "lined", "photo-squares", "photo-lined"):
         number, ink = compose(digits, labels, rng, length)
-        grey = on_paper(ruled(ink, rng, 10 if condition == "squares" else 12, columns=condition == "squares"), 3)
+        squares = condition.endswith("squares")
+        grey = on_paper(ruled(ink, rng, 10 if squares else 12, columns=squares), 3)
+        if condition.startswith("photo"):
+            grey = photographed(grey, rng)
     elif condition == "jpeg":
         number, ink = compose(digits, labels, rng, length)
         grey = jpeg(on_paper(ink, 2), 25)
