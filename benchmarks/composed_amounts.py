@@ -13,7 +13,7 @@ turned, spaced, sized, photographed as the condition says:
     sizes      each digit 0.75-1.25x, standing on one baseline
     long       7-8 digits; short: 1-2 digits
     small      enlarged 0.8x (digits about 16 px high)
-    photo      enlarged 7x in a larger picture, light falling 35% across it, noise, JPEG q70
+    photo      enlarged 7x in a larger picture, light falling off by about 30% across it, noise, JPEG q70
     chalk      light ink on a grey board; pencil: faint grey ink on light grey paper, noise
     jpeg       enlarged 2x, JPEG q25
     cells      each digit in its own cell of a form: printed walls between them, a rule above and below
@@ -21,7 +21,8 @@ turned, spaced, sized, photographed as the condition says:
     squares    on squared paper: 1 px lines every 10 px (half a digit's height), dark as the ink's 0.8
     lined      on narrow ruled paper: 1 px rules every 12 px, dark as the ink's 0.8 (two cross each digit)
     photo-squares, photo-lined
-               squares or lined, enlarged 3x and photographed as `photo` is (light falling, noise, JPEG q70)
+               squares or lined, enlarged 3x and photographed as `photo` is (light falling, noise, JPEG q70;
+               at 3x rather than 7x, and without its margin)
 
 Prints, per condition: the share read exactly, the share kept at the reader's threshold for 0.5%
 errors (chosen on its held-out amounts) and the errors among those, images with no digits found,
@@ -121,8 +122,8 @@ def on_paper(ink: np.ndarray, scale: float, blur: float = 0.6) -> np.ndarray:
 
 
 def photographed(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Grey paper [0, 1] as a phone photographs it: less contrast, light falling 35% across it, the
-    sensor's noise, JPEG q70."""
+    """Grey paper [0, 1] as a phone photographs it: less contrast, light falling off by about 30% across
+    it (40% to the far corner), the sensor's noise, JPEG q70."""
     ys, xs = np.mgrid[: grey.shape[0], : grey.shape[1]]
     light = 0.85 - 0.25 * xs / grey.shape[1] - 0.1 * ys / grey.shape[0]
     return jpeg(((grey * 0.75 + 0.1) * light + rng.normal(0, 0.03, grey.shape)).clip(0, 1).astype(np.float32), 70)

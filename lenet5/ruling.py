@@ -26,9 +26,9 @@ among are wide (or high, for a column), as an underline or a box's side is (a st
 box side's both measured along its own tilt: a tight box turned with the page). It is taken out, and
 where a stroke crosses it or rests on it, the stroke is drawn on through it. Underlines drawn by
 hand and dotted lines, too short or broken for a printed line, go last (lenet5/underlines.py).
-All of it is looked for in the ink above the paper's grain (`specks.grain_floor`): a photo's grain,
-inking a fifth of the paper faintly, thickens every line found through it and covers the paper
-beside it.
+All of it is looked for in the ink above the paper's grain (`specks.grain_floor`, from weak pieces
+too small to be a line's): a photo's grain, inking a fifth of the paper faintly, thickens every line
+found through it and covers the paper beside it.
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def within_ink_box(ink: np.ndarray, step: Callable[[np.ndarray], np.ndarray]) ->
 
 def _without_lines(ink: np.ndarray) -> np.ndarray:
     """`without_lines` on the ink's own box."""
-    inked = ink > grain_floor(ink)  # a faint rule counts for the digit's box as a dark one does; a photo's grain does not
+    floor = grain_floor(ink, smaller_than=LINE_SHAPE)  # a line's piece is at least LINE_SHAPE long
+    inked = ink > floor  # lines are looked for above the paper's grain; a faint rule counts as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
     rows, cols = _turned_together(_lines(inked, along, across), _lines(inked.T, across.T, along.T), inked)
     combs = _combs(rows, inked)
@@ -157,7 +158,7 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
         _take_out(out[:, line.start: line.stop + 1], line, bands[:, line.start: line.stop + 1] - line.band > 0)
     for line in cols:
         _take_out(out[line.start: line.stop + 1].T, line, bands[line.start: line.stop + 1].T - line.band > 0)
-    return without_underlines(out, out > 0)
+    return without_underlines(out, out > floor)
 
 
 def _sides(lines: list[Line], inked: np.ndarray) -> list[Line]:
@@ -697,11 +698,13 @@ def _take_out(ink: np.ndarray, line: Line, others: np.ndarray) -> None:
     band = line.band[:, cols]
     tops = np.maximum(band.argmax(axis=0) - 1, 0)
     bottoms = np.minimum(h - band[::-1].argmax(axis=0), h - 1)  # a row past the band's last
-    over = _over_the_line(ink[:, cols], line, cols, tops, bottoms, others[:, cols])
+    above = np.where(tops > 0, ink[np.maximum(tops - 1, 0), cols], 0.0)
+    below = np.where(bottoms < h - 1, ink[np.minimum(bottoms + 1, h - 1), cols], 0.0)
+    drawn = (above > SOLID) | (below > SOLID)  # a stroke crossing it or resting on it: drawn from the ink there
+    over = _over_the_line(ink[:, cols], line, cols, tops, bottoms, others[:, cols], drawn)
     for k, x in enumerate(cols):
         top, bottom = tops[k], bottoms[k]
-        above = ink[top - 1, x] if top > 0 else 0.0
-        below = ink[bottom + 1, x] if bottom < h - 1 else 0.0
+        above, below = ink[top - 1, x] if top > 0 else 0.0, ink[bottom + 1, x] if bottom < h - 1 else 0.0
         stroke = over[k, : bottom - top + 1]
         if stroke.any():
             stretch = ink[top: bottom + 1, x]
@@ -715,16 +718,17 @@ def _take_out(ink: np.ndarray, line: Line, others: np.ndarray) -> None:
 
 
 def _over_the_line(ink: np.ndarray, line: Line, cols: np.ndarray, tops: np.ndarray, bottoms: np.ndarray,
-                   others: np.ndarray) -> np.ndarray:
+                   others: np.ndarray, drawn: np.ndarray) -> np.ndarray:
     """Which pixels of each column's stretch of a line (ink: H x the columns `cols` of the line's band;
     the stretches rows tops..bottoms) are a stroke's lying along the line, over it (columns, longest
     stretch), bool: where solid ink runs down the column through the stretch at least twice as far as the
     line's own solid rows and one more, the pixels solid and STROKE_OVER darker than the line's own ink at
     that place across it (the median over its columns, most of which are bare); and, for a stroke as
     dark as the line, the solid pixels of each column whose stretch holds STROKE_ALONG pixels' worth of
-    ink more than the line's own there (a stroke thicker than the line, or beside it in its soft edge).
-    A stroke hidden under the line's rows cannot be told from it; another line crossing it (`others`,
-    as `ink`) is none."""
+    ink more than the line's own there (a stroke thicker than the line, or beside it in its soft edge),
+    where no solid ink lies just beyond the stretch to draw it from (not `drawn`, (columns,) bool: a
+    stroke crossing the line at a slant would leave the line's own pixels beside it). A stroke hidden
+    under the line's rows cannot be told from it; another line crossing it (`others`, as `ink`) is none."""
     h, length = ink.shape[0], int((bottoms - tops).max()) + 1
     middle = np.round(_middle(line, line.start + cols)).astype(int)
     reach = int(np.ceil(line.thickness)) + 2
@@ -741,5 +745,5 @@ def _over_the_line(ink: np.ndarray, line: Line, cols: np.ndarray, tops: np.ndarr
     expected = profile[np.clip(rows - middle[:, None] + reach, 0, 2 * reach)]
     crossing = others[np.clip(rows, 0, h - 1), each]
     darker = (longest >= need)[:, None] & (stretch > expected + STROKE_OVER)
-    more = np.where(inside & ~crossing, stretch - expected, 0.0).sum(axis=1) >= STROKE_ALONG  # a stroke as dark as the line
+    more = ~drawn & (np.where(inside & ~crossing, stretch - expected, 0.0).sum(axis=1) >= STROKE_ALONG)  # as dark as the line
     return inside & ~crossing & (darker | more[:, None]) & (stretch > SOLID)

@@ -38,16 +38,19 @@ def without_specks(ink: np.ndarray) -> np.ndarray:
     return _cleared(out, grainy=True)[0]
 
 
-def grain_floor(ink: np.ndarray) -> float:
-    """The level below which ink [0, 1] is the paper's grain (`without_specks`' floor), 0 where there is none."""
-    floor = _cleared(ink)[1]
+def grain_floor(ink: np.ndarray, smaller_than: int) -> float:
+    """The level below which ink [0, 1] is the paper's grain, judged as `without_specks` judges it from
+    the weak pieces smaller than `smaller_than` pixels alone (printed lines fainter than the strokes
+    are weak pieces too, but long ones); 0 where there is no grain."""
+    floor = _cleared(ink, grain_below=smaller_than)[1]
     return 0.0 if floor is None else floor
 
 
-def _cleared(ink: np.ndarray, grainy: bool = False) -> tuple[np.ndarray, float | None]:
+def _cleared(ink: np.ndarray, grainy: bool = False, grain_below: int | None = None) -> tuple[np.ndarray, float | None]:
     """(ink without its specks and grain's pieces, the grain's floor: GRAIN_LEVEL of its pieces'
     levels, at most FLOOR_CAP of the largest piece's strokes (their 90th percentile), which is never
-    cleared; None where there is no grain). Weak pieces are grain however few where `grainy`."""
+    cleared; None where there is no grain). Weak pieces are grain however few where `grainy`; only
+    those smaller than `grain_below` pixels count where it is given."""
     pieces, count = ndimage.label(ink > 0, structure=np.ones((3, 3), bool))
     if count < 2:
         return ink, None
@@ -58,6 +61,8 @@ def _cleared(ink: np.ndarray, grainy: bool = False) -> tuple[np.ndarray, float |
     strength = np.bincount(piece, weights=level, minlength=count + 1) / np.maximum(sizes, 1)
     largest = int(np.argmax(sizes))
     weak = strength < STRONG  # specks among them: short fibres are grain too
+    if grain_below is not None:
+        weak &= sizes < grain_below
     weak[[0, largest]] = False  # the largest piece is the digit's, however much grain joins it
     floor = None
     if weak.any() and (grainy or (sizes[weak].sum() > GRAIN * ink.size and weak.sum() >= GRAIN_PIECES)):
