@@ -99,14 +99,19 @@ def test_bad_inputs_get_an_error_line_and_the_rest_still_run(tmp_path, capsys):
     assert out[-1]["digit"] == 1 and "error" not in out[-1]
 
 
-def test_predict_says_when_printed_lines_were_taken_out(tmp_path, capsys):
+def a_one_plain_and_ruled(folder) -> list[str]:
+    """A 1 written on plain paper and on ruled paper, as two PNG files in `folder`: their paths."""
     page = np.full((300, 400), 255, np.uint8)
     page[80:220, 180:200] = 25  # a 1
-    Image.fromarray(page).save(tmp_path / "plain.png")
+    Image.fromarray(page).save(folder / "plain.png")
     for y in (60, 120, 180, 240):  # ruled paper under it
         page[y: y + 2] = np.minimum(page[y: y + 2], 100)
-    Image.fromarray(page).save(tmp_path / "ruled.png")
-    files = [str(tmp_path / "plain.png"), str(tmp_path / "ruled.png")]
+    Image.fromarray(page).save(folder / "ruled.png")
+    return [str(folder / "plain.png"), str(folder / "ruled.png")]
+
+
+def test_predict_says_when_printed_lines_were_taken_out(tmp_path, capsys):
+    files = a_one_plain_and_ruled(tmp_path)
     assert main(["predict", "--json", *files]) == 0
     plain, ruled = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert plain["taken_out"] == [] and ruled["taken_out"] == ["lines"] and plain["digit"] == ruled["digit"] == 1
@@ -118,16 +123,11 @@ def test_predict_says_when_printed_lines_were_taken_out(tmp_path, capsys):
 def test_show_titles_say_when_printed_lines_were_taken_out(tmp_path, monkeypatch):
     import lenet5.plots as plots
 
-    page = np.full((300, 400), 255, np.uint8)
-    page[80:220, 180:200] = 25  # a 1
-    Image.fromarray(page).save(tmp_path / "plain.png")
-    for y in (60, 120, 180, 240):  # ruled paper under it
-        page[y: y + 2] = np.minimum(page[y: y + 2], 100)
-    Image.fromarray(page).save(tmp_path / "ruled.png")
+    files = a_one_plain_and_ruled(tmp_path)
     titles = []
     save = plots._save
     monkeypatch.setattr(plots, "_save", lambda fig, path: (titles.extend(ax.get_title() for ax in fig.axes), save(fig, path)))
-    assert main(["predict", str(tmp_path / "plain.png"), str(tmp_path / "ruled.png"), "--show", str(tmp_path / "show.png")]) == 0
+    assert main(["predict", *files, "--show", str(tmp_path / "show.png")]) == 0
     seen = [t for t in titles if t.startswith("network input")]
     assert seen == ["network input (32x32)", "network input (32x32, lines taken out)"], titles
     assert Image.open(tmp_path / "show.png").size[0] > 100

@@ -466,29 +466,43 @@ def test_a_stroke_lying_along_a_rule_as_dark_as_it_stays():
     assert (out[:, :85] == 0).all() and (out[:, 135:] == 0).all()  # and nothing of the rules beside it
 
 
+def one_seven_zero(height: int) -> np.ndarray:
+    """A 1, a 7 and a 0 at MNIST's scale, 24 px high, across the middle of a strip `height` x 130 (ink [0, 1])."""
+    top = height // 2 - 12
+    ink = np.zeros((height, 130), np.float32)
+    ink[top: top + 24, 20:23] = 1.0
+    ink[top: top + 3, 50:66] = 1.0
+    ink[top: top + 24, 63:66] = 1.0
+    ys, xs = np.mgrid[:height, :130]
+    r = np.hypot((ys - top - 12) / 11, (xs - 100) / 8)
+    ink[(r <= 1) & (r >= 0.7)] = 1.0
+    return ink
+
+
+def on_paper_3x(ruled: np.ndarray, digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ink with its lines, enlarged 3x (bicubic) and blurred, as grey paper [0, 1]; and the digits' own
+    ink so enlarged, where it is solid (bool)."""
+    size = (3 * ruled.shape[1], 3 * ruled.shape[0])
+    big = np.asarray(Image.fromarray(ruled, mode="F").resize(size, Image.Resampling.BICUBIC))
+    solid = np.asarray(Image.fromarray(digits, mode="F").resize(size, Image.Resampling.BICUBIC)) > 0.5
+    return 1 - ndimage.gaussian_filter(big, 0.6).clip(0, 1), solid
+
+
 def squared_photo(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A strip of squared paper photographed, a 1, a 7 and a 0 across it (1 px rules every 10 px at
     MNIST's scale, 0.8 as dark as the ink, enlarged 3x and blurred, light falling off across it, the
     sensor's noise, JPEG): (grey, the digits' pixels, the grid's columns' pixels)."""
     rng = np.random.default_rng(seed)
-    ink = np.zeros((44, 130), np.float32)
-    ink[10:34, 20:23] = 1.0
-    ink[10:13, 50:66] = 1.0
-    ink[10:34, 63:66] = 1.0
-    ys, xs = np.mgrid[:44, :130]
-    r = np.hypot((ys - 22) / 11, (xs - 100) / 8)
-    ink[(r <= 1) & (r >= 0.7)] = 1.0
+    ink = one_seven_zero(44)
     ruled = ink.copy()
     ruled[4::10, :] = np.maximum(ruled[4::10, :], 0.8)
     ruled[:, 6::10] = np.maximum(ruled[:, 6::10], 0.8)
-    big = np.asarray(Image.fromarray(ruled, mode="F").resize((390, 132), Image.Resampling.BICUBIC))
-    paper = 1 - ndimage.gaussian_filter(big, 0.6).clip(0, 1)
+    paper, digits = on_paper_3x(ruled, ink)
     h, w = paper.shape
     ys, xs = np.mgrid[:h, :w]
     grey = ((paper * 0.75 + 0.1) * (0.85 - 0.25 * xs / w - 0.1 * ys / h) + rng.normal(0, 0.03, paper.shape)).clip(0, 1)
     data = io.BytesIO()
     Image.fromarray(np.round(grey * 255).astype(np.uint8)).save(data, "JPEG", quality=70)
-    digits = np.asarray(Image.fromarray(ink, mode="F").resize((390, 132), Image.Resampling.BICUBIC)) > 0.5
     columns = np.zeros((h, w), bool)
     for x in range(6, 130, 10):
         columns[:, 3 * x - 1: 3 * x + 4] = True
@@ -500,18 +514,10 @@ def test_faint_rules_on_clean_paper_are_no_grain(level):
     # from a review: faint rules that no digit touches are weak pieces of ink, as grain is, and five of them
     # once made a grain floor two thirds as high as their ink, above which they broke up and stayed; the
     # grain is judged from pieces too small to be a line's
-    ink = np.zeros((100, 130), np.float32)
-    ink[40:64, 20:23] = 1.0
-    ink[40:43, 50:66] = 1.0
-    ink[40:64, 63:66] = 1.0
-    ys, xs = np.mgrid[:100, :130]
-    r = np.hypot((ys - 52) / 11, (xs - 100) / 8)
-    ink[(r <= 1) & (r >= 0.7)] = 1.0
+    ink = one_seven_zero(100)
     ruled = ink.copy()
     ruled[4::12, :] = np.maximum(ruled[4::12, :], level)
-    big = np.asarray(Image.fromarray(ruled, mode="F").resize((390, 300), Image.Resampling.BICUBIC))
-    grey = 1 - ndimage.gaussian_filter(big, 0.6).clip(0, 1)
-    digits = np.asarray(Image.fromarray(ink, mode="F").resize((390, 300), Image.Resampling.BICUBIC)) > 0.5
+    grey, digits = on_paper_3x(ruled, ink)
     out = inked(grey.astype(np.float32))
     away = ~ndimage.binary_dilation(digits, iterations=6)
     assert out.taken_out == ("lines",) and (out.ink[away] > 0).sum() <= 2
