@@ -126,15 +126,9 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     rows, cols = rows + _sides(cols, inked.T) + _walls(cols, inked.T), cols + _sides(rows, inked) + _walls(rows, inked)
     if not (rows or cols):
         return without_underlines(ink, inked)
-    lines, ticks = np.zeros_like(inked), np.zeros_like(inked)
-    for line in rows:
-        lines[:, line.start: line.stop + 1] |= line.band
-    for line in cols:
-        lines[line.start: line.stop + 1] |= line.band.T
-    for tick in (tick for comb in combs for tick in comb.ticks):
-        ticks[tick.start: tick.stop + 1] |= tick.band.T
-    rest = inked & ~ndimage.binary_dilation(lines, iterations=2)  # the lines' soft edges are not digits
+    rest = inked & ~ndimage.binary_dilation(_covered(ink.shape, rows, cols) > 0, iterations=2)  # their soft edges too
     if combs:
+        ticks = _covered(ink.shape, [], [tick for comb in combs for tick in comb.ticks]) > 0
         without_ticks = rest & ~ndimage.binary_dilation(ticks, iterations=2)
         if without_ticks.sum() >= DIGITS_LEFT * inked.sum():
             rest = without_ticks
@@ -147,11 +141,7 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     ticks = [tick for comb in combs if any(line is comb.base for line in rows) for tick in _short(comb, rest)]
     if not (rows or cols):
         return without_underlines(ink, inked)
-    out, bands = ink.copy(), np.zeros(ink.shape, np.int16)  # how many lines' bands cover each pixel
-    for line in rows:
-        bands[:, line.start: line.stop + 1] += line.band
-    for line in cols + ticks:
-        bands[line.start: line.stop + 1] += line.band.T
+    out, bands = ink.copy(), _covered(ink.shape, rows, cols + ticks)
     for line in ticks:  # first, so that the line they stand on is not drawn on through them
         _take_out(out[line.start: line.stop + 1].T, line, bands[line.start: line.stop + 1].T - line.band > 0)
     for line in rows:
@@ -159,6 +149,17 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     for line in cols:
         _take_out(out[line.start: line.stop + 1].T, line, bands[line.start: line.stop + 1].T - line.band > 0)
     return without_underlines(out, out > floor)
+
+
+def _covered(shape: tuple[int, int], rows: list[Line], cols: list[Line]) -> np.ndarray:
+    """How many lines' bands cover each pixel of an image (H, W), int16: `rows` along its rows, `cols`
+    lines of the transposed image (columns, a form's walls, a comb's ticks)."""
+    count = np.zeros(shape, np.int16)
+    for line in rows:
+        count[:, line.start: line.stop + 1] += line.band
+    for line in cols:
+        count[line.start: line.stop + 1] += line.band.T
+    return count
 
 
 def _sides(lines: list[Line], inked: np.ndarray) -> list[Line]:
