@@ -42,18 +42,31 @@ def grain_floor(ink: np.ndarray, smaller_than: int) -> float:
     """The level below which ink [0, 1] is the paper's grain, judged as `without_specks` judges it from
     the weak pieces smaller than `smaller_than` pixels alone (printed lines fainter than the strokes
     are weak pieces too, but long ones); 0 where there is no grain."""
-    floor = _cleared(ink, grain_below=smaller_than)[1]
+    floor = _judged(ink, grain_below=smaller_than)[3]
     return 0.0 if floor is None else floor
 
 
-def _cleared(ink: np.ndarray, grainy: bool = False, grain_below: int | None = None) -> tuple[np.ndarray, float | None]:
-    """(ink without its specks and grain's pieces, the grain's floor: GRAIN_LEVEL of its pieces'
-    levels, at most FLOOR_CAP of the largest piece's strokes (their 90th percentile), which is never
-    cleared; None where there is no grain). Weak pieces are grain however few where `grainy`; only
-    those smaller than `grain_below` pixels count where it is given."""
+def _cleared(ink: np.ndarray, grainy: bool = False) -> tuple[np.ndarray, float | None]:
+    """(ink without its specks and grain's pieces (`_judged`), the grain's floor or None); `ink` itself
+    where nothing is cleared."""
+    where, piece, cleared, floor = _judged(ink, grainy)
+    if not cleared.any():
+        return ink, floor
+    out = ink.copy()
+    out.ravel()[where[cleared[piece]]] = 0
+    return out, floor
+
+
+def _judged(ink: np.ndarray, grainy: bool = False,
+            grain_below: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float | None]:
+    """The pieces of ink and which are specks or grain: (the inked pixels' flat indices, each one's
+    piece, per piece whether it is cleared, the grain's floor: GRAIN_LEVEL of its pieces' levels, at
+    most FLOOR_CAP of the largest piece's strokes (their 90th percentile), which is never cleared; None
+    where there is no grain). Weak pieces are grain however few where `grainy`; only those smaller
+    than `grain_below` pixels count where it is given."""
     pieces, count = ndimage.label(ink > 0, structure=np.ones((3, 3), bool))
     if count < 2:
-        return ink, None
+        return np.zeros(0, np.intp), np.zeros(0, np.int32), np.zeros(count + 1, bool), None
     where = np.flatnonzero(pieces)  # a photo's ink is a small share of it: count over the inked pixels only
     piece, level = pieces.ravel()[where], ink.ravel()[where]
     sizes = np.bincount(piece, minlength=count + 1)
@@ -70,8 +83,4 @@ def _cleared(ink: np.ndarray, grainy: bool = False, grain_below: int | None = No
         floor = min(float(np.percentile(level[weak[piece]], 100 * GRAIN_LEVEL)),
                     FLOOR_CAP * float(np.percentile(level[piece == largest], 90)))  # the strokes' own level stays
     cleared[0] = False
-    if not cleared.any():
-        return ink, floor
-    out = ink.copy()
-    out.ravel()[where[cleared[piece]]] = 0
-    return out, floor
+    return where, piece, cleared, floor
