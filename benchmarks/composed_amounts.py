@@ -23,6 +23,8 @@ turned, spaced, sized, photographed as the condition says:
     photo-squares, photo-lined
                squares or lined, enlarged 3x and photographed as `photo` is (light falling, noise, JPEG q70;
                at 3x rather than 7x, and without its margin)
+    photo-squares-near
+               squares photographed closer: enlarged 4-7x (drawn for each amount), then as photo-squares
 
 Prints, per condition: the share read exactly, the share kept at the reader's threshold for 0.5%
 errors (chosen on its held-out amounts) and the errors among those, images with no digits found,
@@ -50,7 +52,7 @@ from lenet5.runtime import use_threads
 
 CONDITIONS = ("plain", "touching", "wide", "tilt5", "tilt10", "tilt15", "tilt20", "tilt25", "tilt30", "tilt40",
               "sizes", "long", "short", "small", "photo", "chalk", "pencil", "jpeg", "cells", "comb",
-              "squares", "lined", "photo-squares", "photo-lined")
+              "squares", "lined", "photo-squares", "photo-lined", "photo-squares-near")
 CELL = 34  # px at MNIST's scale: a form's cell, each holding one digit's 28 px field (`in_cells`)
 
 
@@ -179,10 +181,11 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
     elif condition in ("cells", "comb"):
         number, ink = in_cells(digits, labels, rng, length, comb=condition == "comb")
         grey = on_paper(ink, 3)
-    elif condition in ("squares", "lined", "photo-squares", "photo-lined"):
+    elif condition in ("squares", "lined", "photo-squares", "photo-lined", "photo-squares-near"):
         number, ink = compose(digits, labels, rng, length)
-        squares = condition.endswith("squares")
-        grey = on_paper(ruled(ink, rng, 10 if squares else 12, columns=squares), 3)
+        squares = "squares" in condition
+        grey = on_paper(ruled(ink, rng, 10 if squares else 12, columns=squares),
+                        float(rng.uniform(4, 7)) if condition.endswith("near") else 3)
         if condition.startswith("photo"):
             grey = photographed(grey, rng)
     elif condition == "jpeg":

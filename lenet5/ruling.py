@@ -49,6 +49,7 @@ STROKE_ALONG = 1.5  # ... or, as dark as the line, a column's stretch of it hold
 # pixel's; on held-out amounts on squared paper a 0.8-dark stroke along a rule went with it: composed squares
 # 85.0 -> 91.3% read exactly, lined 89.3 -> 92.7%)
 LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
+SQUARE_SHAPE = 15  # a squared page's columns, where its rows vouch for them, at least this many times (`_squares`)
 SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many times the run across
 STEEP = 6.0  # degrees: a line tilted more is kept only beside another found line tilted within STEEP_SAME of it
 STEEP_SAME = 2.0  # degrees
@@ -122,7 +123,9 @@ def _without_lines(ink: np.ndarray) -> np.ndarray:
     floor = grain_floor(ink, smaller_than=LINE_SHAPE)  # a line's piece is at least LINE_SHAPE long
     inked = ink > floor  # lines are looked for above the paper's grain; a faint rule counts as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
-    rows, cols = _turned_together(_lines(inked, along, across), _lines(inked.T, across.T, along.T), inked)
+    rows = _lines(inked, along, across)
+    cols = _squares(rows[0], _lines(inked.T, across.T, along.T), inked.T, across.T, along.T)
+    rows, cols = _turned_together(rows, cols, inked)
     combs = _combs(rows, inked)
     rows, cols = rows + _sides(cols, inked.T) + _walls(cols, inked.T), cols + _sides(rows, inked) + _walls(rows, inked)
     if not (rows or cols):
@@ -403,18 +406,18 @@ def run_lengths(inked: np.ndarray) -> np.ndarray:
     return out
 
 
-def _lines(inked: np.ndarray, along: np.ndarray, across: np.ndarray) -> tuple[list[Line], list[Line]]:
+def _lines(inked: np.ndarray, along: np.ndarray, across: np.ndarray, shape: float = LINE_SHAPE) -> tuple[list[Line], list[Line]]:
     """The printed lines along the rows of inked (H, W), or tilted from them by up to about 7 degrees,
     and those tilted by STEEP to about 11 degrees that only pieces at STEEP_SEED_SHAPE find (`_steep`;
     `_turned_together` chooses among them); `along`, `across`: each pixel's run of ink along its row,
-    its column."""
+    its column; a line found by its shape is at least `shape` times as long as it is thick."""
     covered = np.zeros_like(inked)
     like = inked & (along >= SEED_SHAPE * across)
     crossing = (along >= LINE_SHAPE) & (across >= LINE_SHAPE)  # where another line crosses it, a piece goes on through:
     # graph paper's squares can be smaller than LINE_SHAPE, and so each line's pieces between them
     if crossing.any():
         like |= crossing & _between_along(like, CROSSING)
-    found = _followed_pieces(inked, like, across, covered)
+    found = _followed_pieces(inked, like, across, covered, shape=shape)
     return found, _steep(inked, inked & (along >= STEEP_SEED_SHAPE * across), across, covered)
 
 
@@ -428,12 +431,13 @@ def _between_along(mask: np.ndarray, reach: int) -> np.ndarray:
 
 
 def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray,
-                     steeper: float = 0.0) -> list[Line]:
+                     steeper: float = 0.0, shape: float = LINE_SHAPE) -> list[Line]:
     """The lines that the pieces of `like` (`_pieces`) lie on, each piece not yet `covered` (H, W
-    bool: every found line's band goes into it) followed through inked; pieces fitted to a slope under
-    `steeper` are passed over. Then (not for steeper pieces) a piece whose band lacks paper on both
-    sides (BARE), and the lines a page's evenly spaced ones say are missing (`_missing`), are followed
-    anyway, and kept where they lie as one found does (`_keep_alike`)."""
+    bool: every found line's band goes into it) followed through inked and kept where it is `shape`
+    times as long as it is thick; pieces fitted to a slope under `steeper` are passed over. Then (not
+    for steeper pieces) a piece whose band lacks paper on both sides (BARE), and the lines a page's
+    evenly spaced ones say are missing (`_missing`), are followed anyway, and kept where they lie as
+    one found does (`_keep_alike`)."""
     found: list[Line] = []
     refused: list[tuple[np.ndarray, np.ndarray]] = []
     for ys, xs in _pieces(like):
@@ -441,20 +445,20 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
             continue
         if steeper and abs(np.polyfit(xs, ys, 1)[0]) < steeper:
             continue
-        line = _followed(inked, ys, xs, across)
+        line = _followed(inked, ys, xs, across, shape=shape)
         if line is not None:
             covered[:, line.start: line.stop + 1] |= line.band
             found.append(line)
         else:
             refused.append((ys, xs))
     if not steeper and found:
-        _keep_alike(refused, found, inked, across, covered)
-        _keep_alike(list(_missing(found, inked, across)), found, inked, across, covered, held=HELD, scattered=True)
+        _keep_alike(refused, found, inked, across, covered, shape=shape)
+        _keep_alike(list(_missing(found, inked, across, shape)), found, inked, across, covered, held=HELD, scattered=True, shape=shape)
     return found
 
 
 def _keep_alike(pieces: list[tuple[np.ndarray, np.ndarray]], found: list[Line], inked: np.ndarray, across: np.ndarray,
-                covered: np.ndarray, held: float = 0.0, scattered: bool = False) -> None:
+                covered: np.ndarray, held: float = 0.0, scattered: bool = False, shape: float = LINE_SHAPE) -> None:
     """Each of `pieces` not yet `covered` (a piece of ink: its first pixel; `scattered` pixels along a
     place: any of them) followed without asking for paper on both sides, and its line added to `found`
     (its band to `covered`) where it lies as a found one does (`_alike`) and is ink along at least
@@ -462,28 +466,24 @@ def _keep_alike(pieces: list[tuple[np.ndarray, np.ndarray]], found: list[Line], 
     for ys, xs in pieces:
         if covered[ys, xs].any() if scattered else covered[ys[0], xs[0]]:  # a line followed meanwhile
             continue
-        line = _followed(inked, ys, xs, across, bare=0.0)
+        line = _followed(inked, ys, xs, across, bare=0.0, shape=shape)
         if line is not None and (not held or _held(line, inked) >= held) and any(_alike(line, other) for other in found):
             covered[:, line.start: line.stop + 1] |= line.band
             found.append(line)
 
 
-def _missing(found: list[Line], inked: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _missing(found: list[Line], inked: np.ndarray, across: np.ndarray,
+             shape: float = LINE_SHAPE) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Where a ruled or squared page's lines (along the rows of inked, H x W) that no piece found lie, as
-    pieces to follow: found lines alike (`_alike`), at least GRID of them, evenly spaced (every gap within
-    GRID_SLACK of a whole number of spacings, the least gap, at least GRID_SPACING), give one at each
-    spacing between them and beyond them to the image's edges. A piece is the pixels of ink on such a
-    place (within 2 px) where the ink across it is no thicker than the lines: digits that cover a line
-    in part, or a short line's pieces shorter than LINE_SHAPE (a squared page's columns in a narrow strip)."""
+    pieces to follow: a page's lines among those found (`_grid`) give one at each spacing between them
+    and beyond them to the image's edges. A piece is the pixels of ink on such a place (within 2 px)
+    where the ink across it is no thicker than the lines, spanning `shape` times their thickness:
+    digits that cover a line in part, or a short line's pieces shorter than LINE_SHAPE (a squared
+    page's columns in a narrow strip)."""
     h, w = inked.shape
-    centre = np.array([w / 2])
-    for line in found:  # the first line whose lines alike are a page's
-        alike = sorted((other for other in found if _alike(other, line)), key=lambda other: float(_middle(other, centre)[0]))
-        at = np.array([float(_middle(other, centre)[0]) for other in alike])  # their rows at the middle column
-        if len(alike) >= GRID and (steps := _spacings(np.diff(at))) is not None:
-            break
-    else:
+    if (grid := _grid(found, w)) is None:
         return
+    line, alike, at, steps = grid
     spacing = np.diff(at).sum() / steps.sum()
     places = [a + (b - a) * j / m for a, b, m in zip(at, at[1:], steps) for j in range(1, m)]
     places += list(np.arange(at[0] - spacing, -1, -spacing)) + list(np.arange(at[-1] + spacing, h, spacing))
@@ -499,8 +499,66 @@ def _missing(found: list[Line], inked: np.ndarray, across: np.ndarray) -> Iterat
             if best is None or on.sum() > best[1].sum():
                 best = ys, on
         ys, on = best
-        if on.sum() >= 2 and np.ptp(xs[on]) >= LINE_SHAPE * line.thickness:
+        if on.sum() >= 2 and np.ptp(xs[on]) >= shape * line.thickness:
             yield ys[on], xs[on]
+
+
+def _squares(rows: list[Line], cols: tuple[list[Line], list[Line]], inked: np.ndarray, along: np.ndarray,
+             across: np.ndarray) -> tuple[list[Line], list[Line]]:
+    """A squared page's columns where the crop leaves them too short for LINE_SHAPE (a strip four
+    squares high, its rules blurred as thick as a tenth of a square): where the `rows` found are a
+    page's (`_grid`), the columns are looked for again at SQUARE_SHAPE. Where those are a page's too,
+    at the rows' spacing (squares) and as thick as the rows, each that lies on their grid (within its
+    thickness), runs across all the rows and is at most twice as thick (a stroke along it) is kept
+    beside the lines LINE_SHAPE finds, where none of those lies (not looked for where those leave no
+    place for another: `_whole`). `cols`: `_lines`' (found, steep) of the columns; inked (W, H), the
+    image transposed, and its pixels' runs `along` its columns and `across` them."""
+    if (by_rows := _grid(rows, inked.shape[0])) is None or _whole(cols[0], inked.shape[1]):
+        return cols
+    row, _, at, steps = by_rows
+    found = _lines(inked, along, across, shape=SQUARE_SHAPE)[0]
+    if (by_cols := _grid(found, inked.shape[1])) is None:
+        return cols
+    col, _, places, col_steps = by_cols
+    spacing = np.diff(places).sum() / col_steps.sum()
+    if abs(np.diff(at).sum() / steps.sum() / spacing - 1) > GRID_SLACK or not 2 / 3 <= col.thickness / row.thickness <= 3 / 2:
+        return cols
+    centre = np.array([inked.shape[1] / 2])
+    taken = [(float(_middle(line, centre)[0]), line.thickness) for line in cols[0]]
+
+    def on_the_grid(line: Line) -> bool:
+        x = float(_middle(line, centre)[0])
+        off = abs((x - places[0]) / spacing - round((x - places[0]) / spacing)) * spacing
+        return (off <= col.thickness and line.start <= min(at) - col.thickness and line.stop >= max(at) + col.thickness
+                and line.thickness <= 2 * col.thickness and all(abs(x - y) > (line.thickness + t) / 2 for y, t in taken))
+
+    return cols[0] + [line for line in found if on_the_grid(line)], cols[1]
+
+
+def _whole(found: list[Line], w: int) -> bool:
+    """Whether a page's lines among those found (`_grid`; along the rows of an image W wide) leave no
+    place between them or beyond them to the image's edges where another of them would lie."""
+    if (grid := _grid(found, w)) is None:
+        return False
+    line, _, at, steps = grid
+    spacing = np.diff(at).sum() / steps.sum()
+    return bool((steps == 1).all() and at[0] < spacing + line.thickness and at[-1] > w - 1 - spacing - line.thickness)
+
+
+def _grid(found: list[Line], w: int) -> tuple[Line, list[Line], np.ndarray, np.ndarray] | None:
+    """A ruled or squared page's lines among those found (along the rows of an image W wide): the first
+    found line's lines alike (`_alike`), at least GRID of them, evenly spaced (every gap within
+    GRID_SLACK of a whole number of spacings, the least gap at least GRID_SPACING): (that line; them,
+    top to bottom; their rows at the middle column, a line's found twice once; each gap between those
+    in spacings); None where no found lines are so."""
+    centre = np.array([w / 2])
+    for line in found:
+        alike = sorted((other for other in found if _alike(other, line)), key=lambda other: float(_middle(other, centre)[0]))
+        at = np.array([float(_middle(other, centre)[0]) for other in alike])
+        once = np.concatenate([[True], np.diff(at) >= GRID_SPACING])  # a line followed twice (from a piece beside its band) counts once
+        if once.sum() >= GRID and (steps := _spacings(np.diff(at[once]))) is not None:
+            return line, alike, at[once], steps
+    return None
 
 
 def _spacings(gaps: np.ndarray) -> np.ndarray | None:
@@ -596,10 +654,12 @@ def _pieces(like: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         yield ys + box[0].start, xs + box[1].start
 
 
-def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndarray, bare: float = BARE) -> Line | None:
+def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndarray, bare: float = BARE,
+              shape: float = LINE_SHAPE) -> Line | None:
     """The line that a line-like piece (its pixels' rows and columns) lies on, followed along its
     straight band both ways while ink lies in it; as thick as the ink across its middle (a tilted
-    line's steps are thicker than the piece of each row's longest runs)."""
+    line's steps are thicker than the piece of each row's longest runs); None where it is not `shape`
+    times as long as it is thick, or lacks paper on both sides along `bare` of it."""
     h, w = inked.shape
     slope, at = np.polyfit(xs, ys, 1) if np.ptp(xs) > 0 else (0.0, float(ys.mean()))
     middle = at + slope * np.arange(w)
@@ -611,7 +671,7 @@ def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndar
     for _ in range(2):  # fitted again to the line's own middle, then followed again, over what it reaches
         middle = _refitted(inked, middle, thickness, x0, x1)
         rows, x0, x1 = _along(inked, middle, thickness, int(xs.min()), int(xs.max()))
-    if x1 - x0 + 1 < LINE_SHAPE * thickness:
+    if x1 - x0 + 1 < shape * thickness:
         return None
     rows = rows[:, x0: x1 + 1]
     inside = rows < h

@@ -394,6 +394,8 @@ def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monk
         assert grey.dtype == np.float32 and 0 <= grey.min() < 0.5 < grey.max() <= 1
         if condition.startswith("tilt"):  # turned: the picture grows to hold it
             assert grey.shape[0] > level.shape[0]
+        if condition.endswith("near"):  # photographed closer: enlarged 4-7x, not 3x
+            assert 4 * 44 <= grey.shape[0] <= 7 * 44 and level.shape[0] == 3 * 44
     _, cells = in_cells(digits, labels, rng, 4)
     _, comb = in_cells(digits, labels, rng, 4, comb=True)
     walls = np.arange(5) * CELL
