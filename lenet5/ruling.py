@@ -28,7 +28,9 @@ where a stroke crosses it or rests on it, the stroke is drawn on through it. Und
 hand and dotted lines, too short or broken for a printed line, go last (lenet5/underlines.py).
 All of it is looked for in the ink above the paper's grain (`specks.grain_floor`, from weak pieces
 too small to be a line's): a photo's grain, inking a fifth of the paper faintly, thickens every line
-found through it and covers the paper beside it.
+found through it and covers the paper beside it. A squared page's columns in a strip a few squares
+high, blurred thick, can be shorter than LINE_SHAPE allows; where the rows found across them are a
+page's, columns on their grid, as thick and across all the rows, are kept at SQUARE_SHAPE (`_squares`).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ STROKE_ALONG = 1.5  # ... or, as dark as the line, a column's stretch of it hold
 # pixel's; on held-out amounts on squared paper a 0.8-dark stroke along a rule went with it: composed squares
 # 85.0 -> 91.3% read exactly, lined 89.3 -> 92.7%)
 LINE_SHAPE = 25  # along a printed line, the run of ink is at least this many times the run across it
-SQUARE_SHAPE = 15  # a squared page's columns, where its rows vouch for them, at least this many times (`_squares`)
+SQUARE_SHAPE = 20  # a squared page's columns where its rows vouch for them (`_squares`); a pen's stroke stays under it
 SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many times the run across
 STEEP = 6.0  # degrees: a line tilted more is kept only beside another found line tilted within STEEP_SAME of it
 STEEP_SAME = 2.0  # degrees
@@ -406,19 +408,26 @@ def run_lengths(inked: np.ndarray) -> np.ndarray:
     return out
 
 
-def _lines(inked: np.ndarray, along: np.ndarray, across: np.ndarray, shape: float = LINE_SHAPE) -> tuple[list[Line], list[Line]]:
+def _lines(inked: np.ndarray, along: np.ndarray, across: np.ndarray) -> tuple[list[Line], list[Line]]:
+    """The printed lines along the rows of inked (H, W), or tilted from them by up to about 7 degrees
+    (`_level`), and those tilted by STEEP to about 11 degrees that only pieces at STEEP_SEED_SHAPE find
+    (`_steep`; `_turned_together` chooses among them); `along`, `across`: each pixel's run of ink
+    along its row, its column."""
+    found, covered = _level(inked, along, across)
+    return found, _steep(inked, inked & (along >= STEEP_SEED_SHAPE * across), across, covered)
+
+
+def _level(inked: np.ndarray, along: np.ndarray, across: np.ndarray,
+           shape: float = LINE_SHAPE) -> tuple[list[Line], np.ndarray]:
     """The printed lines along the rows of inked (H, W), or tilted from them by up to about 7 degrees,
-    and those tilted by STEEP to about 11 degrees that only pieces at STEEP_SEED_SHAPE find (`_steep`;
-    `_turned_together` chooses among them); `along`, `across`: each pixel's run of ink along its row,
-    its column; a line found by its shape is at least `shape` times as long as it is thick."""
+    each at least `shape` times as long as it is thick, and the pixels their bands cover (H, W bool)."""
     covered = np.zeros_like(inked)
     like = inked & (along >= SEED_SHAPE * across)
     crossing = (along >= LINE_SHAPE) & (across >= LINE_SHAPE)  # where another line crosses it, a piece goes on through:
     # graph paper's squares can be smaller than LINE_SHAPE, and so each line's pieces between them
     if crossing.any():
         like |= crossing & _between_along(like, CROSSING)
-    found = _followed_pieces(inked, like, across, covered, shape=shape)
-    return found, _steep(inked, inked & (along >= STEEP_SEED_SHAPE * across), across, covered)
+    return _followed_pieces(inked, like, across, covered, shape=shape), covered
 
 
 def _between_along(mask: np.ndarray, reach: int) -> np.ndarray:
@@ -453,7 +462,8 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
             refused.append((ys, xs))
     if not steeper and found:
         _keep_alike(refused, found, inked, across, covered, shape=shape)
-        _keep_alike(list(_missing(found, inked, across, shape)), found, inked, across, covered, held=HELD, scattered=True, shape=shape)
+        _keep_alike(list(_missing(found, inked, across, shape)), found, inked, across, covered,
+                    held=HELD, scattered=True, shape=shape)
     return found
 
 
@@ -508,54 +518,59 @@ def _squares(rows: list[Line], cols: tuple[list[Line], list[Line]], inked: np.nd
     """A squared page's columns where the crop leaves them too short for LINE_SHAPE (a strip four
     squares high, its rules blurred as thick as a tenth of a square): where the `rows` found are a
     page's (`_grid`), the columns are looked for again at SQUARE_SHAPE. Where those are a page's too,
-    at the rows' spacing (squares) and as thick as the rows, each that lies on their grid (within its
-    thickness), runs across all the rows and is at most twice as thick (a stroke along it) is kept
-    beside the lines LINE_SHAPE finds, where none of those lies (not looked for where those leave no
-    place for another: `_whole`). `cols`: `_lines`' (found, steep) of the columns; inked (W, H), the
-    image transposed, and its pixels' runs `along` its columns and `across` them."""
-    if (by_rows := _grid(rows, inked.shape[0])) is None or _whole(cols[0], inked.shape[1]):
+    at the rows' spacing (squares) and as thick as the rows, each that lies on their grid (within the
+    grid's thickness), runs across all the rows (as far as the image goes) and is at most twice as
+    thick (a stroke along it) is kept beside the lines LINE_SHAPE finds, where none of those lies (not
+    looked for where those leave no place for another: `_whole`). `cols`: `_lines`' (found, steep) of
+    the columns; inked (W, H), the image transposed, and its pixels' runs `along` its columns and
+    `across` them."""
+    if (by_rows := _grid(rows, inked.shape[0])) is None or _whole(cols[0], inked.shape):
         return cols
-    row, _, at, steps = by_rows
-    found = _lines(inked, along, across, shape=SQUARE_SHAPE)[0]
+    row, page_rows, at, steps = by_rows
+    found = _level(inked, along, across, shape=SQUARE_SHAPE)[0]
     if (by_cols := _grid(found, inked.shape[1])) is None:
         return cols
     col, _, places, col_steps = by_cols
     spacing = np.diff(places).sum() / col_steps.sum()
-    if abs(np.diff(at).sum() / steps.sum() / spacing - 1) > GRID_SLACK or not 2 / 3 <= col.thickness / row.thickness <= 3 / 2:
+    square = np.diff(at).sum() / steps.sum() / spacing  # the rows' spacing over the columns'
+    if abs(square - 1) > GRID_SLACK or not 2 / 3 <= col.thickness / row.thickness <= 3 / 2:
         return cols
-    centre = np.array([inked.shape[1] / 2])
-    taken = [(float(_middle(line, centre)[0]), line.thickness) for line in cols[0]]
+    centre, last = np.array([inked.shape[1] / 2]), inked.shape[1] - 1
+    taken = [(float(_middle(line, centre)[0]), line.thickness) for line in cols[0] + cols[1]]
 
     def on_the_grid(line: Line) -> bool:
         x = float(_middle(line, centre)[0])
+        top, bottom = (float(_middle(page_row, np.array([x]))[0]) for page_row in (page_rows[0], page_rows[-1]))
         off = abs((x - places[0]) / spacing - round((x - places[0]) / spacing)) * spacing
-        return (off <= col.thickness and line.start <= min(at) - col.thickness and line.stop >= max(at) + col.thickness
-                and line.thickness <= 2 * col.thickness and all(abs(x - y) > (line.thickness + t) / 2 for y, t in taken))
+        return (off <= col.thickness and line.thickness <= 2 * col.thickness
+                and line.start <= max(top - col.thickness, 0) and line.stop >= min(bottom + col.thickness, last)
+                and all(abs(x - y) > (line.thickness + t) / 2 for y, t in taken))
 
     return cols[0] + [line for line in found if on_the_grid(line)], cols[1]
 
 
-def _whole(found: list[Line], w: int) -> bool:
-    """Whether a page's lines among those found (`_grid`; along the rows of an image W wide) leave no
-    place between them or beyond them to the image's edges where another of them would lie."""
-    if (grid := _grid(found, w)) is None:
+def _whole(found: list[Line], shape: tuple[int, int]) -> bool:
+    """Whether a page's lines among those found (`_grid`; along the rows of an image of `shape`, H x W)
+    leave no place between them, or beyond them to the image's edges, where another of them would lie."""
+    if (grid := _grid(found, shape[1])) is None:
         return False
     line, _, at, steps = grid
     spacing = np.diff(at).sum() / steps.sum()
-    return bool((steps == 1).all() and at[0] < spacing + line.thickness and at[-1] > w - 1 - spacing - line.thickness)
+    return bool((steps == 1).all() and at[0] < spacing + line.thickness / 2
+                and at[-1] > shape[0] - 1 - spacing - line.thickness / 2)
 
 
 def _grid(found: list[Line], w: int) -> tuple[Line, list[Line], np.ndarray, np.ndarray] | None:
     """A ruled or squared page's lines among those found (along the rows of an image W wide): the first
-    found line's lines alike (`_alike`), at least GRID of them, evenly spaced (every gap within
-    GRID_SLACK of a whole number of spacings, the least gap at least GRID_SPACING): (that line; them,
-    top to bottom; their rows at the middle column, a line's found twice once; each gap between those
-    in spacings); None where no found lines are so."""
+    found line whose lines alike (`_alike`) are at least GRID, evenly spaced (every gap within GRID_SLACK
+    of a whole number of spacings, the least gap at least GRID_SPACING): (that line; its lines alike,
+    top to bottom; their rows at the middle column, a line found twice counted once; each gap between
+    those in spacings); None where no found lines are so."""
     centre = np.array([w / 2])
     for line in found:
         alike = sorted((other for other in found if _alike(other, line)), key=lambda other: float(_middle(other, centre)[0]))
         at = np.array([float(_middle(other, centre)[0]) for other in alike])
-        once = np.concatenate([[True], np.diff(at) >= GRID_SPACING])  # a line followed twice (from a piece beside its band) counts once
+        once = np.concatenate([[True], np.diff(at) >= GRID_SPACING])  # a line followed twice (a piece beside its band)
         if once.sum() >= GRID and (steps := _spacings(np.diff(at[once]))) is not None:
             return line, alike, at[once], steps
     return None
