@@ -14,6 +14,7 @@ turned, spaced, sized, photographed as the condition says:
     long       7-8 digits; short: 1-2 digits
     small      enlarged 0.8x (digits about 16 px high)
     photo      enlarged 7x in a larger picture, light falling off by about 30% across it, noise, JPEG q70
+    dim        photographed in a dim room: the page lit at 0.3-0.5 of full light, noise
     chalk      light ink on a grey board; pencil: faint grey ink on light grey paper, noise
     jpeg       enlarged 2x, JPEG q25
     cells      each digit in its own cell of a form: printed walls between them, a rule above and below
@@ -51,7 +52,7 @@ from lenet5.read.weights import DEFAULT_READER
 from lenet5.runtime import use_threads
 
 CONDITIONS = ("plain", "touching", "wide", "tilt5", "tilt10", "tilt15", "tilt20", "tilt25", "tilt30", "tilt40",
-              "sizes", "long", "short", "small", "photo", "chalk", "pencil", "jpeg", "cells", "comb",
+              "sizes", "long", "short", "small", "photo", "dim", "chalk", "pencil", "jpeg", "cells", "comb",
               "squares", "lined", "photo-squares", "photo-lined", "photo-squares-near")
 CELL = 34  # px at MNIST's scale: a form's cell, each holding one digit's 28 px field (`in_cells`)
 
@@ -170,6 +171,10 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
         grey = on_paper(ink, 7)
         h, w = grey.shape
         grey = photographed(np.pad(grey, ((h, h), (w // 3, w // 3)), constant_values=1.0), rng)
+    elif condition == "dim":
+        number, ink = compose(digits, labels, rng, length)
+        grey = on_paper(ink, 3) * rng.uniform(0.3, 0.5)
+        grey = grey + rng.normal(0, 0.015, grey.shape)
     elif condition == "chalk":
         number, ink = compose(digits, labels, rng, length)
         paper = on_paper(ink, 3)

@@ -29,6 +29,7 @@ from lenet5.imaging import at_side, border_of, opening, otsu
 SHADOW_SHARE, SHADOW_STEP = 0.1, 0.2  # a border whose two levels each hold this share, this far apart, holds two
 BETWEEN = 0.1  # ... with at most this share of it between them
 INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
+DIM = 0.1  # the paper's own level told from the strokes by which side of it they lie, 2 DIM beyond it (`paper_is_light`)
 STROKES = 0.001  # the least share of an image, beyond a level of its paper, that is strokes rather than noise
 FEW_STROKES = 0.0001  # ... and beyond a broad shadow's light by half (a small digit in a phone's photo covers less than STROKES)
 BROAD = 6  # a window of 1/BROAD of the short side fits in a shadow (`broad_shadow`) all along where it meets the border
@@ -67,7 +68,11 @@ def paper_is_light(grey: np.ndarray) -> bool:
             return bool(darker > lighter)
     if levels is not None and broad_shadow(grey, *levels):
         return True
-    return bool(np.median(border) > 0.5)
+    paper = float(np.median(border))
+    if paper > 0.5:
+        return True
+    darker, lighter = strokes_beyond(grey, paper - DIM, paper + DIM)  # a dim photo's light paper: its strokes lie below it
+    return bool(darker > max(2 * lighter, STROKES))
 
 
 def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, float]:

@@ -185,3 +185,20 @@ def test_a_shadow_over_most_of_the_border_keeps_bold_strokes_whole():
     grey = np.where(xs + ys < 300, grey * 0.5, grey).astype(np.float32)  # the shadow over all but one corner
     ink = ink_map(grey)
     assert (ink[(ring > 31) & (ring < 43)] > 0.5).mean() > 0.98
+
+
+@pytest.mark.parametrize("light", [0.45, 0.3])
+@pytest.mark.parametrize("rule", [False, True])  # a printed rule along the top edge: a third of the border as dark as the ink
+def test_a_dim_photos_paper_darker_than_mid_grey_is_light_where_its_strokes_lie_below_it(light, rule):
+    # a page photographed in a dim room: the border's majority, under 0.5, said the paper was dark and the ink was
+    # what lay around the strokes (people.py's dim light: 20.0% of 300 held-out digits; plain amounts so lit: none of 100)
+    ys, xs = np.mgrid[:200, :200]
+    radius = np.hypot(ys - 100, xs - 100)
+    ring = (radius > 30) & (radius < 38)
+    grey = np.where(ring, 0.2, 1.0) * light + np.random.default_rng(0).normal(0, 0.01, ring.shape)
+    if rule:
+        grey[:4] = 0.2 * light
+    grey = grey.clip(0, 1).astype(np.float32)
+    assert paper_is_light(grey)
+    ink = ink_map(grey)
+    assert (ink[ring] > 0.5).mean() > 0.95 and (ink[60:140, 60:140][~ring[60:140, 60:140]] > 0).mean() < 0.05

@@ -69,6 +69,13 @@ def uneven_light(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(np.clip(image * (0.75 + 0.35 * slope), 0, 255).astype(np.uint8))
 
 
+def dim_light(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Normal strokes photographed in a dim room: the whole page lit at 0.3-0.5 of full light (the
+    paper darker than mid-grey, the ink darker still), the sensor's noise on it."""
+    image = np.asarray(with_margin(enlarged(digit)), np.float32) * rng.uniform(0.3, 0.5)
+    return Image.fromarray(np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8))
+
+
 def hard_shadow(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """Normal strokes on a page half in shadow (a hard edge through the digit) and lit from one side."""
     image = np.asarray(with_margin(enlarged(digit)), np.float32)
@@ -106,6 +113,7 @@ CONDITIONS = [
     Condition("tiny 20x20", tiny_file, "a 20x20 file"),
     Condition("photo", photo, "4000x3000, the digit in a corner, uneven light, noise"),
     Condition("uneven light", uneven_light, "light falling off by up to half across the page"),
+    Condition("dim light", dim_light, "the page lit at 0.3-0.5 of full light, noise"),
     Condition("hard shadow", hard_shadow, "half the page in a hard-edged shadow, light falling off"),
     Condition("jpeg q20", jpeg(20), "JPEG at quality 20"),
     Condition("rotated +15", rotated(15), "turned 15 degrees anticlockwise"),
