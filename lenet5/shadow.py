@@ -29,7 +29,7 @@ from lenet5.imaging import at_side, border_of, opening, otsu
 SHADOW_SHARE, SHADOW_STEP = 0.1, 0.2  # a border whose two levels each hold this share, this far apart, holds two
 BETWEEN = 0.1  # ... with at most this share of it between them
 INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
-DIM = 0.1  # the paper's own level told from the strokes by which side of it they lie, 2 DIM beyond it (`paper_is_light`)
+DIM = 0.1  # a dim photo's paper: strokes 2 DIM below its level, and nothing DIM above it (`dim_paper`)
 STROKES = 0.001  # the least share of an image, beyond a level of its paper, that is strokes rather than noise
 FEW_STROKES = 0.0001  # ... and beyond a broad shadow's light by half (a small digit in a phone's photo covers less than STROKES)
 BROAD = 6  # a window of 1/BROAD of the short side fits in a shadow (`broad_shadow`) all along where it meets the border
@@ -59,7 +59,9 @@ def paper_is_light(grey: np.ndarray) -> bool:
     the image's border, unless the border holds two levels, the darker letting through at least
     INK_ALONG of the lighter's light, and strokes lie beyond one of them only (`strokes_beyond`: a
     shadow across the page: its two levels are both paper, and the ink lies beyond them), or the
-    darker is a shadow told by its breadth (`broad_shadow`: the strokes then darker than both)."""
+    darker is a shadow told by its breadth (`broad_shadow`: the strokes then darker than both). A
+    border darker than mid-grey is still light paper where only darker strokes lie on it (`dim_paper`:
+    a photo taken in dim light)."""
     border = border_of(grey)
     levels = two_levels(border)
     if levels is not None and levels[0] >= INK_ALONG * levels[1]:  # (else the darker level is dark ink on the border)
@@ -69,10 +71,18 @@ def paper_is_light(grey: np.ndarray) -> bool:
     if levels is not None and broad_shadow(grey, *levels):
         return True
     paper = float(np.median(border))
-    if paper > 0.5:
-        return True
-    darker, lighter = strokes_beyond(grey, paper - DIM, paper + DIM)  # a dim photo's light paper: its strokes lie below it
-    return bool(darker > max(2 * lighter, STROKES))
+    return paper > 0.5 or dim_paper(grey, paper)
+
+
+def dim_paper(grey: np.ndarray, paper: float) -> bool:
+    """Whether a page whose border lies at `paper`, no lighter than mid-grey, is light paper photographed
+    in dim light: strokes lie 2 DIM below it (narrow ones, more than STROKES of the picture:
+    `strokes_beyond`) and nothing lies DIM above it (no more than STROKES of the picture, a 3x3
+    median taken: a light stroke, chalk, a digit stored light on dark, a lit patch of paper all say
+    the paper is the dark)."""
+    if (ndimage.median_filter(at_side(grey), 3) > paper + DIM).mean() > STROKES:
+        return False
+    return strokes_beyond(grey, paper - DIM, paper + DIM)[0] > STROKES
 
 
 def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, float]:
