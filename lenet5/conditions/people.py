@@ -100,7 +100,7 @@ def jpeg(quality: int) -> Callable:
     return draw
 
 
-CONDITIONS = [
+CONDITIONS = [  # each draws with the seed of its place here: a new one goes last
     Condition("mnist-like", pen(0), "140x140, MNIST's stroke, a margin"),
     Condition("tight crop", tight_crop, "5x, cropped to the ink"),
     Condition("marker 1.5x", pen(3), "strokes about 1.5x as wide"),
@@ -113,9 +113,9 @@ CONDITIONS = [
     Condition("tiny 20x20", tiny_file, "a 20x20 file"),
     Condition("photo", photo, "4000x3000, the digit in a corner, uneven light, noise"),
     Condition("uneven light", uneven_light, "light falling off by up to half across the page"),
-    Condition("dim light", dim_light, "the page lit at 0.3-0.5 of full light, noise"),
     Condition("hard shadow", hard_shadow, "half the page in a hard-edged shadow, light falling off"),
     Condition("jpeg q20", jpeg(20), "JPEG at quality 20"),
     Condition("rotated +15", rotated(15), "turned 15 degrees anticlockwise"),
     Condition("rotated -15", rotated(-15), "turned 15 degrees clockwise"),
+    Condition("dim light", dim_light, "the page lit at 0.3-0.5 of full light, noise"),
 ]
