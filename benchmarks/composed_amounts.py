@@ -174,7 +174,7 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
     elif condition == "dim":
         number, ink = compose(digits, labels, rng, length)
         grey = on_paper(ink, 3) * rng.uniform(0.3, 0.5)
-        grey = grey + rng.normal(0, 0.015, grey.shape)
+        grey += rng.normal(0, 0.015, grey.shape)
     elif condition == "chalk":
         number, ink = compose(digits, labels, rng, length)
         paper = on_paper(ink, 3)

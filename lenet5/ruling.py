@@ -97,6 +97,19 @@ class Line:
         return self.stop - self.start + 1
 
 
+@dataclass(frozen=True)
+class Grid:
+    """A ruled or squared page's lines among those found (`_grid`)."""
+    first: Line  # the first found line whose lines alike are a page's
+    lines: list[Line]  # its lines alike, top to bottom (a line found twice, both)
+    at: np.ndarray  # their rows at the middle column, a line found twice counted once
+    steps: np.ndarray  # each gap between those, in spacings (int)
+
+    @property
+    def spacing(self) -> float:
+        return float(np.diff(self.at).sum() / self.steps.sum())
+
+
 def without_lines(ink: np.ndarray) -> np.ndarray:
     """Ink [0, 1] (H, W), as `ink_map` gives -> the same without the printed lines in it; the same
     array, untouched, where none is found, or where the lines would leave no digits."""
@@ -493,9 +506,8 @@ def _missing(found: list[Line], inked: np.ndarray, across: np.ndarray,
     h, w = inked.shape
     if (grid := _grid(found, w)) is None:
         return
-    line, alike, at, steps = grid
-    spacing = np.diff(at).sum() / steps.sum()
-    places = [a + (b - a) * j / m for a, b, m in zip(at, at[1:], steps) for j in range(1, m)]
+    line, alike, at, spacing = grid.first, grid.lines, grid.at, grid.spacing
+    places = [a + (b - a) * j / m for a, b, m in zip(at, at[1:], grid.steps) for j in range(1, m)]
     places += list(np.arange(at[0] - spacing, -1, -spacing)) + list(np.arange(at[-1] + spacing, h, spacing))
     slope = float(np.mean([_slope(other) for other in alike]))
     xs = np.arange(min(other.start for other in alike), max(other.stop for other in alike) + 1)
@@ -524,23 +536,21 @@ def _squares(rows: list[Line], cols: tuple[list[Line], list[Line]], inked: np.nd
     looked for where those leave no place for another: `_whole`). `cols`: `_lines`' (found, steep) of
     the columns; inked (W, H), the image transposed, and its pixels' runs `along` its columns and
     `across` them."""
-    if (by_rows := _grid(rows, inked.shape[0])) is None or _whole(cols[0], inked.shape):
+    if (page_rows := _grid(rows, inked.shape[0])) is None or _whole(cols[0], inked.shape):
         return cols
-    row, page_rows, at, steps = by_rows
     found = _level(inked, along, across, shape=SQUARE_SHAPE)[0]
-    if (by_cols := _grid(found, inked.shape[1])) is None:
+    if (page_cols := _grid(found, inked.shape[1])) is None:
         return cols
-    col, _, places, col_steps = by_cols
-    spacing = np.diff(places).sum() / col_steps.sum()
-    square = np.diff(at).sum() / steps.sum() / spacing  # the rows' spacing over the columns'
-    if abs(square - 1) > GRID_SLACK or not 2 / 3 <= col.thickness / row.thickness <= 3 / 2:
+    col, places, spacing = page_cols.first, page_cols.at, page_cols.spacing
+    square, alike = page_rows.spacing / spacing, col.thickness / page_rows.first.thickness  # the rows' to the columns'
+    if abs(square - 1) > GRID_SLACK or not 2 / 3 <= alike <= 3 / 2:
         return cols
     centre, last = np.array([inked.shape[1] / 2]), inked.shape[1] - 1
     taken = [(float(_middle(line, centre)[0]), line.thickness) for line in cols[0] + cols[1]]
 
     def on_the_grid(line: Line) -> bool:
         x = float(_middle(line, centre)[0])
-        top, bottom = (float(_middle(page_row, np.array([x]))[0]) for page_row in (page_rows[0], page_rows[-1]))
+        top, bottom = (float(_middle(row, np.array([x]))[0]) for row in (page_rows.lines[0], page_rows.lines[-1]))
         off = abs((x - places[0]) / spacing - round((x - places[0]) / spacing)) * spacing
         return (off <= col.thickness and line.thickness <= 2 * col.thickness
                 and line.start <= max(top - col.thickness, 0) and line.stop >= min(bottom + col.thickness, last)
@@ -554,25 +564,22 @@ def _whole(found: list[Line], shape: tuple[int, int]) -> bool:
     leave no place between them, or beyond them to the image's edges, where another of them would lie."""
     if (grid := _grid(found, shape[1])) is None:
         return False
-    line, _, at, steps = grid
-    spacing = np.diff(at).sum() / steps.sum()
-    return bool((steps == 1).all() and at[0] < spacing + line.thickness / 2
-                and at[-1] > shape[0] - 1 - spacing - line.thickness / 2)
+    reach = grid.spacing + grid.first.thickness / 2
+    return bool((grid.steps == 1).all() and grid.at[0] < reach and grid.at[-1] > shape[0] - 1 - reach)
 
 
-def _grid(found: list[Line], w: int) -> tuple[Line, list[Line], np.ndarray, np.ndarray] | None:
+def _grid(found: list[Line], w: int) -> Grid | None:
     """A ruled or squared page's lines among those found (along the rows of an image W wide): the first
     found line whose lines alike (`_alike`) are at least GRID, evenly spaced (every gap within GRID_SLACK
-    of a whole number of spacings, the least gap at least GRID_SPACING): (that line; its lines alike,
-    top to bottom; their rows at the middle column, a line found twice counted once; each gap between
-    those in spacings); None where no found lines are so."""
+    of a whole number of spacings, the least gap at least GRID_SPACING), and they; None where no found
+    lines are so."""
     centre = np.array([w / 2])
     for line in found:
         alike = sorted((other for other in found if _alike(other, line)), key=lambda other: float(_middle(other, centre)[0]))
         at = np.array([float(_middle(other, centre)[0]) for other in alike])
         once = np.concatenate([[True], np.diff(at) >= GRID_SPACING])  # a line followed twice (a piece beside its band)
         if once.sum() >= GRID and (steps := _spacings(np.diff(at[once]))) is not None:
-            return line, alike, at[once], steps
+            return Grid(line, alike, at[once], steps)
     return None
 
 

@@ -80,18 +80,27 @@ def dim_paper(grey: np.ndarray, paper: float) -> bool:
     `strokes_beyond`) and nothing lies DIM above it (no more than STROKES of the picture, a 3x3
     median taken: a light stroke, chalk, a digit stored light on dark, a lit patch of paper all say
     the paper is the dark)."""
-    if (ndimage.median_filter(at_side(grey), 3) > paper + DIM).mean() > STROKES:
+    small = smoothed(grey)
+    if (small > paper + DIM).mean() > STROKES:
         return False
-    return strokes_beyond(grey, paper - DIM, paper + DIM)[0] > STROKES
+    return _beyond(small, paper - DIM, paper + DIM)[0] > STROKES
+
+
+def smoothed(image: np.ndarray) -> np.ndarray:
+    """The image at BACKGROUND_SIDE with a 3x3 median taken: lone pixels of grain and noise are not strokes."""
+    return ndimage.median_filter(at_side(image), 3)
 
 
 def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, float]:
     """The shares of `image` that are strokes below `low` and above `high` by half the step between
-    them: pixels that far beyond, in the image at BACKGROUND_SIDE with a 3x3 median taken (lone
-    pixels of grain and noise are not strokes), and narrower than an eighth of its side (light that
-    varies across broad paper is not either); 0 on a side where such narrow pixels are not the most
-    of what lies beyond."""
-    small = ndimage.median_filter(at_side(image), 3)
+    them: pixels that far beyond, in the image `smoothed`, and narrower than an eighth of its side
+    (light that varies across broad paper is not strokes either); 0 on a side where such narrow pixels
+    are not the most of what lies beyond."""
+    return _beyond(smoothed(image), low, high)
+
+
+def _beyond(small: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    """`strokes_beyond` on the image already `smoothed`."""
     margin, window = (high - low) / 2, max(3, min(small.shape) // 8 | 1)
     return narrow_share(small < low - margin, window), narrow_share(small > high + margin, window)
 
@@ -114,7 +123,7 @@ def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
     blurred edges (module docstring)."""
     if low < DEEPEST * high:
         return False
-    small = ndimage.median_filter(at_side(grey), 3)  # lone pixels of noise are not strokes
+    small = smoothed(grey)
     dark = small < (low + high) / 2
     window = max(3, min(small.shape) // BROAD | 1)
     broad = opening(dark.astype(np.uint8), window).astype(bool)
