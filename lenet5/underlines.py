@@ -1,6 +1,6 @@
 """Lines under the digits that are not printed lines: an underline drawn by hand, a dotted line.
 
-`lenet5/ruling.py` finds a printed line by its shape, straight and at least 25 times as long as it
+`lenet5/ruling/` finds a printed line by its shape, straight and at least 25 times as long as it
 is thick. A pen's underline under one digit is too short and thick for that, and a dotted line is
 no line of ink at all. Each is told by where it lies and what it is made of: a piece of ink apart
 from the digits, wholly below them, wider than they are and flat; or a row of like specks, evenly

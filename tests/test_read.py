@@ -118,7 +118,7 @@ def test_the_shipped_readers_read_amounts_of_unseen_test_digits(test_amounts, na
 @pytest.mark.mnist
 @pytest.mark.parametrize("pen", ["ruled", "underlined", "in a box", "circled", "on a desk", "askew"])
 def test_amounts_on_printed_lines_read_as_the_same_amounts_without(test_amounts, tmp_path, pen):
-    # before lenet5/ruling.py (benchmarks/amounts.py, 1,000 amounts): ruled 91.6%, underlined 90.8%, plain 93.3%;
+    # before lenet5/ruling/ (benchmarks/amounts.py, 1,000 amounts): ruled 91.6%, underlined 90.8%, plain 93.3%;
     # before lenet5/page.py and circles.py: circled 0.0%, on a desk 0.0%; before lenet5/read/line.py turned steep lines upright: askew (20 degrees) 11 of 40 where plain read 32
     from lenet5.conditions import LINE_CONDITIONS
 

@@ -1,4 +1,4 @@
-"""Printed lines among the digits (lenet5/ruling.py): found, taken out, and strokes left whole."""
+"""Printed lines among the digits (lenet5/ruling/): found, taken out, and strokes left whole."""
 
 import io
 
@@ -108,7 +108,7 @@ def test_a_digit_on_graph_paper_reads_as_on_plain_paper():
     squared[5::28] = np.minimum(squared[5::28], 140 / 255)  # dark squares every 28 px, as the border crosses them too
     squared[:, 9::28] = np.minimum(squared[:, 9::28], 140 / 255)
     a, b = grey_to_digit(plain).float(), grey_to_digit(squared).float()
-    assert (a - b).abs().mean() < 4, (a - b).abs().mean()  # of 255; the squares left in (before lenet5/ruling.py): 32
+    assert (a - b).abs().mean() < 4, (a - b).abs().mean()  # of 255; the squares left in (before lenet5/ruling/): 32
 
 
 def test_rules_crossing_the_border_are_paper_not_light_falling_off():
@@ -179,7 +179,7 @@ def test_a_box_photographed_7_to_10_degrees_askew_goes(degrees):
 @pytest.mark.parametrize("degrees", [-9, 8, 9])
 def test_a_tight_box_photographed_turned_goes_side_and_all(degrees):
     # a tight box's sides, turned with the page, are about as long as the 1 in it is high turned with it:
-    # measured along the sides' own tilt they are the longer (`_longer`); measured by rows, one stayed
+    # measured along the sides' own tilt they are the longer (`taking_out.longer`); measured by rows, one stayed
     # (about 430 px) and, in a photographed form, a 1 in such a box was read as a 0
     digit = np.zeros((200, 200), np.float32)
     stroke(digit, (42, 116), (158, 84), 8)  # a 1 leaning right, from corner to corner
@@ -195,7 +195,7 @@ def test_a_tight_box_photographed_turned_goes_side_and_all(degrees):
 @pytest.mark.parametrize("degrees", [-9, -8, 8])
 def test_an_amounts_box_photographed_turned_loses_its_short_sides_too(degrees):
     # the short sides (76 px, 3 thick: too short to be lines themselves) are found between the long sides'
-    # ends (`_side`); turned, those ends lie square to each other, not in one column: looked for in one
+    # ends (`boxes.side_between`); turned, those ends lie square to each other, not in one column: looked for in one
     # column, the short sides stayed (about 600 px), two strokes beside the digits
     digits = np.zeros((120, 320), np.float32)
     for k in range(5):  # five 1s, 50 px high
@@ -228,7 +228,7 @@ def test_a_stroke_leaning_7_to_11_degrees_alone_is_the_digits(degrees):
 def test_slanted_writing_is_no_page_turned(degrees):
     # from a review of 58ecd5a: a 1 and a 7 slanted alike, their stems leaning together, were taken for two
     # lines turned together and erased (0.08 of the ink kept); a page turned tilts its rows with its
-    # columns, slanted writing leans its columns only (`_turned_together`)
+    # columns, slanted writing leans its columns only (`lines.turned_together`)
     ink = np.zeros((240, 330), np.float32)
     lean = np.tan(np.radians(degrees)) * 90
     stroke(ink, (30, 80 + lean), (210, 80 - lean), 3)  # the 1: a stem 180 px long, 3 px thick, and its flag
@@ -254,7 +254,7 @@ def test_rules_tilted_9_degrees_dashed_in_part_go():
 
 
 def test_the_walls_between_a_forms_cells_go_and_the_digits_in_them_stay():
-    # before _walls: a wall under LINE_SHAPE times as long as it is thick stayed, a 1 to the readers (amounts
+    # before `boxes.walls`: a wall under LINE_SHAPE times as long as it is thick stayed, a 1 to the readers (amounts
     # in cells read 0.0%)
     cell, count, thick = 120, 4, 7
     digits = np.zeros((200, cell * count), np.float32)
@@ -542,7 +542,7 @@ def test_a_squared_pages_columns_go_where_the_crop_leaves_them_short(scale, heig
     # photographed at 5x, a strip 4.4 squares high: its columns, 220 px long, are blurred 9 px thick and so
     # shorter than LINE_SHAPE; none was found and 0.89 of their ink stayed (4x: 0.13, some found; 3x, 4.1
     # squares high: 0.79), and held-out amounts so photographed read 0.0% (4x: 63.0%; 200, a one-off
-    # probe); the rows, found, now vouch for them (`_squares`)
+    # probe); the rows, found, now vouch for them (`squared.squares`)
     grey, digits, columns = squared_photo(0, scale, height)
     out = inked(grey)
     away = columns & ~ndimage.binary_dilation(digits, iterations=2 * scale)
@@ -554,7 +554,7 @@ def test_a_squared_pages_columns_go_where_the_crop_leaves_them_short(scale, heig
 def test_thin_ones_at_the_rules_spacing_are_no_squared_pages_columns(scale):
     # from a review: on lined paper, 1s a pixel wide as tall as a tight crop, written one rule's spacing
     # apart, are as thick as the rules, evenly spaced at their spacing and cross them all: at SQUARE_SHAPE 15
-    # `_squares` took all four for a squared page's columns (none of their ink kept at 3x); at 20 a pen's
+    # `squared.squares` took all four for a squared page's columns (none of their ink kept at 3x); at 20 a pen's
     # straightest stroke stays under it
     ink = np.zeros((30, 140), np.float32)
     for k in range(4):
