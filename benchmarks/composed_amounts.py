@@ -26,6 +26,10 @@ turned, spaced, sized, photographed as the condition says:
                at 3x rather than 7x, and without its margin)
     photo-squares-near
                squares photographed closer: enlarged 4-7x (drawn for each amount), then as photo-squares
+    photo-squares-edge
+               photo-squares cropped along a line: a rule on the picture's first or last row
+    dim-photo  plain, photographed as `photo` is (at 3x, without its margin) in a dim room: the page
+               lit at 0.45-0.65 of full light before the light falls off across it
 
 Prints, per condition: the share read exactly, the share kept at the reader's threshold for 0.5%
 errors (chosen on its held-out amounts) and the errors among those, images with no digits found,
@@ -53,7 +57,8 @@ from lenet5.runtime import use_threads
 
 CONDITIONS = ("plain", "touching", "wide", "tilt5", "tilt10", "tilt15", "tilt20", "tilt25", "tilt30", "tilt40",
               "sizes", "long", "short", "small", "photo", "dim", "chalk", "pencil", "jpeg", "cells", "comb",
-              "squares", "lined", "photo-squares", "photo-lined", "photo-squares-near")
+              "squares", "lined", "photo-squares", "photo-lined", "photo-squares-near",
+              "photo-squares-edge", "dim-photo")
 CELL = 34  # px at MNIST's scale: a form's cell, each holding one digit's 28 px field (`in_cells`)
 
 
@@ -99,15 +104,22 @@ def in_cells(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, l
     return "".join(str(labels[i]) for i in chosen), ink
 
 
-def ruled(ink: np.ndarray, rng: np.random.Generator, spacing: int, columns: bool) -> np.ndarray:
+def ruled(ink: np.ndarray, rng: np.random.Generator, spacing: int, columns: bool, edge: bool = False) -> np.ndarray:
     """The ink on paper ruled every `spacing` px (and squared, with `columns`): 1 px lines at a random
     offset, 0.8 of the ink's darkness, none within 2 px of the picture's edge (a crop seldom runs along
-    a line)."""
+    a line), or, with `edge`, a rule on the first or the last row (cropped along it)."""
     out = ink.copy()
     for axis in (0, 1) if columns else (0,):
         size = ink.shape[axis]
-        at = np.arange(int(rng.integers(0, spacing)), size, spacing)
-        at = at[(at >= 2) & (at <= size - 3)]
+        first = int(rng.integers(0, spacing))
+        cropped_along = edge and axis == 0
+        if cropped_along:
+            first = 0 if rng.random() < 0.5 else (size - 1) % spacing
+        at = np.arange(first, size, spacing)
+        kept = (at >= 2) & (at <= size - 3)
+        if cropped_along:
+            kept |= (at == 0) | (at == size - 1)
+        at = at[kept]
         lines = out[at, :] if axis == 0 else out[:, at]
         lines = np.maximum(lines, 0.8)
         if axis == 0:
@@ -186,10 +198,13 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
     elif condition in ("cells", "comb"):
         number, ink = in_cells(digits, labels, rng, length, comb=condition == "comb")
         grey = on_paper(ink, 3)
-    elif condition in ("squares", "lined", "photo-squares", "photo-lined", "photo-squares-near"):
+    elif condition == "dim-photo":
+        number, ink = compose(digits, labels, rng, length)
+        grey = photographed(on_paper(ink, 3) * rng.uniform(0.45, 0.65), rng)
+    elif condition in ("squares", "lined", "photo-squares", "photo-lined", "photo-squares-near", "photo-squares-edge"):
         number, ink = compose(digits, labels, rng, length)
         squares = "squares" in condition
-        grey = on_paper(ruled(ink, rng, 10 if squares else 12, columns=squares),
+        grey = on_paper(ruled(ink, rng, 10 if squares else 12, columns=squares, edge=condition.endswith("edge")),
                         float(rng.uniform(4, 7)) if condition.endswith("near") else 3)
         if condition.startswith("photo"):
             grey = photographed(grey, rng)

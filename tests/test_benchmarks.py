@@ -391,13 +391,17 @@ def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monk
         number, grey = amount(condition, digits, labels, np.random.default_rng(1))
         lengths = {"long": (7, 8), "short": (1, 2)}.get(condition, (3, 6))
         assert lengths[0] <= len(number) <= lengths[1] and set(number) <= set("0123456789")
-        assert grey.dtype == np.float32 and 0 <= grey.min() < 0.5 and (0.5 < grey.max() <= 1 or condition == "dim")
+        assert grey.dtype == np.float32 and 0 <= grey.min() < 0.5 and (0.5 < grey.max() <= 1 or condition.startswith("dim"))
         if condition.startswith("tilt"):  # turned: the picture grows to hold it
             assert grey.shape[0] > level.shape[0]
         if condition.endswith("near"):  # photographed closer: enlarged 4-7x, not 3x
             assert 4 * 44 <= grey.shape[0] <= 7 * 44 and level.shape[0] == 3 * 44
-        if condition == "dim":  # the paper darker than mid-grey, the ink darker still
+        if condition.startswith("dim"):  # the paper darker than mid-grey, the ink darker still
             assert np.median(grey) < 0.5 and grey.min() < 0.3 * np.median(grey)
+        if condition == "dim-photo":  # and the light falling off across it
+            assert np.median(grey[:, :30]) > np.median(grey[:, -30:]) + 0.05
+        if condition.endswith("edge"):  # cropped along a rule: the first or the last row darker than the paper beside it
+            assert min(grey[0].mean() - grey[6].mean(), grey[-1].mean() - grey[-7].mean()) < -0.1
     _, cells = in_cells(digits, labels, rng, 4)
     _, comb = in_cells(digits, labels, rng, 4, comb=True)
     walls = np.arange(5) * CELL
@@ -408,6 +412,10 @@ def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monk
     rows, cols = np.nonzero(squared.min(axis=1))[0], np.nonzero(squared.min(axis=0))[0]
     assert (np.diff(rows) == 10).all() and (np.diff(cols) == 10).all() and squared.max() == 0.8
     assert rows.min() >= 2 and rows.max() <= 41 and cols.min() >= 2 and cols.max() <= 97
+    for seed in range(6):  # cropped along a rule: one on the first or the last row, the columns as before
+        edged = ruled(np.zeros((44, 100), np.float32), np.random.default_rng(seed), 10, columns=True, edge=True)
+        rows, cols = np.nonzero(edged.min(axis=1))[0], np.nonzero(edged.min(axis=0))[0]
+        assert (rows.min() == 0 or rows.max() == 43) and (np.diff(rows) == 10).all() and cols.min() >= 2
     lined = ruled(np.zeros((44, 100), np.float32), rng, 12, columns=False)
     assert (np.diff(np.nonzero(lined.min(axis=1))[0]) == 12).all() and not lined.min(axis=0).any()
     with pytest.raises(ValueError, match="no condition"):

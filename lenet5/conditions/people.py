@@ -61,18 +61,34 @@ def photo(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
 
 def uneven_light(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """Normal strokes on a page lit from one corner: the paper's level falls by up to half across it."""
-    image = np.asarray(with_margin(enlarged(digit)), np.float32)
+    return Image.fromarray(np.clip(_lit_from_a_corner(with_margin(enlarged(digit)), rng), 0, 255).astype(np.uint8))
+
+
+def _lit_from_a_corner(page: Image.Image, rng: np.random.Generator) -> np.ndarray:
+    """The page (grey levels, float32) lit from a corner drawn at random: its light falls by up to half across it."""
+    image = np.asarray(page, np.float32)
     h, w = image.shape
     ys, xs = np.ogrid[:h, :w]
     a = rng.uniform(0, 2 * np.pi)
     slope = (np.cos(a) * (xs / w - 0.5) + np.sin(a) * (ys / h - 0.5))  # in [-0.7, 0.7]
-    return Image.fromarray(np.clip(image * (0.75 + 0.35 * slope), 0, 255).astype(np.uint8))
+    return image * (0.75 + 0.35 * slope)
 
 
 def dim_light(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """Normal strokes photographed in a dim room: the whole page lit at 0.3-0.5 of full light (the
     paper darker than mid-grey, the ink darker still), the sensor's noise on it."""
-    image = np.asarray(with_margin(enlarged(digit)), np.float32) * rng.uniform(0.3, 0.5)
+    return _dimmed(np.asarray(with_margin(enlarged(digit)), np.float32), rng)
+
+
+def dim_uneven_light(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """`dim_light` on a page lit from one corner (`uneven_light`): the paper darker than mid-grey, and
+    lighter by up to twice from one side to the other."""
+    return _dimmed(_lit_from_a_corner(with_margin(enlarged(digit)), rng), rng)
+
+
+def _dimmed(image: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Grey levels lit at 0.3-0.5 of the light, the sensor's noise on them."""
+    image = image * rng.uniform(0.3, 0.5)
     return Image.fromarray(np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8))
 
 
@@ -118,4 +134,5 @@ CONDITIONS = [  # each draws with the seed of its place here: a new one goes las
     Condition("rotated +15", rotated(15), "turned 15 degrees anticlockwise"),
     Condition("rotated -15", rotated(-15), "turned 15 degrees clockwise"),
     Condition("dim light", dim_light, "the page lit at 0.3-0.5 of full light, noise"),
+    Condition("dim, uneven light", dim_uneven_light, "dim light, the light falling off by up to half across the page"),
 ]
