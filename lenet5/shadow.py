@@ -30,6 +30,8 @@ SHADOW_SHARE, SHADOW_STEP = 0.1, 0.2  # a border whose two levels each hold this
 BETWEEN = 0.1  # ... with at most this share of it between them
 INK_ALONG = 0.35  # light under this share of the paper's, along the border, is ink, not a shadow
 DIM = 0.1  # a dim photo's paper: strokes 2 DIM below its level, and nothing DIM above it (`dim_paper`)
+LEVEL_BLOCKS, LEVEL_SHARE = 2, 80  # the paper's level part by part (`paper_around`): this percentile of blocks
+#                                   1/LEVEL_BLOCKS of the short side
 STROKES = 0.001  # the least share of an image, beyond a level of its paper, that is strokes rather than noise
 FEW_STROKES = 0.0001  # ... and beyond a broad shadow's light by half (a small digit in a phone's photo covers less than STROKES)
 BROAD = 6  # a window of 1/BROAD of the short side fits in a shadow (`broad_shadow`) all along where it meets the border
@@ -75,15 +77,34 @@ def paper_is_light(grey: np.ndarray) -> bool:
 
 
 def dim_paper(grey: np.ndarray, paper: float) -> bool:
-    """Whether a page whose border lies at `paper`, no lighter than mid-grey, is light paper photographed
-    in dim light: strokes lie 2 DIM below it (narrow ones, more than STROKES of the picture:
-    `strokes_beyond`) and nothing lies DIM above it (no more than STROKES of the picture, a 3x3
-    median taken: a light stroke, chalk, a digit stored light on dark, a lit patch of paper all say
-    the paper is the dark)."""
+    """Whether a page whose border lies at `paper`, no lighter than mid-grey, is light paper
+    photographed in dim light: in the picture `smoothed`, strokes lie 2 DIM below the paper's level
+    (narrow ones, more than STROKES of the picture) and nothing lies DIM above it (no more than
+    STROKES of the picture: a light stroke, chalk, a digit stored light on dark say the paper is the
+    dark; where light strokes cover most of the picture's quarters, only their breadth does). The
+    level is the border's, or, where it is higher, the paper's around that part of the picture
+    (`paper_around`): a dim room's light falls off across the page, and a rule along the crop's edge
+    darkens the border."""
     small = smoothed(grey)
-    if (small > paper + DIM).mean() > STROKES:
+    level = np.maximum(paper_around(small), paper)
+    if (small > level + DIM).mean() > STROKES:
         return False
-    return _beyond(small, paper - DIM, paper + DIM)[0] > STROKES
+    return narrow_share(small < level - 2 * DIM, stroke_window(small)) > STROKES
+
+
+def paper_around(small: np.ndarray) -> np.ndarray:
+    """The level of light paper over `small`, part by part: the LEVEL_SHARE percentile of each block
+    1/LEVEL_BLOCKS of its short side (dark strokes cover less than that share of a block), taken at
+    the block's middle and interpolated between the middles (held beyond the outer ones). Coarse: a
+    shadow's edge is smeared across a block, which is why `dim_paper` keeps the border's level as
+    the least."""
+    h, w = small.shape
+    side = max(1, min(h, w) // LEVEL_BLOCKS)
+    ys, xs = np.linspace(0, h, h // side + 1).astype(int), np.linspace(0, w, w // side + 1).astype(int)
+    blocks = np.array([[np.percentile(small[y0:y1, x0:x1], LEVEL_SHARE) for x0, x1 in zip(xs[:-1], xs[1:])]
+                       for y0, y1 in zip(ys[:-1], ys[1:])], np.float32)
+    across = np.array([np.interp(np.arange(w), (xs[:-1] + xs[1:]) / 2, row) for row in blocks])
+    return np.array([np.interp(np.arange(h), (ys[:-1] + ys[1:]) / 2, column) for column in across.T], np.float32).T
 
 
 def smoothed(image: np.ndarray) -> np.ndarray:
@@ -96,13 +117,14 @@ def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, f
     them: pixels that far beyond, in the image `smoothed`, and narrower than an eighth of its side
     (light that varies across broad paper is not strokes either); 0 on a side where such narrow pixels
     are not the most of what lies beyond."""
-    return _beyond(smoothed(image), low, high)
-
-
-def _beyond(small: np.ndarray, low: float, high: float) -> tuple[float, float]:
-    """`strokes_beyond` on the image already `smoothed`."""
-    margin, window = (high - low) / 2, max(3, min(small.shape) // 8 | 1)
+    small = smoothed(image)
+    margin, window = (high - low) / 2, stroke_window(small)
     return narrow_share(small < low - margin, window), narrow_share(small > high + margin, window)
+
+
+def stroke_window(small: np.ndarray) -> int:
+    """A window an eighth of `small`'s short side (odd, at least 3): strokes are narrower, broad light is not."""
+    return max(3, min(small.shape) // 8 | 1)
 
 
 def narrow_share(beyond: np.ndarray, window: int) -> float:

@@ -204,6 +204,39 @@ def test_a_dim_photos_paper_darker_than_mid_grey_is_light_where_its_strokes_lie_
     assert (ink[ring] > 0.5).mean() > 0.95 and (ink[60:140, 60:140][~ring[60:140, 60:140]] > 0).mean() < 0.05
 
 
+@pytest.mark.parametrize("rule", [False, True])  # the rule darkens the border further; alone, with even light, it was no trouble
+def test_a_dim_photos_paper_lit_unevenly_is_light_where_its_strokes_lie_below_it_there(rule):
+    # the light falling off across a dim page, its lit side lay DIM above the border's median, and the page was taken for
+    # dark paper (taken for light: held-out digits in people.py's dim, uneven light 69 of 100; composed amounts so
+    # photographed 49 of 100; photographed squares cropped along a rule 8 of 100); the paper's level is now read part by part
+    ys, xs = np.mgrid[:200, :300]
+    radius = np.hypot(ys - 100, xs - 150)
+    ring = (radius > 30) & (radius < 38)
+    light = 0.4 * (1.3 - 0.6 * xs / 300)  # 0.52 on the left, 0.28 on the right
+    grey = np.where(ring, 0.2, 1.0) * light + np.random.default_rng(0).normal(0, 0.01, ring.shape)
+    if rule:
+        grey[:4] = 0.2 * light[:4]
+    grey = grey.clip(0, 1).astype(np.float32)
+    assert paper_is_light(grey)
+    ink = ink_map(grey)
+    inside = (radius < 25) | ((radius > 43) & (radius < 60))
+    assert (ink[ring] > 0.5).mean() > 0.95 and (ink[inside] > 0).mean() < 0.05
+
+
+def test_a_dim_page_with_a_shallow_shadow_over_part_of_it_is_light():
+    # from a review: a shadow whose step (under two_levels' 0.2) left it to `dim_paper`, over more than 80% of the
+    # paper-level blocks beside it, pulled the level, interpolated across its edge, under the lit paper by more than DIM,
+    # and the page was taken for dark paper (a dim page's curved shadow: 50 -> 41 of 50 taken for light); the border's
+    # level is the least the paper's level is taken to be
+    ys, xs = np.mgrid[:240, :240]
+    radius = np.hypot(ys - 120, xs - 100)
+    ring = (radius > 40) & (radius < 48)
+    light = np.where(xs < 130, 0.36, 0.17)  # a step of 0.19: the border holds no two levels for a shadow
+    grey = (np.where(ring, 0.33, 1.0) * light + np.random.default_rng(0).normal(0, 0.01, ring.shape)).clip(0, 1).astype(np.float32)
+    assert paper_is_light(grey)
+    assert (ink_map(grey)[ring] > 0.5).mean() > 0.9  # (the shadow itself, under 0.2 below the lit paper, is not all taken out)
+
+
 def light_seven(size: int, width: int, paper: float, ink: float) -> np.ndarray:
     """A light 7 `width` px wide on a darker board, `size` px square (grey [0, 1])."""
     ys, xs = np.mgrid[:size, :size]
@@ -213,7 +246,7 @@ def light_seven(size: int, width: int, paper: float, ink: float) -> np.ndarray:
     return np.where(bar | stem, ink, paper).astype(np.float32)
 
 
-@pytest.mark.parametrize("case", ["small, a dark speck", "faint chalk, a dark scratch", "in a dark frame"])
+@pytest.mark.parametrize("case", ["small, a dark speck", "faint chalk, a dark scratch", "in a dark frame", "a dim board lit unevenly"])
 def test_light_strokes_on_a_dark_board_with_dark_marks_keep_its_polarity(case):
     # from a review: where dark marks lay beside light strokes that were bold (a 28 px picture's strokes are no
     # narrower than its window) or faint (less than 2 DIM above the board), the dark marks alone were strokes
@@ -225,6 +258,9 @@ def test_light_strokes_on_a_dark_board_with_dark_marks_keep_its_polarity(case):
     elif case == "faint chalk, a dark scratch":
         grey = light_seven(200, 8, 0.35, 0.52)
         grey[170:173, 20:100] = 0.1
+    elif case == "a dim board lit unevenly":  # the board's level read around each place: the chalk lies above it
+        grey = light_seven(200, 8, 0.1, 0.35) * (1.3 - 0.6 * np.mgrid[:200, :200][1] / 200)
+        grey[170:173, 20:100] = 0.02
     else:
         grey = light_seven(100, 4, 0.35, 0.9)
         for side in (slice(6, 9), slice(91, 94)):
