@@ -30,6 +30,8 @@ turned, spaced, sized, photographed as the condition says:
                photo-squares cropped along a line: a rule on the picture's first or last row
     dim-photo  plain, photographed as `photo` is (at 3x, without its margin) in a dim room: the page
                lit at 0.45-0.65 of full light before the light falls off across it
+    squares-turned
+               squares, photographed turned 3-10 degrees either way (drawn for each amount)
 
 Prints, per condition: the share read exactly, the share kept at the reader's threshold for 0.5%
 errors (chosen on its held-out amounts) and the errors among those, images with no digits found,
@@ -58,7 +60,7 @@ from lenet5.runtime import use_threads
 CONDITIONS = ("plain", "touching", "wide", "tilt5", "tilt10", "tilt15", "tilt20", "tilt25", "tilt30", "tilt40",
               "sizes", "long", "short", "small", "photo", "dim", "chalk", "pencil", "jpeg", "cells", "comb",
               "squares", "lined", "photo-squares", "photo-lined", "photo-squares-near",
-              "photo-squares-edge", "dim-photo")
+              "photo-squares-edge", "dim-photo", "squares-turned")
 CELL = 34  # px at MNIST's scale: a form's cell, each holding one digit's 28 px field (`in_cells`)
 
 
@@ -201,13 +203,16 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
     elif condition == "dim-photo":
         number, ink = compose(digits, labels, rng, length)
         grey = photographed(on_paper(ink, 3) * rng.uniform(0.45, 0.65), rng)
-    elif condition in ("squares", "lined", "photo-squares", "photo-lined", "photo-squares-near", "photo-squares-edge"):
+    elif condition in ("squares", "lined", "photo-squares", "photo-lined", "photo-squares-near", "photo-squares-edge",
+                       "squares-turned"):
         number, ink = compose(digits, labels, rng, length)
         squares = "squares" in condition
         grey = on_paper(ruled(ink, rng, 10 if squares else 12, columns=squares, edge=condition.endswith("edge")),
                         float(rng.uniform(4, 7)) if condition.endswith("near") else 3)
         if condition.startswith("photo"):
             grey = photographed(grey, rng)
+        if condition.endswith("turned"):
+            grey = turned(grey, float(rng.uniform(3, 10)) * rng.choice([-1, 1]))
     elif condition == "jpeg":
         number, ink = compose(digits, labels, rng, length)
         grey = jpeg(on_paper(ink, 2), 25)

@@ -26,6 +26,8 @@ STEEP_SEED_SHAPE = 5  # pieces of lines tilted up to about 11 degrees (between w
 CROSSING = 4  # px: where another line crosses a line, a pixel joins the line's pieces that lie within this of it along
 # the row on both sides
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
+STEEP_PIECE = 12  # px: a steep line's least piece: a squared page turned 6-11 degrees breaks each line into pieces a
+# square long less the crossings, under LINE_SHAPE (about 20 px at 3x); a piece is followed on through the crossings
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 
 
@@ -64,13 +66,13 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
                      steeper: float = 0.0, shape: float = LINE_SHAPE) -> list[Line]:
     """The lines that the pieces of `like` (`_pieces`) lie on, each piece not yet `covered` (H, W
     bool: every found line's band goes into it) followed through inked and kept where it is `shape`
-    times as long as it is thick; pieces fitted to a slope under `steeper` are passed over. Then (not
-    for steeper pieces) a piece whose band lacks paper on both sides (BARE), and the lines a page's
-    evenly spaced ones say are missing (`missing`), are followed anyway, and kept where they lie as
-    one found does (`_keep_alike`)."""
+    times as long as it is thick; pieces fitted to a slope under `steeper` are passed over (and, for
+    steeper ones, pieces from STEEP_PIECE long are followed). Then a piece whose band lacks paper on
+    both sides (BARE), and the lines a page's evenly spaced ones say are missing (`missing`), are
+    followed anyway, and kept where they lie as one found does (`_keep_alike`)."""
     found: list[Line] = []
     refused: list[tuple[np.ndarray, np.ndarray]] = []
-    for ys, xs in _pieces(like):
+    for ys, xs in _pieces(like, STEEP_PIECE if steeper else LINE_SHAPE):
         if covered[ys[0], xs[0]]:  # a piece of a line already followed
             continue
         if steeper and abs(np.polyfit(xs, ys, 1)[0]) < steeper:
@@ -81,7 +83,7 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
             found.append(line)
         else:
             refused.append((ys, xs))
-    if not steeper and found:
+    if found:
         _keep_alike(refused, found, inked, across, covered, shape=shape)
         _keep_alike(list(missing(found, inked, across, shape)), found, inked, across, covered,
                     held=HELD, scattered=True, shape=shape)
@@ -157,16 +159,16 @@ def _bridged(mask: np.ndarray) -> np.ndarray:
     return ndimage.binary_closing(np.pad(mask, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | mask
 
 
-def _pieces(like: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _pieces(like: np.ndarray, least: float = LINE_SHAPE) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The line-like pieces of ink (H, W), each as its pixels' rows and columns: `like` holds the
     pixels whose run of ink along the row is at least so many times the run across it (at SEED_SHAPE a
     line tilted by up to about 7 degrees is so in every pixel; at STEEP_SEED_SHAPE, up to about 11), in
-    pieces at least LINE_SHAPE long (shorter ones are specks)."""
-    if max(map(len, runs_of(like.any(axis=0))), default=0) < LINE_SHAPE:  # a piece spans unbroken columns, each holding some of it
+    pieces at least `least` columns long (shorter ones are specks)."""
+    if max(map(len, runs_of(like.any(axis=0))), default=0) < least:  # a piece spans unbroken columns, each holding some of it
         return
     labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))
     for k, box in enumerate(ndimage.find_objects(labels), start=1):
-        if box[1].stop - box[1].start < LINE_SHAPE:
+        if box[1].stop - box[1].start < least:
             continue
         ys, xs = np.nonzero(labels[box] == k)
         yield ys + box[0].start, xs + box[1].start
