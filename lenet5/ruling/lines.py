@@ -28,6 +28,7 @@ CROSSING = 4  # px: where another line crosses a line, a pixel joins the line's 
 GAP = 2  # a line followed along its band may be broken for this many pixels (a scan's dropouts)
 STEEP_PIECE = 12  # px: a steep line's least piece: a squared page turned 6-11 degrees breaks each line into pieces a
 # square long less the crossings, under LINE_SHAPE (about 20 px at 3x); a piece is followed on through the crossings
+CROSSING_REACH = 12  # px: ... where such a short piece ends at other lines crossing it, at both ends, within this (`_between_crossings`)
 BARE = 0.5  # a line has paper on both sides of its band along at least this share of it
 
 
@@ -72,7 +73,7 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
     followed anyway, and kept where they lie as one found does (`_keep_alike`)."""
     found: list[Line] = []
     refused: list[tuple[np.ndarray, np.ndarray]] = []
-    for ys, xs in _pieces(like, STEEP_PIECE if steeper else LINE_SHAPE):
+    for ys, xs in _pieces(like, across if steeper else None):
         if covered[ys[0], xs[0]]:  # a piece of a line already followed
             continue
         if steeper and abs(np.polyfit(xs, ys, 1)[0]) < steeper:
@@ -88,6 +89,21 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
         _keep_alike(list(missing(found, inked, across, shape)), found, inked, across, covered,
                     held=HELD, scattered=True, shape=shape)
     return found
+
+
+def _between_crossings(ys: np.ndarray, xs: np.ndarray, across: np.ndarray) -> bool:
+    """Whether a piece (its pixels' rows and columns) ends where other lines cross it, at both ends:
+    within CROSSING_REACH columns beyond each, and as many rows about it, a pixel whose run of ink
+    `across` the rows is LINE_SHAPE long (a squared page's column; a 7's bar ends at its stem at one
+    end only, a fibre of the paper at neither)."""
+    h, w = across.shape
+    for end, step in ((xs.min(), -1), (xs.max(), 1)):
+        cols = end + step * np.arange(1, CROSSING_REACH + 1)
+        cols = cols[(cols >= 0) & (cols < w)]
+        y = int(round(float(ys[xs == end].mean())))
+        if not cols.size or not (across[max(0, y - CROSSING_REACH): y + CROSSING_REACH + 1, cols] >= LINE_SHAPE).any():
+            return False
+    return True
 
 
 def _keep_alike(pieces: list[tuple[np.ndarray, np.ndarray]], found: list[Line], inked: np.ndarray, across: np.ndarray,
@@ -159,19 +175,28 @@ def _bridged(mask: np.ndarray) -> np.ndarray:
     return ndimage.binary_closing(np.pad(mask, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | mask
 
 
-def _pieces(like: np.ndarray, least: float = LINE_SHAPE) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _pieces(like: np.ndarray, across: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The line-like pieces of ink (H, W), each as its pixels' rows and columns: `like` holds the
     pixels whose run of ink along the row is at least so many times the run across it (at SEED_SHAPE a
     line tilted by up to about 7 degrees is so in every pixel; at STEEP_SEED_SHAPE, up to about 11), in
-    pieces at least `least` columns long (shorter ones are specks)."""
+    pieces at least LINE_SHAPE long (shorter ones are specks); given the runs `across` (a steep line's
+    pieces), also those from STEEP_PIECE long that end where other lines cross them (`_between_crossings`)."""
+    least = LINE_SHAPE if across is None else STEEP_PIECE
     if max(map(len, runs_of(like.any(axis=0))), default=0) < least:  # a piece spans unbroken columns, each holding some of it
         return
     labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))
+    near = set()  # the short pieces that come within CROSSING_REACH of another line (found at once, before the loop)
+    if across is not None:
+        crossed = ndimage.maximum_filter(across >= LINE_SHAPE, size=2 * CROSSING_REACH + 1)
+        near = set(np.unique(labels[crossed & (labels > 0)]).tolist())
     for k, box in enumerate(ndimage.find_objects(labels), start=1):
-        if box[1].stop - box[1].start < least:
+        width = box[1].stop - box[1].start
+        if width < least or width < LINE_SHAPE and k not in near:
             continue
         ys, xs = np.nonzero(labels[box] == k)
-        yield ys + box[0].start, xs + box[1].start
+        ys, xs = ys + box[0].start, xs + box[1].start
+        if width >= LINE_SHAPE or _between_crossings(ys, xs, across):
+            yield ys, xs
 
 
 def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndarray, bare: float = BARE,
