@@ -573,6 +573,30 @@ def test_a_squared_page_turned_8_to_10_degrees_loses_its_rows_and_columns(degree
     assert (out.ink[away] > 0.3).mean() < 0.05 and (out.ink[digits] > 0.3).mean() > 0.95
 
 
+def test_a_fine_pens_straight_strokes_11_degrees_askew_are_no_steep_lines():
+    # from a review: once a steep line's pieces were followed from STEEP_PIECE columns long wherever they lay, a
+    # fine pen's 747 on plain paper, its bars rising 11 degrees and its stems leaning 11 degrees (as a page turned
+    # 11 degrees lays them), lost half its ink as lines turned together (read 1); a short steep piece is now
+    # followed only where other lines cross it at both ends (`lines._between_crossings`)
+    h, width, margin, gap = 136, 2.2, 40, 34
+    rise, lean = np.tan(np.radians(11)), np.tan(np.radians(-11)) * h  # the stems lean down to the right
+    ink = np.zeros((h + 2 * margin, 521), np.float32)
+    top, left = margin, margin + abs(lean) / 2
+    for digit in "747":
+        if digit == "7":  # a bar rising to the right, a stem from its end
+            bar = 0.6 * h
+            stroke(ink, (top, left), (top - rise * bar, left + bar), width)
+            stroke(ink, (top - rise * bar, left + bar), (top + h, left + bar - lean), width)
+        else:  # a 4: its stem, its left arm, its bar
+            stem = left + 0.6 * h
+            stroke(ink, (top, stem + lean / 2), (top + h, stem - lean / 2), width)
+            stroke(ink, (top, left + 0.1 * h), (top + 0.65 * h, left), width)
+            stroke(ink, (top + 0.65 * h, left), (top + 0.65 * h - rise * 0.8 * h, left + 0.8 * h), width)
+        left += (0.7 if digit == "7" else 0.9) * h + gap
+    out = inked((1 - ndimage.gaussian_filter(ink, 0.7)).clip(0, 1).astype(np.float32))
+    assert out.taken_out == () and (out.ink[ndimage.gaussian_filter(ink, 0.7) > 0.5] > 0.3).mean() > 0.97
+
+
 @pytest.mark.parametrize("scale", [3, 5])
 def test_thin_ones_at_the_rules_spacing_are_no_squared_pages_columns(scale):
     # from a review: on lined paper, 1s a pixel wide as tall as a tight crop, written one rule's spacing
