@@ -84,7 +84,8 @@ def within_ink_box(ink: np.ndarray, step: Callable[[np.ndarray], np.ndarray]) ->
 
 def _without_lines(ink: np.ndarray) -> np.ndarray:
     """`without_lines` on the ink's own box."""
-    floor = grain_floor(ink, smaller_than=LINE_SHAPE)  # a line's piece is at least LINE_SHAPE long
+    floor = grain_floor(ink, smaller_than=LINE_SHAPE)  # a line is at least LINE_SHAPE long (a steep one's pieces may be
+    # shorter, but the grain is judged on connected ink, where they join their line)
     inked = ink > floor  # lines are looked for above the paper's grain; a faint rule counts as a dark one does
     along, across = run_lengths(inked), run_lengths(inked.T).T  # each pixel's run of ink along its row, its column
     rows = lines_of(inked, along, across)

@@ -123,8 +123,9 @@ def _keep_alike(pieces: list[tuple[np.ndarray, np.ndarray]], found: list[Line], 
 
 def _steep(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray) -> list[Line]:
     """The lines along the rows of inked (H, W) tilted by STEEP to about 11 degrees, from the pieces
-    of `like` (pixels whose run along is STEEP_SEED_SHAPE times the run across) not `covered` by the
-    lines SEED_SHAPE finds, where their band is filled at a stretch (`_filled_along`)."""
+    of `like` (pixels whose run along is STEEP_SEED_SHAPE times the run across; from STEEP_PIECE long
+    where other lines cross them at both ends) not `covered` by the lines SEED_SHAPE finds, with those
+    kept beside them alike (`_followed_pieces`), where their band is filled at a stretch (`_filled_along`)."""
     return [replace(line, along_tilt=True) for line in _followed_pieces(inked, like, across, covered,
                                                                    steeper=np.tan(np.radians(STEEP - STEEP_SAME)))
             if abs(tilt_of(line)) > STEEP and _filled_along(line, inked)]
