@@ -103,8 +103,14 @@ def paper_around(small: np.ndarray) -> np.ndarray:
     ys, xs = np.linspace(0, h, h // side + 1).astype(int), np.linspace(0, w, w // side + 1).astype(int)
     blocks = np.array([[np.percentile(small[y0:y1, x0:x1], LEVEL_SHARE) for x0, x1 in zip(xs[:-1], xs[1:])]
                        for y0, y1 in zip(ys[:-1], ys[1:])], np.float32)
-    across = np.array([np.interp(np.arange(w), (xs[:-1] + xs[1:]) / 2, row) for row in blocks])
-    return np.array([np.interp(np.arange(h), (ys[:-1] + ys[1:]) / 2, column) for column in across.T], np.float32).T
+    return _between_middles(_between_middles(blocks, xs).T, ys).T.astype(np.float32)
+
+
+def _between_middles(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each row of `values` (one value a cell, the cells' `edges` along it) at every pixel from 0 to
+    the last edge: interpolated between the cells' middles, held beyond the outer ones."""
+    middles = (edges[:-1] + edges[1:]) / 2
+    return np.array([np.interp(np.arange(edges[-1]), middles, row) for row in values])
 
 
 def smoothed(image: np.ndarray) -> np.ndarray:
@@ -122,9 +128,10 @@ def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, f
     return narrow_share(small < low - margin, window), narrow_share(small > high + margin, window)
 
 
-def stroke_window(small: np.ndarray) -> int:
-    """A window an eighth of `small`'s short side (odd, at least 3): strokes are narrower, broad light is not."""
-    return max(3, min(small.shape) // 8 | 1)
+def stroke_window(small: np.ndarray, parts: int = 8) -> int:
+    """A window 1/`parts` of `small`'s short side (odd, at least 3): at an eighth, strokes are narrower
+    and broad light is not."""
+    return max(3, min(small.shape) // parts | 1)
 
 
 def narrow_share(beyond: np.ndarray, window: int) -> float:
@@ -147,7 +154,7 @@ def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
         return False
     small = smoothed(grey)
     dark = small < (low + high) / 2
-    window = max(3, min(small.shape) // BROAD | 1)
+    window = stroke_window(small, BROAD)
     broad = opening(dark.astype(np.uint8), window).astype(bool)
     meets = border_of(broad)
     if meets.sum() < ALONG * border_of(dark).sum() or meets.mean() < SHADOW_SHARE:
