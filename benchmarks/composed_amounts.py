@@ -32,6 +32,10 @@ turned, spaced, sized, photographed as the condition says:
                lit at 0.45-0.65 of full light before the light falls off across it
     squares-turned
                squares, photographed turned 3-10 degrees either way (drawn for each amount)
+    dim-photo-squares, dim-photo-lined-edge
+               squares, or lined cropped along a rule, photographed in a dim room as dim-photo is
+    pencil-lined
+               lined, in pencil on light grey paper as pencil is
 
 Prints, per condition: the share read exactly, the share kept at the reader's threshold for 0.5%
 errors (chosen on its held-out amounts) and the errors among those, images with no digits found,
@@ -60,7 +64,8 @@ from lenet5.runtime import use_threads
 CONDITIONS = ("plain", "touching", "wide", "tilt5", "tilt10", "tilt15", "tilt20", "tilt25", "tilt30", "tilt40",
               "sizes", "long", "short", "small", "photo", "dim", "chalk", "pencil", "jpeg", "cells", "comb",
               "squares", "lined", "photo-squares", "photo-lined", "photo-squares-near",
-              "photo-squares-edge", "dim-photo", "squares-turned")
+              "photo-squares-edge", "dim-photo", "squares-turned", "dim-photo-squares", "dim-photo-lined-edge",
+              "pencil-lined")
 CELL = 34  # px at MNIST's scale: a form's cell, each holding one digit's 28 px field (`in_cells`)
 
 
@@ -204,15 +209,19 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
         number, ink = compose(digits, labels, rng, length)
         grey = photographed(on_paper(ink, 3) * rng.uniform(0.45, 0.65), rng)
     elif condition in ("squares", "lined", "photo-squares", "photo-lined", "photo-squares-near", "photo-squares-edge",
-                       "squares-turned"):
+                       "squares-turned", "dim-photo-squares", "dim-photo-lined-edge", "pencil-lined"):
         number, ink = compose(digits, labels, rng, length)
         squares = "squares" in condition
         grey = on_paper(ruled(ink, rng, 10 if squares else 12, columns=squares, edge=condition.endswith("edge")),
                         float(rng.uniform(4, 7)) if condition.endswith("near") else 3)
-        if condition.startswith("photo"):
+        if condition.startswith("dim"):
+            grey = grey * rng.uniform(0.45, 0.65)
+        if condition.startswith(("photo", "dim-photo")):
             grey = photographed(grey, rng)
         if condition.endswith("turned"):
             grey = turned(grey, float(rng.uniform(3, 10)) * rng.choice([-1, 1]))
+        if condition.startswith("pencil"):
+            grey = 0.92 - 0.45 * (1 - grey) + rng.normal(0, 0.025, grey.shape)
     elif condition == "jpeg":
         number, ink = compose(digits, labels, rng, length)
         grey = jpeg(on_paper(ink, 2), 25)
