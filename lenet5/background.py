@@ -41,19 +41,40 @@ def paper_level(ink: np.ndarray) -> np.ndarray:
 
 
 def above_paper(ink: np.ndarray, light_paper: bool) -> np.ndarray:
-    """Ink (bright, H x W) less its paper's level, never below 0. Where a shadow crosses light paper,
-    each pixel's ink is taken as a share of its paper's light there: a shadow that lets through half
-    the light halves the strokes in it too, and the eye reads them as strong as the others. The
-    sensor's noise reaches GRAIN times its spread (`noise`) above the paper's level (an opening,
-    which runs along the noise's darkest); scaled up by a deep shadow's light it would be as strong
-    as ink, so what of it lies beyond NOISE_FLOOR of the paper's light there is taken off first
-    (nothing without noise; on lit paper nothing unless its spread passes about 0.027)."""
+    """Ink (bright, H x W) less its paper's level, never below 0. On light paper the sensor's noise
+    reaches GRAIN times its spread above the paper's level (an opening, which runs along the noise's
+    darkest); where the strokes' contrast is low (a dim photo, pencil) or the paper's light is (a deep
+    shadow), that is as strong as the strokes' edges, so what of it lies beyond NOISE_FLOOR of the
+    strokes' level is taken off first (`grain`; nothing without noise). The noise is the least of
+    that measured on the paper (`noise`) and along the border (`noise_along_border`): a tight crop's
+    strokes fill most of what is taken for its paper, and their blurred edges read as noise there.
+    Where a shadow crosses light paper, each pixel's ink is taken as a share of its paper's light
+    there: a shadow that lets through half the light halves the strokes in it too, and the eye reads
+    them as strong as the others; the grain is then measured against that light, and the noise on
+    the paper alone."""
     level, shadow = _paper(ink)
-    if not (light_paper and shadow):
+    if not light_paper:
         return np.clip(ink - level, 0, None)
-    light, residual = 1 - level, ink - level
-    grain = np.clip(GRAIN * noise(ink, paper=_unmarked(residual)) - NOISE_FLOOR * light, 0, None)
-    return np.clip(residual - grain, 0, None) / np.maximum(light - grain, LEAST_LIGHT)
+    residual = ink - level
+    paper = _unmarked(residual)
+    if not shadow:
+        above = np.clip(residual, 0, None)
+        along = noise_along_border(ink, paper)
+        if along == 0:  # drawn without noise (most pictures not photographed): nothing to take off
+            return above
+        deviation = min(noise(ink, paper=paper), along)
+        return np.clip(above - float(grain(deviation, stroke_level(above))), 0, None)  # (float32 kept)
+    light = 1 - level
+    taken = grain(noise(ink, paper=paper), light)
+    return np.clip(residual - taken, 0, None) / np.maximum(light - taken, LEAST_LIGHT)
+
+
+def grain(deviation: float, strokes: float | np.ndarray) -> float | np.ndarray:
+    """How much of the paper's noise (its standard deviation `deviation`) to take off ink less its
+    paper's level: what of GRAIN times it lies beyond NOISE_FLOOR of `strokes` (the strokes' level,
+    or the paper's light pixel by pixel); 0 where the noise stays under it (on paper lit at 0.9, a
+    deviation under about 0.027)."""
+    return np.clip(GRAIN * deviation - NOISE_FLOOR * strokes, 0, None)
 
 
 def _unmarked(residual: np.ndarray) -> np.ndarray:
@@ -76,7 +97,23 @@ def noise(image: np.ndarray, paper: np.ndarray | None = None) -> float:
     steps = rows[:, LAG:] - rows[:, :-LAG]
     if paper is not None:
         steps = steps[paper[::every, LAG:] & paper[::every, :-LAG]]
-    return float(1.4826 * np.median(np.abs(steps)) / np.sqrt(2)) if steps.size else 0.0  # `spread`, in float32 as measured
+    return _steps_spread(steps)
+
+
+def noise_along_border(image: np.ndarray, paper: np.ndarray, width: int = 3) -> float:
+    """`noise` measured along the border alone: the differences LAG apart along each of its sides'
+    `width` outermost rows (or columns), both on the `paper` (a boolean mask), taken robustly. Where
+    the strokes fill the picture (a tight crop), the paper along its border is still paper."""
+    sides = [(image[:width], paper[:width]), (image[-width:], paper[-width:]),
+             (image[:, :width].T, paper[:, :width].T), (image[:, -width:].T, paper[:, -width:].T)]
+    return _steps_spread(np.concatenate([(side[:, LAG:] - side[:, :-LAG])[mask[:, LAG:] & mask[:, :-LAG]]
+                                         for side, mask in sides]))
+
+
+def _steps_spread(steps: np.ndarray) -> float:
+    """The noise's standard deviation from differences between its pixels (`spread` of them, over
+    sqrt(2), in float32 as measured); 0 where there are none."""
+    return float(1.4826 * np.median(np.abs(steps)) / np.sqrt(2)) if steps.size else 0.0
 
 
 def spread(deviations: np.ndarray) -> float:
