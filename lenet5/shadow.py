@@ -67,7 +67,9 @@ def paper_is_light(grey: np.ndarray) -> bool:
     border = border_of(grey)
     levels = two_levels(border)
     if levels is not None and levels[0] >= INK_ALONG * levels[1]:  # (else the darker level is dark ink on the border)
-        darker, lighter = strokes_beyond(grey, *levels)
+        small = smoothed(grey)  # light strokes stand above the lighter paper where it is (a dim room's light falling off
+        # across a page cropped along a rule, the rule the darker level, left the lit side's grain half the step above it)
+        darker, lighter = strokes_beyond(small, *levels, np.maximum(paper_around(small), levels[1]))
         if max(darker, lighter) > max(2 * min(darker, lighter), STROKES):
             return bool(darker > lighter)
     if levels is not None and broad_shadow(grey, *levels):
@@ -118,14 +120,14 @@ def smoothed(image: np.ndarray) -> np.ndarray:
     return ndimage.median_filter(at_side(image), 3)
 
 
-def strokes_beyond(image: np.ndarray, low: float, high: float) -> tuple[float, float]:
-    """The shares of `image` that are strokes below `low` and above `high` by half the step between
-    them: pixels that far beyond, in the image `smoothed`, and narrower than an eighth of its side
-    (light that varies across broad paper is not strokes either); 0 on a side where such narrow pixels
-    are not the most of what lies beyond."""
-    small = smoothed(image)
+def strokes_beyond(small: np.ndarray, low: float, high: float, above: float | np.ndarray) -> tuple[float, float]:
+    """The shares of `small` (an image `smoothed`) that are strokes below `low` and beyond `above` (the
+    level light strokes stand on: `high`, or the paper's pixel by pixel) by half the step between
+    `low` and `high`: pixels that far beyond, narrower than an eighth of its side (light that varies
+    across broad paper is not strokes either); 0 on a side where such narrow pixels are not the most
+    of what lies beyond."""
     margin, window = (high - low) / 2, stroke_window(small)
-    return narrow_share(small < low - margin, window), narrow_share(small > high + margin, window)
+    return narrow_share(small < low - margin, window), narrow_share(small > above + margin, window)
 
 
 def stroke_window(small: np.ndarray, parts: int = 8) -> int:
@@ -206,7 +208,7 @@ def shadow_light(small: np.ndarray) -> float | None:
     if inner is None or abs(inner[1] - levels[1]) >= SHADOW_STEP / 2:
         return None
     if light >= INK_ALONG:
-        fainter, stronger = strokes_beyond(small, *levels)
+        fainter, stronger = strokes_beyond(smoothed(small), *levels, levels[1])
         if stronger > max(2 * fainter, STROKES):
             return light
     return light if broad_shadow(1 - small, 1 - levels[1], 1 - levels[0]) else None
