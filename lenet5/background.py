@@ -16,6 +16,8 @@ GRAIN = 4.0  # the sensor's noise reaches this many times its spread above the p
 LAG = 4  # ... measured between pixels this far apart along a row (a JPEG's noise comes in blotches)
 NOISE_FLOOR = 0.12  # ink weaker than this share of the strokes' is the paper's noise (under a shadow: of its light)
 LINE_RUNS = 32  # printed lines cross the border in runs no longer than this share of its side (1/32)
+LEAST_RUN = 6  # ... or than this many pixels (a 1 px rule enlarged 3x and blurred is 5 px: at 1/32 a strip 132 px high
+# allowed 4, its border was taken for unclean, and the opening that took its place hollowed bold strokes)
 LINE_TILT = 0.05  # ... and meet the opposite side within this share of it of where they left
 GLARE, GLARE_BLUR = 0.02, 64  # the share of the page lighter than its border's paper beyond which that light is a flash's glare
 GLARE_EDGE = 0.1  # ... where less than this share of the border is so
@@ -215,12 +217,12 @@ def quadratic(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _ruled(above: np.ndarray, ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> bool:
     """Whether the pixels of the border (at ys, xs of an image of `shape`) that lie above its surface
-    are where printed lines cross the page (ruled or graph paper): short runs only (LINE_RUNS), each
+    are where printed lines cross the page (ruled or graph paper): short runs only (LINE_RUNS, LEAST_RUN), each
     met by one on the opposite side at about the same place (a line straight across; noise or a
     shadow is not so), and at least one such line."""
     marked = np.zeros(shape, bool)
     marked[ys[above], xs[above]] = True
-    longest = max(2, min(shape) // LINE_RUNS)
+    longest = max(LEAST_RUN, min(shape) // LINE_RUNS)
     lines = 0
     for one, other in ((marked[:, 0], marked[:, -1]), (marked[0], marked[-1])):
         places = [_runs(one), _runs(other)]
