@@ -556,7 +556,7 @@ def test_a_squared_page_turned_8_to_10_degrees_loses_its_rows_and_columns(degree
     # line's pieces, broken where the others cross it, were a square long less the crossings (about 20 px at
     # 3x): shorter than LINE_SHAPE, none was followed and the whole grid stayed (held-out amounts on squares
     # turned 8 / 10 degrees read 0 / 30%, a one-off probe of 30 each); and a steep line refused for want of
-    # paper beside it, through the digits, was not kept beside those found alike (`lines._keep_alike`)
+    # paper beside it, through the digits, was not kept beside those found alike (`lines._kept_alike`)
     ink = one_seven_zero(44)
     grid = np.zeros_like(ink)
     grid[4::10, :], grid[:, 6::10] = 1.0, 1.0

@@ -1,7 +1,7 @@
 """Finding printed lines along the rows of an image (a column's are a transposed image's): pieces of
 ink far longer along the row than across it (`_pieces`), each fitted to its line's own ink and followed
 along its band through the strokes that cross it (`_followed`), kept where the line is long enough and
-has paper on both sides, or where it lies as another found line does (`_keep_alike`); lines tilted by
+has paper on both sides, or where it lies as another found line does (`_kept_alike`); lines tilted by
 STEEP or more kept only where a page turned askew turned them together (`turned_together`)."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def level(inked: np.ndarray, along: np.ndarray, across: np.ndarray,
     # graph paper's squares can be smaller than LINE_SHAPE, and so each line's pieces between them
     if crossing.any():
         like |= crossing & _between_along(like, CROSSING)
-    return _followed_pieces(inked, like, across, covered, shape=shape), covered
+    return _followed_pieces(inked, _pieces(like), across, covered, shape=shape), covered
 
 
 def _between_along(mask: np.ndarray, reach: int) -> np.ndarray:
@@ -63,20 +63,18 @@ def _between_along(mask: np.ndarray, reach: int) -> np.ndarray:
     return left & right
 
 
-def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray,
-                     steeper: float = 0.0, shape: float = LINE_SHAPE) -> list[Line]:
-    """The lines that the pieces of `like` (`_pieces`) lie on, each piece not yet `covered` (H, W
-    bool: every found line's band goes into it) followed through inked and kept where it is `shape`
-    times as long as it is thick; pieces fitted to a slope under `steeper` are passed over (and, for
-    steeper ones, pieces from STEEP_PIECE long are followed). Then a piece whose band lacks paper on
-    both sides (BARE), and the lines a page's evenly spaced ones say are missing (`missing`), are
-    followed anyway, and kept where they lie as one found does (`_keep_alike`)."""
+def _followed_pieces(inked: np.ndarray, pieces: Iterator[tuple[np.ndarray, np.ndarray]], across: np.ndarray,
+                     covered: np.ndarray, shape: float = LINE_SHAPE) -> list[Line]:
+    """The lines that `pieces` of line-like ink (each its pixels' rows and columns) lie on, each piece
+    not yet `covered` (H, W bool: every found line's band goes into it) followed through inked and kept
+    where it is `shape` times as long as it is thick. Then a piece whose band lacks paper on both sides
+    (BARE) is followed anyway, and so are the lines a page's evenly spaced ones say are missing
+    (`missing`) where ink lies along HELD of them (`_held`); each is kept where it lies as one found
+    does (`_kept_alike`)."""
     found: list[Line] = []
     refused: list[tuple[np.ndarray, np.ndarray]] = []
-    for ys, xs in _pieces(like, across if steeper else None):
+    for ys, xs in pieces:
         if covered[ys[0], xs[0]]:  # a piece of a line already followed
-            continue
-        if steeper and abs(np.polyfit(xs, ys, 1)[0]) < steeper:
             continue
         line = _followed(inked, ys, xs, across, shape=shape)
         if line is not None:
@@ -84,10 +82,16 @@ def _followed_pieces(inked: np.ndarray, like: np.ndarray, across: np.ndarray, co
             found.append(line)
         else:
             refused.append((ys, xs))
-    if found:
-        _keep_alike(refused, found, inked, across, covered, shape=shape)
-        _keep_alike(list(missing(found, inked, across, shape)), found, inked, across, covered,
-                    held=HELD, scattered=True, shape=shape)
+    if not found:
+        return found
+    for ys, xs in refused:
+        if not covered[ys[0], xs[0]]:  # a line followed meanwhile
+            _kept_alike(_followed(inked, ys, xs, across, bare=0.0, shape=shape), found, covered)
+    for ys, xs in missing(found, inked, across, shape):
+        if not covered[ys, xs].any():  # scattered pixels along a place: any of them
+            line = _followed(inked, ys, xs, across, bare=0.0, shape=shape)
+            if line is not None and _held(line, inked) >= HELD:
+                _kept_alike(line, found, covered)
     return found
 
 
@@ -106,28 +110,23 @@ def _between_crossings(ys: np.ndarray, xs: np.ndarray, across: np.ndarray) -> bo
     return True
 
 
-def _keep_alike(pieces: list[tuple[np.ndarray, np.ndarray]], found: list[Line], inked: np.ndarray, across: np.ndarray,
-                covered: np.ndarray, held: float = 0.0, scattered: bool = False, shape: float = LINE_SHAPE) -> None:
-    """Each of `pieces` not yet `covered` (a piece of ink: its first pixel; `scattered` pixels along a
-    place: any of them) followed without asking for paper on both sides, and its line added to `found`
-    (its band to `covered`) where it lies as a found one does (`lie_alike`) and is ink along at least
-    `held` of its length (`_held`)."""
-    for ys, xs in pieces:
-        if covered[ys, xs].any() if scattered else covered[ys[0], xs[0]]:  # a line followed meanwhile
-            continue
-        line = _followed(inked, ys, xs, across, bare=0.0, shape=shape)
-        if line is not None and (not held or _held(line, inked) >= held) and any(lie_alike(line, other) for other in found):
-            covered[:, line.start: line.stop + 1] |= line.band
-            found.append(line)
+def _kept_alike(line: Line | None, found: list[Line], covered: np.ndarray) -> None:
+    """`line` (followed without asking for paper on both sides) added to `found`, its band to `covered`,
+    where it lies as a found one does (`lie_alike`)."""
+    if line is not None and any(lie_alike(line, other) for other in found):
+        covered[:, line.start: line.stop + 1] |= line.band
+        found.append(line)
 
 
 def _steep(inked: np.ndarray, like: np.ndarray, across: np.ndarray, covered: np.ndarray) -> list[Line]:
     """The lines along the rows of inked (H, W) tilted by STEEP to about 11 degrees, from the pieces
     of `like` (pixels whose run along is STEEP_SEED_SHAPE times the run across; from STEEP_PIECE long
     where other lines cross them at both ends) not `covered` by the lines SEED_SHAPE finds, with those
-    kept beside them alike (`_followed_pieces`), where their band is filled at a stretch (`_filled_along`)."""
-    return [replace(line, along_tilt=True) for line in _followed_pieces(inked, like, across, covered,
-                                                                   steeper=np.tan(np.radians(STEEP - STEEP_SAME)))
+    kept beside them alike (`_followed_pieces`), where their band is filled at a stretch (`_filled_along`).
+    Pieces fitted to a slope under STEEP - STEEP_SAME are passed over."""
+    steeper = np.tan(np.radians(STEEP - STEEP_SAME))
+    pieces = ((ys, xs) for ys, xs in _steep_pieces(like, across) if abs(np.polyfit(xs, ys, 1)[0]) >= steeper)
+    return [replace(line, along_tilt=True) for line in _followed_pieces(inked, pieces, across, covered)
             if abs(tilt_of(line)) > STEEP and _filled_along(line, inked)]
 
 
@@ -176,28 +175,42 @@ def _bridged(mask: np.ndarray) -> np.ndarray:
     return ndimage.binary_closing(np.pad(mask, GAP), np.ones(GAP + 1, bool))[GAP:-GAP] | mask
 
 
-def _pieces(like: np.ndarray, across: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _pieces(like: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The line-like pieces of ink (H, W), each as its pixels' rows and columns: `like` holds the
     pixels whose run of ink along the row is at least so many times the run across it (at SEED_SHAPE a
-    line tilted by up to about 7 degrees is so in every pixel; at STEEP_SEED_SHAPE, up to about 11), in
-    pieces at least LINE_SHAPE long (shorter ones are specks); given the runs `across` (a steep line's
-    pieces), also those from STEEP_PIECE long that end where other lines cross them (`_between_crossings`)."""
-    least = LINE_SHAPE if across is None else STEEP_PIECE
+    line tilted by up to about 7 degrees is so in every pixel), in pieces at least LINE_SHAPE long
+    (shorter ones are specks)."""
+    for ys, xs, _ in _labelled(like, LINE_SHAPE):
+        yield ys, xs
+
+
+def _steep_pieces(like: np.ndarray, across: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """`_pieces` of `like` for a steep line (at STEEP_SEED_SHAPE, tilted up to about 11 degrees), and
+    those from STEEP_PIECE long that end where other lines cross them (`_between_crossings`; `across`:
+    each pixel's run of ink across the rows)."""
+    crossed = None  # the short pieces that come within CROSSING_REACH of another line (found at once, on the first)
+    for ys, xs, (labels, k) in _labelled(like, STEEP_PIECE):
+        if np.ptp(xs) + 1 >= LINE_SHAPE:
+            yield ys, xs
+            continue
+        if crossed is None:
+            near = ndimage.maximum_filter(across >= LINE_SHAPE, size=2 * CROSSING_REACH + 1)
+            crossed = set(np.unique(labels[near & (labels > 0)]).tolist())
+        if k in crossed and _between_crossings(ys, xs, across):
+            yield ys, xs
+
+
+def _labelled(like: np.ndarray, least: int) -> Iterator[tuple[np.ndarray, np.ndarray, tuple[np.ndarray, int]]]:
+    """The connected pieces of `like` (H, W) spanning at least `least` columns: their pixels' rows and
+    columns, and the labels with the piece's own."""
     if max(map(len, runs_of(like.any(axis=0))), default=0) < least:  # a piece spans unbroken columns, each holding some of it
         return
-    labels, n = ndimage.label(like, structure=np.ones((3, 3), bool))
-    near = set()  # the short pieces that come within CROSSING_REACH of another line (found at once, before the loop)
-    if across is not None:
-        crossed = ndimage.maximum_filter(across >= LINE_SHAPE, size=2 * CROSSING_REACH + 1)
-        near = set(np.unique(labels[crossed & (labels > 0)]).tolist())
+    labels, _ = ndimage.label(like, structure=np.ones((3, 3), bool))
     for k, box in enumerate(ndimage.find_objects(labels), start=1):
-        width = box[1].stop - box[1].start
-        if width < least or width < LINE_SHAPE and k not in near:
+        if box[1].stop - box[1].start < least:
             continue
         ys, xs = np.nonzero(labels[box] == k)
-        ys, xs = ys + box[0].start, xs + box[1].start
-        if width >= LINE_SHAPE or _between_crossings(ys, xs, across):
-            yield ys, xs
+        yield ys + box[0].start, xs + box[1].start, (labels, k)
 
 
 def _followed(inked: np.ndarray, ys: np.ndarray, xs: np.ndarray, across: np.ndarray, bare: float = BARE,
