@@ -66,28 +66,30 @@ def paper_is_light(grey: np.ndarray) -> bool:
     a photo taken in dim light)."""
     border = border_of(grey)
     levels = two_levels(border)
+    paper = float(np.median(border))
+    if levels is None and paper > 0.5:  # (most pictures: nothing more to look at)
+        return True
+    small = smoothed(grey)  # (once, for each test below)
     if levels is not None and levels[0] >= INK_ALONG * levels[1]:  # (else the darker level is dark ink on the border)
-        small = smoothed(grey)  # light strokes stand above the lighter paper where it is (a dim room's light falling off
-        # across a page cropped along a rule, the rule the darker level, left the lit side's grain half the step above it)
+        # light strokes stand above the lighter paper where it is (a dim room's light falling off across a page cropped
+        # along a rule, the rule the darker level, left the lit side's grain half the step above it)
         darker, lighter = strokes_beyond(small, *levels, np.maximum(paper_around(small), levels[1]))
         if max(darker, lighter) > max(2 * min(darker, lighter), STROKES):
             return bool(darker > lighter)
-    if levels is not None and broad_shadow(grey, *levels):
+    if levels is not None and broad_shadow(small, *levels):
         return True
-    paper = float(np.median(border))
-    return paper > 0.5 or dim_paper(grey, paper)
+    return paper > 0.5 or dim_paper(small, paper)
 
 
-def dim_paper(grey: np.ndarray, paper: float) -> bool:
+def dim_paper(small: np.ndarray, paper: float) -> bool:
     """Whether a page whose border lies at `paper`, no lighter than mid-grey, is light paper
-    photographed in dim light: in the picture `smoothed`, strokes lie 2 DIM below the paper's level
+    photographed in dim light: in the picture `small` (`smoothed`), strokes lie 2 DIM below the paper's level
     (narrow ones, more than STROKES of the picture) and nothing lies DIM above it (no more than
     STROKES of the picture: a light stroke, chalk, a digit stored light on dark say the paper is the
     dark; where light strokes cover most of the picture's quarters, only their breadth does). The
     level is the border's, or, where it is higher, the paper's around that part of the picture
     (`paper_around`): a dim room's light falls off across the page, and a rule along the crop's edge
     darkens the border."""
-    small = smoothed(grey)
     level = np.maximum(paper_around(small), paper)
     if (small > level + DIM).mean() > STROKES:
         return False
@@ -144,8 +146,9 @@ def narrow_share(beyond: np.ndarray, window: int) -> float:
     return float(thin.mean()) if thin.sum() * 2 > beyond.sum() else 0.0
 
 
-def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
-    """Whether the darker of a border's two levels `low` < `high` (grey [0, 1] (H, W), dark ink) is
+def broad_shadow(small: np.ndarray, low: float, high: float) -> bool:
+    """Whether the darker of a border's two levels `low` < `high` (`small`: a grey picture [0, 1], dark
+    ink, `smoothed`) is
     a shadow, told by its breadth rather than by `strokes_beyond`: the region darker than their
     midpoint that a window of 1/BROAD of the short side fits in holds ALONG of the border's dark part
     and SHADOW_SHARE of the border, it lets through at least DEEPEST of the light, and strokes lie
@@ -154,7 +157,6 @@ def broad_shadow(grey: np.ndarray, low: float, high: float) -> bool:
     blurred edges (module docstring)."""
     if low < DEEPEST * high:
         return False
-    small = smoothed(grey)
     dark = small < (low + high) / 2
     window = stroke_window(small, BROAD)
     broad = opening(dark.astype(np.uint8), window).astype(bool)
@@ -207,11 +209,12 @@ def shadow_light(small: np.ndarray) -> float | None:
     inner = two_levels(border_of(small[inset: small.shape[0] - inset, inset: small.shape[1] - inset])) if inset else None
     if inner is None or abs(inner[1] - levels[1]) >= SHADOW_STEP / 2:
         return None
+    smooth = smoothed(small)
     if light >= INK_ALONG:
-        fainter, stronger = strokes_beyond(smoothed(small), *levels, levels[1])
+        fainter, stronger = strokes_beyond(smooth, *levels, levels[1])
         if stronger > max(2 * fainter, STROKES):
             return light
-    return light if broad_shadow(1 - small, 1 - levels[1], 1 - levels[0]) else None
+    return light if broad_shadow(1 - smooth, 1 - levels[1], 1 - levels[0]) else None  # (1 - a median is the median of 1 -)
 
 
 def paper_frame(small: np.ndarray, k: int, paper: float, shadow: float) -> np.ndarray:
