@@ -65,13 +65,14 @@ CONDITIONS = ("plain", "touching", "wide", "tilt5", "tilt10", "tilt15", "tilt20"
               "sizes", "long", "short", "small", "photo", "dim", "chalk", "pencil", "jpeg", "cells", "comb",
               "squares", "lined", "photo-squares", "photo-lined", "photo-squares-near",
               "photo-squares-edge", "dim-photo", "squares-turned", "dim-photo-squares", "dim-photo-lined-edge",
-              "pencil-lined")
+              "pencil-lined", "slanted", "wobbly")
 CELL = 34  # px at MNIST's scale: a form's cell, each holding one digit's 28 px field (`in_cells`)
 
 
 def compose(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, length: int,
-            gap: tuple[int, int] = (2, 8), size: tuple[float, float] = (1.0, 1.0)) -> tuple[str, np.ndarray]:
-    """`length` random digits side by side: (their number, ink [0, 1] on 0, float32)."""
+            gap: tuple[int, int] = (2, 8), size: tuple[float, float] = (1.0, 1.0), wobble: int = 0) -> tuple[str, np.ndarray]:
+    """`length` random digits side by side: (their number, ink [0, 1] on 0, float32); with `wobble`, each
+    digit moved up or down by up to that many px (a line written without a rule to keep to)."""
     chosen = rng.integers(0, len(digits), length)
     pieces = []
     for i in chosen:
@@ -81,12 +82,14 @@ def compose(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, le
             image = np.asarray(Image.fromarray(image).resize((round(28 * scale), round(28 * scale)), Image.Resampling.BILINEAR))
         columns = np.nonzero(image.max(axis=0) > 40)[0]
         pieces.append(image[:, columns.min(): columns.max() + 1])
-    height = max(p.shape[0] for p in pieces) + 16
+    height = max(p.shape[0] for p in pieces) + 16 + 2 * wobble
     gaps = [int(rng.integers(gap[0], gap[1] + 1)) for _ in pieces[1:]] + [0]
     ink = np.zeros((height, sum(p.shape[1] for p in pieces) + sum(gaps) + 24), np.float32)
     x = 12
     for piece, after in zip(pieces, gaps):
-        y = height - 8 - piece.shape[0] if size != (1.0, 1.0) else 8  # sized digits stand on one baseline
+        y = height - 8 - wobble - piece.shape[0] if size != (1.0, 1.0) else 8 + wobble  # sized digits stand on one baseline
+        if wobble:
+            y += int(rng.integers(-wobble, wobble + 1))
         region = ink[y: y + piece.shape[0], x: x + piece.shape[1]]
         np.maximum(region, piece / 255, out=region)
         x += piece.shape[1] + after
@@ -157,6 +160,15 @@ def jpeg(grey: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(data), dtype=np.float32) / 255
 
 
+def slanted(ink: np.ndarray, lean: float) -> np.ndarray:
+    """The ink sheared to lean `lean` px per px to the right (left where negative), widened to hold it."""
+    h, w = ink.shape
+    wide = np.pad(ink, ((0, 0), (int(np.ceil(abs(lean) * h / 2)),) * 2))
+    # PIL's affine map takes each output pixel (x, y) from the input's (x + lean (y - h / 2), y): the top goes right
+    return np.asarray(Image.fromarray(wide, mode="F").transform(wide.shape[::-1], Image.Transform.AFFINE,
+                                                                (1, lean, -lean * h / 2, 0, 1, 0), Image.Resampling.BILINEAR))
+
+
 def turned(grey: np.ndarray, degrees: float) -> np.ndarray:
     return np.asarray(Image.fromarray(grey, mode="F").rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=1.0)).clip(0, 1)
 
@@ -222,6 +234,12 @@ def amount(condition: str, digits: np.ndarray, labels: np.ndarray, rng: np.rando
             grey = turned(grey, float(rng.uniform(3, 10)) * rng.choice([-1, 1]))
         if condition.startswith("pencil"):
             grey = 0.92 - 0.45 * (1 - grey) + rng.normal(0, 0.025, grey.shape)
+    elif condition == "slanted":  # one writer's slant on every digit: 14-24 degrees either way
+        number, ink = compose(digits, labels, rng, length)
+        grey = on_paper(slanted(ink, float(rng.uniform(0.25, 0.45) * rng.choice([-1, 1]))), 3)
+    elif condition == "wobbly":  # no rule to keep to: each digit up or down by up to 5 px, sizes 0.8-1.15
+        number, ink = compose(digits, labels, rng, length, size=(0.8, 1.15), wobble=5)
+        grey = on_paper(ink, 3)
     elif condition == "jpeg":
         number, ink = compose(digits, labels, rng, length)
         grey = jpeg(on_paper(ink, 2), 25)

@@ -386,6 +386,9 @@ def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monk
     assert ink.shape == (28 + 16, sum(widths) + 2 * 5 + 24) and ink.max() == 1.0
     columns = np.nonzero(ink.max(axis=0) > 0)[0]  # the bars, each cut to its ink, 5 px apart, 12 px in
     assert columns[0] == 12 and len(columns) == sum(widths) and columns[-1] == 12 + sum(widths) + 2 * 5 - 1
+    _, wobbly = compose(digits, labels, np.random.default_rng(3), 6, gap=(5, 5), wobble=5)  # each bar moved up or down
+    tops = [np.nonzero(wobbly[:, x])[0].min() for x in np.nonzero(wobbly.max(axis=0) > 0)[0]]
+    assert wobbly.shape[0] == 28 + 16 + 10 and len(set(tops)) > 1 and 8 <= min(tops) and max(tops) <= 18 + 4
     level = amount("plain", digits, labels, np.random.default_rng(1))[1]
     for condition in CONDITIONS:
         number, grey = amount(condition, digits, labels, np.random.default_rng(1))
@@ -404,6 +407,9 @@ def test_composed_amounts_are_laid_out_by_their_own_code_in_every_condition(monk
             assert min(grey[0].mean() - grey[6].mean(), grey[-1].mean() - grey[-7].mean()) < -0.1
         if condition.startswith("pencil"):  # faint grey strokes and rules on light grey paper
             assert 0.3 < grey.min() and np.median(grey) > 0.8
+        if condition == "slanted":  # the bars lean: their ink's middle moves along the rows from top to bottom
+            ys, xs = np.nonzero(grey < 0.5)
+            assert abs(np.polyfit(ys, xs, 1)[0]) > 0.15 and grey.shape[1] > level.shape[1]
     _, cells = in_cells(digits, labels, rng, 4)
     _, comb = in_cells(digits, labels, rng, 4, comb=True)
     walls = np.arange(5) * CELL
