@@ -13,6 +13,10 @@ from lenet5.ruling.line import LINE_SHAPE, Line, lie_alike, middle_of, slope_of
 GRID = 3  # a ruled or squared page's lines found alike and evenly spaced, at least this many, show where the others lie
 GRID_SPACING = 4  # px: ... at least this far apart (`missing`)
 GRID_SLACK = 0.15  # ... every gap between them within this share of a spacing of a whole number of spacings
+HELD = 0.8  # a line looked for where a page's grid says one lies (`missing`) is ink along at least this share of its
+# length (a rule is, under the digits too; a row through the strokes of the digits at its ends is not), and its
+# piece spans at least this share of what a line must (a squared page's column turned 10 degrees in a strip 4
+# squares high is about LINE_SHAPE times as long as thick: a digit's stroke along one of its ends left it short)
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,9 @@ def missing(found: list[Line], inked: np.ndarray, across: np.ndarray,
     """Where a ruled or squared page's lines (along the rows of inked, H x W) that no piece found lie, as
     pieces to follow: a page's lines among those found (`grid_of`) give one at each spacing between them
     and beyond them to the image's edges. A piece is the pixels of ink on such a place (within 2 px)
-    where the ink across it is no thicker than the lines, spanning `shape` times their thickness:
-    digits that cover a line in part, or a short line's pieces shorter than LINE_SHAPE (a squared
-    page's columns in a narrow strip)."""
+    where the ink across it is no thicker than the lines, spanning HELD of `shape` times their thickness
+    (the line followed from it must span all of it): digits that cover a line in part, or a short
+    line's pieces shorter than LINE_SHAPE (a squared page's columns in a narrow strip)."""
     h, w = inked.shape
     if (grid := grid_of(found, w)) is None:
         return
@@ -78,7 +82,7 @@ def missing(found: list[Line], inked: np.ndarray, across: np.ndarray,
             if best is None or on.sum() > best[1].sum():
                 best = ys, on
         ys, on = best
-        if on.sum() >= 2 and np.ptp(xs[on]) >= shape * line.thickness:
+        if on.sum() >= 2 and np.ptp(xs[on]) >= HELD * shape * line.thickness:
             yield ys[on], xs[on]
 
 

@@ -13,14 +13,12 @@ import numpy as np
 from scipy import ndimage
 
 from lenet5.ruling.boxes import side_between
-from lenet5.ruling.grids import missing
+from lenet5.ruling.grids import HELD, missing
 from lenet5.ruling.line import LINE_SHAPE, Line, lie_alike, runs_of, tilt_of
 
 SEED_SHAPE = 8  # a line's pieces: pixels whose run along is at least this many times the run across
 STEEP = 6.0  # degrees: a line tilted more is kept only beside another found line tilted within STEEP_SAME of it
 STEEP_SAME = 2.0  # degrees
-HELD = 0.8  # a line looked for where a page's grid says one lies (`missing`) is ink along at least this share of its
-# length (a rule is, under the digits too; a row through the strokes of the digits at its ends is not)
 STEEP_SEED_SHAPE = 5  # pieces of lines tilted up to about 11 degrees (between what SEED_SHAPE finds and what
 # lenet5/read/line.py turns upright, an amount in a box photographed 7-10 degrees askew read 54-81%, level 92%)
 CROSSING = 4  # px: where another line crosses a line, a pixel joins the line's pieces that lie within this of it along
