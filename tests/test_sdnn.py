@@ -45,11 +45,34 @@ def test_the_band_straightens_the_baseline_and_centres_the_ink(slope):
     assert all(abs(m - (HEIGHT - 1) / 2) <= 1.5 for m in bar_middles(ink))
 
 
-def test_steep_slopes_are_straightened_only_so_far_and_short_lines_not_at_all():
+def test_steep_slopes_are_straightened_only_so_far_and_short_lines_not_at_all(monkeypatch):
+    import lenet5.read.sdnn as sdnn
+
+    monkeypatch.setattr(sdnn, "_straying", lambda ink, straight: np.zeros_like(straight))  # the straight line alone
     steep = bar_middles(band(slanted_line(0.3, width=120)))  # straightened by 0.15 px per px, no more
     assert 0.12 <= (steep[-1] - steep[0]) / 100 <= 0.18
     short = bar_middles(band(slanted_line(0.1, width=40, bars=2)))  # too short to tell a slope
     assert short[-1] - short[0] == pytest.approx(0.1 * 16, abs=1.0)
+
+
+def bars_at(offsets: list[int]) -> Line:
+    """Bars 20 px high, 26 px apart, each moved down by its offset (px; up where negative), on a line 60 px high."""
+    ink = np.zeros((60, 150), np.float32)
+    for k, offset in enumerate(offsets):
+        ink[20 + offset: 40 + offset, 10 + 26 * k: 14 + 26 * k] = 1.0
+    return Line(ink, 1.0, (0.0, 0.0))
+
+
+def test_the_band_follows_a_digit_written_below_the_others_beyond_the_strips_own_jitter():
+    from lenet5.read.sdnn import STRAYING, _straying
+
+    middles = bar_middles(band(bars_at([0, 0, 8, 0, 0])))[::4]  # one px column of each bar
+    assert abs(middles[2] - (HEIGHT - 1) / 2) <= 3.5  # the straight line alone leaves it 6 px below the middle
+    assert all(abs(m - (HEIGHT - 1) / 2) <= STRAYING + 0.5 for m in middles[:2] + middles[3:])
+    jittered = bars_at([0, 1, -1, 1, 0])  # within the strips' own jitter: the straight line, as before
+    straight = np.full(150, 30.0)  # the bars' middles: row 29.5 + their mean offset, 0.2
+    assert not _straying(jittered.ink, straight).any()
+    assert not _straying(np.zeros((60, 150), np.float32), straight).any()  # no ink: nothing to follow
 
 
 def test_a_line_without_ink_gives_a_blank_band_of_whole_windows():
