@@ -14,6 +14,7 @@ from PIL import Image
 from scipy import ndimage
 
 from lenet5.preprocess import picture_inked
+from lenet5.read.slant import Shear, excess_slant, sheared
 from lenet5.ruling import without_lines
 from lenet5.strokes import WORK, normalize_width, stroke_width
 
@@ -97,18 +98,22 @@ def _moved(matrix: np.ndarray, point: Point, source: tuple[float, float], target
 class Line:
     """A line of ink at work scale: ink [0, 1] (H, W) with paper 0; a work pixel (y, x) came
     from (y, x) * scale + offset in the image (offset = (top, left)), or in the upright picture
-    that `turn` maps to the image, where the line was turned; `taken_out`: the printed marks taken
-    out of the picture (`preprocess.Inked`)."""
+    that `turn` maps to the image, where the line was turned, or, where the line was `shear`ed
+    (slanted writing: lenet5/read/slant.py), from the work pixel it was sheared from; `taken_out`:
+    the printed marks taken out of the picture (`preprocess.Inked`)."""
 
     ink: np.ndarray
     scale: float
     offset: tuple[float, float]
     turn: Turn | None = None
     taken_out: tuple[str, ...] = ()
+    shear: Shear | None = None
 
     # The maps take and give continuous coordinates, pixel i spanning [i, i + 1): a pixel's centre is i + 0.5.
     def to_image(self, y: float | np.ndarray, x: float | np.ndarray) -> Point:
         """Work coordinates (y, x) (numbers or arrays) -> the image's."""
+        if self.shear is not None:
+            y, x = self.shear.before(y, x)
         y, x = y * self.scale + self.offset[0], x * self.scale + self.offset[1]
         return (y, x) if self.turn is None else self.turn.to_image(y, x)
 
@@ -116,11 +121,12 @@ class Line:
         """Image coordinates (y, x) -> the work coordinates they land on (`to_image` undone)."""
         if self.turn is not None:
             y, x = self.turn.from_image(y, x)
-        return (y - self.offset[0]) / self.scale, (x - self.offset[1]) / self.scale
+        y, x = (y - self.offset[0]) / self.scale, (x - self.offset[1]) / self.scale
+        return (y, x) if self.shear is None else self.shear.after(y, x)
 
     def box_in_image(self, y0: float, x0: float, y1: float, x1: float) -> tuple[float, float, float, float]:
         """The image's box (y0, x0, y1, x1) around the work box [y0, y1) x [x0, x1): the same box where
-        the line was not turned, around its four corners where it was."""
+        the line was neither turned nor sheared, around its four corners where it was."""
         ys, xs = self.to_image(np.array([y0, y0, y1, y1], np.float64), np.array([x0, x1, x0, x1], np.float64))
         return float(ys.min()), float(xs.min()), float(ys.max()), float(xs.max())
 
@@ -198,8 +204,9 @@ def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
 
 
 def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | None:
-    """`normalize` at each of `heights`, the ink found, turned upright and its digits measured once
-    (None: no ink); each line says the printed marks taken out (`Line.taken_out`)."""
+    """`normalize` at each of `heights`, the ink found, turned upright and its digits measured once,
+    each line sheared where one writer's slant leans beyond the training lines' (`slant.excess_slant`,
+    measured once) (None: no ink); each line says the printed marks taken out (`Line.taken_out`)."""
     inked = picture_inked(grey)
     ink, taken_out = inked.ink, inked.taken_out
     box = ink_box(ink)
@@ -221,7 +228,16 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
         if box is None:
             return None
         measured = digit_height(ink, box)
-    return [_scaled(ink, box, height / measured, height, turn, taken_out) for height in heights]
+    lines = [_scaled(ink, box, height / measured, height, turn, taken_out) for height in heights]
+    first = lines[0].ink
+    by = excess_slant(first, label_components(first > INK))  # a px-per-px shear: the same at every height
+    return [_unslanted(line, by) for line in lines] if by else lines
+
+
+def _unslanted(line: Line, by: float) -> Line:
+    """The line sheared by `by` px per px (its slant beyond the training lines', lenet5/read/slant.py)."""
+    ink, shear = sheared(line.ink, by)
+    return Line(ink, line.scale, line.offset, line.turn, line.taken_out, shear)
 
 
 def baseline(ink: np.ndarray) -> tuple[float, float, float]:
