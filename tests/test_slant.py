@@ -32,6 +32,7 @@ def test_slant_of_measures_how_far_strokes_lean(lean):
 
 def test_no_ink_has_no_slant():
     assert slant_of(np.zeros((10, 10), np.float32)) == 0.0
+    assert slant_of(np.ones((1, 7), np.float32)) == 0.0  # from a review: every shear piles a row alike (it gave -0.8)
     assert excess(np.zeros((10, 10), np.float32)) == 0.0
 
 
@@ -60,6 +61,8 @@ def test_shearing_stands_the_strokes_up_and_keeps_all_the_ink(by):
     assert abs(slant_of(out)) <= SHEAR_STEP + 1e-9
     assert out.shape == (ink.shape[0], ink.shape[1] + int(np.ceil(abs(by) * ink.shape[0])))
     assert out.sum() == pytest.approx(ink.sum(), rel=0.02)  # none of it sheared out of the picture
+    edge = np.ones((20, 10), np.float32)  # from a review: ink on the picture's edge was dropped, not blended with paper
+    assert sheared(edge, by)[0].sum() == pytest.approx(200.0, rel=1e-4)
     for y, x in [(10, 12), (40, 100)]:  # a pixel's ink lands where the Shear says its centre goes
         dot = np.zeros_like(ink)
         dot[y, x] = 1.0

@@ -363,8 +363,7 @@ def read_line(model: torch.nn.Module, line: Line, others: Sequence[Line] = ()) -
     for s in spikes:
         at, centre = lines[s.reading // per_line], centre_of((s.t0 + s.t1 - 1) / 2) - s.shift
         if at is not line:  # the same image column, in `line`'s work pixels
-            centre = float(line.from_image(*at.to_image(at.ink.shape[0] / 2, centre))[1])  # on the line's middle row: a
-            # turned or sheared line's columns lean
+            centre = float(line.from_image(*at.to_image(0.0, centre))[1])
         centres.append(min(max(centre, 0.0), w - 1.0))
     edges = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [float(w)]
     found = []

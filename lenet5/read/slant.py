@@ -48,9 +48,12 @@ class Shear:
 
 def slant_of(ink: np.ndarray) -> float:
     """The shear (px per px; positive: the strokes lean right, their tops right of their feet) that
-    stands the strokes of ink [0, 1] (H, W), paper 0, most upright; 0.0 where there is no ink."""
+    stands the strokes of ink [0, 1] (H, W), paper 0, most upright; 0.0 where there is no ink, or where
+    every shear piles it alike."""
     shears, piled = _piled(ink)
-    return float(shears[int(np.argmax(piled))]) if len(piled) else 0.0
+    if not len(piled) or piled.min() == piled.max():  # every shear piles it alike (ink one row high): no lean to tell
+        return 0.0
+    return float(shears[int(np.argmax(piled))])
 
 
 def excess_slant(ink: np.ndarray, pieces: np.ndarray) -> float:
@@ -109,5 +112,5 @@ def sheared(ink: np.ndarray, by: float) -> tuple[np.ndarray, Shear]:
     matrix = np.array([[1.0, 0.0], [-by, 1.0]])
     offset = np.array([0.0, -by * (0.5 - shear.about) - shear.shift])
     out = ndimage.affine_transform(ink.astype(np.float32), matrix, offset, output_shape=(h, w + int(np.ceil(abs(by) * h))),
-                                   order=1, mode="constant", cval=0.0)
+                                   order=1, mode="grid-constant", cval=0.0)  # paper beyond the edge: ink there blends with it
     return out.clip(0, 1), shear
