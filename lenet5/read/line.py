@@ -6,6 +6,7 @@ sweeps LeNet-5 along it; over-segmentation (oversegment.py) cuts it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -237,7 +238,7 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
 def _unslanted(line: Line, by: float) -> Line:
     """The line sheared by `by` px per px (its slant beyond the training lines', lenet5/read/slant.py)."""
     ink, shear = sheared(line.ink, by)
-    return Line(ink, line.scale, line.offset, line.turn, line.taken_out, shear)
+    return dataclasses.replace(line, ink=ink, shear=shear)
 
 
 def baseline(ink: np.ndarray) -> tuple[float, float, float]:
