@@ -13,6 +13,8 @@ blocks whose edges look like strokes: `unblock` finds the repetition and enlarge
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PIL import Image
 
@@ -37,14 +39,29 @@ def stroke_width(ink: np.ndarray) -> float:
 
 def disc_filter(ink: np.ndarray, radius: int, reduce=np.maximum) -> np.ndarray:
     """Grey dilation (np.maximum) or erosion (np.minimum) of `ink` (H, W) by a disc of `radius`
-    px; outside the image is paper (0)."""
-    out = ink.copy()
-    pad = np.pad(ink, radius)
+    px; outside the image is paper (0).
+
+    The disc is taken row by row: its row at height dy spans `isqrt(radius**2 - dy**2)` px either
+    side, and the reduction over a row segment k px either side comes from the one k - 1 px either
+    side by two shifted reductions. About 4 `radius` passes over the image instead of the disc's
+    3 `radius`**2 points, each pass in place; max and min are exact, so the result is the same to the bit."""
     h, w = ink.shape
+    pad = np.pad(ink, radius)
+    rows_of = {}  # half-width -> the disc's rows that span it
     for dy in range(-radius, radius + 1):
-        for dx in range(-radius, radius + 1):
-            if 0 < dy * dy + dx * dx <= radius * radius:
-                reduce(out, pad[radius + dy: radius + dy + h, radius + dx: radius + dx + w], out=out)
+        rows_of.setdefault(math.isqrt(radius * radius - dy * dy), []).append(dy)
+    run, spare = pad.copy(), np.empty_like(pad)  # run[:, x]: `pad` reduced over [x - k, x + k] (valid k <= x < W - k)
+    out = None
+    for k in range(radius + 1):
+        if k == 1:
+            reduce(pad[:, :-2], pad[:, 2:], out=run[:, 1:-1])
+            reduce(run[:, 1:-1], pad[:, 1:-1], out=run[:, 1:-1])
+        elif k > 1:  # [x - k, x + k - 2] and [x - k + 2, x + k] cover [x - k, x + k]
+            reduce(run[:, :-2], run[:, 2:], out=spare[:, 1:-1])
+            run, spare = spare, run
+        for dy in rows_of.get(k, ()):
+            piece = run[radius + dy: radius + dy + h, radius: radius + w]
+            out = piece.copy() if out is None else reduce(out, piece, out=out)
     return out
 
 
