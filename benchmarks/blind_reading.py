@@ -236,7 +236,7 @@ def score(args: argparse.Namespace) -> None:
     print(f"estimated share marked sure: {percent(share_sure)}, with {percent(errors_sure, 2)} errors among them")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     w = commands.add_parser("write", help="write sheets of amounts, a form and the key to a new folder")
@@ -250,7 +250,7 @@ def main() -> None:
     s = commands.add_parser("score", help="score a filled form against the key")
     s.add_argument("readings", help="the filled readings.csv")
     s.add_argument("--key", default=None, help="key.json (default: beside the form)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     try:
         write(args) if args.command == "write" else score(args)
     except Lenet5Error as e:

@@ -3,7 +3,10 @@ undisturbed run? One reference run, then `--kills` runs each killed (SIGKILL) at
 of the reference's wall time (during import, training, a checkpoint being written, ...) and then
 resumed with `--resume` until done; each final checkpoint's weights compared bit for bit.
 
-    python benchmarks/faults.py [--kills 20] [--seed 0] [--data-dir D] [-- TRAIN FLAGS...]
+    python benchmarks/faults.py [--kills 20] [--jobs 1] [--seed 0] [--data-dir D] [-- TRAIN FLAGS...]
+
+`--jobs 2` runs two killed-and-resumed runs at a time (each still killed at a moment of the
+reference's wall time): on 2 cores, half the wall time for the same kills.
 
 Default flags: the default `lenet5 train` (preset paper, 20 passes).
 """
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -41,10 +45,13 @@ def weights(run: Path) -> dict[str, torch.Tensor]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kills", type=int, default=20, help="killed-and-resumed runs (default: 20)")
+    parser.add_argument("--jobs", type=int, default=1, help="killed-and-resumed runs at a time (default: 1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the kill moments (default: 0)")
     parser.add_argument("--data-dir", default=None, help="where MNIST lives (default: lenet5's)")
     parser.add_argument("flags", nargs="*", help="flags for lenet5 train (after --)")
     args = parser.parse_args()
+    if args.kills < 1 or args.jobs < 1:
+        parser.error("--kills and --jobs must be at least 1")
     flags = args.flags + (["--data-dir", args.data_dir] if args.data_dir else [])
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="lenet5-faults-") as tmp:
@@ -52,9 +59,9 @@ def main() -> int:
         finish(train(Path(tmp) / "reference", flags))
         wall = time.perf_counter() - start
         reference = weights(Path(tmp) / "reference")
-        same = 0
-        for k in range(args.kills):
-            run, moment = Path(tmp) / f"killed-{k}", rng.uniform(0.02, 0.98) * wall
+
+        def killed_and_resumed(k: int, moment: float) -> tuple[bool, str]:
+            run = Path(tmp) / f"killed-{k}"
             process = train(run, flags)
             time.sleep(moment)
             if process.poll() is None:
@@ -63,9 +70,16 @@ def main() -> int:
             finish(train(run, flags, resume=True))
             ok = all(torch.equal(a, b) for a, b in zip(reference.values(), weights(run).values()))
             leftovers = [p.name for p in run.iterdir() if p.name.endswith(".tmp")]
-            same += ok and not leftovers
-            print(f"kill {k + 1:2d} at {moment:6.2f} s of {wall:.2f}: {'identical weights' if ok else 'DIFFERENT weights'}"
-                  f"{', temporary files left: ' + ', '.join(leftovers) if leftovers else ''}", flush=True)
+            return ok and not leftovers, (f"kill {k + 1:2d} at {moment:6.2f} s of {wall:.2f}: "
+                                          f"{'identical weights' if ok else 'DIFFERENT weights'}"
+                                          f"{', temporary files left: ' + ', '.join(leftovers) if leftovers else ''}")
+
+        moments = [rng.uniform(0.02, 0.98) * wall for _ in range(args.kills)]  # drawn first: the same for any --jobs
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            same = 0
+            for ok, line in pool.map(killed_and_resumed, range(args.kills), moments):
+                same += ok
+                print(line, flush=True)
     print(f"{same}/{args.kills} killed and resumed runs ended with the undisturbed run's weights, nothing half-written left")
     return 0 if same == args.kills else 1
 
