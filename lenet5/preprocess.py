@@ -98,7 +98,22 @@ def _opened(source: Path | io.BytesIO, name: str) -> Iterator[Image.Image]:
 def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
     """The one decoding path of `load_image` and `decode_image`."""
     with _opened(source, name) as image:
-        return np.asarray(flatten_alpha(ImageOps.exif_transpose(image)).convert("L"), dtype=np.float32) / 255.0
+        return grey_levels(flatten_alpha(ImageOps.exif_transpose(image)))
+
+
+def grey_levels(image: Image.Image) -> np.ndarray:
+    """A picture's grey levels in [0, 1] (H, W), float32. An 8-bit picture (and any colour one)
+    through PIL's "L"; a 16-bit scan ("I;16...") over 65535; 32-bit integers ("I") and floats ("F")
+    over the range their largest level says they were stored in (1, 255, 65535, or that level).
+    PIL's "L" would clip the wide ones at 255: a 16-bit scan read as a blank page."""
+    if image.mode.startswith("I;16"):
+        return (np.asarray(image, dtype=np.float64) / 65535).astype(np.float32)
+    if image.mode in ("I", "F"):
+        levels = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0).clip(0, None)
+        top = float(levels.max(initial=0.0))
+        full = next((f for f in (1.0, 255.0, 65535.0) if top <= f), top)
+        return (levels / full).astype(np.float32)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
 
 
 def flatten_alpha(image: Image.Image) -> Image.Image:

@@ -161,6 +161,34 @@ def test_decode_image_reads_bytes_as_load_image_reads_the_file(tmp_path):
         decode_image(path.read_bytes()[:200], "upload.png")
 
 
+def test_pictures_of_16_bits_integers_and_floats_read_as_their_8_bit_selves(tmp_path, capsys):
+    """A scanner's 16-bit grey PNG or TIFF was clipped at 255 by PIL's "L": a blank page."""
+    from lenet5.preprocess import load_image
+
+    rng = np.random.default_rng(0)
+    grey = np.full((60, 90), 230.0)
+    grey[15:45, 30:36] = 40  # a grey stroke on grey paper, with some grain
+    grey[15:20, 24:36] = 40
+    grey = (grey + rng.normal(0, 6, grey.shape)).clip(0, 255).round()
+    eight = Image.fromarray(grey.astype(np.uint8))
+    eight.save(tmp_path / "eight.png")
+    want = load_image(tmp_path / "eight.png")
+    wide = {"sixteen.png": Image.fromarray((grey * 257).astype(np.uint16)),
+            "sixteen.tif": Image.fromarray((grey * 257).astype(np.uint16)),
+            "int32.tif": Image.fromarray(grey.astype(np.int32)),
+            "unit-float.tif": Image.fromarray((grey / 255).astype(np.float32)),
+            "float.tif": Image.fromarray(grey.astype(np.float32))}
+    for name, image in wide.items():
+        image.save(tmp_path / name)
+        got = load_image(tmp_path / name)
+        assert got.dtype == np.float32 and got.shape == want.shape, name
+        assert np.abs(got - want).max() < 1e-6, name
+    assert Image.open(tmp_path / "sixteen.png").mode.startswith("I;16")  # what a 16-bit scan opens as
+    assert main(["predict", str(tmp_path / "sixteen.png"), str(tmp_path / "eight.png")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0].split(":", 1)[1] == out[1].split(":", 1)[1], out  # the same digit, the same confidence
+
+
 def test_image_size_reads_the_header_and_refuses_what_load_image_refuses(tmp_path):
     from lenet5.errors import Lenet5Error
     from lenet5.preprocess import image_size
