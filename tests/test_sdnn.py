@@ -216,8 +216,11 @@ def test_read_line_boxes_each_digit_in_the_ink_nearest_its_outputs(monkeypatch):
     reading = read.read_number(Spiky({1: [1, 2], 7: [t - 2], 4: [t - 1]}), np.zeros((60, 200), np.float32))
     assert reading.number == "174"
     assert (reading.digits[0].x0, reading.digits[0].x1, reading.digits[0].y0) == (104, 112, 14)  # image pixels
-    with pytest.raises(Lenet5Error, match="no digits found"):
-        read.read_number(Spiky({}), np.zeros((60, 200), np.float32))
+    with pytest.raises(Lenet5Error, match=r"^no digits found \(the reader read none in the ink it found\)$"):
+        read.read_number(Spiky({}), np.zeros((60, 200), np.float32))  # ink there (the line above), no digit named
+    monkeypatch.setattr(read, "normalize_at", lambda grey, heights: None)
+    with pytest.raises(Lenet5Error, match=r"^no digits found \(no ink above the paper's level, or only specks\)$"):
+        read.read_number(Spiky({1: [1]}), np.zeros((60, 200), np.float32))
 
 
 def test_a_damaged_reader_file_is_one_clear_error(tmp_path):

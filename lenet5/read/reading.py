@@ -71,7 +71,7 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
     """`read_number` with the reader's own probability of the reading as its confidence (what a
     calibration is fitted to)."""
     grey = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image, dtype=np.float32)
-    found, log_p = [], 0.0
+    found, log_p, line = [], 0.0, None
     if isinstance(model, (SDNN, Committee)):
         lines = normalize_at(grey, getattr(model, "heights", (DIGIT_HEIGHT,)))  # heights: set by load_reader
         if lines is not None:
@@ -81,8 +81,10 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
         line = normalize(grey)
         if line is not None:
             found, log_p = read_segmented(model, line)
-    if not found:
+    if line is None:
         raise Lenet5Error("no digits found (no ink above the paper's level, or only specks)")
+    if not found:  # ink enough, but the reader named no digit in it
+        raise Lenet5Error("no digits found (the reader read none in the ink it found)")
     digits = []
     for f in found:
         y0, x0, y1, x1 = line.box_in_image(f.y0, f.x0, f.y1, f.x1)  # a turned line's corners may fall outside
