@@ -59,7 +59,9 @@ def two_digits_image(gap: int, height: int = 60) -> np.ndarray:
 
 
 def test_normalize_brings_digits_to_mnist_height_and_keeps_coordinates():
-    line = normalize(two_digits_image(gap=40, height=120))
+    # 80 px apart: two digits. 40 px apart the pair is about as wide as its ring is tall (1.06), measured as
+    # one digit (ONE_DIGIT): by the ring, 145 px with its stroke, so the bar comes out 16.5 px high
+    line = normalize(two_digits_image(gap=80, height=120))
     pieces = atoms(line)
     heights = [a.ys.max() - a.ys.min() + 1 for a in pieces if a.ys.max() - a.ys.min() > 10]
     assert abs(np.median(heights) - DIGIT_HEIGHT) <= 2
@@ -150,3 +152,15 @@ def test_faint_specks_that_shrinking_averages_away_are_still_measured():
     ink[20:280:6, 30:370:6] = 0.5  # a speck every 6 px: none survives shrinking the 260 rows to 64
     height = digit_height(ink, (20, 275, 30, 365))
     assert height == 1.0
+
+
+def test_a_digit_broken_into_stacked_pieces_is_measured_whole_and_a_line_by_its_digits():
+    from lenet5.read.line import ONE_DIGIT, digit_height
+
+    ink = np.zeros((80, 200), np.float32)
+    ink[10:32, 40:46] = 1.0  # a 1 broken in the middle: two pieces 22 and 24 px high, one above the other
+    ink[36:60, 38:44] = 1.0
+    assert digit_height(ink, (10, 60, 38, 46)) == 50.0  # its box (the median piece: 23 px, read twice as large)
+    for k in range(4):  # a line of five 30 px digits, one of them broken: the median piece
+        ink[10:40, 60 + 25 * k: 66 + 25 * k] = 1.0
+    assert (200 - 38) > ONE_DIGIT * 50 and digit_height(ink, (10, 60, 38, 200)) == pytest.approx(30, abs=1.5)

@@ -24,6 +24,7 @@ INK = 0.3  # ink above this counts for components and boxes
 HEIGHTS_RANGE = (12.0, 28.0)  # px: the digit heights a reader may read the line at (`check_heights`): the 32 px band holds 28
 MOST_HEIGHTS = 8  # heights a reader may read one line at
 COARSE_HEIGHT = 64  # px: the ink's height when the digits' height is first estimated
+ONE_DIGIT = 1.2  # a line no wider than this many times its height is one digit (`digit_height`)
 MARGIN = 2  # px of paper kept around the ink
 # Stroke width of the readers' training lines at work scale (`stroke_width`, MNIST's units), over 150
 # strips of held-out training digits in lenet5/data/strips.py's style: median 3.48, 85th percentile
@@ -180,7 +181,9 @@ def _coarse(ink: np.ndarray, box: Box, height: float) -> tuple[np.ndarray, float
 def digit_height(ink: np.ndarray, box: Box) -> float:
     """The height of the line's digits in px of `ink` (its ink inside `box`): the median height of
     its tall components (broken pieces and specks are shorter, and a drifting baseline makes the
-    whole line taller)."""
+    whole line taller); where the line is no wider than one digit (ONE_DIGIT), the height its tall
+    components span together: a digit broken into pieces one above the other is as tall as they are
+    together, not as each."""
     coarse, factor = _coarse(ink, box, box[1] - box[0])
     labels = label_components(coarse > INK)
     if not labels.any():  # faint specks that shrinking averaged away: measured as they are
@@ -193,8 +196,11 @@ def digit_height(ink: np.ndarray, box: Box) -> float:
     np.minimum.at(lowest, k, rows)
     np.maximum.at(highest, k, rows)
     heights = (highest - lowest + 1).astype(np.float64)
-    tall = heights[heights >= 0.5 * heights.max()]
-    return float(np.median(tall)) / factor
+    tall = heights >= 0.5 * heights.max()
+    top, bottom, left, right = box
+    if right - left <= ONE_DIGIT * (bottom - top):
+        return float(highest[tall].max() - lowest[tall].min() + 1) / factor
+    return float(np.median(heights[tall])) / factor
 
 
 def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
