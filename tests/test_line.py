@@ -164,3 +164,15 @@ def test_a_digit_broken_into_stacked_pieces_is_measured_whole_and_a_line_by_its_
     for k in range(4):  # a line of five 30 px digits, one of them broken: the median piece
         ink[10:40, 60 + 25 * k: 66 + 25 * k] = 1.0
     assert (200 - 38) > ONE_DIGIT * 50 and digit_height(ink, (10, 60, 38, 200)) == pytest.approx(30, abs=1.5)
+
+
+def test_a_narrow_pair_one_digit_lower_than_the_other_is_measured_by_its_digits_not_both():
+    from lenet5.read.line import ONE_DIGIT, digit_height
+
+    ink = np.zeros((100, 100), np.float32)
+    ink[10:40, 30:36] = 1.0  # an "11": two 30 px bars side by side, the second 12 px lower
+    ink[22:52, 44:50] = 1.0
+    box = (10, 52, 30, 50)
+    assert 20 <= ONE_DIGIT * 42 and digit_height(ink, box) == pytest.approx(30, abs=1)  # not 42
+    ink[40:46, 20:26] = 1.0  # and a speck: shorter than half the tallest piece, it counts for nothing
+    assert digit_height(ink, (10, 52, 20, 50)) == pytest.approx(30, abs=1)

@@ -24,7 +24,8 @@ INK = 0.3  # ink above this counts for components and boxes
 HEIGHTS_RANGE = (12.0, 28.0)  # px: the digit heights a reader may read the line at (`check_heights`): the 32 px band holds 28
 MOST_HEIGHTS = 8  # heights a reader may read one line at
 COARSE_HEIGHT = 64  # px: the ink's height when the digits' height is first estimated
-ONE_DIGIT = 1.2  # a line no wider than this many times its height is one digit (`digit_height`)
+ONE_DIGIT = 1.2  # a line no wider than this many times its height is one digit (`digit_height`) ...
+STACKED = 0.5  # ... and its pieces whose rows overlap by less than this share of the shorter's lie one above the other
 MARGIN = 2  # px of paper kept around the ink
 # Stroke width of the readers' training lines at work scale (`stroke_width`, MNIST's units), over 150
 # strips of held-out training digits in lenet5/data/strips.py's style: median 3.48, 85th percentile
@@ -181,9 +182,9 @@ def _coarse(ink: np.ndarray, box: Box, height: float) -> tuple[np.ndarray, float
 def digit_height(ink: np.ndarray, box: Box) -> float:
     """The height of the line's digits in px of `ink` (its ink inside `box`): the median height of
     its tall components (broken pieces and specks are shorter, and a drifting baseline makes the
-    whole line taller); where the line is no wider than one digit (ONE_DIGIT), the height its tall
-    components span together: a digit broken into pieces one above the other is as tall as they are
-    together, not as each."""
+    whole line taller). Where the line is no wider than one digit (ONE_DIGIT: one digit, or two
+    narrow ones), the tallest of its digits, where tall components that lie one above the other
+    (`_stacked`) are one digit broken, measured by the rows they span together."""
     coarse, factor = _coarse(ink, box, box[1] - box[0])
     labels = label_components(coarse > INK)
     if not labels.any():  # faint specks that shrinking averaged away: measured as they are
@@ -198,9 +199,28 @@ def digit_height(ink: np.ndarray, box: Box) -> float:
     heights = (highest - lowest + 1).astype(np.float64)
     tall = heights >= 0.5 * heights.max()
     top, bottom, left, right = box
-    if right - left <= ONE_DIGIT * (bottom - top):
-        return float(highest[tall].max() - lowest[tall].min() + 1) / factor
-    return float(np.median(heights[tall])) / factor
+    if right - left > ONE_DIGIT * (bottom - top):
+        return float(np.median(heights[tall])) / factor
+    leftmost, rightmost = np.full(k.max() + 1, cols.max()), np.zeros(k.max() + 1, dtype=cols.dtype)
+    np.minimum.at(leftmost, k, cols)
+    np.maximum.at(rightmost, k, cols)
+    return float(_stacked(lowest[tall], highest[tall], leftmost[tall], rightmost[tall]).max()) / factor
+
+
+def _stacked(lowest: np.ndarray, highest: np.ndarray, leftmost: np.ndarray, rightmost: np.ndarray) -> np.ndarray:
+    """The rows spanned by each group of pieces (their first and last rows and columns) that lie one
+    above the other: two pieces whose rows overlap by less than STACKED of the shorter one's and whose
+    columns meet are one group (a digit's stroke broken across); pieces side by side stay apart."""
+    n = len(lowest)
+    group = np.arange(n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            shared = min(highest[i], highest[j]) - max(lowest[i], lowest[j]) + 1
+            shorter = min(highest[i] - lowest[i], highest[j] - lowest[j]) + 1
+            meet = leftmost[i] <= rightmost[j] + 1 and leftmost[j] <= rightmost[i] + 1
+            if shared < STACKED * shorter and meet:
+                group[group == group[j]] = group[i]
+    return np.array([highest[group == g].max() - lowest[group == g].min() + 1 for g in np.unique(group)], dtype=np.float64)
 
 
 def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
