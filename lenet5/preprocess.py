@@ -101,19 +101,27 @@ def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
         return grey_levels(flatten_alpha(ImageOps.exif_transpose(image)))
 
 
+# The full scales wide pictures are stored at: floats in [0, 1], then 8, 10, 12, 14 and 16 bits
+STORED = (1.0, 255.0, 1023.0, 4095.0, 16383.0, 65535.0)
+
+
 def grey_levels(image: Image.Image) -> np.ndarray:
     """A picture's grey levels in [0, 1] (H, W), float32. An 8-bit picture (and any colour one)
-    through PIL's "L"; a 16-bit scan ("I;16...") over 65535; 32-bit integers ("I") and floats ("F")
-    over the range their largest level says they were stored in (1, 255, 65535, or that level).
-    PIL's "L" would clip the wide ones at 255: a 16-bit scan read as a blank page."""
-    if image.mode.startswith("I;16"):
-        return (np.asarray(image, dtype=np.float64) / 65535).astype(np.float32)
-    if image.mode in ("I", "F"):
-        levels = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0).clip(0, None)
-        top = float(levels.max(initial=0.0))
-        full = next((f for f in (1.0, 255.0, 65535.0) if top <= f), top)
-        return (levels / full).astype(np.float32)
-    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    through PIL's "L", which would clip wider ones at 255 (a 16-bit scan read as a blank page).
+    16-bit ("I;16..."), 32-bit integer ("I") and float ("F") pictures over the smallest of STORED's
+    scales that holds all but their brightest 0.1% (12-bit data in a 16-bit file, a float picture
+    with a speck above 1), clipped to it; a level that is no number (NaN, infinite) is the
+    picture's median one, its paper's."""
+    if image.mode not in ("I", "F") and not image.mode.startswith("I;16"):
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    levels = np.asarray(image, dtype=np.float64)
+    finite = np.isfinite(levels)
+    if not finite.all():
+        levels = np.where(finite, levels, np.median(levels[finite]) if finite.any() else 0.0)
+    levels = levels.clip(0, None)
+    top = float(np.percentile(levels, 99.9))
+    full = next((f for f in STORED if top <= f), top)
+    return (levels / max(full, 1e-12)).clip(0, 1).astype(np.float32)
 
 
 def flatten_alpha(image: Image.Image) -> Image.Image:

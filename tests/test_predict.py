@@ -178,11 +178,21 @@ def test_pictures_of_16_bits_integers_and_floats_read_as_their_8_bit_selves(tmp_
             "int32.tif": Image.fromarray(grey.astype(np.int32)),
             "unit-float.tif": Image.fromarray((grey / 255).astype(np.float32)),
             "float.tif": Image.fromarray(grey.astype(np.float32))}
+    twelve = Image.fromarray((grey * 4095 / 255).round().astype(np.uint16))  # 12-bit data in a 16-bit file
+    wide["twelve.png"] = twelve
+    speck = (grey / 255).astype(np.float32)
+    speck[0, 0], speck[0, 1], speck[1, 0] = 1.02, np.nan, np.inf  # a speck above 1, levels that are no number
+    wide["speck-float.tif"] = Image.fromarray(speck)
     for name, image in wide.items():
         image.save(tmp_path / name)
         got = load_image(tmp_path / name)
         assert got.dtype == np.float32 and got.shape == want.shape, name
-        assert np.abs(got - want).max() < 1e-6, name
+        if name == "twelve.png":  # 4,096 levels against 256: within half of one of them
+            assert np.abs(got - want).max() < 0.5 / 4095 + 1e-6, name
+        elif name == "speck-float.tif":  # the three pixels aside (paper now), the rest as the 8-bit file
+            assert np.abs(got - want)[2:].max() < 1e-6 and got[0, 0] == 1.0 and got[0, 1] == np.median(grey / 255).astype(np.float32), name
+        else:
+            assert np.abs(got - want).max() < 1e-6, name
     assert Image.open(tmp_path / "sixteen.png").mode.startswith("I;16")  # what a 16-bit scan opens as
     assert main(["predict", str(tmp_path / "sixteen.png"), str(tmp_path / "eight.png")]) == 0
     out = capsys.readouterr().out.splitlines()
