@@ -5,8 +5,10 @@ resumed with `--resume` until done; each final checkpoint's weights compared bit
 
     python benchmarks/faults.py [--kills 20] [--jobs 1] [--seed 0] [--data-dir D] [-- TRAIN FLAGS...]
 
-`--jobs 2` runs two killed-and-resumed runs at a time (each still killed at a moment of the
-reference's wall time): on 2 cores, half the wall time for the same kills.
+`--jobs 2` runs two killed-and-resumed runs at a time: on 2 cores with `-- --threads 1`, about
+half the wall time for the same kills. Each is still killed at a moment of the reference's wall
+time, measured alone; runs side by side go slower, so the kills land a little earlier in them
+(fewer in the last checkpoint's writing) than they would one at a time.
 
 Default flags: the default `lenet5 train` (preset paper, 20 passes).
 """
