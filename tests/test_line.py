@@ -176,3 +176,15 @@ def test_a_narrow_pair_one_digit_lower_than_the_other_is_measured_by_its_digits_
     assert 20 <= ONE_DIGIT * 42 and digit_height(ink, box) == pytest.approx(30, abs=1)  # not 42
     ink[40:46, 20:26] = 1.0  # and a speck: shorter than half the tallest piece, it counts for nothing
     assert digit_height(ink, (10, 52, 20, 50)) == pytest.approx(30, abs=1)
+
+
+def test_a_line_of_digits_each_broken_across_is_measured_by_its_digits_not_their_pieces():
+    from lenet5.read.line import digit_height
+
+    ink = np.zeros((60, 260), np.float32)
+    for k in range(5):  # five 30 px digits, each cut across by a 3 px gap at another height
+        cut = 14 + 3 * k
+        ink[10:10 + cut, 20 + 45 * k: 32 + 45 * k] = 1.0
+        ink[13 + cut:40, 24 + 45 * k: 30 + 45 * k] = 1.0
+    ink[2:5, 100:103] = 1.0  # a speck above the line: too small to be part of a digit
+    assert digit_height(ink, (2, 40, 20, 232)) == pytest.approx(30, abs=1.5)  # the pieces' median: about 14

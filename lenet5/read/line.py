@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from lenet5.preprocess import picture_inked
 from lenet5.read.slant import Shear, excess_slant, sheared
@@ -24,8 +26,10 @@ INK = 0.3  # ink above this counts for components and boxes
 HEIGHTS_RANGE = (12.0, 28.0)  # px: the digit heights a reader may read the line at (`check_heights`): the 32 px band holds 28
 MOST_HEIGHTS = 8  # heights a reader may read one line at
 COARSE_HEIGHT = 64  # px: the ink's height when the digits' height is first estimated
-ONE_DIGIT = 1.2  # a line no wider than this many times its height is one digit (`digit_height`) ...
-STACKED = 0.5  # ... and its pieces whose rows overlap by less than this share of the shorter's lie one above the other
+ONE_DIGIT = 1.2  # a line no wider than this many times its height is one digit, or two narrow ones (`digit_height`)
+STACKED = 0.5  # pieces of ink whose rows overlap by less than this share of the shorter's lie one above the other
+PART = 0.25  # pieces shorter than this share of the tallest are specks, not parts of a digit (`digit_height`)
+MOST_PIECES = 2000  # more pieces than this are measured one by one (`_stacked`: pairs of them)
 MARGIN = 2  # px of paper kept around the ink
 # Stroke width of the readers' training lines at work scale (`stroke_width`, MNIST's units), over 150
 # strips of held-out training digits in lenet5/data/strips.py's style: median 3.48, 85th percentile
@@ -179,12 +183,14 @@ def _coarse(ink: np.ndarray, box: Box, height: float) -> tuple[np.ndarray, float
     return (resample(ink[top:bottom, left:right], factor) if factor < 1 else ink[top:bottom, left:right]), factor
 
 
-def digit_height(ink: np.ndarray, box: Box) -> float:
+def digit_height(ink: np.ndarray, box: Box, stacked: bool = True) -> float:
     """The height of the line's digits in px of `ink` (its ink inside `box`): the median height of
-    its tall components (broken pieces and specks are shorter, and a drifting baseline makes the
-    whole line taller). Where the line is no wider than one digit (ONE_DIGIT: one digit, or two
-    narrow ones), the tallest of its digits, where tall components that lie one above the other
-    (`_stacked`) are one digit broken, measured by the rows they span together."""
+    its tall digits, a digit being a connected piece of ink, or pieces that lie one above the other
+    (`_stacked`: a stroke broken across); specks (pieces under PART of the tallest) and the shorter
+    ones left over (under half the tallest digit) do not count, and a drifting baseline, which makes
+    the whole line taller, does not either. Where the line is no wider than one digit (ONE_DIGIT:
+    one digit, or two narrow ones), its tallest digit's. `stacked=False`: each piece a digit of its
+    own (a steeply tilted line's neighbours lie one above the other: `tilt` measures so)."""
     coarse, factor = _coarse(ink, box, box[1] - box[0])
     labels = label_components(coarse > INK)
     if not labels.any():  # faint specks that shrinking averaged away: measured as they are
@@ -194,33 +200,37 @@ def digit_height(ink: np.ndarray, box: Box) -> float:
     rows, cols = np.nonzero(labels)
     _, k = np.unique(labels[rows, cols], return_inverse=True)
     lowest, highest = np.full(k.max() + 1, rows.max()), np.zeros(k.max() + 1, dtype=rows.dtype)
+    leftmost, rightmost = np.full(k.max() + 1, cols.max()), np.zeros(k.max() + 1, dtype=cols.dtype)
     np.minimum.at(lowest, k, rows)
     np.maximum.at(highest, k, rows)
-    heights = (highest - lowest + 1).astype(np.float64)
-    tall = heights >= 0.5 * heights.max()
-    top, bottom, left, right = box
-    if right - left > ONE_DIGIT * (bottom - top):
-        return float(np.median(heights[tall])) / factor
-    leftmost, rightmost = np.full(k.max() + 1, cols.max()), np.zeros(k.max() + 1, dtype=cols.dtype)
     np.minimum.at(leftmost, k, cols)
     np.maximum.at(rightmost, k, cols)
-    return float(_stacked(lowest[tall], highest[tall], leftmost[tall], rightmost[tall]).max()) / factor
+    heights = highest - lowest + 1
+    part = heights >= PART * heights.max()
+    digits = (_stacked(lowest[part], highest[part], leftmost[part], rightmost[part]) if stacked
+              else heights[part].astype(np.float64))
+    top, bottom, left, right = box
+    if right - left <= ONE_DIGIT * (bottom - top):
+        return float(digits.max()) / factor
+    return float(np.median(digits[digits >= 0.5 * digits.max()])) / factor
 
 
 def _stacked(lowest: np.ndarray, highest: np.ndarray, leftmost: np.ndarray, rightmost: np.ndarray) -> np.ndarray:
     """The rows spanned by each group of pieces (their first and last rows and columns) that lie one
     above the other: two pieces whose rows overlap by less than STACKED of the shorter one's and whose
-    columns meet are one group (a digit's stroke broken across); pieces side by side stay apart."""
-    n = len(lowest)
-    group = np.arange(n)
-    for i in range(n):
-        for j in range(i + 1, n):
-            shared = min(highest[i], highest[j]) - max(lowest[i], lowest[j]) + 1
-            shorter = min(highest[i] - lowest[i], highest[j] - lowest[j]) + 1
-            meet = leftmost[i] <= rightmost[j] + 1 and leftmost[j] <= rightmost[i] + 1
-            if shared < STACKED * shorter and meet:
-                group[group == group[j]] = group[i]
-    return np.array([highest[group == g].max() - lowest[group == g].min() + 1 for g in np.unique(group)], dtype=np.float64)
+    columns meet are one group (a digit's stroke broken across); pieces side by side stay apart. Past
+    MOST_PIECES pieces (a hatch, not digits), each piece is its own group."""
+    spans = (highest - lowest + 1).astype(np.float64)
+    if len(spans) > MOST_PIECES:
+        return spans
+    shared = np.minimum(highest[:, None], highest[None, :]) - np.maximum(lowest[:, None], lowest[None, :]) + 1
+    shorter = np.minimum(spans[:, None], spans[None, :])
+    meet = (leftmost[:, None] <= rightmost[None, :] + 1) & (leftmost[None, :] <= rightmost[:, None] + 1)
+    _, group = connected_components(csr_matrix((shared < STACKED * shorter) & meet), directed=False)
+    top, bottom = np.full(group.max() + 1, lowest.max()), np.zeros(group.max() + 1, dtype=highest.dtype)
+    np.minimum.at(top, group, lowest)
+    np.maximum.at(bottom, group, highest)
+    return (bottom - top + 1).astype(np.float64)
 
 
 def normalize(grey: np.ndarray, height: float = DIGIT_HEIGHT) -> Line | None:
@@ -239,10 +249,12 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
     box = ink_box(ink)
     if box is None:
         return None
-    measured = digit_height(ink, box)
+    measured = digit_height(ink, box, stacked=False)
     turn = None
     angle = tilt(ink, box, measured)
-    if angle is not None:
+    if angle is None:
+        measured = digit_height(ink, box)
+    else:
         top, bottom, left, right = box
         pad = math.ceil(EDGE * measured)  # the strokes' faint edges around the box come along
         around = (max(0, top - pad), min(ink.shape[0], bottom + pad), max(0, left - pad), min(ink.shape[1], right + pad))
