@@ -188,3 +188,17 @@ def test_a_line_of_digits_each_broken_across_is_measured_by_its_digits_not_their
         ink[13 + cut:40, 24 + 45 * k: 30 + 45 * k] = 1.0
     ink[2:5, 100:103] = 1.0  # a speck above the line: too small to be part of a digit
     assert digit_height(ink, (2, 40, 20, 232)) == pytest.approx(30, abs=1.5)  # the pieces' median: about 14
+
+
+def test_a_mark_written_above_a_digit_is_no_part_of_it():
+    from lenet5.read.line import digit_height
+
+    ink = np.zeros((110, 200), np.float32)
+    for k in range(5):  # five 30 px digits and a 10 px tick 25 px above the second (a review's case: 65 px)
+        ink[60:90, 20 + 30 * k: 40 + 30 * k] = 1.0
+    ink[25:35, 50:60] = 1.0
+    assert digit_height(ink, (25, 90, 20, 160)) == pytest.approx(30, abs=1.5)
+    one = np.zeros((60, 40), np.float32)  # one digit and a 6 px tick 4 px above it: the digit, not both
+    one[20:50, 10:30] = 1.0
+    one[10:16, 14:18] = 1.0
+    assert digit_height(one, (10, 50, 10, 30)) == pytest.approx(30, abs=1.5)

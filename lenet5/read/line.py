@@ -29,6 +29,8 @@ COARSE_HEIGHT = 64  # px: the ink's height when the digits' height is first esti
 ONE_DIGIT = 1.2  # a line no wider than this many times its height is one digit, or two narrow ones (`digit_height`)
 STACKED = 0.5  # pieces of ink whose rows overlap by less than this share of the shorter's lie one above the other
 PART = 0.25  # pieces shorter than this share of the tallest are specks, not parts of a digit (`digit_height`)
+NARROW_PART = 0.5  # ... and this share in a line of one digit or two, where no median outvotes a mark taken for part of one
+GAP = 0.35  # pieces one above the other lie at most this share of the taller one's height apart (a stroke's cut; a mark above lies farther)
 MOST_PIECES = 2000  # more pieces than this are measured one by one (`_stacked`: pairs of them)
 MARGIN = 2  # px of paper kept around the ink
 # Stroke width of the readers' training lines at work scale (`stroke_width`, MNIST's units), over 150
@@ -185,12 +187,13 @@ def _coarse(ink: np.ndarray, box: Box, height: float) -> tuple[np.ndarray, float
 
 def digit_height(ink: np.ndarray, box: Box, stacked: bool = True) -> float:
     """The height of the line's digits in px of `ink` (its ink inside `box`): the median height of
-    its tall digits, a digit being a connected piece of ink, or pieces that lie one above the other
-    (`_stacked`: a stroke broken across); specks (pieces under PART of the tallest) and the shorter
-    ones left over (under half the tallest digit) do not count, and a drifting baseline, which makes
-    the whole line taller, does not either. Where the line is no wider than one digit (ONE_DIGIT:
-    one digit, or two narrow ones), its tallest digit's. `stacked=False`: each piece a digit of its
-    own (a steeply tilted line's neighbours lie one above the other: `tilt` measures so)."""
+    its tall digits, a digit being a connected piece of ink, or pieces that lie one above the other,
+    close (`_stacked`: a stroke broken across); specks (pieces under PART of the tallest) and the
+    shorter ones left over (under half the tallest digit) do not count, and a drifting baseline,
+    which makes the whole line taller, does not either. Where the line is no wider than one digit
+    (ONE_DIGIT: one digit, or two narrow ones), its tallest digit's, of pieces at least NARROW_PART
+    of the tallest. `stacked=False`: each piece a digit of its own (a steeply tilted line's
+    neighbours lie one above the other: `tilt` measures so)."""
     coarse, factor = _coarse(ink, box, box[1] - box[0])
     labels = label_components(coarse > INK)
     if not labels.any():  # faint specks that shrinking averaged away: measured as they are
@@ -206,27 +209,30 @@ def digit_height(ink: np.ndarray, box: Box, stacked: bool = True) -> float:
     np.minimum.at(leftmost, k, cols)
     np.maximum.at(rightmost, k, cols)
     heights = highest - lowest + 1
-    part = heights >= PART * heights.max()
+    top, bottom, left, right = box
+    narrow = right - left <= ONE_DIGIT * (bottom - top)
+    part = heights >= (NARROW_PART if narrow else PART) * heights.max()
     digits = (_stacked(lowest[part], highest[part], leftmost[part], rightmost[part]) if stacked
               else heights[part].astype(np.float64))
-    top, bottom, left, right = box
-    if right - left <= ONE_DIGIT * (bottom - top):
+    if narrow:
         return float(digits.max()) / factor
     return float(np.median(digits[digits >= 0.5 * digits.max()])) / factor
 
 
 def _stacked(lowest: np.ndarray, highest: np.ndarray, leftmost: np.ndarray, rightmost: np.ndarray) -> np.ndarray:
     """The rows spanned by each group of pieces (their first and last rows and columns) that lie one
-    above the other: two pieces whose rows overlap by less than STACKED of the shorter one's and whose
-    columns meet are one group (a digit's stroke broken across); pieces side by side stay apart. Past
+    above the other: two pieces whose rows overlap by less than STACKED of the shorter one's, whose
+    columns meet and whose rows lie at most GAP of the taller one's apart are one group (a digit's
+    stroke broken across); pieces side by side, and a mark written above or below, stay apart. Past
     MOST_PIECES pieces (a hatch, not digits), each piece is its own group."""
     spans = (highest - lowest + 1).astype(np.float64)
     if len(spans) > MOST_PIECES:
         return spans
     shared = np.minimum(highest[:, None], highest[None, :]) - np.maximum(lowest[:, None], lowest[None, :]) + 1
-    shorter = np.minimum(spans[:, None], spans[None, :])
+    shorter, taller = np.minimum(spans[:, None], spans[None, :]), np.maximum(spans[:, None], spans[None, :])
     meet = (leftmost[:, None] <= rightmost[None, :] + 1) & (leftmost[None, :] <= rightmost[:, None] + 1)
-    _, group = connected_components(csr_matrix((shared < STACKED * shorter) & meet), directed=False)
+    near = -shared <= GAP * taller  # the rows between them (-shared) few: a cut, not a mark written above
+    _, group = connected_components(csr_matrix((shared < STACKED * shorter) & meet & near), directed=False)
     top, bottom = np.full(group.max() + 1, lowest.max()), np.zeros(group.max() + 1, dtype=highest.dtype)
     np.minimum.at(top, group, lowest)
     np.maximum.at(bottom, group, highest)
