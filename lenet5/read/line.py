@@ -185,38 +185,57 @@ def _coarse(ink: np.ndarray, box: Box, height: float) -> tuple[np.ndarray, float
     return (resample(ink[top:bottom, left:right], factor) if factor < 1 else ink[top:bottom, left:right]), factor
 
 
-def digit_height(ink: np.ndarray, box: Box, stacked: bool = True) -> float:
-    """The height of the line's digits in px of `ink` (its ink inside `box`): the median height of
-    its tall digits, a digit being a connected piece of ink, or pieces that lie one above the other,
-    close (`_stacked`: a stroke broken across); specks (pieces under PART of the tallest) and the
-    shorter ones left over (under half the tallest digit) do not count, and a drifting baseline,
-    which makes the whole line taller, does not either. Where the line is no wider than one digit
-    (ONE_DIGIT: one digit, or two narrow ones), its tallest digit's, of pieces at least NARROW_PART
-    of the tallest. `stacked=False`: each piece a digit of its own (a steeply tilted line's
-    neighbours lie one above the other: `tilt` measures so)."""
+@dataclass(frozen=True)
+class Pieces:
+    """A line's connected pieces of ink, measured with the ink shrunk to COARSE_HEIGHT (`digit_pieces`):
+    each piece's first and last row and column (coarse px), the factor from ink px to coarse px, and
+    whether the line is no wider than one digit (ONE_DIGIT: one digit, or two narrow ones)."""
+
+    lowest: np.ndarray
+    highest: np.ndarray
+    leftmost: np.ndarray
+    rightmost: np.ndarray
+    factor: float
+    narrow: bool
+
+
+def digit_pieces(ink: np.ndarray, box: Box) -> Pieces:
+    """The pieces of `ink` inside `box`, labelled once for every measure of the line's digit height."""
     coarse, factor = _coarse(ink, box, box[1] - box[0])
     labels = label_components(coarse > INK)
     if not labels.any():  # faint specks that shrinking averaged away: measured as they are
         top, bottom, left, right = box
         coarse, factor = ink[top:bottom, left:right], 1.0
         labels = label_components(coarse > INK)
-    rows, cols = np.nonzero(labels)
-    _, k = np.unique(labels[rows, cols], return_inverse=True)
-    lowest, highest = np.full(k.max() + 1, rows.max()), np.zeros(k.max() + 1, dtype=rows.dtype)
-    leftmost, rightmost = np.full(k.max() + 1, cols.max()), np.zeros(k.max() + 1, dtype=cols.dtype)
-    np.minimum.at(lowest, k, rows)
-    np.maximum.at(highest, k, rows)
-    np.minimum.at(leftmost, k, cols)
-    np.maximum.at(rightmost, k, cols)
-    heights = highest - lowest + 1
+    rows, columns = zip(*ndimage.find_objects(labels))  # labels 1, 2, ... without a gap: no None
     top, bottom, left, right = box
-    narrow = right - left <= ONE_DIGIT * (bottom - top)
-    part = heights >= (NARROW_PART if narrow else PART) * heights.max()
+    return Pieces(np.array([r.start for r in rows]), np.array([r.stop - 1 for r in rows]),
+                  np.array([c.start for c in columns]), np.array([c.stop - 1 for c in columns]),
+                  factor, right - left <= ONE_DIGIT * (bottom - top))
+
+
+def digit_height(ink: np.ndarray, box: Box, stacked: bool = True) -> float:
+    """The height of the line's digits in px of `ink` (its ink inside `box`): `measured_height` of its
+    pieces."""
+    return measured_height(digit_pieces(ink, box), stacked)
+
+
+def measured_height(pieces: Pieces, stacked: bool = True) -> float:
+    """The height of the line's digits in ink px: the median height of its tall digits, a digit being
+    a connected piece of ink, or pieces that lie one above the other, close (`_stacked`: a stroke
+    broken across); specks (pieces under PART of the tallest) and the shorter ones left over (under
+    half the tallest digit) do not count, and a drifting baseline, which makes the whole line taller,
+    does not either. Where the line is no wider than one digit (`pieces.narrow`), its tallest digit's,
+    of pieces at least NARROW_PART of the tallest. `stacked=False`: each piece a digit of its own (a
+    steeply tilted line's neighbours lie one above the other: `tilt` measures so)."""
+    lowest, highest, leftmost, rightmost = pieces.lowest, pieces.highest, pieces.leftmost, pieces.rightmost
+    heights = highest - lowest + 1
+    part = heights >= (NARROW_PART if pieces.narrow else PART) * heights.max()
     digits = (_stacked(lowest[part], highest[part], leftmost[part], rightmost[part]) if stacked
               else heights[part].astype(np.float64))
-    if narrow:
-        return float(digits.max()) / factor
-    return float(np.median(digits[digits >= 0.5 * digits.max()])) / factor
+    if pieces.narrow:
+        return float(digits.max()) / pieces.factor
+    return float(np.median(digits[digits >= 0.5 * digits.max()])) / pieces.factor
 
 
 def _stacked(lowest: np.ndarray, highest: np.ndarray, leftmost: np.ndarray, rightmost: np.ndarray) -> np.ndarray:
@@ -255,11 +274,12 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
     box = ink_box(ink)
     if box is None:
         return None
-    measured = digit_height(ink, box, stacked=False)
+    pieces = digit_pieces(ink, box)
+    measured = measured_height(pieces, stacked=False)
     turn = None
     angle = tilt(ink, box, measured)
     if angle is None:
-        measured = digit_height(ink, box)
+        measured = measured_height(pieces)
     else:
         top, bottom, left, right = box
         pad = math.ceil(EDGE * measured)  # the strokes' faint edges around the box come along
