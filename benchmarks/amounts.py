@@ -8,7 +8,8 @@ file, as `lenet5 read` does. Prints exact-string accuracy by length, digit accur
 distance / length, over all digits) and the time to read one 5-digit amount of 600x200 px.
 
     python benchmarks/amounts.py [--amounts 1000] [--seed 1234] [--pen PEN] [--model amounts] [--write DIR]
-    (PEN: normal, marker, fine pen, scan 10 px, hard shadow, underlined, ruled, in a box, lined, squared, circled,
+    (PEN: normal, marker, fine pen, scan 10 px, hard shadow, underlined, ruled, in a box, dashed rules, dashed line,
+    lined, squared, circled,
     on a desk, askew, in a box, askew: lenet5/conditions/amounts.py's LINE_CONDITIONS)
     python benchmarks/amounts.py --uci   # a stranger's amounts: UCI's digits by 43 other writers (needs the [sklearn] extra)
 """
@@ -142,7 +143,7 @@ def main() -> None:
     parser.add_argument("--amounts", type=int, default=1000, help="amounts to write and read (default: 1000)")
     parser.add_argument("--seed", type=int, default=BENCHMARK_SEED, help=f"seed of the amounts (default: {BENCHMARK_SEED})")
     parser.add_argument("--pen", default="normal", choices=list(LINE_CONDITIONS),
-                        help="the amounts as written with another pen, scanned coarser, half in a hard-edged shadow, on printed rules, in a box or across narrow rules or squares, circled, on a desk, photographed askew (in a box or not) (default: normal)")
+                        help="the amounts as written with another pen, scanned coarser, half in a hard-edged shadow, on printed rules, in a box, between a form's dashed rules or on its dashed line, across narrow rules or squares, circled, on a desk, photographed askew (in a box or not) (default: normal)")
     parser.add_argument("--model", default=DEFAULT_READER, help=f"reader (default: {DEFAULT_READER})")
     parser.add_argument("--write", default=None, help="keep the images and labels.csv in this folder (default: a temporary one)")
     parser.add_argument("--held-out", action="store_true",

@@ -17,6 +17,7 @@ UNDERLINE_SHAPE = 5  # an underline drawn by hand is at least this many times as
 DOTS = 5  # a dotted line: at least this many specks in a row
 DOT_INK = 0.5  # ... each as dark as a stroke somewhere (above this share of the strokes' level)
 SPECK = 0.01  # a piece of ink under this share of it is a speck, not the digits'
+DASH = 0.25  # a dotted or dashed line's dots are each at most this share of the largest piece of ink
 
 
 def not_specks(sizes: np.ndarray) -> np.ndarray:
@@ -42,17 +43,16 @@ def without_underlines(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
     others = [k for k in pieces if k != lowest]
     drop = []
     if others:
-        bottom, (left, right) = _below_and_across([boxes[k] for k in others])
+        _, bottom, left, right = box_around([boxes[k] for k in others])
         rows, cols = boxes[lowest]
         if (rows.start >= bottom and cols.stop - cols.start > right - left
                 and cols.stop - cols.start >= UNDERLINE_SHAPE * (rows.stop - rows.start)):
             drop.append(lowest)
-    bottom, span = _below_and_across([boxes[k] for k in pieces if k not in drop])
-    specks = np.setdiff1d(np.arange(n), pieces)
     peaks = np.zeros(n + 1, ink.dtype)  # each piece's darkest pixel (ndimage.maximum sorts every label: 8 ms on 600x200)
     np.maximum.at(peaks, labels[inked], ink[inked])
-    solid = specks[peaks[specks + 1] > DOT_INK].tolist()
-    drop += _dots(solid, boxes, sizes, bottom, span)
+    small = np.nonzero((sizes <= DASH * sizes.max()) & (peaks[1:] > DOT_INK))[0]
+    digits = [k for k in pieces if k not in drop]
+    drop += _dots([k for k in small.tolist() if k not in drop], digits, boxes, sizes)
     if not drop:
         return ink
     out = ink.copy()
@@ -67,32 +67,62 @@ def box_around(boxes: list[tuple[slice, slice]]) -> tuple[int, int, int, int]:
             min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
 
 
-def _below_and_across(boxes: list) -> tuple[int, tuple[int, int]]:
-    """The row below the lowest of these pieces' boxes (row and column slices), and the columns they span."""
-    _, bottom, left, right = box_around(boxes)
-    return bottom, (left, right)
+def _dots(small: list[int], pieces: list[int], boxes: list, sizes: np.ndarray) -> list[int]:
+    """Those of the small pieces (labels - 1, with their boxes and sizes) that make a dotted or dashed
+    line beside the digits, the other `pieces` that are no specks: a row of them under or over the
+    digits (each no farther into them than it is high: it may touch their strokes), reaching wider
+    than they do, or a column of them anywhere along the digits (a form's dashed rule between or
+    beside them), reaching higher than they do (`_in_a_row`). Specks of noise or dust lie anywhere."""
+    found = _in_a_row(small, pieces, boxes, sizes, 0)
+    return found + _in_a_row([k for k in small if k not in found], pieces, boxes, sizes, 1)
 
 
-def _dots(specks: list[int], boxes: list, sizes: np.ndarray, bottom: int, span: tuple[int, int]) -> list[int]:
-    """Those of the specks (labels - 1, with their boxes and sizes) that make a dotted line under digits
-    whose ink ends at row `bottom` and spans columns `span`: DOTS or more in one row (within 2 px),
-    each no higher than it lies below them (it may touch their lowest strokes), alike in size
-    (within a factor of 2) and evenly spaced beside the digits (each gap within a third of the usual
-    one; under the digits their strokes may have joined a few), reaching wider than the digits.
-    Specks of noise or dust lie anywhere."""
-    middles = {k: (boxes[k][0].start + boxes[k][0].stop) / 2 for k in specks}
-    below = [k for k in specks if middles[k] >= bottom - (boxes[k][0].stop - boxes[k][0].start)]
-    if len(below) < DOTS:
-        return []
-    row = np.median([middles[k] for k in below])
-    dots = sorted((k for k in below if abs(middles[k] - row) <= 2), key=lambda k: boxes[k][1].start)
-    if len(dots) < DOTS:
-        return []
-    size = np.median(sizes[dots])
-    starts = np.array([boxes[k][1].start for k in dots])
-    gaps = np.diff(starts)
-    gaps = gaps[~((starts[1:] > span[0]) & (starts[:-1] < span[1]))]  # but where the digits lie over them
-    even = len(gaps) >= DOTS - 1 and (np.abs(gaps - np.median(gaps)) <= np.median(gaps) / 3).all()
-    alike = all(size / 2 <= sizes[k] <= 2 * size for k in dots)
-    reach = boxes[dots[-1]][1].stop - boxes[dots[0]][1].start
-    return dots if even and alike and reach > span[1] - span[0] else []
+def _middle(box: tuple[slice, slice], axis: int) -> float:
+    return (box[axis].start + box[axis].stop) / 2
+
+
+def _extent(box: tuple[slice, slice], axis: int) -> int:
+    return box[axis].stop - box[axis].start
+
+
+def _in_a_row(small: list[int], pieces: list[int], boxes: list, sizes: np.ndarray, axis: int) -> list[int]:
+    """The small pieces that lie in lines across `axis` (0: rows of dots, 1: columns): DOTS or more
+    whose middles lie within 2 px of one's, alike in size (within a factor of 2; the two at its ends
+    may be smaller, cut by the picture's edge), evenly spaced (each gap within a third of the usual
+    one) and reaching farther along the line than the digits (the `pieces` not in it) do. A row must
+    lie under or over the digits. Where a line passes the digits (a row under them, which their
+    strokes may touch; a column between them), a gap along the digits may be two or more of the
+    usual ones: their strokes may have joined a few dots."""
+    along = 1 - axis
+    middles = np.array([_middle(boxes[k], axis) for k in small])
+    order = np.argsort(middles, kind="stable")
+    middles, ordered = middles[order], np.asarray(small, dtype=int)[order]
+    lo = np.searchsorted(middles, middles - 2, side="left")
+    hi = np.searchsorted(middles, middles + 2, side="right")
+    found: set[int] = set()
+    for i in range(len(ordered)):
+        if hi[i] - lo[i] < DOTS or (i > 0 and lo[i] == lo[i - 1] and hi[i] == hi[i - 1]):
+            continue
+        dots = sorted(ordered[lo[i]: hi[i]].tolist(), key=lambda k: boxes[k][along].start)
+        digits = [boxes[k] for k in pieces if k not in dots]
+        if not digits:
+            continue
+        top, bottom, left, right = box_around(digits)
+        span, across = ((left, right), (top, bottom)) if axis == 0 else ((top, bottom), (left, right))
+        if axis == 0:  # under the digits or over them, reaching no farther into them than a dot is high
+            dots = [k for k in dots if _middle(boxes[k], 0) >= bottom - _extent(boxes[k], 0)
+                    or _middle(boxes[k], 0) <= top + _extent(boxes[k], 0)]
+            if len(dots) < DOTS:
+                continue
+        starts = np.array([boxes[k][along].start for k in dots])
+        gaps = np.diff(starts)
+        passing = (starts[1:] > span[0]) & (starts[:-1] < span[1]) & (axis == 0 or across[0] <= middles[i] <= across[1])
+        usual = np.median(gaps[~passing]) if (~passing).sum() >= 2 else np.median(gaps)
+        times = np.where(passing, np.maximum(np.round(gaps / max(usual, 1)), 1), 1)
+        size = np.median(sizes[dots])
+        even = (np.abs(gaps - times * usual) <= usual / 3).all()
+        alike = all(size / 2 <= sizes[k] <= 2 * size for k in dots[1:-1]) and all(sizes[k] <= 2 * size for k in dots)
+        reach = boxes[dots[-1]][along].stop - boxes[dots[0]][along].start
+        if even and alike and reach > span[1] - span[0]:
+            found.update(dots)
+    return sorted(found)

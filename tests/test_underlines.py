@@ -37,3 +37,33 @@ def test_an_image_of_specks_alone_is_left_as_it_is():
     ink = np.zeros((46, 183), np.float32)
     ink[::3, ::3] = 1  # 1,000 specks, each under a hundredth of the ink
     assert without_underlines(ink, ink > 0) is ink
+
+
+def test_dashed_rules_beside_the_digits_go_and_the_digits_stay():
+    """A form's dashed rule beside an amount was read as a 1: its dashes, each a speck, were no line to look for."""
+    digit = np.pad(ring(), ((0, 0), (0, 60)))  # the 0, with room to its right
+    for name, (dash, gap, thick) in {"dashes": (12, 6, 3), "dots": (4, 6, 4), "long dashes": (30, 10, 6)}.items():
+        ink = digit.copy()
+        for y in range(0, 200, dash + gap):  # from the top of the picture to its foot, the last dash cut by the edge
+            ink[y: y + dash, 230: 230 + thick] = 1
+        assert np.array_equal(without_underlines(ink, ink > 0), digit), name
+    ink = digit.copy()  # the same dashes above it: a row over the digits
+    for x in range(0, 260, 18):
+        ink[2:5, x: x + 12] = 1
+    assert np.array_equal(without_underlines(ink, ink > 0), digit)
+
+
+def test_a_column_of_dashes_no_taller_than_the_digits_or_uneven_stays():
+    digit = np.pad(ring(), ((0, 0), (0, 60)))
+    short = digit.copy()
+    for y in range(50, 150, 18):  # five dashes within the 0's height: a dashed 1 could be that
+        short[y: y + 12, 230:233] = 1
+    assert without_underlines(short, short > 0) is short
+    uneven = digit.copy()
+    for y in (0, 18, 30, 70, 88, 140, 160, 190):  # scattered, not evenly spaced
+        uneven[y: y + 8, 230:233] = 1
+    assert without_underlines(uneven, uneven > 0) is uneven
+    alone = np.zeros((200, 60), np.float32)
+    for y in range(0, 200, 18):  # dashes alone: nothing else to be the digits
+        alone[y: y + 12, 30:33] = 1
+    assert without_underlines(alone, alone > 0) is alone

@@ -1,5 +1,5 @@
-"""Whole amounts written with another pen, scanned coarser, shaded, ruled, boxed, circled, lying
-on a desk or photographed askew (`benchmarks/amounts.py --pen`)."""
+"""Whole amounts written with another pen, scanned coarser, shaded, ruled, boxed, between a form's
+dashed rules, circled, lying on a desk or photographed askew (`benchmarks/amounts.py --pen`)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,25 @@ def _printed(image: np.ndarray, rows: list[int], cols: list[int], width: float) 
     return out
 
 
+def line_dashed(image: np.ndarray, rows: tuple[float, ...] = (), cols: tuple[float, ...] = ()) -> np.ndarray:
+    """The line with a form's dashed lines: across it at `rows`, along it at `cols` (shares of its height
+    and width), dashes 3 MNIST pixels long with gaps of 2, 0.4 of an MNIST pixel thick (at least 1 px),
+    as dark as its ink."""
+    dark_on_light = np.median(border_of(image)) > 127
+    out = image.copy()
+    ink = np.percentile(image, 1 if dark_on_light else 99)
+    pixel = image.shape[0] / STRIP_HEIGHT
+    thick, dash, period = max(1, round(0.4 * pixel)), max(1, round(3 * pixel)), max(2, round(5 * pixel))
+    h, w = image.shape
+    for y in (round(row * h) for row in rows):
+        for x in range(0, w, period):
+            out[y: y + thick, x: x + dash] = ink
+    for x in (round(col * w) for col in cols):
+        for y in range(0, h, period):
+            out[y: y + dash, x: x + thick] = ink
+    return out
+
+
 def line_box(image: np.ndarray) -> np.ndarray:
     """The line in a printed box (a check's amount box): its sides a fifth of an MNIST pixel thick (at
     least 1 px), one MNIST pixel in from the image's edges, as dark as its ink."""
@@ -140,6 +159,8 @@ LINE_CONDITIONS = {
     "underlined": lambda image: line_rules(image, (0.93,)),
     "ruled": lambda image: line_rules(image, (0.05, 0.93)),
     "in a box": line_box,
+    "dashed rules": lambda image: line_dashed(image, cols=(0.02, 0.98)),
+    "dashed line": lambda image: line_dashed(image, rows=(0.93,)),
     "lined": lambda image: line_across(image, 12.0),
     "squared": lambda image: line_across(image, 10.0, columns=True),
     "circled": line_circled,
