@@ -98,7 +98,47 @@ def _opened(source: Path | io.BytesIO, name: str) -> Iterator[Image.Image]:
 def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
     """The one decoding path of `load_image` and `decode_image`."""
     with _opened(source, name) as image:
-        return grey_levels(flatten_alpha(ImageOps.exif_transpose(image)))
+        aspect = pixel_aspect(image)
+        if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):  # turned a quarter by exif_transpose
+            aspect = 1 / aspect
+        return square_pixels(grey_levels(flatten_alpha(ImageOps.exif_transpose(image))), aspect)
+
+
+ORIENTATION = 0x0112  # EXIF's tag: how the camera was held
+SQUARE = 1.05  # pixels whose width and height differ by less than this factor are square
+UNEVEN = 8.0  # ... and a file that says they differ by more says nothing believable
+
+
+def pixel_aspect(image: Image.Image) -> float:
+    """How many times as tall as wide the file says its pixels are (as stored, before any EXIF
+    turn): a fax is 204 dpi across and 98 down, each pixel 2.08 times as tall as wide; a scanner
+    can be set so too. From the resolution the file records (PIL's "dpi"; PNG's "aspect", a TIFF's
+    "resolution", a JPEG's "jfif_density" without units); 1 where it records none, nothing
+    believable, or pixels square within SQUARE."""
+    info = image.info
+    for key in ("dpi", "aspect", "resolution") + (("jfif_density",) if info.get("jfif_unit") == 0 else ()):
+        try:
+            across, down = (float(v) for v in info[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if across > 0 and down > 0 and np.isfinite(across / down):
+            aspect = across / down
+            return aspect if 1 / UNEVEN <= aspect <= UNEVEN and max(aspect, 1 / aspect) >= SQUARE else 1.0
+    return 1.0
+
+
+def square_pixels(grey: np.ndarray, aspect: float) -> np.ndarray:
+    """Grey levels (H, W) of pixels `aspect` times as tall as wide -> of square pixels: the coarser
+    side stretched (a fax's 98 dpi down to its 204 across), or, where that would pass MAX_PIXELS,
+    the finer side shrunk; the same array where the pixels are square."""
+    if aspect == 1.0:
+        return grey
+    h, w = grey.shape
+    h2, w2 = (round(h * aspect), w) if aspect > 1 else (h, round(w / aspect))
+    if h2 * w2 > MAX_PIXELS:
+        h2, w2 = (h, max(1, round(w / aspect))) if aspect > 1 else (max(1, round(h * aspect)), w)
+    stretched = Image.fromarray(grey.astype(np.float32), "F").resize((w2, h2), Image.Resampling.BILINEAR)
+    return np.asarray(stretched, dtype=np.float32).clip(0, 1)
 
 
 # The full scales wide pictures are stored at: floats in [0, 1], then 8, 10, 12, 14 and 16 bits
