@@ -9,8 +9,10 @@ black), background removal and contrast stretching.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,10 +38,31 @@ INK_THRESHOLD = 0.25  # fraction of full ink above which a pixel counts for the 
 
 
 def load_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as grey float32 in [0, 1] (H, W). Raises Lenet5Error for files that
-    are empty, not images, truncated, or too large to be a digit (decompression bombs)."""
+    """Read an image file as grey float32 in [0, 1] (H, W); STDIN ("-") is the picture on standard
+    input. Raises Lenet5Error for files that are empty, not images, truncated, or too large to be
+    a digit (decompression bombs)."""
+    if str(path) == STDIN:
+        return decode_image(stdin_bytes(), STDIN)
     path = _image_file(path)
     return _decode(path, str(path))
+
+
+STDIN = "-"  # the path that names standard input: `lenet5 read - < amount.png`
+MAX_STDIN_BYTES = 256 * 2**20
+
+
+@functools.cache
+def stdin_bytes() -> bytes:
+    """Standard input's bytes, read once (a command may look at its picture twice: `--show`); a
+    Lenet5Error where it is a terminal (nothing piped in: reading would wait for ever) or holds
+    more than MAX_STDIN_BYTES."""
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise Lenet5Error(f"{STDIN}: standard input is a terminal; pipe a picture into it (lenet5 read {STDIN} < amount.png)")
+    data = stream.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(data) > MAX_STDIN_BYTES:
+        raise Lenet5Error(f"{STDIN}: more than {MAX_STDIN_BYTES // 2**20} MiB on standard input, too large for a picture of digits")
+    return data
 
 
 def image_size(path: str | os.PathLike, name: str | None = None) -> tuple[int, int]:

@@ -321,3 +321,36 @@ def test_digits_faxed_read_as_scanned(mnist_dir, tmp_path):
     read = predict_images(load_pretrained(), paths)
     right = np.mean([r.digit == int(digits.test_labels[i]) for i, r in enumerate(read)])
     assert right >= 0.95, right
+
+
+def test_a_picture_on_standard_input_is_read_as_its_file(tmp_path, monkeypatch, capsys):
+    """`lenet5 predict -` and `lenet5 read -` said "-: no such file"."""
+    import sys
+    import types
+
+    from lenet5.preprocess import stdin_bytes
+
+    path = render(np.pad(np.full((16, 4), 255, np.uint8), ((6, 6), (12, 12))), tmp_path / "one.png")
+
+    def piped(data: bytes, tty: bool = False):
+        stdin_bytes.cache_clear()
+        monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=io.BytesIO(data), isatty=lambda: tty))
+
+    for command in ("predict", "read"):
+        piped(path.read_bytes())
+        assert main([command, "-", "--json"]) == 0
+        from_stdin = json.loads(capsys.readouterr().out)
+        assert main([command, str(path), "--json"]) == 0
+        from_file = json.loads(capsys.readouterr().out)
+        assert from_stdin.pop("file") == "-" and from_file.pop("file") == str(path)
+        assert from_stdin == from_file, command
+    piped(path.read_bytes())
+    assert main(["read", "-", "--show", str(tmp_path / "shown.png")]) == 0  # the picture looked at twice: read once
+    assert (tmp_path / "shown.png").stat().st_size > 0
+    capsys.readouterr()
+    for data, tty, said in ((b"", False, "-: empty file"), (b"hello", False, "-: not an image PIL can read"),
+                            (b"", True, "-: standard input is a terminal; pipe a picture into it")):
+        piped(data, tty)
+        assert main(["read", "-"]) == 1
+        assert said in capsys.readouterr().out, said
+    stdin_bytes.cache_clear()

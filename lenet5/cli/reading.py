@@ -94,7 +94,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from lenet5.read.weights import DEFAULT_READER
 
     p = sub.add_parser("predict", help="read digits from image files or folders")
-    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, GIF) or folders of them")
+    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, GIF) or folders of them; - reads one from standard input")
     p.add_argument("--model", default=BEST, help=f"shipped model name, checkpoint or run directory (default: {BEST}, the best shipped reader)")
     p.add_argument("--json", action="store_true", help="one JSON object per image (default: one line of text)")
     p.add_argument("--show", default=None, help="also write a PNG of each input, what the network saw and its scores (default: none)")
@@ -109,7 +109,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("read", help="read whole numbers: one line of handwritten digits per image")
-    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, GIF) or folders of them")
+    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, GIF) or folders of them; - reads one from standard input")
     p.add_argument("--model", default=DEFAULT_READER,
                    help=f"shipped reader (amounts: the SDNN; amounts-hos: over-segmentation) or .safetensors file from "
                         f"lenet5 train-reader (default: {DEFAULT_READER})")
