@@ -151,16 +151,15 @@ def pixel_aspect(image: Image.Image) -> float:
 
 
 def square_pixels(grey: np.ndarray, aspect: float) -> np.ndarray:
-    """Grey levels (H, W) of pixels `aspect` times as tall as wide -> of square pixels: the coarser
-    side stretched (a fax's 98 dpi down to its 204 across), or, where that would pass MAX_PIXELS,
-    the finer side shrunk; the same array where the pixels are square."""
+    """Grey levels (H, W) of pixels `aspect` times as tall as wide -> of square pixels: its rows
+    stretched (a fax's 98 dpi down to its 204 across) or squeezed, never its columns, so that a
+    digit's columns read (`read --json`'s x0, x1) are the file's; no taller than MAX_PIXELS allows.
+    The same array where the pixels are square."""
     if aspect == 1.0:
         return grey
     h, w = grey.shape
-    h2, w2 = (round(h * aspect), w) if aspect > 1 else (h, round(w / aspect))
-    if h2 * w2 > MAX_PIXELS:
-        h2, w2 = (h, max(1, round(w / aspect))) if aspect > 1 else (max(1, round(h * aspect)), w)
-    stretched = Image.fromarray(grey.astype(np.float32), "F").resize((w2, h2), Image.Resampling.BILINEAR)
+    rows = max(1, min(round(h * aspect), MAX_PIXELS // w))
+    stretched = Image.fromarray(grey.astype(np.float32), "F").resize((w, rows), Image.Resampling.BILINEAR)
     return np.asarray(stretched, dtype=np.float32).clip(0, 1)
 
 

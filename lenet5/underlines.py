@@ -18,6 +18,9 @@ DOTS = 5  # a dotted line: at least this many specks in a row
 DOT_INK = 0.5  # ... each as dark as a stroke somewhere (above this share of the strokes' level)
 SPECK = 0.01  # a piece of ink under this share of it is a speck, not the digits'
 DASH = 0.25  # a dotted or dashed line's dots are each at most this share of the largest piece of ink
+DOT_SHAPE = 1.5  # ... and no longer across the line than this many times their length along it
+COLUMN_REACH = 1.25  # a dashed rule along the digits is at least this many times as high as they are
+EVEN = 0.75  # at least this share of a dotted line's gaps are its usual one (the others twice or more: dots missing)
 
 
 def not_specks(sizes: np.ndarray) -> np.ndarray:
@@ -50,9 +53,10 @@ def without_underlines(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
             drop.append(lowest)
     peaks = np.zeros(n + 1, ink.dtype)  # each piece's darkest pixel (ndimage.maximum sorts every label: 8 ms on 600x200)
     np.maximum.at(peaks, labels[inked], ink[inked])
-    small = np.nonzero((sizes <= DASH * sizes.max()) & (peaks[1:] > DOT_INK))[0]
-    digits = [k for k in pieces if k not in drop]
-    drop += _dots([k for k in small.tolist() if k not in drop], digits, boxes, sizes)
+    small = np.nonzero((sizes <= DASH * sizes.max()) & (peaks[1:] > DOT_INK))[0].tolist()
+    digits = [k for k in pieces if k not in drop and k not in set(small)]
+    if digits:
+        drop += _dots([k for k in small if k not in drop], box_around([boxes[k] for k in digits]), boxes, sizes)
     if not drop:
         return ink
     out = ink.copy()
@@ -67,62 +71,81 @@ def box_around(boxes: list[tuple[slice, slice]]) -> tuple[int, int, int, int]:
             min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
 
 
-def _dots(small: list[int], pieces: list[int], boxes: list, sizes: np.ndarray) -> list[int]:
+def _dots(small: list[int], digits: tuple[int, int, int, int], boxes: list, sizes: np.ndarray) -> list[int]:
     """Those of the small pieces (labels - 1, with their boxes and sizes) that make a dotted or dashed
-    line beside the digits, the other `pieces` that are no specks: a row of them under or over the
-    digits (each no farther into them than it is high: it may touch their strokes), reaching wider
-    than they do, or a column of them anywhere along the digits (a form's dashed rule between or
-    beside them), reaching higher than they do (`_in_a_row`). Specks of noise or dust lie anywhere."""
-    found = _in_a_row(small, pieces, boxes, sizes, 0)
-    return found + _in_a_row([k for k in small if k not in found], pieces, boxes, sizes, 1)
+    line beside the digits, whose box (`box_around`'s) is `digits`: a row of flat or round dots under
+    them (each no farther into them than it is high: it may touch their strokes) or clear over them
+    (not a 7's bar broken by a skipping pen), or a column
+    of upright or round ones anywhere along them (a form's dashed rule between or beside them),
+    reaching past them at both ends, a column COLUMN_REACH times as high as they are (`_in_a_row`);
+    and the pieces where a row and a column found meet (a dashed box's corners). Specks of noise or
+    dust lie anywhere."""
+    small = np.asarray(small, dtype=int)
+    bounds = np.array([(boxes[k][0].start, boxes[k][0].stop, boxes[k][1].start, boxes[k][1].stop) for k in small],
+                      dtype=int).reshape(-1, 2, 2)  # [piece, axis, start / stop]
+    rows, cols = (_in_a_row(bounds, sizes[small], digits, axis) for axis in (0, 1))
+    found = np.zeros(len(small), bool)
+    for line in rows + cols:
+        found[line] = True
+    corner = ~found & _meets(bounds, rows, 0) & _meets(bounds, cols, 1)
+    return small[found | corner].tolist()
 
 
-def _middle(box: tuple[slice, slice], axis: int) -> float:
-    return (box[axis].start + box[axis].stop) / 2
+def _meets(bounds: np.ndarray, lines: list[np.ndarray], axis: int) -> np.ndarray:
+    """Which pieces (their `bounds`) reach into the band across `axis` that one of the lines' dots cover."""
+    meets = np.zeros(len(bounds), bool)
+    for line in lines:
+        low, high = bounds[line, axis, 0].min(), bounds[line, axis, 1].max()
+        meets |= (bounds[:, axis, 0] < high) & (bounds[:, axis, 1] > low)
+    return meets
 
 
-def _extent(box: tuple[slice, slice], axis: int) -> int:
-    return box[axis].stop - box[axis].start
-
-
-def _in_a_row(small: list[int], pieces: list[int], boxes: list, sizes: np.ndarray, axis: int) -> list[int]:
-    """The small pieces that lie in lines across `axis` (0: rows of dots, 1: columns): DOTS or more
-    whose middles lie within 2 px of one's, alike in size (within a factor of 2; the two at its ends
-    may be smaller, cut by the picture's edge), evenly spaced (each gap within a third of the usual
-    one) and reaching farther along the line than the digits (the `pieces` not in it) do. A row must
-    lie under or over the digits. Where a line passes the digits (a row under them, which their
-    strokes may touch; a column between them), a gap along the digits may be two or more of the
-    usual ones: their strokes may have joined a few dots."""
+def _in_a_row(bounds: np.ndarray, areas: np.ndarray, digits: tuple[int, int, int, int], axis: int) -> list[np.ndarray]:
+    """The lines of small pieces (their `bounds` and `areas`) across `axis` (0: rows of dots, 1:
+    columns), each (indices into `bounds`) DOTS or more dots no longer across the line than DOT_SHAPE
+    times their length along it, whose middles lie within 2 px of one's, alike in size (within a
+    factor of 2; the two at its ends may be smaller, cut by the picture's edge), evenly spaced (each
+    gap within a third of the usual one) and reaching past the digits at both ends by half a usual
+    gap; a column at least COLUMN_REACH times as high as they are, a row under or over them. A gap
+    may be two of the usual ones (a dot joined to a crossing line: a dashed box's corner), and where
+    a line passes the digits (a row under or over them, whose strokes may touch it; a column between
+    them), two or more: their strokes may have joined a few dots; but EVEN of the gaps are the usual one."""
     along = 1 - axis
-    middles = np.array([_middle(boxes[k], axis) for k in small])
-    order = np.argsort(middles, kind="stable")
-    middles, ordered = middles[order], np.asarray(small, dtype=int)[order]
+    top, bottom, left, right = digits
+    span, across = ((left, right), (top, bottom)) if axis == 0 else ((top, bottom), (left, right))
+    extent = bounds[:, :, 1] - bounds[:, :, 0]
+    middle = bounds[:, axis].sum(axis=1) / 2
+    shaped = extent[:, axis] <= DOT_SHAPE * extent[:, along]
+    if axis == 0:  # under the digits, reaching no farther into them than a dot is high, or clear over them
+        shaped &= (middle >= bottom - extent[:, 0]) | (bounds[:, 0, 1] < top)
+    candidates = np.nonzero(shaped)[0]
+    ordered = candidates[np.argsort(middle[candidates], kind="stable")]
+    middles, begins, ends = middle[ordered], bounds[ordered, along, 0], bounds[ordered, along, 1]
     lo = np.searchsorted(middles, middles - 2, side="left")
     hi = np.searchsorted(middles, middles + 2, side="right")
-    found: set[int] = set()
+    lines, free = [], np.ones(len(ordered), bool)  # free: in no line found yet
     for i in range(len(ordered)):
         if hi[i] - lo[i] < DOTS or (i > 0 and lo[i] == lo[i - 1] and hi[i] == hi[i - 1]):
             continue
-        dots = sorted(ordered[lo[i]: hi[i]].tolist(), key=lambda k: boxes[k][along].start)
-        digits = [boxes[k] for k in pieces if k not in dots]
-        if not digits:
+        at = np.arange(lo[i], hi[i])[free[lo[i]: hi[i]]]
+        if len(at) < DOTS:
             continue
-        top, bottom, left, right = box_around(digits)
-        span, across = ((left, right), (top, bottom)) if axis == 0 else ((top, bottom), (left, right))
-        if axis == 0:  # under the digits or over them, reaching no farther into them than a dot is high
-            dots = [k for k in dots if _middle(boxes[k], 0) >= bottom - _extent(boxes[k], 0)
-                    or _middle(boxes[k], 0) <= top + _extent(boxes[k], 0)]
-            if len(dots) < DOTS:
-                continue
-        starts = np.array([boxes[k][along].start for k in dots])
+        at = at[np.argsort(begins[at], kind="stable")]
+        sized = areas[ordered[at]]
+        size = np.median(sized)
+        if (sized > 2 * size).any() or (sized[1:-1] < size / 2).any():  # alike, the ends perhaps cut short
+            continue
+        starts = begins[at]
         gaps = np.diff(starts)
         passing = (starts[1:] > span[0]) & (starts[:-1] < span[1]) & (axis == 0 or across[0] <= middles[i] <= across[1])
-        usual = np.median(gaps[~passing]) if (~passing).sum() >= 2 else np.median(gaps)
-        times = np.where(passing, np.maximum(np.round(gaps / max(usual, 1)), 1), 1)
-        size = np.median(sizes[dots])
-        even = (np.abs(gaps - times * usual) <= usual / 3).all()
-        alike = all(size / 2 <= sizes[k] <= 2 * size for k in dots[1:-1]) and all(sizes[k] <= 2 * size for k in dots)
-        reach = boxes[dots[-1]][along].stop - boxes[dots[0]][along].start
-        if even and alike and reach > span[1] - span[0]:
-            found.update(dots)
-    return sorted(found)
+        usual = float(np.median(gaps[~passing]) if (~passing).sum() >= 2 else np.median(gaps))
+        times = np.maximum(np.round(gaps / max(usual, 1.0)), 1)
+        times = np.where(passing, times, np.minimum(times, 2))
+        even = (np.abs(gaps - times * usual) <= usual / 3).all() and (times == 1).mean() >= EVEN
+        first, last = starts[0], ends[at].max()
+        past = first <= span[0] - usual / 2 and last >= span[1] + usual / 2
+        high = axis == 0 or last - first >= COLUMN_REACH * (span[1] - span[0])
+        if even and past and high:
+            lines.append(ordered[at])
+            free[at] = False
+    return lines

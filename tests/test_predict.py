@@ -273,10 +273,11 @@ def test_weights_and_checkpoints_from_another_version_are_one_line_errors(tmp_pa
         assert err.count("\n") == 1 and str(path) in err and "another version of lenet5" in err and "Traceback" not in err
 
 
-def test_pixels_that_are_not_square_are_made_square_before_reading(tmp_path):
+def test_pixels_that_are_not_square_are_made_square_before_reading(tmp_path, monkeypatch):
     """A fax is 204 dpi across and 98 down: read pixel for pixel, its digits were squashed to half their height."""
+    from lenet5 import preprocess
     from lenet5.errors import Lenet5Error
-    from lenet5.preprocess import MAX_PIXELS, load_image, pixel_aspect, square_pixels
+    from lenet5.preprocess import load_image, pixel_aspect, square_pixels
 
     grey = np.full((98, 204), 1.0, np.float32)
     grey[24:74, 52:152] = 0.0  # a square of 100 x 100 px at 204 dpi across, drawn 50 px high at 98 dpi down
@@ -300,10 +301,13 @@ def test_pixels_that_are_not_square_are_made_square_before_reading(tmp_path):
     exif = turned.getexif()
     exif[0x0112] = 6  # stored a quarter turned: the camera's "down" runs along the stored rows
     turned.save(tmp_path / "turned.jpg", dpi=(204, 98), exif=exif, quality=95)
-    assert load_image(tmp_path / "turned.jpg").shape == (204, 204)  # turned upright, then its stored rows (now columns) stretched
+    assert load_image(tmp_path / "turned.jpg").shape == (98, 98)  # turned upright: its pixels now wider than tall, rows squeezed
     assert pixel_aspect(Image.open(tmp_path / "fax.tif")) == pytest.approx(204 / 98)
-    huge = square_pixels(np.zeros((4, 9), np.float32), MAX_PIXELS / 9)  # stretched, it would pass the limit: the other side shrinks
-    assert huge.shape == (4, 1)
+    wide = Image.fromarray(np.asarray(eight)[:, :102])
+    wide.save(tmp_path / "wide.png", dpi=(98, 204))  # pixels wider than tall: the rows squeezed, the columns (x0, x1) the file's
+    assert load_image(tmp_path / "wide.png").shape == (47, 102)
+    monkeypatch.setattr(preprocess, "MAX_PIXELS", 100)
+    assert square_pixels(np.zeros((4, 9), np.float32), 4.0).shape == (11, 9)  # 16 rows would pass the limit
     with pytest.raises(Lenet5Error):
         load_image(tmp_path / "missing.tif")
 

@@ -51,6 +51,14 @@ def test_dashed_rules_beside_the_digits_go_and_the_digits_stay():
     for x in range(0, 260, 18):
         ink[2:5, x: x + 12] = 1
     assert np.array_equal(without_underlines(ink, ink > 0), digit)
+    ink = digit.copy()  # a dashed box around it: rows, columns and the corners where they meet
+    for y in (10, 190):
+        for x in range(10, 250, 16):
+            ink[y: y + 3, x: x + 10] = 1
+    for x in (10, 247):
+        for y in range(10, 193, 16):
+            ink[y: y + 10, x: x + 3] = 1
+    assert np.array_equal(without_underlines(ink, ink > 0), digit)
 
 
 def test_a_column_of_dashes_no_taller_than_the_digits_or_uneven_stays():
@@ -67,3 +75,26 @@ def test_a_column_of_dashes_no_taller_than_the_digits_or_uneven_stays():
     for y in range(0, 200, 18):  # dashes alone: nothing else to be the digits
         alone[y: y + 12, 30:33] = 1
     assert without_underlines(alone, alone > 0) is alone
+
+
+def test_digits_that_look_like_dots_in_a_row_stay():
+    """What an independent review of the dashed rules found taken out: neat 1s beside two touching 0s (each
+    1 under a quarter of the 00), a 7's bar broken by a skipping pen, a dashed 1 a little taller than its 0."""
+    ink = np.zeros((170, 520), np.float32)
+    for i in range(5):  # 1 1 1 1 1, evenly spaced on one baseline
+        ink[40:130, 20 + 48 * i: 28 + 48 * i] = 1
+    ys, xs = np.mgrid[:170, :520]
+    for cx in (310, 388):  # 0 0, touching
+        r = np.hypot((ys - 85) / 45, (xs - cx) / 40)
+        ink[(r > 0.8) & (r < 1)] = 1
+    assert without_underlines(ink, ink > 0) is ink
+    seven = np.zeros((200, 300), np.float32)
+    for x in range(20, 280, 16):  # one bar over two 7s, in dashes
+        seven[30:36, x: x + 10] = 1
+    for i in range(120):
+        seven[36 + i, 250 - i // 3: 257 - i // 3] = seven[36 + i, 110 - i // 3: 117 - i // 3] = 1
+    assert without_underlines(seven, seven > 0) is seven
+    ten = np.pad(ring(), ((0, 0), (60, 0)))  # a 0 from row 40 to 160, and a 1 in dashes from 35 to 175 beside it
+    for y in range(35, 170, 20):
+        ten[y: y + 14, 30:37] = 1
+    assert without_underlines(ten, ten > 0) is ten
