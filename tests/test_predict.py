@@ -224,7 +224,7 @@ def test_image_size_reads_the_header_and_refuses_what_load_image_refuses(tmp_pat
                                         ("a flash's glare", 0.93), ("circled by hand", 0.93), ("a note on a white desk", 0.95),
                                         ("dust", 0.95), ("grainy paper", 0.9), ("cut from a number", 0.9),
                                         ("deep shadow", 0.93), ("a note in its shadow", 0.95),
-                                        ("deep shadow in a photo", 0.93)])
+                                        ("deep shadow in a photo", 0.93), ("a dashed cell", 0.95)])
 def test_the_default_reads_digits_written_and_scanned_as_people_do(mnist_dir, tmp_path, name, least):
     # before background removal learnt stroke widths and strokes were normalized: tight crops 94%,
     # markers 2x/3x 95/45%, 8x8 scans 50%, 12x12 85% (benchmarks/people.py, 300 test digits); before shadows were carried
@@ -237,6 +237,7 @@ def test_the_default_reads_digits_written_and_scanned_as_people_do(mnist_dir, tm
     # ink's level: a deep shadow 9.0%, a note in its shadow 55.6%; before the sensor's noise was taken off under a shadow: a deep
     # shadow in a photo 4%; before a page darker than mid-grey was told light by its strokes lying below it: dim light 20.0%;
     # before the paper's level there was read part by part (benchmarks/people.py, 500 digits): dim, uneven light 77.0%
+    # before dashed lines beside the digits were taken out (benchmarks/people.py --lines, 500 digits): a dashed cell 89.6%
     from lenet5.conditions import condition
 
     digits = load_digits("mnist", mnist_dir)

@@ -1,5 +1,5 @@
 """Printed lines among the digits (`benchmarks/people.py --lines`): ruled and squared paper, a
-form's boxes and lines to write on, a stroke under the digit."""
+form's boxes and dashed cells and lines to write on, a stroke under the digit."""
 
 from __future__ import annotations
 
@@ -105,6 +105,26 @@ def dotted_line(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(image.astype(np.uint8))
 
 
+
+def dashed_cell(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """The digit in a form's cell of dashed rules across the whole crop both ways, dashes 12 px long
+    every 20 px, 3 px thick, a random 5 to 25 px off the ink on each side."""
+    ink = enlarged(digit)
+    margin = 60
+    image = np.asarray(with_margin(ink, margin), np.float32).copy()
+    ys, xs = np.nonzero(ink > 0.3)
+    top, bottom, left, right = rng.integers(5, 25, 4)
+    top, bottom = margin + ys.min() - top - 3, margin + ys.max() + bottom
+    left, right = margin + xs.min() - left - 3, margin + xs.max() + right
+    h, w = image.shape
+    for y in (top, bottom):
+        for x in range(int(rng.integers(0, 20)), w, 20):
+            image[y: y + 3, x: x + 12] = INK
+    for x in (left, right):
+        for y in range(int(rng.integers(0, 20)), h, 20):
+            image[y: y + 12, x: x + 3] = INK
+    return Image.fromarray(image.astype(np.uint8))
+
 # Printed lines among the digits (`benchmarks/people.py --lines`): the paper and forms people write on.
 LINES = [
     Condition("ruled paper", ruled(45, 170, 2), "grey rules 2 px thick, 45 px apart (the digit is 100 px high)"),
@@ -119,4 +139,5 @@ LINES = [
     Condition("a box turned 2 degrees", turned(boxed((5, 25)), -2), "a form's box, the page photographed turned"),
     Condition("a row of boxes", row_of_boxes, "a form's boxes 120 px wide side by side, cropped loosely"),
     Condition("a dotted line", dotted_line, "a line to write on of 3 px dots every 8 px"),
+    Condition("a dashed cell", dashed_cell, "a form's dashed rules across the crop both ways, dashes 12 px every 20, 3 px thick, 5-25 px off the ink"),
 ]
