@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from lenet5.strokes import stroke_width
+
 UNDERLINE_SHAPE = 5  # an underline drawn by hand is at least this many times as wide as it is high
 DOTS = 5  # a dotted line: at least this many specks in a row
 DOT_INK = 0.5  # ... each as dark as a stroke somewhere (above this share of the strokes' level)
@@ -20,6 +22,7 @@ SPECK = 0.01  # a piece of ink under this share of it is a speck, not the digits
 DASH = 0.25  # a dotted or dashed line's dots are each at most this share of the largest piece of ink
 DOT_SHAPE = 1.5  # ... and no longer across the line than this many times their length along it
 COLUMN_REACH = 1.25  # a dashed rule along the digits is at least this many times as high as they are
+THIN = 0.6  # a printed line's dots are no thicker than this share of the digits' strokes (a pen's dashes are as thick)
 EVEN = 0.75  # at least this share of a dotted line's gaps are its usual one (the others twice or more: dots missing)
 
 
@@ -56,7 +59,8 @@ def without_underlines(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
     small = np.nonzero((sizes <= DASH * sizes.max()) & (peaks[1:] > DOT_INK))[0].tolist()
     digits = [k for k in pieces if k not in drop and k not in set(small)]
     if digits:
-        drop += _dots([k for k in small if k not in drop], box_around([boxes[k] for k in digits]), boxes, sizes)
+        strokes = stroke_width(np.where(np.isin(labels, [k + 1 for k in digits]), ink, 0))
+        drop += _dots([k for k in small if k not in drop], box_around([boxes[k] for k in digits]), strokes, boxes, sizes)
     if not drop:
         return ink
     out = ink.copy()
@@ -71,19 +75,24 @@ def box_around(boxes: list[tuple[slice, slice]]) -> tuple[int, int, int, int]:
             min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
 
 
-def _dots(small: list[int], digits: tuple[int, int, int, int], boxes: list, sizes: np.ndarray) -> list[int]:
+def _dots(small: list[int], digits: tuple[int, int, int, int], strokes: float, boxes: list,
+          sizes: np.ndarray) -> list[int]:
     """Those of the small pieces (labels - 1, with their boxes and sizes) that make a dotted or dashed
     line beside the digits, whose box (`box_around`'s) is `digits`: a row of flat or round dots under
     them (each no farther into them than it is high: it may touch their strokes) or clear over them
     (not a 7's bar broken by a skipping pen), or a column
     of upright or round ones anywhere along them (a form's dashed rule between or beside them),
-    reaching past them at both ends, a column COLUMN_REACH times as high as they are (`_in_a_row`);
-    and the pieces where a row and a column found meet (a dashed box's corners). Specks of noise or
-    dust lie anywhere."""
+    reaching past them at both ends, a column COLUMN_REACH times as high as they are, each line's
+    dashes printed thin, under THIN of the digits' `strokes` width (a pen that skips leaves dashes as
+    wide as its strokes: a 7's bar, a 1), its round dots no thicker than the strokes, but for a row of
+    specks under them (`_in_a_row`); and the
+    pieces where a row and a column found meet (a dashed box's corners). Specks of noise or dust lie
+    anywhere."""
     small = np.asarray(small, dtype=int)
     bounds = np.array([(boxes[k][0].start, boxes[k][0].stop, boxes[k][1].start, boxes[k][1].stop) for k in small],
                       dtype=int).reshape(-1, 2, 2)  # [piece, axis, start / stop]
-    rows, cols = (_in_a_row(bounds, sizes[small], digits, axis) for axis in (0, 1))
+    speck = ~not_specks(sizes)[small]
+    rows, cols = (_in_a_row(bounds, sizes[small], speck, digits, THIN * strokes, axis) for axis in (0, 1))
     found = np.zeros(len(small), bool)
     for line in rows + cols:
         found[line] = True
@@ -100,10 +109,12 @@ def _meets(bounds: np.ndarray, lines: list[np.ndarray], axis: int) -> np.ndarray
     return meets
 
 
-def _in_a_row(bounds: np.ndarray, areas: np.ndarray, digits: tuple[int, int, int, int], axis: int) -> list[np.ndarray]:
-    """The lines of small pieces (their `bounds` and `areas`) across `axis` (0: rows of dots, 1:
-    columns), each (indices into `bounds`) DOTS or more dots no longer across the line than DOT_SHAPE
-    times their length along it, whose middles lie within 2 px of one's, alike in size (within a
+def _in_a_row(bounds: np.ndarray, areas: np.ndarray, speck: np.ndarray, digits: tuple[int, int, int, int],
+              thin: float, axis: int) -> list[np.ndarray]:
+    """The lines of small pieces (their `bounds`, `areas` and whether each is a `speck`) across `axis`
+    (0: rows of dots, 1: columns), each (indices into `bounds`) DOTS or more dots no longer across the
+    line than DOT_SHAPE times their length along it and, but for a row of specks under the digits,
+    no thicker than `thin` (their median; dots as long as they are thick: `thin` / THIN), whose middles lie within 2 px of one dot's, alike in size (within a
     factor of 2; the two at its ends may be smaller, cut by the picture's edge), evenly spaced (each
     gap within a third of the usual one) and reaching past the digits at both ends by half a usual
     gap; a column at least COLUMN_REACH times as high as they are, a row under or over them. A gap
@@ -116,8 +127,9 @@ def _in_a_row(bounds: np.ndarray, areas: np.ndarray, digits: tuple[int, int, int
     extent = bounds[:, :, 1] - bounds[:, :, 0]
     middle = bounds[:, axis].sum(axis=1) / 2
     shaped = extent[:, axis] <= DOT_SHAPE * extent[:, along]
+    under = (middle >= bottom - extent[:, 0]) if axis == 0 else np.zeros(len(bounds), bool)
     if axis == 0:  # under the digits, reaching no farther into them than a dot is high, or clear over them
-        shaped &= (middle >= bottom - extent[:, 0]) | (bounds[:, 0, 1] < top)
+        shaped &= under | (bounds[:, 0, 1] < top)
     candidates = np.nonzero(shaped)[0]
     ordered = candidates[np.argsort(middle[candidates], kind="stable")]
     middles, begins, ends = middle[ordered], bounds[ordered, along, 0], bounds[ordered, along, 1]
@@ -145,7 +157,11 @@ def _in_a_row(bounds: np.ndarray, areas: np.ndarray, digits: tuple[int, int, int
         first, last = starts[0], ends[at].max()
         past = first <= span[0] - usual / 2 and last >= span[1] + usual / 2
         high = axis == 0 or last - first >= COLUMN_REACH * (span[1] - span[0])
-        if even and past and high:
+        dots = ordered[at]
+        round_dots = (extent[dots, along] <= DOT_SHAPE * extent[dots, axis]).all()  # a dash is thin, a dot no thicker than a stroke
+        printed = (np.median(extent[dots, axis]) <= thin / (THIN if round_dots else 1.0)
+                   or (under[dots] & speck[dots]).all())
+        if even and past and high and printed:
             lines.append(ordered[at])
             free[at] = False
     return lines
