@@ -51,18 +51,33 @@ STDIN = "-"  # the path that names standard input: `lenet5 read - < amount.png`
 MAX_STDIN_BYTES = 256 * 2**20
 
 
-@functools.cache
 def stdin_bytes() -> bytes:
-    """Standard input's bytes, read once (a command may look at its picture twice: `--show`); a
-    Lenet5Error where it is a terminal (nothing piped in: reading would wait for ever) or holds
-    more than MAX_STDIN_BYTES."""
-    stream = sys.stdin
-    if stream is None or stream.isatty():
-        raise Lenet5Error(f"{STDIN}: standard input is a terminal; pipe a picture into it (lenet5 read {STDIN} < amount.png)")
-    data = stream.buffer.read(MAX_STDIN_BYTES + 1)
-    if len(data) > MAX_STDIN_BYTES:
-        raise Lenet5Error(f"{STDIN}: more than {MAX_STDIN_BYTES // 2**20} MiB on standard input, too large for a picture of digits")
+    """Standard input's bytes, read once (`stdin_read`: a command may look at its picture twice,
+    `--show`, or be given "-" twice); a Lenet5Error where it is closed, a terminal (nothing piped in:
+    reading would wait for ever), unreadable, or holds more than MAX_STDIN_BYTES, each time asked."""
+    data, error = stdin_read()
+    if error:
+        raise Lenet5Error(f"{STDIN}: {error}")
     return data
+
+
+@functools.cache
+def stdin_read() -> tuple[bytes, str]:
+    """(standard input's bytes, "") or (b"", why it cannot be read), once for the process."""
+    stream = sys.stdin
+    if stream is None or getattr(stream, "closed", False):
+        return b"", "standard input is closed; pipe a picture into it"
+    try:
+        if stream.isatty():
+            return b"", f"standard input is a terminal; pipe a picture into it (lenet5 read {STDIN} < amount.png)"
+        data = getattr(stream, "buffer", stream).read(MAX_STDIN_BYTES + 1)
+    except (OSError, ValueError) as e:
+        return b"", f"cannot read standard input ({e})"
+    if isinstance(data, str):  # a text stream put in its place: no picture, but say so as for any file
+        data = data.encode("utf-8", "surrogateescape")
+    if len(data) > MAX_STDIN_BYTES:
+        return b"", f"more than {MAX_STDIN_BYTES // 2**20} MiB on standard input, too large for a picture of digits"
+    return data, ""
 
 
 def image_size(path: str | os.PathLike, name: str | None = None) -> tuple[int, int]:

@@ -333,12 +333,12 @@ def test_a_picture_on_standard_input_is_read_as_its_file(tmp_path, monkeypatch, 
     import sys
     import types
 
-    from lenet5.preprocess import stdin_bytes
+    from lenet5.preprocess import stdin_read
 
     path = render(np.pad(np.full((16, 4), 255, np.uint8), ((6, 6), (12, 12))), tmp_path / "one.png")
 
     def piped(data: bytes, tty: bool = False):
-        stdin_bytes.cache_clear()
+        stdin_read.cache_clear()
         monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=io.BytesIO(data), isatty=lambda: tty))
 
     for command in ("predict", "read"):
@@ -358,4 +358,9 @@ def test_a_picture_on_standard_input_is_read_as_its_file(tmp_path, monkeypatch, 
         piped(data, tty)
         assert main(["read", "-"]) == 1
         assert said in capsys.readouterr().out, said
-    stdin_bytes.cache_clear()
+    for stdin, said in ((None, "-: standard input is closed"), (io.StringIO("text"), "-: not an image PIL can read")):
+        stdin_read.cache_clear()  # closed (`<&-`), or a text stream put in its place by a caller
+        monkeypatch.setattr(sys, "stdin", stdin)
+        assert main(["read", "-", "-"]) == 1
+        assert capsys.readouterr().out.count(said) == 2, said  # the same answer for each "-"
+    stdin_read.cache_clear()
