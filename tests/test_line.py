@@ -202,3 +202,48 @@ def test_a_mark_written_above_a_digit_is_no_part_of_it():
     one[20:50, 10:30] = 1.0
     one[10:16, 14:18] = 1.0
     assert digit_height(one, (10, 50, 10, 30)) == pytest.approx(30, abs=1.5)
+
+
+def test_lines_of_digits_one_above_another_are_counted_and_one_line_is_one():
+    """A picture of two numbers one above another was read as one line: a digit or two of either, at up to 0.8."""
+    from lenet5.read.line import digit_pieces, lines_of_digits
+
+    def lines(ink: np.ndarray) -> int:
+        ys, xs = np.nonzero(ink > INK)
+        return lines_of_digits(digit_pieces(ink, (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1)))
+
+    two = np.zeros((120, 200), np.float32)
+    for k in range(4):  # four 30 px digits, and three more 20 px under them
+        two[10:40, 20 + 30 * k: 34 + 30 * k] = 1.0
+    for k in range(3):
+        two[75:105, 20 + 30 * k: 34 + 30 * k] = 1.0
+    assert lines(two) == 2
+    broken = two[:60].copy()  # one line, its digits cut across by 4 px gaps, and a tick 20 px above it
+    broken[24:28] = 0
+    broken = np.pad(broken, ((30, 0), (0, 0)))
+    broken[10:16, 50:56] = 1.0
+    assert lines(broken) == 1
+    wobbly = np.zeros((80, 300), np.float32)
+    for k in range(8):  # digits up and down by turns: their rows overlap
+        wobbly[10 + 14 * (k % 2): 40 + 14 * (k % 2), 20 + 30 * k: 34 + 30 * k] = 1.0
+    assert lines(wobbly) == 1
+    assert lines(1 - turned(1 - bars_and_rings(5), 30)) == 1  # a line turned 30 degrees covers its rows
+
+
+@pytest.mark.mnist
+def test_read_refuses_two_lines_of_digits_with_a_clear_error(mnist_dir, tmp_path, capsys):
+    from lenet5.cli import main
+    from lenet5.data.datasets import load_digits
+
+    digits = load_digits("mnist", mnist_dir).test_images.numpy()
+    page = np.zeros((100, 160), np.uint8)
+    for k in range(4):
+        page[5:33, 10 + 30 * k: 38 + 30 * k] = np.maximum(page[5:33, 10 + 30 * k: 38 + 30 * k], digits[k])
+    for k in range(3):
+        page[60:88, 10 + 30 * k: 38 + 30 * k] = np.maximum(page[60:88, 10 + 30 * k: 38 + 30 * k], digits[4 + k])
+    Image.fromarray(255 - page).resize((480, 300), Image.Resampling.BILINEAR).save(tmp_path / "two.png")
+    Image.fromarray(255 - page[:45]).resize((480, 135), Image.Resampling.BILINEAR).save(tmp_path / "one.png")
+    assert main(["read", str(tmp_path / "two.png"), str(tmp_path / "one.png")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{tmp_path / 'two.png'}: error: {tmp_path / 'two.png'}: 2 lines of digits, one above another: a picture is read as one line (crop each line)", out
+    assert out[1].startswith(f"{tmp_path / 'one.png'}: ") and "error" not in out[1], out  # its first line alone: read

@@ -31,6 +31,7 @@ STACKED = 0.5  # pieces of ink whose rows overlap by less than this share of the
 PART = 0.25  # pieces shorter than this share of the tallest are specks, not parts of a digit (`digit_height`)
 NARROW_PART = 0.5  # ... and this share in a line of one digit or two, where no median outvotes a mark taken for part of one
 GAP = 0.35  # pieces one above the other lie at most this share of the taller one's height apart (a stroke's cut; a mark above lies farther)
+LINE_APART = 0.5  # bands of ink one above another at least this share of the tallest's height are lines of digits
 MOST_PIECES = 2000  # more pieces than this are measured one by one (`_stacked`: pairs of them)
 MARGIN = 2  # px of paper kept around the ink
 # Stroke width of the readers' training lines at work scale (`stroke_width`, MNIST's units), over 150
@@ -109,7 +110,8 @@ class Line:
     from (y, x) * scale + offset in the image (offset = (top, left)), or in the upright picture
     that `turn` maps to the image, where the line was turned, or, where the line was `shear`ed
     (slanted writing: lenet5/read/slant.py), from the work pixel it was sheared from; `taken_out`:
-    the printed marks taken out of the picture (`preprocess.Inked`)."""
+    the printed marks taken out of the picture (`preprocess.Inked`); `lines`: more than 1 where the
+    picture holds lines of digits one above another, all of them here (`read` refuses it)."""
 
     ink: np.ndarray
     scale: float
@@ -117,6 +119,7 @@ class Line:
     turn: Turn | None = None
     taken_out: tuple[str, ...] = ()
     shear: Shear | None = None
+    lines: int = 1  # the lines of digits the picture holds one above another (`lines_of_digits`); this is all of them
 
     # The maps take and give continuous coordinates, pixel i spanning [i, i + 1): a pixel's centre is i + 0.5.
     def to_image(self, y: float | np.ndarray, x: float | np.ndarray) -> Point:
@@ -214,6 +217,25 @@ def digit_pieces(ink: np.ndarray, box: Box) -> Pieces:
                   factor, right - left <= ONE_DIGIT * (bottom - top))
 
 
+def lines_of_digits(pieces: Pieces) -> int:
+    """How many lines of digits the pieces lie in, one above another: the bands of rows they cover
+    (specks aside: pieces under PART of the tallest), a piece joining the band above it across a gap
+    of at most GAP of the taller's height (a stroke broken across, as `_stacked` joins it), each band at least LINE_APART of
+    the tallest's height (not a tick or a mark over the digits). A line turned steeply covers its
+    rows without a gap: one."""
+    heights = pieces.highest - pieces.lowest + 1
+    keep = heights >= PART * heights.max()
+    order = np.argsort(pieces.lowest[keep], kind="stable")
+    bands: list[list[int]] = []
+    for top, bottom in zip(pieces.lowest[keep][order].tolist(), pieces.highest[keep][order].tolist()):
+        if bands and top - bands[-1][1] - 1 <= GAP * max(bands[-1][1] - bands[-1][0] + 1, bottom - top + 1):
+            bands[-1][1] = max(bands[-1][1], bottom)
+        else:
+            bands.append([top, bottom])
+    tall = max(bottom - top + 1 for top, bottom in bands)
+    return sum(bottom - top + 1 >= LINE_APART * tall for top, bottom in bands)
+
+
 def digit_height(ink: np.ndarray, box: Box, stacked: bool = True) -> float:
     """The height of the line's digits in px of `ink` (its ink inside `box`): `measured_height` of its
     pieces."""
@@ -275,6 +297,7 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
     if box is None:
         return None
     pieces = digit_pieces(ink, box)
+    lines_above = lines_of_digits(pieces)
     measured = measured_height(pieces, stacked=False)
     turn = None
     angle = tilt(ink, box, measured)
@@ -293,7 +316,8 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
         if box is None:
             return None
         measured = digit_height(ink, box)
-    lines = [_scaled(ink, box, height / measured, height, turn, taken_out) for height in heights]
+    lines = [dataclasses.replace(_scaled(ink, box, height / measured, height, turn, taken_out), lines=lines_above)
+             for height in heights]
     first = lines[0].ink
     by = excess_slant(first, label_components(first > INK))  # a px-per-px shear: the same at every height
     return [_unslanted(line, by) for line in lines] if by else lines

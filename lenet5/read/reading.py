@@ -83,6 +83,8 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
             found, log_p = read_segmented(model, line)
     if line is None:
         raise Lenet5Error("no digits found (no ink above the paper's level, or only specks)")
+    if line.lines > 1:
+        raise Lenet5Error(f"{line.lines} lines of digits, one above another: a picture is read as one line (crop each line)")
     if not found:  # ink enough, but the reader named no digit in it
         raise Lenet5Error("no digits found (the reader read none in the ink it found)")
     digits = []
