@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from lenet5.background import NOISE_FLOOR, above_paper, stroke_level
 from lenet5.circles import without_circles
@@ -137,12 +137,11 @@ def _decode(source: Path | io.BytesIO, name: str) -> np.ndarray:
     """The one decoding path of `load_image` and `decode_image`."""
     with _opened(source, name) as image:
         aspect = pixel_aspect(image)
-        if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):  # turned a quarter by exif_transpose
+        if image.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8):  # turned a quarter by exif_transpose
             aspect = 1 / aspect
         return square_pixels(grey_levels(flatten_alpha(ImageOps.exif_transpose(image))), aspect)
 
 
-ORIENTATION = 0x0112  # EXIF's tag: how the camera was held
 SQUARE = 1.05  # pixels whose width and height differ by less than this factor are square
 UNEVEN = 8.0  # ... and a file that says they differ by more says nothing believable
 

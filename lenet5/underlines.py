@@ -10,6 +10,9 @@ scattered, are neither.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage
 
@@ -34,9 +37,9 @@ def not_specks(sizes: np.ndarray) -> np.ndarray:
 def without_underlines(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
     """Ink (H, W) without a line under the digits that is not long or thin enough to be found as a
     printed line: a stroke drawn by hand (a piece of ink apart from the digits, wholly below them,
-    wider than they are and at least UNDERLINE_SHAPE times as wide as it is high), or a dotted line
-    (`_dots`, of specks as dark as strokes: faint ones are the paper's noise); ink itself where
-    neither is."""
+    wider than they are and at least UNDERLINE_SHAPE times as wide as it is high), or dotted and
+    dashed lines beside the digits (`_dots`, of dots as dark as strokes: faint ones are the paper's
+    noise); ink itself where neither is."""
     labels, n = ndimage.label(inked, structure=np.ones((3, 3), bool))
     if n < 2:
         return ink
@@ -57,15 +60,28 @@ def without_underlines(ink: np.ndarray, inked: np.ndarray) -> np.ndarray:
     peaks = np.zeros(n + 1, ink.dtype)  # each piece's darkest pixel (ndimage.maximum sorts every label: 8 ms on 600x200)
     np.maximum.at(peaks, labels[inked], ink[inked])
     small = np.nonzero((sizes <= DASH * sizes.max()) & (peaks[1:] > DOT_INK))[0].tolist()
-    digits = [k for k in pieces if k not in drop and k not in set(small)]
+    digits = sorted(set(pieces) - set(drop) - set(small))
     if digits:
-        strokes = stroke_width(np.where(np.isin(labels, [k + 1 for k in digits]), ink, 0))
-        drop += _dots([k for k in small if k not in drop], box_around([boxes[k] for k in digits]), strokes, boxes, sizes)
+        box = box_around([boxes[k] for k in digits])
+        drop += _dots([k for k in small if k not in drop], box, _strokes(ink, labels, digits, box), boxes, sizes)
     if not drop:
         return ink
     out = ink.copy()
     out[np.isin(labels, [k + 1 for k in drop])] = 0
     return out
+
+
+def _strokes(ink: np.ndarray, labels: np.ndarray, digits: list[int], box: tuple[int, int, int, int]) -> Callable[[], float]:
+    """The digits' (labels - 1) mean stroke width, px, measured when first asked (only a line of dots
+    found needs it; a photo's ink is large), over their box and 2 px around it: `stroke_width` of the
+    whole picture with all but the digits cleared, the same sums."""
+    top, bottom, left, right = box
+    around = slice(max(0, top - 2), bottom + 2), slice(max(0, left - 2), right + 2)
+
+    @functools.cache
+    def width() -> float:
+        return stroke_width(np.where(np.isin(labels[around], [k + 1 for k in digits]), ink[around], 0))
+    return width
 
 
 def box_around(boxes: list[tuple[slice, slice]]) -> tuple[int, int, int, int]:
@@ -75,7 +91,7 @@ def box_around(boxes: list[tuple[slice, slice]]) -> tuple[int, int, int, int]:
             min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
 
 
-def _dots(small: list[int], digits: tuple[int, int, int, int], strokes: float, boxes: list,
+def _dots(small: list[int], digits: tuple[int, int, int, int], strokes: Callable[[], float], boxes: list,
           sizes: np.ndarray) -> list[int]:
     """Those of the small pieces (labels - 1, with their boxes and sizes) that make a dotted or dashed
     line beside the digits, whose box (`box_around`'s) is `digits`: a row of flat or round dots under
@@ -83,7 +99,7 @@ def _dots(small: list[int], digits: tuple[int, int, int, int], strokes: float, b
     (not a 7's bar broken by a skipping pen), or a column
     of upright or round ones anywhere along them (a form's dashed rule between or beside them),
     reaching past them at both ends, a column COLUMN_REACH times as high as they are, each line's
-    dashes printed thin, under THIN of the digits' `strokes` width (a pen that skips leaves dashes as
+    dashes printed thin, under THIN of the digits' `strokes` width (asked only of a line found; a pen that skips leaves dashes as
     wide as its strokes: a 7's bar, a 1), its round dots no thicker than the strokes, but for a row of
     specks under them (`_in_a_row`); and the
     pieces where a row and a column found meet (a dashed box's corners). Specks of noise or dust lie
@@ -92,7 +108,7 @@ def _dots(small: list[int], digits: tuple[int, int, int, int], strokes: float, b
     bounds = np.array([(boxes[k][0].start, boxes[k][0].stop, boxes[k][1].start, boxes[k][1].stop) for k in small],
                       dtype=int).reshape(-1, 2, 2)  # [piece, axis, start / stop]
     speck = ~not_specks(sizes)[small]
-    rows, cols = (_in_a_row(bounds, sizes[small], speck, digits, THIN * strokes, axis) for axis in (0, 1))
+    rows, cols = (_in_a_row(bounds, sizes[small], speck, digits, strokes, axis) for axis in (0, 1))
     found = np.zeros(len(small), bool)
     for line in rows + cols:
         found[line] = True
@@ -110,11 +126,12 @@ def _meets(bounds: np.ndarray, lines: list[np.ndarray], axis: int) -> np.ndarray
 
 
 def _in_a_row(bounds: np.ndarray, areas: np.ndarray, speck: np.ndarray, digits: tuple[int, int, int, int],
-              thin: float, axis: int) -> list[np.ndarray]:
+              strokes: Callable[[], float], axis: int) -> list[np.ndarray]:
     """The lines of small pieces (their `bounds`, `areas` and whether each is a `speck`) across `axis`
     (0: rows of dots, 1: columns), each (indices into `bounds`) DOTS or more dots no longer across the
     line than DOT_SHAPE times their length along it and, but for a row of specks under the digits,
-    no thicker than `thin` (their median; dots as long as they are thick: `thin` / THIN), whose middles lie within 2 px of one dot's, alike in size (within a
+    no thicker than THIN of the digits' `strokes` (their median; dots as long as they are thick: than
+    the strokes), whose middles lie within 2 px of one dot's, alike in size (within a
     factor of 2; the two at its ends may be smaller, cut by the picture's edge), evenly spaced (each
     gap within a third of the usual one) and reaching past the digits at both ends by half a usual
     gap; a column at least COLUMN_REACH times as high as they are, a row under or over them. A gap
@@ -157,11 +174,13 @@ def _in_a_row(bounds: np.ndarray, areas: np.ndarray, speck: np.ndarray, digits: 
         first, last = starts[0], ends[at].max()
         past = first <= span[0] - usual / 2 and last >= span[1] + usual / 2
         high = axis == 0 or last - first >= COLUMN_REACH * (span[1] - span[0])
+        if not (even and past and high):
+            continue
         dots = ordered[at]
         round_dots = (extent[dots, along] <= DOT_SHAPE * extent[dots, axis]).all()  # a dash is thin, a dot no thicker than a stroke
-        printed = (np.median(extent[dots, axis]) <= thin / (THIN if round_dots else 1.0)
+        printed = (np.median(extent[dots, axis]) <= (1.0 if round_dots else THIN) * strokes()
                    or (under[dots] & speck[dots]).all())
-        if even and past and high and printed:
+        if printed:
             lines.append(ordered[at])
             free[at] = False
     return lines

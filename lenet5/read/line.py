@@ -316,8 +316,7 @@ def normalize_at(grey: np.ndarray, heights: tuple[float, ...]) -> list[Line] | N
         if box is None:
             return None
         measured = digit_height(ink, box)
-    lines = [dataclasses.replace(_scaled(ink, box, height / measured, height, turn, taken_out), lines=lines_above)
-             for height in heights]
+    lines = [_scaled(ink, box, height / measured, height, turn, taken_out, lines_above) for height in heights]
     first = lines[0].ink
     by = excess_slant(first, label_components(first > INK))  # a px-per-px shear: the same at every height
     return [_unslanted(line, by) for line in lines] if by else lines
@@ -380,10 +379,10 @@ def upright(ink: np.ndarray, box: Box, angle: float) -> tuple[np.ndarray, Turn]:
 
 
 def _scaled(ink: np.ndarray, box: Box, factor: float, height: float, turn: Turn | None = None,
-            taken_out: tuple[str, ...] = ()) -> Line:
+            taken_out: tuple[str, ...] = (), lines: int = 1) -> Line:
     """The ink in `box` (and MARGIN around it) scaled by `factor`, so that its digits are `height` px
     high (`turn`: the ink is an upright picture, which it maps to the image; `taken_out`: the printed
-    marks taken out of the picture)."""
+    marks taken out of the picture; `lines`: the lines of digits one above another, `lines_of_digits`)."""
     top, bottom, left, right = box
     pad = round(MARGIN / factor)
     top, left = max(0, top - pad), max(0, left - pad)
@@ -392,4 +391,4 @@ def _scaled(ink: np.ndarray, box: Box, factor: float, height: float, turn: Turn 
     if stroke_width(work) > LINE_WIDTH[1] * height / DIGIT_HEIGHT:  # a marker's line (in MNIST's units): its strokes thinned at 4x
         fine = normalize_width(resample(crop, WORK * factor), WORK * height, LINE_WIDTH, LINE_WIDTH_TARGET)
         work = np.asarray(Image.fromarray(fine, mode="F").resize(work.shape[::-1], Image.Resampling.BOX)).clip(0, 1)
-    return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)), turn, taken_out)
+    return Line(work.astype(np.float32), 1 / factor, (float(top), float(left)), turn, taken_out, lines=lines)

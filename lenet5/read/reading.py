@@ -16,7 +16,7 @@ from lenet5.predict import expand
 from lenet5.preprocess import load_image
 from lenet5.calibration import Platt
 from lenet5.read.committee import Committee
-from lenet5.read.line import DIGIT_HEIGHT, normalize, normalize_at
+from lenet5.read.line import DIGIT_HEIGHT, normalize_at
 from lenet5.read.oversegment import read_segmented
 from lenet5.read.sdnn import SDNN, read_line
 
@@ -71,20 +71,14 @@ def read_uncalibrated(model: torch.nn.Module, image: np.ndarray | str | os.PathL
     """`read_number` with the reader's own probability of the reading as its confidence (what a
     calibration is fitted to)."""
     grey = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image, dtype=np.float32)
-    found, log_p, line = [], 0.0, None
-    if isinstance(model, (SDNN, Committee)):
-        lines = normalize_at(grey, getattr(model, "heights", (DIGIT_HEIGHT,)))  # heights: set by load_reader
-        if lines is not None:
-            line, *others = lines
-            found, log_p = read_line(model, line, others)
-    else:
-        line = normalize(grey)
-        if line is not None:
-            found, log_p = read_segmented(model, line)
-    if line is None:
+    swept = isinstance(model, (SDNN, Committee))
+    lines = normalize_at(grey, getattr(model, "heights", (DIGIT_HEIGHT,)) if swept else (DIGIT_HEIGHT,))  # heights: set by load_reader
+    if lines is None:
         raise Lenet5Error("no digits found (no ink above the paper's level, or only specks)")
-    if line.lines > 1:
+    line, *others = lines
+    if line.lines > 1:  # refused before either reader reads it
         raise Lenet5Error(f"{line.lines} lines of digits, one above another: a picture is read as one line (crop each line)")
+    found, log_p = read_line(model, line, others) if swept else read_segmented(model, line)
     if not found:  # ink enough, but the reader named no digit in it
         raise Lenet5Error("no digits found (the reader read none in the ink it found)")
     digits = []
